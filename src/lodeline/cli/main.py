@@ -1,0 +1,55 @@
+"""The ``lodeline`` command. Command groups live in their own modules and are listed in ``COMMAND_GROUPS``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from lodeline import __version__
+from lodeline.errors import LodelineError
+
+#: (module under lodeline.cli, command name, help). Each module exposes a Typer ``app``.
+COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("data", "data", "Build the store from the bundled data and list the sources."),
+)
+
+app = typer.Typer(
+    name="lodeline",
+    help="Lodeline: critical-mineral supply chains — market intelligence, dependency targets, risk, stress tests, traceability.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+for module_name, command, help_text in COMMAND_GROUPS:
+    module = importlib.import_module(f"lodeline.cli.{module_name}")
+    app.add_typer(module.app, name=command, help=help_text)
+
+
+@app.command()
+def version() -> None:
+    """Print the Lodeline version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app and turn Lodeline errors into a clear message and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except LodelineError as exc:
+        Console(stderr=True).print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        sys.exit(1)
+    except Exception as exc:
+        # Usage errors from Typer's (vendored) click carry their own formatting and exit code.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
+        raise

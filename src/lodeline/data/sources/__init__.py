@@ -1,0 +1,18 @@
+"""One parser module per bundled source. Each module exposes ``DATASET: DatasetSpec``.
+
+Add a source by writing its module and listing it in ``SOURCE_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from lodeline.data.catalog import DatasetSpec
+
+SOURCE_MODULES: tuple[str, ...] = (
+    "reference",
+)
+
+
+def all_datasets() -> list[DatasetSpec]:
+    return [importlib.import_module(f"{__name__}.{name}").DATASET for name in SOURCE_MODULES]

@@ -1,0 +1,87 @@
+"""Engine creation for both backends and schema upgrade (Alembic, all branches)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from lodeline.config import get_settings, normalise_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers that must serialise (log appends, the data build) ask for an immediate write lock up front,
+    # so two writers queue on busy_timeout instead of failing on lock upgrade.
+    if conn.get_execution_options().get("write_lock"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (default: the configured store). SQLite gets WAL mode and its folder."""
+    url = normalise_database_url(url) if url else get_settings().resolved_database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Let SQLAlchemy-managed transactions be real BEGIN … COMMIT (pysqlite's legacy mode defers BEGIN).
+        event.listen(engine, "begin", _sqlite_begin)
+
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision of every branch (``alembic upgrade heads``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+@lru_cache(maxsize=4)
+def _cached_engine(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for ``url`` (default: configured store), migrated to the newest schema."""
+    return _cached_engine(normalise_database_url(url) if url else get_settings().resolved_database_url())
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes the backend's write lock at BEGIN (SQLite ``BEGIN IMMEDIATE``).
+
+    On PostgreSQL, callers that need serialisation take their own row/advisory locks inside it.
+    """
+    with engine.connect().execution_options(write_lock=True) as conn, conn.begin():
+        yield conn

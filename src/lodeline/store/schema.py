@@ -1,0 +1,222 @@
+"""The foundation schema: canonical tables built from the bundled data, and the dataset catalog.
+
+Every canonical row carries ``source`` (dataset id), ``edition`` and ``flag``. ``flag`` is a typed marker
+from :mod:`lodeline.data.flags` (``W`` withheld, ``e`` estimated, ``NA``, ``>``/``<`` bounds …); a flagged
+missing value is stored as NULL with its flag, never as zero.
+
+Later capabilities (trace, sim, stockpiles …) declare their own tables in their own modules on the same
+``metadata`` and add an Alembic branch of their own (see ``store/migrations``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+
+def _provenance() -> list[Column]:
+    return [
+        Column("source", String(64), nullable=False),
+        Column("edition", String(64), nullable=False),
+        Column("flag", String(16)),
+    ]
+
+
+production = Table(
+    "production",
+    metadata,
+    Column("mineral", String(48), nullable=False),
+    Column("stage", String(16), nullable=False),
+    # production | capacity | reserves
+    Column("measure", String(16), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("country_raw", String(160), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("quantity", Float),
+    Column("unit", String(48), nullable=False),
+    # gross | contained
+    Column("basis", String(16), nullable=False),
+    # the source's own label for the series (USGS "TYPE"/"Statistics_detail")
+    Column("series", String(240), nullable=False),
+    # one primary series per (source, mineral, stage, measure): the one indicators use
+    Column("is_primary", Boolean, nullable=False),
+    Column("note", Text),
+    *_provenance(),
+)
+
+stage_shares = Table(
+    "stage_shares",
+    metadata,
+    Column("mineral", String(48), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("share", Float),  # 0-1, as published (rounded)
+    *_provenance(),
+)
+
+trade = Table(
+    "trade",
+    metadata,
+    Column("hs6", String(6), nullable=False),
+    Column("mineral", String(48), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("exporter", String(3), nullable=False),
+    Column("importer", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("value_usd", Float),
+    Column("quantity_t", Float),
+    # complete = every bilateral pair; top6 = truncated to each side's top-6 partners
+    Column("coverage", String(16), nullable=False),
+    *_provenance(),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("series_id", String(64), nullable=False),
+    Column("mineral", String(48), nullable=False),
+    Column("description", String(240), nullable=False),
+    Column("period", Date, nullable=False),
+    # M = monthly, A = annual
+    Column("frequency", String(1), nullable=False),
+    Column("value", Float),
+    Column("unit", String(48), nullable=False),
+    *_provenance(),
+)
+
+governance = Table(
+    "governance",
+    metadata,
+    Column("country", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    # va pv ge rq rl cc (WGI dimensions)
+    Column("indicator", String(8), nullable=False),
+    Column("estimate", Float),
+    Column("pct_rank", Float),
+    *_provenance(),
+)
+
+recycling_rates = Table(
+    "recycling_rates",
+    metadata,
+    Column("element", String(8), nullable=False),
+    Column("mineral", String(48)),
+    # eol_rr | recycled_content | old_scrap_ratio
+    Column("metric", String(24), nullable=False),
+    Column("value_low", Float),
+    Column("value_high", Float),
+    Column("raw", String(120), nullable=False),
+    Column("note", Text),
+    *_provenance(),
+)
+
+salient = Table(
+    "salient",
+    metadata,
+    Column("mineral", String(48), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("year", Integer, nullable=False),
+    # e.g. net_import_reliance, price, production, imports, exports, consumption
+    Column("statistic", String(48), nullable=False),
+    Column("detail", String(240), nullable=False),
+    Column("value", Float),
+    Column("unit", String(64), nullable=False),
+    Column("note", Text),
+    *_provenance(),
+)
+
+criticality_inputs = Table(
+    "criticality_inputs",
+    metadata,
+    Column("material", String(64), nullable=False),
+    Column("mineral", String(48)),
+    # e.g. SI_EI, SI_SR, IR_extraction_pct, EoL_RIR_pct, supply_basis_extraction
+    Column("parameter", String(48), nullable=False),
+    Column("value", Float),
+    Column("text_value", String(64)),
+    *_provenance(),
+)
+
+trade_factors = Table(
+    "trade_factors",
+    metadata,
+    Column("material", String(64), nullable=False),
+    Column("mineral", String(48)),
+    Column("country", String(3), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("t_c", Float, nullable=False),
+    *_provenance(),
+)
+
+minerals_table = Table(
+    "minerals",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("aliases", Text, nullable=False),  # JSON list
+    Column("hs_codes", Text, nullable=False),  # JSON object code -> stage
+    Column("basis", String(120), nullable=False),
+    Column("eu_crm_2023", Boolean, nullable=False),
+)
+
+country_groups_table = Table(
+    "country_groups",
+    metadata,
+    Column("group_id", String(32), nullable=False),
+    Column("iso3", String(3), nullable=False),
+    Column("description", String(240), nullable=False),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(240), nullable=False),
+    Column("publisher", String(240), nullable=False),
+    Column("edition", String(64), nullable=False),
+    Column("licence", String(240), nullable=False),
+    Column("files", Text, nullable=False),  # JSON list of {path, sha256, bytes}
+    Column("sha256", String(64), nullable=False),  # over the files' hashes
+    Column("rows", Integer, nullable=False),
+    Column("tables", Text, nullable=False),  # JSON object table -> rows
+    Column("built_at", DateTime(timezone=True), nullable=False),
+)
+
+build_runs = Table(
+    "build_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("inputs_sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+)
+
+#: Tables rebuilt wholesale by ``lodeline data build`` (in one transaction).
+CANONICAL_TABLES: tuple[Table, ...] = (
+    production,
+    stage_shares,
+    trade,
+    prices,
+    governance,
+    recycling_rates,
+    salient,
+    criticality_inputs,
+    trade_factors,
+    minerals_table,
+    country_groups_table,
+)
