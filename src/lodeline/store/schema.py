@@ -162,6 +162,26 @@ trade_factors = Table(
     *_provenance(),
 )
 
+targets = Table(
+    "targets",
+    metadata,
+    Column("target_id", String(80), nullable=False),
+    Column("body", String(160), nullable=False),
+    Column("instrument", String(240), nullable=False),
+    Column("year_adopted", Integer),
+    Column("minerals", Text, nullable=False),  # JSON list of mineral ids ([] = "all critical minerals")
+    Column("scope_raw", String(240), nullable=False),
+    Column("stage_scope", String(120), nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("comparator", String(4), nullable=False),
+    Column("value", Float),
+    Column("unit", String(64), nullable=False),
+    Column("deadline", Integer),
+    Column("ambition_value", Float),
+    Column("note", Text),
+    *_provenance(),
+)
+
 minerals_table = Table(
     "minerals",
     metadata,
@@ -217,6 +237,7 @@ CANONICAL_TABLES: tuple[Table, ...] = (
     salient,
     criticality_inputs,
     trade_factors,
+    targets,
     minerals_table,
     country_groups_table,
 )
