@@ -22,13 +22,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LODELINE_", extra="ignore")
 
-    data_dir: Path = Field(default_factory=default_data_dir, description="Where the embedded store and reports live")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where the embedded store and reports live"
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL. Unset: SQLite file <data_dir>/lodeline.sqlite (WAL). "
         "postgresql+psycopg://… selects PostgreSQL.",
     )
-    raw_dir: Path = Field(default=RAW_DATA_DIR, description="Bundled raw data (parsed by `lodeline data build`)")
+    raw_dir: Path = Field(
+        default=RAW_DATA_DIR, description="Bundled raw data (parsed by `lodeline data build`)"
+    )
     alliance: str = Field(default="G7+", description="Default alliance (a country group id)")
 
     def resolved_database_url(self) -> str:

@@ -22,7 +22,11 @@ class LodelineError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **{k: v for k, v in self.details.items() if v is not None}}
+        return {
+            "code": self.code,
+            "message": self.message,
+            **{k: v for k, v in self.details.items() if v is not None},
+        }
 
 
 class DataFormatError(LodelineError):

@@ -23,14 +23,20 @@ console = Console(stderr=True)
 @app.command("build")
 def build_command(
     force: bool = typer.Option(False, "--force", help="Rebuild even when the inputs' sha256 are unchanged."),
-    raw_dir: Path | None = typer.Option(None, "--raw-dir", help="Raw data folder (default: the bundled data)."),
+    raw_dir: Path | None = typer.Option(
+        None, "--raw-dir", help="Raw data folder (default: the bundled data)."
+    ),
 ) -> None:
     """Parse every bundled source and load the canonical tables in one transaction."""
     settings = get_settings()
     engine = get_engine()
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as bar:
         task = bar.add_task("building", total=None)
 
@@ -39,7 +45,9 @@ def build_command(
 
         report = build(engine, raw_dir or settings.raw_dir, force=force, progress=progress)
     if report.skipped:
-        console.print(f"[green]up to date[/]: inputs unchanged (sha256 {report.inputs_sha256[:16]}…); nothing to do")
+        console.print(
+            f"[green]up to date[/]: inputs unchanged (sha256 {report.inputs_sha256[:16]}…); nothing to do"
+        )
     else:
         console.print(
             f"[green]built[/] {report.rows:,} rows from {len(report.datasets)} datasets in {report.seconds:.1f} s "

@@ -26,7 +26,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
+        return (
+            f"{value:,.4g}" if abs(value) < 1 else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
+        )
     return str(value)
 
 

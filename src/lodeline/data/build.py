@@ -92,7 +92,9 @@ def build(
         parsed = _parse_dataset(spec, raw_dir)
         tables = {name: frame.height for name, frame in parsed.items()}
         for name, frame in parsed.items():
-            frames.setdefault(name, []).append(frame.drop([c for c in LOCATION_COLUMNS if c in frame.columns]))
+            frames.setdefault(name, []).append(
+                frame.drop([c for c in LOCATION_COLUMNS if c in frame.columns])
+            )
         files = hashed[spec.id]
         catalog_rows.append(
             {

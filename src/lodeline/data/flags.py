@@ -42,7 +42,9 @@ _MISSING = {
     "—": Flag.NEGLIGIBLE,
     "-": Flag.NEGLIGIBLE,
 }
-_NUMBER = re.compile(r"^(?P<bound>[<>])?\s*(?P<num>-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*(?P<suffix>e|r|\(e\)|\(r\))?$")
+_NUMBER = re.compile(
+    r"^(?P<bound>[<>])?\s*(?P<num>-?\d[\d,]*(?:\.\d+)?|-?\.\d+)\s*(?P<suffix>e|r|\(e\)|\(r\))?$"
+)
 
 
 def parse_flagged_number(

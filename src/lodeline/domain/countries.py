@@ -2,7 +2,7 @@
 
 The code list is ``data/countries.csv`` (ISO 3166-1 as listed by Debian iso-codes 4.15) plus the few
 non-ISO codes that the sources need (Kosovo, world total, "other countries"). Source spellings live in
-``data/country_aliases.csv``; a name that resolves nowhere raises :class:`UnknownCountryError` with
+``data/country_aliases*.csv``; a name that resolves nowhere raises :class:`UnknownCountryError` with
 suggestions, it is never guessed.
 """
 
@@ -42,6 +42,14 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def alias_files() -> list[str]:
+    """Every ``country_aliases*.csv`` (one per source family keeps additions from colliding)."""
+    folder = resources.files("lodeline.domain").joinpath("data")
+    return sorted(
+        p.name for p in folder.iterdir() if p.name.startswith("country_aliases") and p.name.endswith(".csv")
+    )
+
+
 @lru_cache(maxsize=1)
 def countries() -> dict[str, Country]:
     """All known codes, keyed by alpha-3."""
@@ -60,8 +68,9 @@ def _name_index() -> dict[str, str]:
     for c in _EXTRA:
         index[normalise_name(c.name)] = c.iso3
         index[normalise_name(c.iso3)] = c.iso3
-    for row in _read_csv("country_aliases.csv"):
-        index[normalise_name(row["alias"])] = row["iso3"]
+    for alias_file in alias_files():
+        for row in _read_csv(alias_file):
+            index[normalise_name(row["alias"])] = row["iso3"]
     return index
 
 

@@ -15,7 +15,7 @@ from lodeline.config import get_settings, normalise_database_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -46,7 +46,7 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
 
         @event.listens_for(engine, "connect")
-        def _no_autobegin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _no_autobegin(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
         return engine

@@ -9,9 +9,7 @@ import importlib
 
 from lodeline.data.catalog import DatasetSpec
 
-SOURCE_MODULES: tuple[str, ...] = (
-    "reference",
-)
+SOURCE_MODULES: tuple[str, ...] = ("reference",)
 
 
 def all_datasets() -> list[DatasetSpec]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from lodeline.data.catalog import DatasetSpec
+from lodeline.domain.countries import alias_files
 from lodeline.domain.groups import country_groups
 from lodeline.domain.minerals import minerals
 
@@ -40,6 +41,6 @@ DATASET = DatasetSpec(
     edition="1",
     licence="Apache-2.0 (project data); ISO 3166-1 codes are facts",
     folder="../../domain/data",
-    files=("minerals.yaml", "country_groups.csv", "countries.csv", "country_aliases.csv"),
+    files=("minerals.yaml", "country_groups.csv", "countries.csv", *alias_files()),
     parse=parse,
 )
