@@ -47,22 +47,23 @@ def read_text(path: Path, rel: str, encoding: str) -> str:
                 rel, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); wrong encoding?", row=line
             ) from None
         return text.removeprefix("\ufeff")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not UTF-8: good, go on and decode it as the declared encoding
+        else:
+            first = next(i for i, b in enumerate(data) if b > 0x7F)
+            raise DataFormatError(
+                rel,
+                f"file is UTF-8 encoded but USGS publishes it as {encoding} (Windows-1252); wrong encoding",
+                row=data[:first].count(b"\n") + 1,
+            )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataFormatError(rel, f"byte 0x{data[exc.start]:02x} is not {encoding}", row=line) from None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return text
-        first = next(i for i, b in enumerate(data) if b > 0x7F)
-        raise DataFormatError(
-            rel,
-            f"file is UTF-8 encoded but USGS publishes it as {encoding} (Windows-1252); wrong encoding",
-            row=data[:first].count(b"\n") + 1,
-        )
     return text
 
 
@@ -173,13 +174,26 @@ _SINGLE_NAMES_WITH_AND = frozenset(
 )
 
 
+def _resolve_cell(raw: str) -> tuple[str, str]:
+    """The whole cell first ("Congo (Kinshasa)" is a name, not "Congo" + qualifier), then name + qualifier."""
+    whole = raw.replace("\u00a0", " ").strip()
+    if whole.lower().startswith(("world total", "other countries")):
+        return resolve_usgs_country(whole), split_country(whole)[1]
+    try:
+        return resolve_usgs_country(whole), ""
+    except UnknownCountryError:
+        name, qualifier = split_country(whole)
+        if name == whole:
+            raise
+        return resolve_usgs_country(name), qualifier
+
+
 def resolve_countries(frame: pl.DataFrame, column: str, file: str, *, label: str) -> pl.DataFrame:
     """Add ``country`` (ISO3), ``country_raw`` and ``country_note`` from ``column`` (resolved per distinct name)."""
     names: dict[str, tuple[str, str]] = {}
     for raw in frame[column].unique().to_list():
-        name, qualifier = split_country(raw)
         try:
-            names[raw] = (resolve_usgs_country(name), qualifier)
+            names[raw] = _resolve_cell(raw)
         except UnknownCountryError as exc:
             first = frame.filter(pl.col(column) == raw)["_row"][0]
             raise DataFormatError(file, exc.message, row=int(first), column=label) from None
