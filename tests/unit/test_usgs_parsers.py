@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -283,3 +284,13 @@ def test_parsing_all_usgs_files_is_fast() -> None:
     usgs_mcs2026.parse(RAW_DATA_DIR / "usgs_mcs2026")
     usgs_mcs2025.parse(RAW_DATA_DIR / "usgs_mcs2025")
     assert time.perf_counter() - started < 5.0  # budget 20 s; typically ~0.2 s
+
+
+def test_every_mapped_series_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-usgs.md").read_text(encoding="utf-8")
+    for chapter, _stat, detail in m.S26:
+        assert f"| {chapter} |" in doc and detail in doc, (chapter, detail)
+    for commodity, kind in m.S25:
+        assert f"| {commodity} | {kind} |" in doc, (commodity, kind)
+    for chapter in m.OUT_OF_SCOPE_26:
+        assert chapter in doc
