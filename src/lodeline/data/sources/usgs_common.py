@@ -67,8 +67,8 @@ def read_text(path: Path, rel: str, encoding: str) -> str:
     return text
 
 
-def read_rows(text: str, rel: str, header: Sequence[str]) -> list[list[str]]:
-    """Split CSV text into records, checking the header, the field count of every row and the last line."""
+def read_rows(text: str, rel: str, header: Sequence[str] | None) -> list[list[str]]:
+    """Split CSV text into records, checking the header (unless None), every row's field count and the last line."""
     if text and not text.endswith(("\n", "\r")):
         last = text.count("\n") + 1
         raise DataFormatError(rel, "file ends mid-row (no final line break); truncated?", row=last)
@@ -82,9 +82,9 @@ def read_rows(text: str, rel: str, header: Sequence[str]) -> list[list[str]]:
     if not rows:
         raise DataFormatError(rel, "file is empty")
     found = [h.strip() for h in rows[0]]
-    if found != [h.strip() for h in header]:
+    if header is not None and found != [h.strip() for h in header]:
         raise DataFormatError(rel, f"unexpected header {found}; expected {list(header)}", row=1)
-    width = len(header)
+    width = len(rows[0])
     for index, record in enumerate(rows[1:], start=2):
         if len(record) != width:
             raise DataFormatError(
@@ -101,10 +101,14 @@ def rows_to_frame(rows: list[list[str]], columns: Sequence[str]) -> pl.DataFrame
     return frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"))
 
 
-def usgs_value(raw: str, *, file: str, row: int, column: str) -> tuple[float | None, str | None]:
+def usgs_value(
+    raw: str, *, file: str, row: int, column: str, allow_negative: bool = False
+) -> tuple[float | None, str | None]:
     """Parse one USGS cell into (value, flag). Words, ranges and USGS markers become NULL with a flag."""
-    text = raw.replace("\u00a0", " ").strip()
+    text = raw.replace("\u00a0", " ").replace("\u2212", "-").strip()  # U+2212 minus in the 2025 salient files
     low = text.lower()
+    if low.startswith(("less than ½ unit", "less than 1/2 unit")):
+        return None, SMALL_OR_ELSEWHERE
     if low in _WORDS or low.startswith("variable"):
         return None, QUALITATIVE
     if text == "s":
@@ -115,7 +119,7 @@ def usgs_value(raw: str, *, file: str, row: int, column: str) -> tuple[float | N
         return None, RANGE
     if text.startswith("?") and text[1:].replace(",", "").replace(".", "").isdigit():
         return None, GARBLED
-    return parse_flagged_number(text, file=file, row=row, column=column)
+    return parse_flagged_number(text, file=file, row=row, column=column, allow_negative=allow_negative)
 
 
 def parse_values(frame: pl.DataFrame, column: str, file: str, *, label: str | None = None) -> pl.DataFrame:
