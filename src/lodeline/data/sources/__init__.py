@@ -9,7 +9,13 @@ import importlib
 
 from lodeline.data.catalog import DatasetSpec
 
-SOURCE_MODULES: tuple[str, ...] = ("reference",)
+SOURCE_MODULES: tuple[str, ...] = (
+    "reference",
+    "usgs_mcs2026",
+    "usgs_mcs2025",
+    "usgs_mcs2025_salient",
+    "usgs_myb2023_gallium_germanium",
+)
 
 
 def all_datasets() -> list[DatasetSpec]:
