@@ -34,15 +34,17 @@ def test_frames_validate_and_span_the_century(frames: dict[str, pl.DataFrame]) -
         validate_frame(table, frame, dataset=ds.SOURCE)
     ree = frames["production"].filter(pl.col("mineral") == "rare-earths", pl.col("country") == "WLD")
     assert (ree["year"].min(), ree["year"].max(), ree.height) == (1900, 2020, 121)
-    primary = frames["production"].filter(pl.col("is_primary")).group_by("mineral")
-    assert (primary.agg(pl.col("series").n_unique())["series"] == 1).all()
+    primary = frames["production"].filter(pl.col("is_primary"))
+    assert (primary.group_by("mineral").agg(pl.col("series").n_unique())["series"] == 1).all()
+    # Only world totals are primary: a USA-only "breakdown" would make the U.S. every year's top supplier.
+    assert set(primary["country"]) == {"WLD"}
 
 
 def test_published_world_production(frames: dict[str, pl.DataFrame]) -> None:
     p = frames["production"].filter(pl.col("is_primary"))
     row = _one(p, mineral="rare-earths", country="WLD", year=2020)
     assert (row["quantity"], row["_row"]) == (243_000, 126)
-    us = _one(p, mineral="rare-earths", country="USA", year=2020)["quantity"]
+    us = _one(frames["production"], mineral="rare-earths", country="USA", year=2020)["quantity"]
     assert us == 39_000 and us / 243_000 == pytest.approx(0.1605, abs=5e-4)
     assert _one(p, mineral="lithium", country="WLD", year=2021)["quantity"] == 107_000
     gross = _one(

@@ -1,8 +1,10 @@
 """USGS Data Series 140 (historical statistics, xlsx): rare earths 1900–2020 and lithium 1900–2021.
 
-Each workbook is one table, one row per year. World production → ``production`` (country WLD) together with
-U.S. production (country USA) as one series, so the long-run U.S. share can be computed; U.S. imports,
-exports, consumption and unit values (a proxy price history) → ``salient``. Columns are matched by their
+Each workbook is one table, one row per year. World production → ``production`` (country WLD, the primary
+series); U.S. production → ``production`` (country USA) as a separate, NON-primary series: with only the
+United States and the world, share indicators would name the U.S. the "top supplier" of every year before
+2021, so indicators must not read it as a country breakdown. U.S. imports, exports, consumption and unit values
+(a proxy price history) → ``salient``. Columns are matched by their
 printed headers, not by position, and the year column must run without gaps up to the footnotes.
 """
 
@@ -42,15 +44,16 @@ class Workbook(NamedTuple):
     columns: dict[str, Column]  # printed header → meaning
 
 
-REE_SERIES = "Production (U.S.) and world production, rare-earth-oxide equivalent"
-LI_SERIES = "Production (U.S.) and world production (lithium content)"
+REE_SERIES = "World production"
+LI_SERIES = "World production (lithium content)"
+US_SERIES = "Production (United States)"
 WORKBOOKS = (
     Workbook(
         "ds140-rare-earths-2020.xlsx",
         "rare-earths",
         {
             "Production": Column(
-                "production", "USA", "production", "metric tons", True, REE_SERIES, "contained"
+                "production", "USA", "production", "metric tons", False, US_SERIES, "contained"
             ),
             "World production": Column(
                 "production", "WLD", "production", "metric tons", True, REE_SERIES, "contained"
@@ -67,7 +70,7 @@ WORKBOOKS = (
         "lithium",
         {
             "Production": Column(
-                "production", "USA", "production", "metric tons", True, LI_SERIES, "contained"
+                "production", "USA", "production", "metric tons", False, US_SERIES, "contained"
             ),
             "World production (lithium content)": Column(
                 "production", "WLD", "production", "metric tons", True, LI_SERIES, "contained"
