@@ -43,7 +43,7 @@ def test_eu_crm_cobalt_inputs_and_trade_factor() -> None:
         ci.filter((pl.col("material") == "Gallium") & (pl.col("parameter") == "IR_extraction_pct")).height
         == 0
     )
-    assert _one(ci, material="Potash", parameter="EoL_RIR_pct")["mineral"] is None
+    assert _one(ci, material="Potash", parameter="EoL_RIR_pct")["mineral"] == "potash"
     assert _one(ci, material="Titanium metal", parameter="SI_EI")["mineral"] is None
     assert ci["material"].n_unique() == 90
     tf = frames["trade_factors"]
