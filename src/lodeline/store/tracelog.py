@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -300,7 +301,7 @@ def insert_checkpoint(
     return int(pk[0])
 
 
-def checkpoints(conn: Connection) -> list[dict[str, object]]:
+def checkpoints(conn: Connection) -> list[dict[str, Any]]:
     """Every checkpoint issued, oldest first."""
     rows = conn.execute(
         select(tracelog_checkpoints).order_by(tracelog_checkpoints.c.checkpoint_id)
@@ -308,7 +309,7 @@ def checkpoints(conn: Connection) -> list[dict[str, object]]:
     return [dict(r) for r in rows]
 
 
-def latest_checkpoint(conn: Connection) -> dict[str, object] | None:
+def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     row = (
         conn.execute(
             select(tracelog_checkpoints).order_by(tracelog_checkpoints.c.checkpoint_id.desc()).limit(1)
