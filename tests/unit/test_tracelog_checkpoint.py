@@ -123,3 +123,29 @@ def test_registry_key_created_once_private_and_reused(
     monkeypatch.setenv("LODELINE_REGISTRY_KEY_FILE", str(bad))
     with pytest.raises(RegistryKeyError, match="cannot read"):
         load_registry_key()
+
+
+def test_consistency_document_checks() -> None:
+    from lodeline.trace.proof_verify import ProofError, verify_consistency_document
+
+    key = Ed25519PrivateKey.generate()
+    name = "lodeline.test/registry"
+    verifier = cpm.parse_vkey(cpm.format_vkey(name, cpm.public_key_bytes(key)))
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(11)]
+
+    def note(size: int) -> str:
+        return cpm.sign_checkpoint(cpm.Checkpoint(name, size, merkle.root_hash(leaves[:size])), name, key)
+
+    path = [base64.b64encode(p).decode() for p in merkle.consistency_proof(6, leaves)]
+    doc = {"format": "lodeline-consistency-proof/1", "origin": name, "old_size": 6, "new_size": 11}
+    doc["consistency_path"] = path
+    result = verify_consistency_document(doc, note(6), note(11), [verifier])
+    assert (result.old_size, result.new_size) == (6, 11)
+    with pytest.raises(ProofError, match="old_size"):
+        verify_consistency_document(doc | {"old_size": 5}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="origin"):
+        verify_consistency_document(doc | {"origin": "other/log"}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="not shown to extend"):
+        verify_consistency_document(doc | {"consistency_path": path[::-1]}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="base64"):
+        verify_consistency_document(doc | {"consistency_path": ["%%"]}, note(6), note(11), [verifier])

@@ -338,3 +338,18 @@ def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
         .first()
     )
     return None if row is None else dict(row)
+
+
+def checkpoint_of_size(conn: Connection, size: int) -> dict[str, Any] | None:
+    """The latest checkpoint issued at exactly ``size`` leaves."""
+    row = (
+        conn.execute(
+            select(tracelog_checkpoints)
+            .where(tracelog_checkpoints.c.tree_size == size)
+            .order_by(tracelog_checkpoints.c.checkpoint_id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
