@@ -180,8 +180,11 @@ def audit_command(
     key = load_registry_key(create=False)
     engine = get_engine()
     hook = _leaf_source_hook() if events else None
-    with engine.connect() as conn, conn.begin():
-        report = run_audit(conn, [key.verifier()], leaf_source=hook)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # one snapshot for the whole audit while appends go on
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            report = run_audit(conn, [key.verifier()], leaf_source=hook)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
         f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
