@@ -74,6 +74,14 @@ def test_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:
     assert append(engine, event_ids("c", 3)) == [10, 11, 12]
 
 
+def test_missing_head_row_is_a_clear_error(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(tables.tracelog_head))
+    with pytest.raises(tables.TraceLogError, match="head row") as info, write_transaction(engine) as conn:
+        log.append_leaves(conn, event_ids("a", 2))
+    assert info.value.code == "trace-log"
+
+
 def test_bad_leaf_data_rejected(engine: Engine) -> None:
     with pytest.raises(Exception, match="expected bytes"), write_transaction(engine) as conn:
         log.append_leaves(conn, [b"ok", "not bytes"])  # type: ignore[list-item]
