@@ -89,6 +89,23 @@ def test_checkpoint_prove_verify_audit(cli_store: Engine, tmp_path: Path) -> Non
     assert "trace-proof" in message and "does not lead from leaf 124" in message
 
 
+def test_prove_against_an_older_checkpoint(cli_store: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["trace", "checkpoint", "-o", str(tmp_path / "cp300.txt")]).exit_code == 0
+    with write_transaction(cli_store) as conn:
+        log.append_leaves(conn, [log.event_leaf_data(EVENT.format(5000 + i)) for i in range(10)])
+    result = runner.invoke(
+        app, ["trace", "prove", EVENT.format(42), "--size", "300", "-o", str(tmp_path / "p.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "p.json").read_text())["tree_size"] == 300
+    args = ["trace", "verify", "-c", str(tmp_path / "cp300.txt"), "-p", str(tmp_path / "p.json")]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["trace", "prove", EVENT.format(5003), "--size", "300"])
+    assert result.exit_code != 0
+    assert "is not covered by checkpoint" in str(result.exception)
+
+
 def test_prove_unknown_event_is_not_found(cli_store: Engine) -> None:
     result = CliRunner().invoke(app, ["trace", "prove", EVENT.format(10_000)])
     assert result.exit_code != 0

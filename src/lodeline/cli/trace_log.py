@@ -75,10 +75,17 @@ def prove_command(
     checkpoint_out: Path | None = typer.Option(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."
     ),
+    size: int | None = typer.Option(
+        None, "--size", help="Prove against the checkpoint issued at this tree size (one you already hold)."
+    ),
 ) -> None:
-    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint."""
+    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint (or --size's)."""
     data = log.event_leaf_data(event_hash.strip())
-    cp = _current_checkpoint()
+    if size is None:
+        cp = _current_checkpoint()
+    else:
+        with get_engine().connect() as conn:
+            cp = log.checkpoint_at_size(conn, size)
     with get_engine().connect() as conn:
         doc = log.prove_event(conn, data, cp)
     doc["checkpoint"] = cp.note
