@@ -106,6 +106,12 @@ def test_prove_against_an_older_checkpoint(cli_store: Engine, tmp_path: Path) ->
     assert "is not covered by checkpoint" in str(result.exception)
 
 
+def test_audit_before_any_checkpoint(cli_store: Engine) -> None:
+    result = CliRunner().invoke(app, ["trace", "audit", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["leaves_checked"] == 300
+
+
 def test_prove_unknown_event_is_not_found(cli_store: Engine) -> None:
     result = CliRunner().invoke(app, ["trace", "prove", EVENT.format(10_000)])
     assert result.exit_code != 0

@@ -24,7 +24,7 @@ from lodeline.trace import log
 from lodeline.trace.audit import LEAF_SOURCE_HOOK, LeafSource, run_audit
 from lodeline.trace.checkpoint import Verifier, parse_vkey
 from lodeline.trace.proof_verify import verify_consistency_document, verify_inclusion_document
-from lodeline.trace.registry_key import load_registry_key
+from lodeline.trace.registry_key import RegistryKeyError, load_registry_key
 
 console = Console(stderr=True)
 
@@ -184,14 +184,19 @@ def audit_command(
     ),
 ) -> None:
     """Recompute the log from stored leaves (and events) and check every subtree hash and checkpoint."""
-    key = load_registry_key(create=False)
+    try:
+        verifiers = [load_registry_key(create=False).verifier()]
+    except RegistryKeyError:
+        # No key yet means no checkpoint was ever signed here; any stored checkpoint will then be reported as
+        # unverifiable rather than silently trusted.
+        verifiers = []
     engine = get_engine()
     hook = _leaf_source_hook() if events else None
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # one snapshot for the whole audit while appends go on
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            report = run_audit(conn, [key.verifier()], leaf_source=hook)
+            report = run_audit(conn, verifiers, leaf_source=hook)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
         f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
