@@ -201,7 +201,7 @@ def assessment_table(compiled: CompiledAssessment, ei: pl.DataFrame | None = Non
         )
         value = float(stage_sr[i])
         if not np.isnan(value):
-            rec[f"sr_{model.stages[i]}"] = round(value, 6)
+            rec[f"sr_{model.stages[i]}"] = value
         if compiled.reasons[i]:
             rec["reasons"].append(f"{model.stages[i]}: {compiled.reasons[i]}")
         rec["inputs"][model.stages[i]] = compiled.inputs[i]

@@ -1,0 +1,96 @@
+"""The risk package's only door to the store: read canonical tables and assemble the method's inputs.
+
+Everything it calls afterwards is pure. It reads through :func:`lodeline.store.canonical.read_table` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Engine
+
+from lodeline.domain.groups import get_group
+from lodeline.errors import StoreNotBuiltError
+from lodeline.risk import EU_STAGES
+from lodeline.risk.parameters import eu_parameters, parameters_provenance
+from lodeline.risk.shares import combine_global, eu_sourcing_shares, production_shares, refined_stage_shares
+from lodeline.store.canonical import is_built, read_table
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    params: pl.DataFrame
+    shares: pl.DataFrame
+    trade_factors: pl.DataFrame
+    governance: pl.DataFrame
+    production: pl.DataFrame
+    trade: pl.DataFrame
+    provenance: tuple[str, ...]
+
+
+def _provenance(frame: pl.DataFrame, label: str) -> list[str]:
+    if frame.is_empty():
+        return []
+    pairs = frame.select("source", "edition").unique().sort("source", "edition")
+    return [f"{label}: {s} {e}" for s, e in pairs.iter_rows()]
+
+
+def load_risk_inputs(engine: Engine, *, years: int = 5) -> RiskInputs:
+    """Read every table the assessment needs and build the share frames (``years`` most recent years)."""
+    if not is_built(engine):
+        raise StoreNotBuiltError()
+    criticality_inputs = read_table(engine, "criticality_inputs")
+    production = read_table(engine, "production", measure="production")
+    stage_shares = read_table(engine, "stage_shares")
+    trade = read_table(engine, "trade")
+    trade_factors = read_table(engine, "trade_factors")
+    governance = read_table(engine, "governance")
+    shares = pl.concat(
+        [
+            combine_global(
+                production_shares(production, years=years), refined_stage_shares(stage_shares, years=years)
+            ),
+            eu_sourcing_shares(trade, get_group("EU27").members, years=years),
+        ],
+        how="vertical",
+    )
+    provenance = (
+        f"EU CRM 2023 inputs: {parameters_provenance(criticality_inputs)}",
+        *_provenance(trade_factors, "t_c"),
+        *_provenance(governance, "WGI"),
+    )
+    return RiskInputs(
+        params=eu_parameters(criticality_inputs),
+        shares=shares,
+        trade_factors=trade_factors,
+        governance=governance,
+        production=production,
+        trade=trade,
+        provenance=provenance,
+    )
+
+
+def domestic_production_tonnes(production: pl.DataFrame, members: frozenset[str]) -> pl.DataFrame:
+    """``[mineral, stage, year, quantity_t]`` of a group's primary production where the unit is tonnes."""
+    tonnes = {
+        "metric tons": 1.0,
+        "t": 1.0,
+        "tonnes": 1.0,
+        "kilograms": 1e-3,
+        "kg": 1e-3,
+        "thousand metric tons": 1e3,
+    }
+    rows = production.filter(
+        pl.col("is_primary")
+        & pl.col("country").is_in(list(members))
+        & pl.col("quantity").is_not_null()
+        & pl.col("unit").str.to_lowercase().is_in(list(tonnes))
+        & pl.col("stage").is_in(list(EU_STAGES.values()))
+    )
+    rows = rows.filter(pl.col("edition") == pl.col("edition").max().over(["mineral", "stage", "year"]))
+    return rows.group_by("mineral", "stage", "year").agg(
+        (pl.col("quantity") * pl.col("unit").str.to_lowercase().replace_strict(tonnes))
+        .sum()
+        .alias("quantity_t")
+    )
