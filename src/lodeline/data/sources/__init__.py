@@ -18,6 +18,8 @@ SOURCE_MODULES: tuple[str, ...] = (
     "worldbank_pinksheet",
     "unep_recycling",
     "iea_critical_minerals",
+    "usgs_mcs2026",
+    "usgs_mcs2025",
 )
 
 
