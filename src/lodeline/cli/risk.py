@@ -98,7 +98,19 @@ def criticality_command(
     table = assessment_table(_compile(inputs, stage, wgi_year), _ei(inputs, end_uses, value_added))
     table = table.sort("sr", descending=True, nulls_last=True)
     if fmt is Format.table:
-        table = table.drop("inputs", "provenance", "ei_note")
+        # The terminal view keeps the verdict; the full reasons, inputs and provenance are in csv/json/parquet.
+        table = table.select(
+            "material",
+            "sr",
+            "sr_extraction",
+            "sr_processing",
+            "ei",
+            "critical",
+            pl.when(pl.col("status") == "ok")
+            .then(pl.col("status"))
+            .otherwise(pl.col("reason"))
+            .alias("status"),
+        )
     emit(
         table,
         fmt,
@@ -217,4 +229,8 @@ def geopol_command(
     if result.is_empty():
         console.print(f"[yellow]no trade rows[/] for importer {group.id} with these filters")
         raise typer.Exit(1)
-    emit(result, fmt, out=out, title=f"GeoPolRisk-style supply risk for {group.id}")
+    caption = None
+    if fmt is Format.table:
+        caption = "notes (normalisation, HHI year) are in the csv/json output"
+        result = result.drop("note", "importer")
+    emit(result, fmt, out=out, title=f"GeoPolRisk-style supply risk for {group.id}", caption=caption)

@@ -44,6 +44,30 @@ def _trade_factor_lookup(trade_factors: pl.DataFrame) -> dict[tuple[str, str, st
     return out
 
 
+def _supply_stage(items: pl.DataFrame, shares: pl.DataFrame) -> pl.Series:
+    """The production stage whose global shares an item reads.
+
+    Its own stage when data exists. Otherwise, if the EC assesses the material at this stage ONLY and the
+    other stage has data (e.g. PGM, helium, rhenium: assessed at processing, bundled as mine production),
+    the other stage stands in, and the inputs say so. A two-stage material never borrows: its other stage
+    is assessed in its own right.
+    """
+    available = shares.filter(pl.col("scope") == "global").select("mineral", "stage").unique()
+    have = {(m, s) for m, s in available.iter_rows()}
+    stages_of = items.group_by("material").agg(pl.col("stage")).rows_by_key("material", unique=True)
+    other = {"extraction": "processing", "processing": "extraction"}
+    chosen = []
+    for material, mineral, stage in items.select("material", "mineral", "stage").iter_rows():
+        alternative = other.get(stage, stage)
+        borrow = (
+            (mineral, stage) not in have
+            and (mineral, alternative) in have
+            and alternative not in stages_of[material][0]
+        )
+        chosen.append(alternative if borrow else stage)
+    return pl.Series("supply_stage", chosen, dtype=pl.String)
+
+
 def compile_assessment(
     params: pl.DataFrame,
     shares: pl.DataFrame,
@@ -57,7 +81,14 @@ def compile_assessment(
     from :mod:`lodeline.risk.shares`, ``trade_factors`` is the canonical table (t_c = 1 where unlisted)."""
     items = params.sort("material", "stage").with_row_index("item")
     n_items = items.height
-    rows = items.select("item", "mineral", "stage").join(shares, on=["mineral", "stage"], how="inner")
+    items = items.with_columns(_supply_stage(items, shares))
+    global_rows = items.select("item", "mineral", pl.col("supply_stage").alias("stage")).join(
+        shares.filter(pl.col("scope") == "global"), on=["mineral", "stage"], how="inner"
+    )
+    eu_rows = items.select("item", "mineral", "stage").join(
+        shares.filter(pl.col("scope") == "eu"), on=["mineral", "stage"], how="inner"
+    )
+    rows = pl.concat([global_rows, eu_rows], how="vertical")
     rows = rows.with_columns(
         (
             pl.col("item").cast(pl.Int64) * 2
@@ -138,6 +169,8 @@ def compile_assessment(
                     else ("proxy: global supply" if basis[i] == BASIS_BOTH and has_gs else "not used")
                 ),
                 "t_c_listed": listed,
+                "supply_proxy": items["proxy"][i] if "proxy" in items.columns else None,
+                "supply_stage": items["supply_stage"][i],
             }
         )
         reasons.append(reason)
@@ -157,9 +190,12 @@ def compile_assessment(
         wgi_dims=gov.values,
     )
     provenance: dict[str, set[str]] = {}
-    prov_rows = items.select("material", "mineral", "stage").join(
-        shares.select("mineral", "stage", "source", "edition").unique(), on=["mineral", "stage"]
-    )
+    prov_rows = pl.concat(
+        [
+            items.select("material", "mineral", pl.col("supply_stage").alias("stage")),
+            items.select("material", "mineral", "stage"),
+        ]
+    ).join(shares.select("mineral", "stage", "source", "edition").unique(), on=["mineral", "stage"])
     for material, source, edition in prov_rows.select("material", "source", "edition").iter_rows():
         provenance.setdefault(material, set()).add(f"{source} {edition}")
     for material in materials:

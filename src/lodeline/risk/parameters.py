@@ -9,9 +9,18 @@ import polars as pl
 
 from lodeline.risk import EU_STAGES
 
+#: Group members without supply data of their own are assessed on their group's supply (a documented
+#: deviation: the EC uses element-level supply for each rare earth).
+GROUP_SUPPLY_PROXY: dict[str, str] = {
+    "HREE": "rare-earths",
+    "LREE": "rare-earths",
+    "PGM": "platinum-group-metals",
+}
+
 PARAMETER_SCHEMA: dict[str, type[pl.DataType]] = {
     "material": pl.String,
     "mineral": pl.String,
+    "proxy": pl.String,
     "stage": pl.String,
     "basis": pl.String,
     "ir": pl.Float64,
@@ -39,6 +48,14 @@ def eu_parameters(criticality_inputs: pl.DataFrame) -> pl.DataFrame:
     """
     long = criticality_inputs
     materials = long.group_by("material").agg(pl.col("mineral").drop_nulls().first())
+    materials = materials.join(_text(long, "group"), on="material", how="left").with_columns(
+        pl.when(pl.col("mineral").is_null() & pl.col("group").is_in(list(GROUP_SUPPLY_PROXY)))
+        .then(pl.concat_str(pl.lit("supply of group "), pl.col("group"), pl.lit(" used for this member")))
+        .alias("proxy"),
+        pl.coalesce(
+            pl.col("mineral"), pl.col("group").replace_strict(GROUP_SUPPLY_PROXY, default=None)
+        ).alias("mineral"),
+    )
     for name in ("SI_SR", "SI_EI", "EoL_RIR_pct"):
         materials = materials.join(_numeric(long, name), on="material", how="left")
     frames = []
@@ -50,6 +67,7 @@ def eu_parameters(criticality_inputs: pl.DataFrame) -> pl.DataFrame:
             .select(
                 "material",
                 "mineral",
+                "proxy",
                 pl.lit(stage).alias("stage"),
                 pl.col(f"supply_basis_{stage}").alias("basis"),
                 (pl.col(f"IR_{stage}_pct") / 100.0).alias("ir"),

@@ -12,6 +12,8 @@ The tornado varies one factor at a time between its low and high setting with th
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 
@@ -67,7 +69,8 @@ def tornado(model: SupplyRiskModel) -> pl.DataFrame:
     rows = []
     for factor, case in _tornado_cases(model).items():
         _, sr = model.material_max(model.evaluate(**case))
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # all-NaN columns are materials without data: skipped below
+            warnings.simplefilter("ignore", RuntimeWarning)
             lows, highs = np.nanmin(sr, axis=0), np.nanmax(sr, axis=0)
         for j, material in enumerate(names):
             if np.isnan(base[0, j]):

@@ -17,6 +17,17 @@ from lodeline.risk import EU_STAGES
 AGGREGATE_CODES = frozenset({"WLD", "ROW"})
 _TO_EU_STAGE = {v: k for k, v in EU_STAGES.items()}
 SHARE_COLUMNS = ("mineral", "stage", "scope", "year", "country", "share", "source", "edition")
+#: When several sources give the same (mineral, stage, year), the first listed wins: USGS MCS (newest edition
+#: first) covers the most minerals with one consistent method; the IEA fills the refining stages USGS lacks.
+SOURCE_PREFERENCE: tuple[str, ...] = ("usgs_mcs2026", "usgs_mcs2025", "iea_critical_minerals")
+#: Trade coverage preference: every bilateral pair beats each side's top-6 partners.
+COVERAGE_PREFERENCE: tuple[str, ...] = ("complete", "top6")
+
+
+def _preference_rank(column: str, order: tuple[str, ...]) -> pl.Expr:
+    return pl.col(column).replace_strict(
+        list(order), list(range(len(order))), default=len(order), return_dtype=pl.Int64
+    )
 
 
 def _empty() -> pl.DataFrame:
@@ -49,7 +60,8 @@ def _last_years(frame: pl.DataFrame, keys: list[str], years: int) -> pl.DataFram
 def production_shares(production: pl.DataFrame, *, years: int = 5) -> pl.DataFrame:
     """Country shares of world production per (mineral, stage, year) from the primary production series.
 
-    Per year only the newest edition is used (a later USGS edition revises the earlier one's estimate). The
+    Per year one source is used (``SOURCE_PREFERENCE``; within a source the newest edition, since a later USGS
+    edition revises the earlier one's estimate). The
     denominator is the world total (``WLD``) when published, else the sum of all rows including ``ROW``; it
     is never smaller than the sum of the named countries. ``ROW`` ("other countries") contributes no
     concentration of its own: it stands for many small producers. Rows with a NULL quantity (withheld "W")
@@ -64,8 +76,10 @@ def production_shares(production: pl.DataFrame, *, years: int = 5) -> pl.DataFra
     if rows.is_empty():
         return _empty()
     keys = ["mineral", "stage", "year"]
+    rows = rows.with_columns(_preference_rank("source", SOURCE_PREFERENCE).alias("_rank"))
+    rows = rows.filter(pl.col("_rank") == pl.col("_rank").min().over(keys))
+    rows = rows.filter(pl.col("source") == pl.col("source").min().over(keys))
     rows = rows.filter(pl.col("edition") == pl.col("edition").max().over(keys))
-    rows = rows.filter(pl.col("source") == pl.col("source").max().over(keys))
     named = ~pl.col("country").is_in(list(AGGREGATE_CODES))
     totals = rows.group_by(keys).agg(
         pl.col("quantity").filter(pl.col("country") == "WLD").sum().alias("_world"),
@@ -110,7 +124,8 @@ def refined_stage_shares(stage_shares: pl.DataFrame, *, years: int = 5) -> pl.Da
 def eu_sourcing_shares(trade: pl.DataFrame, eu_members: Collection[str], *, years: int = 5) -> pl.DataFrame:
     """Shares of extra-EU imports into the EU27 per supplier (the EC's "EU sourcing", imports part).
 
-    Tonnes are used when every row of the (mineral, stage, year) has ``quantity_t``; otherwise US dollars,
+    Per (mineral, stage, year) only the best trade coverage is used (``complete`` before ``top6``, never both,
+    which would double count). Tonnes are used when every row of the (mineral, stage, year) has ``quantity_t``; otherwise US dollars,
     so one group never mixes units. Intra-EU trade is left out: it is re-export, not sourcing.
     """
     members = list(eu_members)
@@ -122,6 +137,8 @@ def eu_sourcing_shares(trade: pl.DataFrame, eu_members: Collection[str], *, year
     if rows.is_empty():
         return _empty()
     keys = ["mineral", "stage", "year"]
+    rows = rows.with_columns(_preference_rank("coverage", COVERAGE_PREFERENCE).alias("_rank"))
+    rows = rows.filter(pl.col("_rank") == pl.col("_rank").min().over(keys))
     rows = rows.with_columns(
         (pl.col("quantity_t").is_not_null().all().over(keys)).alias("_tonnes"),
     ).with_columns(
