@@ -20,6 +20,7 @@ SOURCE_MODULES: tuple[str, ...] = (
     "iea_critical_minerals",
     "usgs_mcs2026",
     "usgs_mcs2025",
+    "usgs_mcs2025_salient",
 )
 
 
