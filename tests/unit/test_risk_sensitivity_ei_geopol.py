@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from test_risk_eu_method import (  # same folder: pytest puts it on sys.path
+    EXPECTED_SR,
+    governance_frame,
+    share_rows,
+    worked_example_frames,
+)
 
 from lodeline.errors import InvalidArgumentError
 from lodeline.risk.assessment import compile_assessment
@@ -12,12 +18,6 @@ from lodeline.risk.economic_importance import economic_importance
 from lodeline.risk.geopol import geopolitical_supply_risk
 from lodeline.risk.governance import governance_matrix
 from lodeline.risk.sensitivity import sensitivity_draws, sensitivity_summary, tornado
-from test_risk_eu_method import (  # same folder: pytest puts it on sys.path
-    EXPECTED_SR,
-    governance_frame,
-    share_rows,
-    worked_example_frames,
-)
 
 
 def worked_model():  # type: ignore[no-untyped-def]
@@ -30,7 +30,9 @@ def test_base_evaluation_and_single_factor_overrides() -> None:
     assert model.evaluate()[0, 0] == pytest.approx(EXPECTED_SR, abs=1e-9)
     assert model.evaluate(t_multiplier=np.array([1.0]))[0, 0] == pytest.approx(EXPECTED_SR, abs=1e-9)
     # EoL-RIR halved: 0.05 instead of 0.1
-    assert model.evaluate(eol_multiplier=np.array([0.5]))[0, 0] == pytest.approx(1.7679 * 0.95 * 0.9, abs=1e-9)
+    assert model.evaluate(eol_multiplier=np.array([0.5]))[0, 0] == pytest.approx(
+        1.7679 * 0.95 * 0.9, abs=1e-9
+    )
     # No trade factors at all (multiplier 0 puts every t_c at 1): HHI_GS = 0.25*7 + 0.36 + 0.08 = 2.19,
     # HHI_EU = 0.28 + 0.36*4 + 0.08 = 1.8; SR = (2.19*0.3 + 1.8*0.7) * 0.81
     no_tc = (2.19 * 0.3 + 1.8 * 0.7) * 0.81
@@ -128,7 +130,13 @@ def test_geopolrisk_hand_example_for_an_alliance() -> None:
     # WTA = (0.6*70 + 0.3*30) / (100 + 100) = 0.255 ; HHI = 0.6^2 + 0.3^2 + 0.1^2 = 0.46 ; GPR = 0.1173
     trade = trade_rows([("CHN", "USA", 60), ("AUS", "USA", 30), ("CAN", "USA", 50), ("CHN", "CAN", 10)])
     shares = pl.DataFrame(
-        {"mineral": "m", "stage": "refining", "year": 2024, "country": ["CHN", "AUS", "USA"], "share": [0.6, 0.3, 0.1]}
+        {
+            "mineral": "m",
+            "stage": "refining",
+            "year": 2024,
+            "country": ["CHN", "AUS", "USA"],
+            "share": [0.6, 0.3, 0.1],
+        }
     )
     gov = governance_matrix(governance_frame({"CHN": -0.5, "AUS": 1.0, "USA": 1.0, "CAN": 1.5}))
     domestic = pl.DataFrame({"mineral": ["m"], "stage": ["refining"], "year": [2024], "quantity_t": [100.0]})
@@ -140,13 +148,17 @@ def test_geopolrisk_hand_example_for_an_alliance() -> None:
     assert row["geopolrisk"] == pytest.approx(0.1173, abs=1e-12)
     assert row["top_supplier"] == "CHN" and row["suppliers"] == 2 and row["import_unit"] == "t"
     # without domestic production the denominator is imports only: an upper bound, and said so
-    upper = geopolitical_supply_risk(trade, shares, gov, {"USA", "CAN"}, importer_name="NA2").row(0, named=True)
+    upper = geopolitical_supply_risk(trade, shares, gov, {"USA", "CAN"}, importer_name="NA2").row(
+        0, named=True
+    )
     assert upper["wta"] == pytest.approx(51 / 100, abs=1e-12)
     assert "upper bound" in upper["note"]
 
 
 def test_geopolrisk_without_foreign_imports_is_empty_not_zero() -> None:
     trade = trade_rows([("CAN", "USA", 50)])
-    shares = pl.DataFrame({"mineral": "m", "stage": "refining", "year": 2024, "country": ["CAN"], "share": [1.0]})
+    shares = pl.DataFrame(
+        {"mineral": "m", "stage": "refining", "year": 2024, "country": ["CAN"], "share": [1.0]}
+    )
     gov = governance_matrix(governance_frame({"CAN": 1.5, "USA": 1.0}))
     assert geopolitical_supply_risk(trade, shares, gov, {"USA", "CAN"}, importer_name="NA2").is_empty()
