@@ -15,7 +15,18 @@ from lodeline.risk.loader import load_risk_inputs
 from lodeline.risk.sensitivity import sensitivity_summary
 
 # Annex II (section 2) of Regulation (EU) 2024/1252, in the EC 2023 study's material names; groups by member.
-HREE = ("Dysprosium", "Erbium", "Europium", "Gadolinium", "Holmium", "Lutetium", "Terbium", "Thulium", "Ytterbium", "Yttrium")
+HREE = (
+    "Dysprosium",
+    "Erbium",
+    "Europium",
+    "Gadolinium",
+    "Holmium",
+    "Lutetium",
+    "Terbium",
+    "Thulium",
+    "Ytterbium",
+    "Yttrium",
+)
 LREE = ("Cerium", "Lanthanum", "Neodymium", "Praseodymium", "Samarium")
 PGM = ("Iridium", "Palladium", "Platinum", "Rhodium", "Ruthenium")
 EU_CRM_2023 = frozenset(
