@@ -1,5 +1,8 @@
 """Issue 6 target: the whole EU assessment for every material + a 1,000-draw sensitivity in < 5 s.
 
+``end_to_end_seconds`` = reading the canonical tables + the assessment + 1,000 draws + the tornado; the target
+is checked on it. ``assessment_plus_sensitivity_seconds`` excludes the store read.
+
 Measured on the bundled data built into a throw-away SQLite store. Baseline, in the same run: the SAME draws'
 SR computed the plain way, a Python loop over draws and materials with pandas filtering per (material, stage,
 scope) -- what one writes without vectorising. The baseline runs a subset of the draws (it is slow) and is
@@ -132,8 +135,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "draws": DRAWS,
         "load_seconds": round(load_seconds, 3),
         "assessment_plus_sensitivity_seconds": round(assessment_seconds, 3),
+        "end_to_end_seconds": round(load_seconds + assessment_seconds, 3),
         "target_seconds": 5.0,
-        "meets_target": assessment_seconds < 5.0,
+        "meets_target": load_seconds + assessment_seconds < 5.0,
         "kernel_seconds_1000_draws": round(kernel_seconds, 4),
         "baseline": "Python loop over draws x (material, stage), pandas filter per (mineral, stage, scope)",
         "baseline_draws_measured": baseline_draws,

@@ -206,7 +206,7 @@ def geopol_command(
     dims = tuple(d.strip().lower() for d in dimensions.split(",") if d.strip())
     if not dims or any(d not in WGI_DIMENSIONS for d in dims):
         raise InvalidArgumentError(f"--wgi must list dimensions from {', '.join(WGI_DIMENSIONS)}")
-    inputs = load_risk_inputs(get_engine())
+    inputs = load_risk_inputs(get_engine(), importers=group.members)
     trade = inputs.trade
     if mineral is not None:
         trade = trade.filter(pl.col("mineral") == resolve_mineral(mineral))

@@ -160,7 +160,7 @@ def compile_assessment(
                 "basis": items["basis"][i],
                 "ir": None if np.isnan(ir[i]) else round(float(ir[i]), 4),
                 "eol_rir": round(float(eol[i]), 4),
-                "si_sr": None if np.isnan(si[i]) and reason else float(items["si_sr"][i] or 0.0),
+                "si_sr": items["si_sr"][i],
                 "years_global": years_by_group.get(2 * i, []),
                 "years_eu": years_by_group.get(2 * i + 1, []),
                 "eu_sourcing": (

@@ -10,6 +10,10 @@ import polars as pl
 
 from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
 
+#: x positions of the "EI not available" strip, left of EI = 0.
+STRIP_COLUMNS = (-4.6, -3.2, -1.8)
+STRIP_LEFT = -5.0
+
 
 def _html(fig: go.Figure) -> str:
     return str(fig.to_html(include_plotlyjs=True, full_html=True))
@@ -19,11 +23,13 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
     """SR (y) against EI (x) with the EC thresholds, every point labelled.
 
     Materials whose EI is unknown (no bundled end-use data) are not hidden: they are drawn on a separate
-    strip left of the axis at x = -0.6 and labelled "EI n/a", so their supply risk is still visible.
+    strip left of the EI axis (three staggered columns, so neighbouring labels do not collide), under the
+    heading "EI n/a", so their supply risk is still visible.
     """
     rows = table.filter(pl.col("sr").is_not_null())
     known = rows.filter(pl.col("ei").is_not_null())
-    unknown = rows.filter(pl.col("ei").is_null())
+    unknown = rows.filter(pl.col("ei").is_null()).sort("sr", descending=True)
+    strip_x = [STRIP_COLUMNS[i % len(STRIP_COLUMNS)] for i in range(unknown.height)]
     fig = go.Figure()
     if known.height:
         fig.add_trace(
@@ -44,7 +50,7 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
     if unknown.height:
         fig.add_trace(
             go.Scatter(
-                x=[-0.6] * unknown.height,
+                x=strip_x,
                 y=unknown["sr"].to_list(),
                 mode="markers+text",
                 text=unknown["material"].to_list(),
@@ -56,13 +62,22 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
         )
     x_max = max([10.0, *(known["ei"].to_list() if known.height else [])]) * 1.05
     y_max = max([2.0, *rows["sr"].to_list()]) * 1.1
-    fig.add_shape(type="line", x0=-1.2, x1=x_max, y0=SR_THRESHOLD, y1=SR_THRESHOLD, line={"dash": "dash"})
+    fig.add_shape(
+        type="line", x0=STRIP_LEFT, x1=x_max, y0=SR_THRESHOLD, y1=SR_THRESHOLD, line={"dash": "dash"}
+    )
     fig.add_shape(type="line", x0=EI_THRESHOLD, x1=EI_THRESHOLD, y0=0, y1=y_max, line={"dash": "dash"})
     fig.add_annotation(x=x_max, y=SR_THRESHOLD, text=f"SR = {SR_THRESHOLD:g}", showarrow=False, yshift=10)
+    if unknown.height:
+        fig.add_annotation(x=STRIP_COLUMNS[1], y=y_max, text="EI n/a (not bundled)", showarrow=False)
+        fig.add_shape(type="line", x0=-0.3, x1=-0.3, y0=0, y1=y_max, line={"color": "#bbbbbb", "width": 1})
     fig.add_annotation(x=EI_THRESHOLD, y=y_max, text=f"EI = {EI_THRESHOLD:g}", showarrow=False, xshift=30)
     fig.update_layout(
         title="Criticality (EU 2017 method): supply risk vs economic importance",
-        xaxis={"title": "Economic importance (EI)", "range": [-1.2, x_max]},
+        xaxis={
+            "title": "Economic importance (EI)",
+            "range": [STRIP_LEFT, x_max],
+            "tickvals": list(range(0, 11, 2)),
+        },
         yaxis={"title": "Supply risk (SR)", "range": [0, y_max]},
         template="plotly_white",
         height=760,
@@ -96,7 +111,7 @@ def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
                 x=[lo - base for lo in part["sr_low"].to_list()],
                 base=base,
                 orientation="h",
-                name="low",
+                name="lowest SR over the range",
                 marker={"color": "#2c7fb8"},
                 visible=visible,
                 hovertemplate="%{y}: SR %{x:+.3f} from base<extra>low</extra>",
@@ -108,7 +123,7 @@ def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
                 x=[hi - base for hi in part["sr_high"].to_list()],
                 base=base,
                 orientation="h",
-                name="high",
+                name="highest SR over the range",
                 marker={"color": "#c0392b"},
                 visible=visible,
                 hovertemplate="%{y}: SR %{x:+.3f} from base<extra>high</extra>",
@@ -133,7 +148,9 @@ def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
         xaxis={"title": "Supply risk (SR)"},
         template="plotly_white",
         updatemenus=[{"buttons": buttons, "x": 1.0, "y": 1.15}] if len(materials) > 1 else [],
-        margin={"b": 90},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        height=640,
+        margin={"b": 140},
     )
     fig.add_vline(x=SR_THRESHOLD, line_dash="dash")
     fig.add_annotation(
@@ -141,7 +158,7 @@ def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
         xref="paper",
         yref="paper",
         x=0,
-        y=-0.18,
+        y=-0.25,
         showarrow=False,
         font={"size": 10},
     )

@@ -5,6 +5,7 @@ Everything it calls afterwards is pure. It reads through :func:`lodeline.store.c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -36,14 +37,23 @@ def _provenance(frame: pl.DataFrame, label: str) -> list[str]:
     return [f"{label}: {s} {e}" for s, e in pairs.iter_rows()]
 
 
-def load_risk_inputs(engine: Engine, *, years: int = 5) -> RiskInputs:
-    """Read every table the assessment needs and build the share frames (``years`` most recent years)."""
+def load_risk_inputs(
+    engine: Engine, *, years: int = 5, importers: Collection[str] = frozenset()
+) -> RiskInputs:
+    """Read every table the assessment needs and build the share frames (``years`` most recent years).
+
+    Only the trade the methods use is read: flows into the EU27 (EU sourcing) and into ``importers`` (the
+    alliance of a GeoPolRisk query), at the mining and refining stages. That keeps the load well under a second.
+    """
     if not is_built(engine):
         raise StoreNotBuiltError()
+    eu27 = get_group("EU27").members
     criticality_inputs = read_table(engine, "criticality_inputs")
     production = read_table(engine, "production", measure="production")
     stage_shares = read_table(engine, "stage_shares")
-    trade = read_table(engine, "trade")
+    trade = read_table(
+        engine, "trade", importer=sorted(eu27 | set(importers)), stage=sorted(EU_STAGES.values())
+    )
     trade_factors = read_table(engine, "trade_factors")
     governance = read_table(engine, "governance")
     shares = pl.concat(
@@ -51,7 +61,7 @@ def load_risk_inputs(engine: Engine, *, years: int = 5) -> RiskInputs:
             combine_global(
                 production_shares(production, years=years), refined_stage_shares(stage_shares, years=years)
             ),
-            eu_sourcing_shares(trade, get_group("EU27").members, years=years),
+            eu_sourcing_shares(trade, eu27, years=years),
         ],
         how="vertical",
     )
