@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from lodeline.risk.governance import GovernanceMatrix
+from lodeline.risk.shares import best_coverage
 
 GEOPOL_SCHEMA = {
     "mineral": pl.String,
@@ -50,7 +51,7 @@ def geopolitical_supply_risk(
 ) -> pl.DataFrame:
     """One row per (mineral, stage, year) the trade data covers for ``members``.
 
-    ``trade``: canonical rows (stage in the trade vocabulary, mapped by the caller to the share frame's);
+    ``trade``: canonical rows (per year only the best coverage is used, as for EU sourcing) (stage in the trade vocabulary, mapped by the caller to the share frame's);
     ``global_shares``: ``[mineral, stage, year, country, share]`` (world production, fractions);
     ``domestic_production``: optional ``[mineral, stage, year, quantity_t]`` of the alliance in tonnes. P_A is
     only added when the imports are in tonnes too; otherwise it is left out and the note says so (WTA is
@@ -60,6 +61,8 @@ def geopolitical_supply_risk(
     imports = trade.filter(pl.col("importer").is_in(group) & ~pl.col("exporter").is_in(group))
     if imports.is_empty():
         return pl.DataFrame(schema=GEOPOL_SCHEMA)
+    if "coverage" in imports.columns:
+        imports = best_coverage(imports)
     keys = ["mineral", "stage", "year"]
     imports = imports.with_columns(pl.col("quantity_t").is_not_null().all().over(keys).alias("_tonnes"))
     imports = imports.with_columns(

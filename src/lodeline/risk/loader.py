@@ -15,7 +15,13 @@ from lodeline.domain.groups import get_group
 from lodeline.errors import StoreNotBuiltError
 from lodeline.risk import EU_STAGES
 from lodeline.risk.parameters import eu_parameters, parameters_provenance
-from lodeline.risk.shares import combine_global, eu_sourcing_shares, production_shares, refined_stage_shares
+from lodeline.risk.shares import (
+    SOURCE_PREFERENCE,
+    combine_global,
+    eu_sourcing_shares,
+    production_shares,
+    refined_stage_shares,
+)
 from lodeline.store.canonical import is_built, read_table
 
 
@@ -82,14 +88,22 @@ def load_risk_inputs(
 
 
 def domestic_production_tonnes(production: pl.DataFrame, members: frozenset[str]) -> pl.DataFrame:
-    """``[mineral, stage, year, quantity_t]`` of a group's primary production where the unit is tonnes."""
+    """``[mineral, stage, year, quantity_t]`` of a group's primary production where the unit is tonnes.
+
+    One source per (mineral, stage, year), by the same preference as the share builders. The basis (contained
+    metal vs gross weight) may differ from the traded product's; docs/methods/criticality.md says so.
+    """
+    # Units as the parsers store them; anything else (cubic metres of helium, carats …) is left out.
     tonnes = {
         "metric tons": 1.0,
+        "metric dry tons": 1.0,
         "t": 1.0,
         "tonnes": 1.0,
         "kilograms": 1e-3,
         "kg": 1e-3,
         "thousand metric tons": 1e3,
+        "thousand metric dry tons": 1e3,
+        "kt": 1e3,
     }
     rows = production.filter(
         pl.col("is_primary")
@@ -98,9 +112,18 @@ def domestic_production_tonnes(production: pl.DataFrame, members: frozenset[str]
         & pl.col("unit").str.to_lowercase().is_in(list(tonnes))
         & pl.col("stage").is_in(list(EU_STAGES.values()))
     )
-    rows = rows.filter(pl.col("edition") == pl.col("edition").max().over(["mineral", "stage", "year"]))
-    return rows.group_by("mineral", "stage", "year").agg(
-        (pl.col("quantity") * pl.col("unit").str.to_lowercase().replace_strict(tonnes))
+    keys = ["mineral", "stage", "year"]
+    rank = pl.col("source").replace_strict(
+        list(SOURCE_PREFERENCE), list(range(len(SOURCE_PREFERENCE))), default=len(SOURCE_PREFERENCE)
+    )
+    rows = rows.with_columns(rank.cast(pl.Int64).alias("_rank"))
+    rows = rows.filter(pl.col("_rank") == pl.col("_rank").min().over(keys))
+    rows = rows.filter(pl.col("edition") == pl.col("edition").max().over(keys))
+    return rows.group_by(keys).agg(
+        (
+            pl.col("quantity")
+            * pl.col("unit").str.to_lowercase().replace_strict(tonnes, return_dtype=pl.Float64)
+        )
         .sum()
         .alias("quantity_t")
     )

@@ -57,6 +57,16 @@ def _last_years(frame: pl.DataFrame, keys: list[str], years: int) -> pl.DataFram
     return frame.join(recent, on=[*keys, "year"], how="inner")
 
 
+def best_coverage(trade: pl.DataFrame) -> pl.DataFrame:
+    """Per (mineral, stage, year) keep only the best trade coverage (``complete`` before ``top6``): using both
+    for one year would count the same flows twice."""
+    keys = ["mineral", "stage", "year"]
+    ranked = trade.with_columns(_preference_rank("coverage", COVERAGE_PREFERENCE).alias("_coverage_rank"))
+    return ranked.filter(pl.col("_coverage_rank") == pl.col("_coverage_rank").min().over(keys)).drop(
+        "_coverage_rank"
+    )
+
+
 def production_shares(production: pl.DataFrame, *, years: int = 5) -> pl.DataFrame:
     """Country shares of world production per (mineral, stage, year) from the primary production series.
 
@@ -137,8 +147,7 @@ def eu_sourcing_shares(trade: pl.DataFrame, eu_members: Collection[str], *, year
     if rows.is_empty():
         return _empty()
     keys = ["mineral", "stage", "year"]
-    rows = rows.with_columns(_preference_rank("coverage", COVERAGE_PREFERENCE).alias("_rank"))
-    rows = rows.filter(pl.col("_rank") == pl.col("_rank").min().over(keys))
+    rows = best_coverage(rows)
     rows = rows.with_columns(
         (pl.col("quantity_t").is_not_null().all().over(keys)).alias("_tonnes"),
     ).with_columns(
