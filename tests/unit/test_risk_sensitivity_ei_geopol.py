@@ -82,7 +82,20 @@ def test_tornado_eol_bounds_and_summary_probabilities() -> None:
     low_ei = sensitivity_summary(model, 300, seed=0, ei={"Examplium": 1.0}).row(0, named=True)
     assert low_ei["p_critical"] == 0.0
     no_ei = sensitivity_summary(model, 300, seed=0).row(0, named=True)
-    assert no_ei["p_critical"] is None
+    assert no_ei["p_critical"] is None and no_ei["status"] == "ok"
+
+
+def test_sensitivity_lists_a_material_without_data_as_insufficient() -> None:
+    params, shares, factors, governance = worked_example_frames()
+    other = params.with_columns(pl.lit("Nodatium").alias("material"), pl.lit("nodatium").alias("mineral"))
+    model = compile_assessment(pl.concat([params, other]), shares, factors, governance).model
+    row = sensitivity_summary(model, 50).filter(pl.col("material") == "Nodatium").row(0, named=True)
+    assert (
+        row["status"] == "insufficient data"
+        and row["sr_mean"] is None
+        and row["p_sr_above_threshold"] is None
+    )
+    assert tornado(model).filter(pl.col("material") == "Nodatium").is_empty()
 
 
 def test_economic_importance_hand_example() -> None:

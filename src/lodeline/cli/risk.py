@@ -173,7 +173,7 @@ def sensitivity_command(
         tornado_out.write_text(tornado_chart(bars, source_line=_source_line(inputs)), encoding="utf-8")
         console.print(f"[green]wrote[/] {tornado_out}")
     emit(
-        summary.sort("sr_base", descending=True),
+        summary.sort("sr_base", descending=True, nulls_last=True),
         fmt,
         out=table_out,
         title=f"Supply-risk sensitivity ({draws} draws)",

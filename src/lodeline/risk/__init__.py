@@ -9,6 +9,8 @@ from __future__ import annotations
 #: EC (2017) thresholds: a material is critical when SR >= 1 AND EI >= 2.8.
 SR_THRESHOLD = 1.0
 EI_THRESHOLD = 2.8
+#: Status of a material whose SR cannot be computed (never reported as zero).
+INSUFFICIENT = "insufficient data"
 
 #: The EU method's two stages and the production-table stage each one reads.
 EU_STAGES: dict[str, str] = {"extraction": "mining", "processing": "refining"}

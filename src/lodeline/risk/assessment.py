@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
+from lodeline.risk import EI_THRESHOLD, INSUFFICIENT, SR_THRESHOLD
 from lodeline.risk.eu_method import BASIS_BOTH, BASIS_CODES, BASIS_EU, BASIS_GS, SCOPES, SupplyRiskModel
 from lodeline.risk.governance import GovernanceMatrix, governance_matrix
 
-INSUFFICIENT = "insufficient data"
 EI_MISSING_NOTE = "no bundled end-use shares (A_s) or NACE value added (Q_s): EI not computed; pass --end-uses and --value-added"
 
 

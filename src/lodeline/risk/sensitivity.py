@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import polars as pl
 
-from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
+from lodeline.risk import EI_THRESHOLD, INSUFFICIENT, SR_THRESHOLD
 from lodeline.risk.eu_method import SupplyRiskModel
 from lodeline.risk.governance import WGI_DIMENSIONS
 
@@ -104,7 +104,8 @@ def sensitivity_summary(
 ) -> pl.DataFrame:
     """Per material: base SR, draw mean and 5/50/95th percentiles, P(SR >= 1) and P(critical).
 
-    P(critical) needs EI; without it (no bundled end-use data) it is null and ``p_sr_above_threshold`` is the
+    Materials without an SR (insufficient data) are listed with ``status = "insufficient data"`` and null
+    statistics. P(critical) needs EI; without it (no bundled end-use data) it is null and ``p_sr_above_threshold`` is the
     supply-risk half of the test alone.
     """
     names, base = model.material_max(model.evaluate())
@@ -114,6 +115,8 @@ def sensitivity_summary(
     for j, material in enumerate(names):
         column = sr[:, j]
         if np.isnan(base[0, j]):
+            # Listed explicitly, never as zero: `lodeline risk criticality` gives the reason.
+            rows.append({"material": material, "status": INSUFFICIENT, "draws": 0})
             continue
         valid = column[~np.isnan(column)]
         p_above = float(np.mean(valid >= SR_THRESHOLD)) if valid.size else None
@@ -134,6 +137,7 @@ def sensitivity_summary(
                 "ei": ei_value,
                 "p_critical": p_critical,
                 "draws": int(valid.size),
+                "status": "ok",
             }
         )
     schema = {
@@ -147,5 +151,6 @@ def sensitivity_summary(
         "ei": pl.Float64,
         "p_critical": pl.Float64,
         "draws": pl.Int64,
+        "status": pl.String,
     }
     return pl.DataFrame(rows, schema=schema)
