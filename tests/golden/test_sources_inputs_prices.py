@@ -43,7 +43,7 @@ def test_eu_crm_cobalt_inputs_and_trade_factor() -> None:
         ci.filter((pl.col("material") == "Gallium") & (pl.col("parameter") == "IR_extraction_pct")).height
         == 0
     )
-    assert _one(ci, material="Potash", parameter="EoL_RIR_pct")["mineral"] is None
+    assert _one(ci, material="Potash", parameter="EoL_RIR_pct")["mineral"] == "potash"
     assert _one(ci, material="Titanium metal", parameter="SI_EI")["mineral"] is None
     assert ci["material"].n_unique() == 90
     tf = frames["trade_factors"]
@@ -90,6 +90,7 @@ def test_unep_recycling_rates() -> None:
     assert (ga["value_low"], ga["value_high"], ga["raw"]) == (25.0, 50.0, "25-50e")
     assert _one(rr, element="Nd", metric="eol_rr")["mineral"] == "rare-earths"
     assert _one(rr, element="Fe", metric="eol_rr")["mineral"] is None
+    assert _one(rr, element="Re", metric="eol_rr")["mineral"] == "rhenium"
     assert rr["element"].n_unique() == 59
 
 

@@ -10,11 +10,25 @@ from sqlalchemy import Engine, func, select
 
 from lodeline.config import RAW_DATA_DIR
 from lodeline.data.build import build
-from lodeline.data.sources import reference, usgs_mcs2025, usgs_mcs2025_salient, usgs_mcs2026
+from lodeline.data.sources import (
+    reference,
+    usgs_ds140,
+    usgs_mcs2025,
+    usgs_mcs2025_salient,
+    usgs_mcs2026,
+    usgs_myb2023_gallium_germanium,
+)
 from lodeline.errors import DataFormatError
 from lodeline.store import schema
 
-DATASETS = [reference.DATASET, usgs_mcs2026.DATASET, usgs_mcs2025.DATASET, usgs_mcs2025_salient.DATASET]
+DATASETS = [
+    reference.DATASET,
+    usgs_mcs2026.DATASET,
+    usgs_mcs2025.DATASET,
+    usgs_mcs2025_salient.DATASET,
+    usgs_myb2023_gallium_germanium.DATASET,
+    usgs_ds140.DATASET,
+]
 
 
 def _count(engine: Engine, table: object) -> int:
@@ -25,7 +39,9 @@ def _count(engine: Engine, table: object) -> int:
 def test_usgs_build_and_rejection_on_both_backends(engine: Engine, tmp_path: Path) -> None:
     report = build(engine, RAW_DATA_DIR, datasets=DATASETS)
     tables = {d["id"]: d for d in report.datasets}
-    assert {"usgs_mcs2026", "usgs_mcs2025", "usgs_mcs2025_salient"} <= set(tables)
+    assert {"usgs_mcs2026", "usgs_mcs2025", "usgs_mcs2025_salient", "usgs_myb2023_gallium_germanium"} <= set(
+        tables
+    )
     production_rows = _count(engine, schema.production)
     salient_rows = _count(engine, schema.salient)
     assert production_rows > 3000 and salient_rows > 5000  # MCS 2026 + MCS 2025 salient
