@@ -24,9 +24,6 @@ SOURCE_MODULES: tuple[str, ...] = (
     "worldbank_pinksheet",
     "unep_recycling",
     "iea_critical_minerals",
-    "usgs_mcs2026",
-    "usgs_mcs2025",
-    "usgs_mcs2025_salient",
 )
 
 
