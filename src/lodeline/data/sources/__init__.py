@@ -9,7 +9,7 @@ import importlib
 
 from lodeline.data.catalog import DatasetSpec
 
-SOURCE_MODULES: tuple[str, ...] = ("reference",)
+SOURCE_MODULES: tuple[str, ...] = ("reference", "usgs_mcs2026", "usgs_mcs2025")
 
 
 def all_datasets() -> list[DatasetSpec]:
