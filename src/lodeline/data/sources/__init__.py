@@ -9,7 +9,18 @@ import importlib
 
 from lodeline.data.catalog import DatasetSpec
 
-SOURCE_MODULES: tuple[str, ...] = ("reference", "usgs_mcs2026", "usgs_mcs2025")
+SOURCE_MODULES: tuple[str, ...] = (
+    "reference",
+    "usgs_mcs2026",
+    "usgs_mcs2025",
+    "cepii_baci",
+    "wgi",
+    "eu_crm_2023",
+    "bgs_refined_shares",
+    "worldbank_pinksheet",
+    "unep_recycling",
+    "iea_critical_minerals",
+)
 
 
 def all_datasets() -> list[DatasetSpec]:
