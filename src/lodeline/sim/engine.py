@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lodeline.sim.allocation import Allocation, allocate_greedy, fairness_caps
-from lodeline.sim.network import Array, Mask, Shock, SupplyNetwork, propagate
+from lodeline.sim.allocation import Allocation, allocate_greedy, fairness_caps, solve_lp
+from lodeline.sim.network import Array, Mask, Shock, SupplyNetwork, flow_shares, propagate
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -64,9 +64,12 @@ def _allocate_members(
     stock_limit: Array,
     demand_share: Array,
     policy: Policy,
+    per_sample_lp: bool = False,
 ) -> Allocation:
     if rule == "optimised":
         caps = fairness_caps(pool + stock_limit.sum(axis=1), demand_share, policy.kappa)
+        if per_sample_lp:
+            return _allocate_by_lp(gap, pool, stock_limit, caps, policy)
         return allocate_greedy(gap, pool, stock_limit, policy.weights, caps, policy.logistics)
     total_gap = gap.sum(axis=1)
     if rule == "proportional":
@@ -83,6 +86,23 @@ def _allocate_members(
     return Allocation(received, stock_draw, pool_used, gap - received)
 
 
+def _allocate_by_lp(gap: Array, pool: Array, stock_limit: Array, caps: Array, policy: Policy) -> Allocation:
+    """The benchmark baseline: one HiGHS LP per sample (same optimum as the greedy, far slower)."""
+    names = tuple(str(j) for j in range(gap.shape[1]))
+    parts = [
+        solve_lp(
+            gap[s], float(pool[s]), stock_limit[s], policy.weights, caps[s], names, policy.logistics
+        ).allocation
+        for s in range(gap.shape[0])
+    ]
+    return Allocation(
+        np.concatenate([p.received for p in parts]),
+        np.concatenate([p.stock_draw for p in parts]),
+        np.concatenate([p.pool_used for p in parts]),
+        np.concatenate([p.unmet for p in parts]),
+    )
+
+
 def simulate(
     network: SupplyNetwork,
     shock_at: Callable[[int], Shock],
@@ -93,6 +113,7 @@ def simulate(
     *,
     keep_path: bool = False,
     release_at: Callable[[int, Array], Array] | None = None,
+    per_sample_lp: bool = False,
 ) -> Totals:
     """Run ``months`` steps for ``samples`` samples at once. ``members`` is a boolean mask over consumers.
 
@@ -124,17 +145,18 @@ def simulate(
             "pool",
         )
     }
+    shares = flow_shares(network)
     for t in range(months):
         shock = shock_at(t)
-        prop = propagate(network, shock)
-        demand = base_demand * (1.0 + shock.demand_change)
+        prop = propagate(network, shock, shares)
+        demand = np.broadcast_to(base_demand * (1.0 + shock.demand_change), (samples, c))
         raw_gap = np.maximum(demand - prop.delivered - network.recycling, 0.0)
         # Demand restraint (substitution) and recycling ramp-up only fill a gap; they never create surplus.
         response = np.minimum(
             raw_gap, policy.substitution * demand + policy.recycling_rampup * network.recycling
         )
         gap = raw_gap - response
-        pool = prop.spare_available * policy.reroute_fraction
+        pool = np.broadcast_to(prop.spare_available * policy.reroute_fraction, (samples,))
         member_gap = gap[:, member_idx]
         g_members = member_gap.sum(axis=1)
         g_total = gap.sum(axis=1)
@@ -144,7 +166,9 @@ def simulate(
         stock_limit = np.minimum(stocks, rate)
         if release_at is not None:
             stock_limit = np.minimum(release_at(t, stock_limit), stock_limit)
-        alloc = _allocate_members(policy.rule, member_gap, member_pool, stock_limit, demand_share, policy)
+        alloc = _allocate_members(
+            policy.rule, member_gap, member_pool, stock_limit, demand_share, policy, per_sample_lp
+        )
         stocks = stocks - alloc.stock_draw
         received = np.zeros_like(gap)
         received[:, member_idx] = alloc.received

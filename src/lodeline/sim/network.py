@@ -99,23 +99,42 @@ class SupplyNetwork:
 
 @dataclass(frozen=True)
 class Shock:
-    """Per-sample cuts for ONE month. Arrays carry a leading sample axis S.
+    """Per-sample cuts for ONE month. Arrays carry a leading sample axis S (or 1, broadcast).
 
     ``production_cut[k]`` (S, N_k) removes output at the node (mine outage, quota on production);
     ``export_cut[k]`` (S, N_k) removes the node's cross-border shipments (ban, licensing delay,
     chokepoint); ``route_cut[k]`` (N_k, N_{k+1}) optionally restricts single routes (same for all
-    samples); ``demand_change`` (S, C) is a relative change of demand.
+    samples); ``demand_change`` (S, C) is a relative change of demand. ``None`` means "no cut" and
+    lets the engine skip work (most stages are untouched in a Monte Carlo sweep).
     """
 
-    production_cut: tuple[Array, ...]
-    export_cut: tuple[Array, ...]
+    production_cut: tuple[Array | None, ...]
+    export_cut: tuple[Array | None, ...]
     route_cut: tuple[Array | None, ...]
     demand_change: Array
 
 
-def _split_domestic(flow: Array, sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[Array, Array]:
-    same = np.array([[a == b for b in targets] for a in sources], dtype=bool).reshape(flow.shape)
-    return np.where(same, flow, 0.0), np.where(same, 0.0, flow)
+@dataclass(frozen=True)
+class FlowShares:
+    """Each node's baseline shipments as shares of its output, split into domestic and cross-border."""
+
+    domestic: tuple[Array, ...]
+    foreign: tuple[Array, ...]
+    base_input: tuple[Array | None, ...]
+
+
+def flow_shares(network: SupplyNetwork) -> FlowShares:
+    domestic, foreign, base_input = [], [], []
+    for k, stage in enumerate(network.stages):
+        targets = network.stages[k + 1].countries if k + 1 < len(network.stages) else network.consumers
+        flow = network.flows[k]
+        shipped = flow.sum(axis=1)
+        share = np.divide(flow, shipped[:, None], out=np.zeros_like(flow), where=shipped[:, None] > 0)
+        same = np.array([[a == b for b in targets] for a in stage.countries], dtype=bool).reshape(flow.shape)
+        domestic.append(np.where(same, share, 0.0))
+        foreign.append(np.where(same, 0.0, share))
+        base_input.append(network.flows[k - 1].sum(axis=0) if k > 0 else None)
+    return FlowShares(tuple(domestic), tuple(foreign), tuple(base_input))
 
 
 @dataclass(frozen=True)
@@ -123,39 +142,44 @@ class Propagation:
     """Result of propagating one month's shock: deliveries to consumers and per-stage node availability."""
 
     delivered: Array  # (S, C) from the last stage (excludes recycling)
-    node_output: tuple[Array, ...]  # per stage (S, N_k)
+    node_output: tuple[Array, ...]  # per stage (S, N_k) or (1, N_k) when untouched
     spare_available: Array  # (S,) spare capacity of the last stage that can still reach the market
 
 
-def propagate(network: SupplyNetwork, shock: Shock) -> Propagation:
+def propagate(network: SupplyNetwork, shock: Shock, shares: FlowShares | None = None) -> Propagation:
     """Pass a shock down the chain. Vectorised over samples: no Python loop over scenarios."""
-    consumer_names = network.consumers
+    shares = shares or flow_shares(network)
     outputs: list[Array] = []
     arriving: Array | None = None
     for k, stage in enumerate(network.stages):
-        capacity = stage.capacity * (1.0 - shock.production_cut[k])
+        prod_cut = shock.production_cut[k]
         if arriving is None:
-            out = np.minimum(stage.output * (1.0 - shock.production_cut[k]), capacity)
+            out = stage.output[None, :] if prod_cut is None else stage.output * (1.0 - prod_cut)
         else:
-            base_in = network.flows[k - 1].sum(axis=0)
+            base_in = shares.base_input[k]
+            assert base_in is not None
             # Leontief pass-through: output scales with the fraction of baseline input still arriving.
             ratio = np.divide(arriving, base_in, out=np.ones_like(arriving), where=base_in > 0)
-            out = np.minimum(stage.output * ratio, capacity)
+            out = stage.output * ratio
+            if prod_cut is not None:
+                out = np.minimum(out, stage.capacity * (1.0 - prod_cut))
         outputs.append(out)
-        targets = network.stages[k + 1].countries if k + 1 < len(network.stages) else consumer_names
-        flow = network.flows[k]
-        shipped = flow.sum(axis=1)
-        share = np.divide(flow, shipped[:, None], out=np.zeros_like(flow), where=shipped[:, None] > 0)
-        domestic, foreign = _split_domestic(share, stage.countries, targets)
+        foreign = shares.foreign[k]
         route = shock.route_cut[k]
         if route is not None:
             foreign = foreign * (1.0 - route)
+        export_cut = shock.export_cut[k]
         # Exports withheld by a ban stay in the exporting country; they do not reach other consumers.
-        arriving = out @ domestic + (out * (1.0 - shock.export_cut[k])) @ foreign
+        shipped_abroad = out if export_cut is None else out * (1.0 - export_cut)
+        arriving = out @ shares.domestic[k] + shipped_abroad @ foreign
     assert arriving is not None
     last = network.stages[-1]
-    usable = (1.0 - shock.production_cut[-1]) * (1.0 - shock.export_cut[-1])
-    spare = (last.spare * usable).sum(axis=1)
+    usable = np.ones((1, len(last.countries)))
+    if shock.production_cut[-1] is not None:
+        usable = usable * (1.0 - shock.production_cut[-1])
+    if shock.export_cut[-1] is not None:
+        usable = usable * (1.0 - shock.export_cut[-1])
+    spare = usable @ last.spare
     return Propagation(delivered=arriving, node_output=tuple(outputs), spare_available=spare)
 
 

@@ -67,7 +67,8 @@ def binding_nodes(
                 ]
             )
             foreign_share = np.divide(foreign, shipped, out=np.zeros_like(foreign), where=shipped > 0)
-            export_loss = out * shock.export_cut[k][0] * foreign_share
+            cut = shock.export_cut[k]
+            export_loss = out * (cut[0] if cut is not None else 0.0) * foreign_share
             route = shock.route_cut[k]
             if route is not None:
                 share = np.divide(flow, shipped[:, None], out=np.zeros_like(flow), where=shipped[:, None] > 0)
