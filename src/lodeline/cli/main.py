@@ -14,6 +14,11 @@ from lodeline.errors import LodelineError
 #: (module under lodeline.cli, command name, help). Each module exposes a Typer ``app``.
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("data", "data", "Build the store from the bundled data and list the sources."),
+    (
+        "sim",
+        "sim",
+        "Stress tests and emergency exercises: scenarios, Monte Carlo, stockpile release, tabletop.",
+    ),
 )
 
 app = typer.Typer(

@@ -25,7 +25,7 @@ DAYS_PER_MONTH = 365.25 / 12
 class Policy:
     """The compiled response: which rule, how much spare can be rerouted, and the allocation parameters."""
 
-    rule: str  # optimised | proportional | none
+    rule: str  # optimised | proportional | none | manual (exercise decisions)
     reroute_fraction: float
     substitution: float
     recycling_rampup: float
@@ -72,7 +72,14 @@ def _allocate_members(
             return _allocate_by_lp(gap, pool, stock_limit, caps, policy)
         return allocate_greedy(gap, pool, stock_limit, policy.weights, caps, policy.logistics)
     total_gap = gap.sum(axis=1)
-    if rule == "proportional":
+    if rule == "manual":
+        # Exercises: participants' decided releases (already capped by stock and rate) go into the pool;
+        # releases beyond what the gaps need are scaled back (stock is not thrown away).
+        needed = np.maximum(total_gap - pool, 0.0)
+        offered = stock_limit.sum(axis=1)
+        scale = np.divide(needed, offered, out=np.zeros_like(offered), where=offered > 0)
+        stock_draw = stock_limit * np.minimum(scale, 1.0)[:, None]
+    elif rule == "proportional":
         # IEA-style collective action: the release needed is shared in proportion to consumption.
         needed = np.minimum(np.maximum(total_gap - pool, 0.0), stock_limit.sum(axis=1))
         stock_draw = np.minimum(stock_limit, needed[:, None] * demand_share)
@@ -114,6 +121,7 @@ def simulate(
     keep_path: bool = False,
     release_at: Callable[[int, Array], Array] | None = None,
     per_sample_lp: bool = False,
+    reroute_at: Callable[[int], float] | None = None,
 ) -> Totals:
     """Run ``months`` steps for ``samples`` samples at once. ``members`` is a boolean mask over consumers.
 
@@ -156,7 +164,8 @@ def simulate(
             raw_gap, policy.substitution * demand + policy.recycling_rampup * network.recycling
         )
         gap = raw_gap - response
-        pool = np.broadcast_to(prop.spare_available * policy.reroute_fraction, (samples,))
+        reroute = policy.reroute_fraction if reroute_at is None else reroute_at(t)
+        pool = np.broadcast_to(prop.spare_available * reroute, (samples,))
         member_gap = gap[:, member_idx]
         g_members = member_gap.sum(axis=1)
         g_total = gap.sum(axis=1)
