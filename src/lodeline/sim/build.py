@@ -141,6 +141,8 @@ def _reexport_pass_through(matrix: Array, names: list[str], producers: set[str],
             out[h] = 0.0
             continue
         origin = imports / imports.sum()
+        # The hub's exports came from its import origins; what it re-exported is no longer its own use.
+        out[:, h] = np.maximum(out[:, h] - origin * min(exports, imports.sum()), 0.0)
         out += np.outer(origin, out[h])
         out[h] = 0.0
         np.fill_diagonal(out, 0.0)
