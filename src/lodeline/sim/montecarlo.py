@@ -30,7 +30,7 @@ from lodeline.sim.engine import Policy, Totals, simulate
 from lodeline.sim.network import Array, Index, Mask, Shock, SupplyNetwork
 from lodeline.sim.scenario import MonteCarloSpec, Scenario, ScenarioError
 
-DEFAULT_CHUNK = 20_000
+DEFAULT_CHUNK = 2_500
 
 
 def disruption_probabilities(
