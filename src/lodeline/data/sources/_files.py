@@ -8,6 +8,7 @@ and every data row must have exactly as many fields as the header (a truncated f
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,8 @@ def read_csv(folder: Path, name: str, *, header: Sequence[str], encoding: str = 
     """Read a CSV whose header must be exactly ``header``; return its data rows with their line numbers."""
     where = label(folder, name)
     text = read_text(folder, name, encoding=encoding)
-    reader = csv.reader(text.splitlines())
+    # newline="" lets csv see quoted line breaks, and line_num count physical lines only
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         found = next(reader)
     except StopIteration:

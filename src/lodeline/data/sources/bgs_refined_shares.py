@@ -21,7 +21,7 @@ from lodeline.errors import DataFormatError, UnknownCountryError
 
 FILE = "bgs_refined_production_shares_2000_2024.csv"
 SOURCE_ID = "bgs_refined_shares"
-EDITION = "World Mineral Statistics, extract 2000-2024 (critical-materials-atlas 17b328d)"
+EDITION = "World Mineral Statistics, shares 2000-2024 (atlas 17b328d)"
 HEADER = ("material", "year", "country_iso2", "share_pct_rounded")
 
 #: extract label → (mineral id, stage). Every BGS series here is a refined / smelter-stage statistic.

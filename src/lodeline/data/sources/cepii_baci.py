@@ -140,12 +140,11 @@ def parse_complete(folder: Path) -> pl.DataFrame:
     for r in rows:
         c, line = r.cells, r.line
         hs6 = c["hs6"].strip()
-        expected = MATERIAL_HS6.get(c["material"].strip())
-        if expected != hs6:
+        mineral, stage = mineral_stage(hs6, file=file, row=line)
+        if MATERIAL_HS6.get(c["material"].strip()) != hs6:
             raise DataFormatError(
                 file, f"material {c['material']!r} does not belong to HS6 {hs6}", row=line, column="material"
             )
-        mineral, stage = mineral_stage(hs6, file=file, row=line)
         value_k = _files.required_number(c["value_kusd"], file=file, row=line, column="value_kusd")
         qty, qty_flag = _files.number(c["qty_t"], file=file, row=line, column="qty_t")
         out["hs6"].append(hs6)

@@ -47,27 +47,28 @@ def read_text(path: Path, rel: str, encoding: str) -> str:
                 rel, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); wrong encoding?", row=line
             ) from None
         return text.removeprefix("\ufeff")
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not UTF-8: good, go on and decode it as the declared encoding
+        else:
+            first = next(i for i, b in enumerate(data) if b > 0x7F)
+            raise DataFormatError(
+                rel,
+                f"file is UTF-8 encoded but USGS publishes it as {encoding} (Windows-1252); wrong encoding",
+                row=data[:first].count(b"\n") + 1,
+            )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataFormatError(rel, f"byte 0x{data[exc.start]:02x} is not {encoding}", row=line) from None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return text
-        first = next(i for i, b in enumerate(data) if b > 0x7F)
-        raise DataFormatError(
-            rel,
-            f"file is UTF-8 encoded but USGS publishes it as {encoding} (Windows-1252); wrong encoding",
-            row=data[:first].count(b"\n") + 1,
-        )
     return text
 
 
-def read_rows(text: str, rel: str, header: Sequence[str]) -> list[list[str]]:
-    """Split CSV text into records, checking the header, the field count of every row and the last line."""
+def read_rows(text: str, rel: str, header: Sequence[str] | None) -> list[list[str]]:
+    """Split CSV text into records, checking the header (unless None), every row's field count and the last line."""
     if text and not text.endswith(("\n", "\r")):
         last = text.count("\n") + 1
         raise DataFormatError(rel, "file ends mid-row (no final line break); truncated?", row=last)
@@ -81,9 +82,9 @@ def read_rows(text: str, rel: str, header: Sequence[str]) -> list[list[str]]:
     if not rows:
         raise DataFormatError(rel, "file is empty")
     found = [h.strip() for h in rows[0]]
-    if found != [h.strip() for h in header]:
+    if header is not None and found != [h.strip() for h in header]:
         raise DataFormatError(rel, f"unexpected header {found}; expected {list(header)}", row=1)
-    width = len(header)
+    width = len(rows[0])
     for index, record in enumerate(rows[1:], start=2):
         if len(record) != width:
             raise DataFormatError(
@@ -100,10 +101,14 @@ def rows_to_frame(rows: list[list[str]], columns: Sequence[str]) -> pl.DataFrame
     return frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_row"))
 
 
-def usgs_value(raw: str, *, file: str, row: int, column: str) -> tuple[float | None, str | None]:
+def usgs_value(
+    raw: str, *, file: str, row: int, column: str, allow_negative: bool = False
+) -> tuple[float | None, str | None]:
     """Parse one USGS cell into (value, flag). Words, ranges and USGS markers become NULL with a flag."""
-    text = raw.replace("\u00a0", " ").strip()
+    text = raw.replace("\u00a0", " ").replace("\u2212", "-").strip()  # U+2212 minus in the 2025 salient files
     low = text.lower()
+    if low.startswith(("less than ½ unit", "less than 1/2 unit")):
+        return None, SMALL_OR_ELSEWHERE
     if low in _WORDS or low.startswith("variable"):
         return None, QUALITATIVE
     if text == "s":
@@ -114,7 +119,7 @@ def usgs_value(raw: str, *, file: str, row: int, column: str) -> tuple[float | N
         return None, RANGE
     if text.startswith("?") and text[1:].replace(",", "").replace(".", "").isdigit():
         return None, GARBLED
-    return parse_flagged_number(text, file=file, row=row, column=column)
+    return parse_flagged_number(text, file=file, row=row, column=column, allow_negative=allow_negative)
 
 
 def parse_values(frame: pl.DataFrame, column: str, file: str, *, label: str | None = None) -> pl.DataFrame:
@@ -177,13 +182,26 @@ _SINGLE_NAMES_WITH_AND = frozenset(
 )
 
 
+def _resolve_cell(raw: str) -> tuple[str, str]:
+    """The whole cell first ("Congo (Kinshasa)" is a name, not "Congo" + qualifier), then name + qualifier."""
+    whole = raw.replace("\u00a0", " ").strip()
+    if whole.lower().startswith(("world total", "other countries")):
+        return resolve_usgs_country(whole), split_country(whole)[1]
+    try:
+        return resolve_usgs_country(whole), ""
+    except UnknownCountryError:
+        name, qualifier = split_country(whole)
+        if name == whole:
+            raise
+        return resolve_usgs_country(name), qualifier
+
+
 def resolve_countries(frame: pl.DataFrame, column: str, file: str, *, label: str) -> pl.DataFrame:
     """Add ``country`` (ISO3), ``country_raw`` and ``country_note`` from ``column`` (resolved per distinct name)."""
     names: dict[str, tuple[str, str]] = {}
     for raw in frame[column].unique().to_list():
-        name, qualifier = split_country(raw)
         try:
-            names[raw] = (resolve_usgs_country(name), qualifier)
+            names[raw] = _resolve_cell(raw)
         except UnknownCountryError as exc:
             first = frame.filter(pl.col(column) == raw)["_row"][0]
             raise DataFormatError(file, exc.message, row=int(first), column=label) from None

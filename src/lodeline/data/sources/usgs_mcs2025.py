@@ -56,6 +56,8 @@ def _melt(frame: pl.DataFrame) -> pl.DataFrame:
         # A marker written in the notes column stands in for a blank value ("NA (Reserve data is …)" too).
         marker = note.str.to_lowercase().str.extract(r"^(" + "|".join(_MARKERS) + r")\b", 1)
         from_note = (value == "") & marker.is_not_null()
+        # "Included in World total" / "Included with Other countries" is what MCS 2026 prints as "s".
+        included = (value == "") & note.str.to_lowercase().str.starts_with("included")
         parts.append(
             frame.select(
                 "commodity",
@@ -65,6 +67,8 @@ def _melt(frame: pl.DataFrame) -> pl.DataFrame:
                 "_row",
                 pl.when(from_note)
                 .then(note.str.slice(0, marker.str.len_chars()))
+                .when(included)
+                .then(pl.lit("s"))
                 .otherwise(value)
                 .alias("value"),
                 pl.lit(column).alias("value_column"),
