@@ -29,7 +29,7 @@ def client() -> Iterator[object]:
     distributed = pytest.importorskip("dask.distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -77,3 +77,36 @@ def test_risk_metrics_by_hand(task: ChunkTask) -> None:
     assert rows["USA"]["mean_shortfall_t"] == pytest.approx(usa.mean())
     pct = 100 * usa / r.demand[:, r.consumers.index("USA")]
     assert rows["USA"]["p_target_breached"] == pytest.approx((pct > 5).mean())
+
+
+def test_cli_dask_scheduler_gives_the_in_process_numbers() -> None:
+    """`lodeline sim montecarlo --dask-scheduler ADDRESS` on a LocalCluster equals the in-process run."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lodeline.cli.main import app
+
+    distributed = pytest.importorskip("dask.distributed")
+    args = [
+        "sim",
+        "montecarlo",
+        str(WORKED),
+        "--samples",
+        "3000",
+        "--seed",
+        "9",
+        "--chunk-size",
+        "500",
+        "-f",
+        "json",
+    ]
+    runner = CliRunner()
+    local = runner.invoke(app, args)
+    assert local.exit_code == 0, local.output
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        remote = runner.invoke(app, [*args, "--dask-scheduler", cluster.scheduler_address])
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(local.stdout) == json.loads(remote.stdout)
