@@ -123,3 +123,42 @@ def test_store_commands(
         <= sum(aar["participants"]["member_shortfall_by_month"]) + 1e-6
     )
     assert (tmp_path / "exercise-rare-earths-aar.html").stat().st_size > 100_000
+
+
+def test_interactive_exercise_records_decisions(tmp_path: Path) -> None:
+    """Worked example, played live. Month 1: USA releases its 30 t; with the manual rule the supply
+    10 + 30 = 40 is shared pro rata to the equal gaps (30, 30): each is 10 short. Month 2: only the pool
+    of 10 → each 25 short. Participants: USA 35, DEU 35 (70 in all). Optimised (DEU priority): USA 50,
+    DEU 20 — the same total, a different split, which the after-action report shows."""
+    import yaml
+
+    scenario = yaml.safe_load(WORKED.read_text(encoding="utf-8"))
+    script = tmp_path / "live.yaml"
+    script.write_text(
+        yaml.safe_dump(
+            {
+                "name": "live",
+                "scenario": scenario,
+                "participants": ["USA", "DEU"],
+                "injects": [{"month": 1, "text": "China stops refined exports"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    answers = "release 30 drawn at once\npass\nbogus\npass\npass\npass\npass\n"
+    result = runner.invoke(
+        app, ["sim", "exercise", str(script), "--interactive", "--out-dir", str(tmp_path)], input=answers
+    )
+    assert result.exit_code == 0, result.output
+    assert "inject" in result.output and "expected 'release TONNES'" in result.output
+    recorded = yaml.safe_load((tmp_path / "live-recorded.yaml").read_text(encoding="utf-8"))
+    assert recorded["decisions"] == [
+        {"month": 1, "participant": "USA", "action": "release", "tonnes": 30.0, "note": "drawn at once"}
+    ]
+    aar = json.loads((tmp_path / "live-aar.json").read_text(encoding="utf-8"))
+    by = {r["country"]: r for r in aar["comparison"]}
+    assert by["USA"]["shortfall_t_participants"] == pytest.approx(35.0)
+    assert by["DEU"]["shortfall_t_participants"] == pytest.approx(35.0)
+    assert by["USA"]["shortfall_t_optimised"] == pytest.approx(50.0)
+    assert by["DEU"]["shortfall_t_optimised"] == pytest.approx(20.0)
+    assert aar["participants"]["member_shortfall_by_month"] == pytest.approx([20.0, 50.0, 0.0])

@@ -24,12 +24,13 @@ def task() -> ChunkTask:
     return built
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
+@pytest.fixture(scope="module", params=[False, True], ids=["threads", "processes"])
+def client(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A LocalCluster with 2 in-process workers, then with 2 worker processes (real pickling)."""
     distributed = pytest.importorskip("dask.distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+            n_workers=2, threads_per_worker=1, processes=request.param, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):

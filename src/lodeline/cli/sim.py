@@ -176,10 +176,15 @@ def montecarlo_command(
 def exercise_command(
     script_file: Path = typer.Argument(..., help="Exercise script YAML (scenario, injects, decisions)."),
     out_dir: Path = typer.Option(Path("."), "--out-dir", help="Where to write the after-action report."),
+    interactive: bool = typer.Option(
+        False,
+        "--interactive",
+        "-i",
+        help="Play month by month: show injects and status, prompt each participant.",
+    ),
 ) -> None:
     """Play a tabletop exercise and write the after-action report (HTML with charts + JSON)."""
     from lodeline.sim.exercise import parse_script, run_exercise
-    from lodeline.sim.report import exercise_report_html
 
     if not script_file.exists():
         raise ScenarioError(str(script_file), "(file)", "no such file")
@@ -188,9 +193,20 @@ def exercise_command(
     except yaml.YAMLError as exc:
         raise ScenarioError(str(script_file), "(root)", f"not valid YAML: {exc}") from None
     script, scenario = parse_script(data, str(script_file))
-    aar = run_exercise(_network(scenario, str(script_file)), script, scenario, str(script_file))
+    network = _network(scenario, str(script_file))
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = script_file.stem
+    if interactive:
+        script = _play(network, script, scenario, str(script_file))
+        recorded = out_dir / f"{stem}-recorded.yaml"
+        recorded.write_text(
+            yaml.safe_dump(script.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        console.print(f"decisions recorded in {recorded}")
+    aar = run_exercise(network, script, scenario, str(script_file))
+    from lodeline.sim.report import exercise_report_html
+
     (out_dir / f"{stem}-aar.json").write_text(json.dumps(aar, indent=2), encoding="utf-8")
     (out_dir / f"{stem}-aar.html").write_text(exercise_report_html(aar), encoding="utf-8")
     for finding in aar["findings"]:
@@ -198,6 +214,36 @@ def exercise_command(
     console.print(
         f"after-action report: {out_dir / (stem + '-aar.html')} and {out_dir / (stem + '-aar.json')}"
     )
+
+
+def _play(network: SupplyNetwork, script: Any, scenario: Scenario, where: str) -> Any:
+    """Month by month: injects, each member's situation, then one decision line per participant."""
+    from lodeline.sim.exercise import month_status, parse_decision
+
+    members = [c for c, m in zip(network.consumers, network.members, strict=True) if m]
+    participants = script.participants or members
+    decisions: list[Any] = []  # the recorded script starts empty: decisions are taken live
+    for month in range(1, scenario.horizon_months + 1):
+        console.rule(f"month {month}")
+        for inject in script.injects:
+            if inject.month == month:
+                console.print(f"[bold yellow]inject[/]: {inject.text}")
+        current = script.model_copy(update={"decisions": decisions})
+        status = month_status(network, current, scenario, month, where)
+        emit(pl.DataFrame(status), Format.table, title=f"month {month} if nobody acts")
+        for who in participants:
+            while True:
+                line = typer.prompt(
+                    f"{who} decision (release T | ration F | reroute F | pass)", default="pass"
+                )
+                if line.strip() == "pass":
+                    break
+                try:
+                    decisions.append(parse_decision(line.strip(), month, who))
+                    break
+                except ValueError as exc:
+                    console.print(f"[red]{exc}[/]")
+    return script.model_copy(update={"decisions": decisions})
 
 
 @app.command("scenarios")

@@ -54,8 +54,21 @@ class ExerciseScript(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     scenario: str | dict[str, Any]
+    participants: list[str] = Field(default_factory=list)
     injects: list[Inject] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
+
+
+def parse_decision(text: str, month: int, participant: str) -> Decision:
+    """A typed decision line: ``release 120``, ``ration 0.05``, ``reroute 0.8`` (raises ValueError)."""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 2 or parts[0] not in ("release", "ration", "reroute"):
+        raise ValueError("expected 'release TONNES', 'ration FRACTION', 'reroute FRACTION' or 'pass'")
+    value = float(parts[1])
+    note = parts[2] if len(parts) > 2 else ""
+    if parts[0] == "release":
+        return Decision(month=month, participant=participant, action="release", tonnes=value, note=note)
+    return Decision(month=month, participant=participant, action=parts[0], fraction=value, note=note)  # type: ignore[arg-type]
 
 
 def parse_script(data: Any, where: str) -> tuple[ExerciseScript, Scenario]:
@@ -139,6 +152,38 @@ def _decision_hooks(
         return active[-1] if active else policy.reroute_fraction
 
     return shock_with_rationing, release_at, reroute_at, rationed
+
+
+def month_status(
+    network: SupplyNetwork, script: ExerciseScript, scenario: Scenario, month: int, where: str
+) -> list[dict[str, Any]]:
+    """What each member faces in ``month`` (1-based) given the decisions recorded so far."""
+    shock_at = scenario_shocks(network, scenario, where)
+    members, policy = compile_policy(network, scenario, where)
+    manual = Policy(**{**policy.__dict__, "rule": "manual"})
+    shocks, release_at, reroute_at, _ = _decision_hooks(network, script, members, policy, shock_at, where)
+    played = simulate(
+        network,
+        shocks,
+        month,
+        1,
+        members,
+        manual,
+        keep_path=True,
+        release_at=release_at,
+        reroute_at=reroute_at,
+    )
+    assert played.path is not None
+    p = played.path
+    return [
+        {
+            "country": network.consumers[j],
+            "demand_t": float(p["demand"][0, -1, j]),
+            "shortfall_t": float(p["unmet"][0, -1, j]),
+            "stock_t": float(p["stock_end"][0, -1, j] + p["stock_draw"][0, -1, j]),
+        }
+        for j in np.flatnonzero(members)
+    ]
 
 
 def run_exercise(
