@@ -146,10 +146,8 @@ def test_mineral_without_trade_is_refused(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(library_scenarios()))
-def test_library_scenarios_run_on_the_bundled_data(built_sqlite: tuple[str, Engine], name: str) -> None:
-    # built_sqlite, not built_store: the bundled build currently fails on PostgreSQL (stage_shares.edition
-    # from bgs_refined_shares exceeds VARCHAR(64)); the small-store tests above run on both backends.
-    _, engine = built_sqlite
+def test_library_scenarios_run_on_the_bundled_data(built_store: tuple[str, Engine], name: str) -> None:
+    _, engine = built_store
     sc = scenario_from_text(library_scenarios()[name], name)
     net = load_network(engine, sc.mineral, sc.alliance_members())
     report = run_scenario(net, sc, name)
