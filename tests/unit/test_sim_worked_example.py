@@ -135,6 +135,9 @@ def test_export_ban_shortfalls_allocation_and_duals_by_hand() -> None:
     assert duals[(1, "balance", None)] == pytest.approx(1.0)
     assert duals[(2, "market_pool", None)] == pytest.approx(1.1)
     assert report.lp_max_abs_diff is not None and report.lp_max_abs_diff < 1e-6
+    nodes = {(n["country"], n["stage"]): n for n in report.nodes}
+    assert nodes[("JPN", "refining")]["utilisation"] == pytest.approx(40 / 50)
+    assert nodes[("JPN", "refining")]["spare_t_per_month"] == pytest.approx(10.0)
     binding = {(b["country"], b["stage"]): b for b in report.binding_nodes}
     # CHN withholds 60 t/month of exports for 2 months
     assert binding[("CHN", "refining")]["exports_withheld_t"] == pytest.approx(120.0)

@@ -71,6 +71,18 @@ def run_report_html(report: dict[str, Any]) -> str:
         _figures([short, stock, price]),
         "<h2>Binding countries and stages</h2>",
         _table(report["binding_nodes"], ["country", "stage", "output_lost_t", "exports_withheld_t"]),
+        "<h2>Network nodes (baseline)</h2>",
+        _table(
+            report["nodes"],
+            [
+                "country",
+                "stage",
+                "output_t_per_month",
+                "capacity_t_per_month",
+                "utilisation",
+                "spare_t_per_month",
+            ],
+        ),
         "<h2>LP duals (binding constraints; value of one more tonne)</h2>",
         _table(report["duals"][:60], ["month", "constraint", "member", "value_per_tonne"]),
         "<h2>Assumptions and data notes</h2><ul class='note'>"

@@ -28,6 +28,7 @@ class RunReport:
     lp_max_abs_diff: float | None
     price_multiple_max: float
     notes: list[str]
+    nodes: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,7 +43,27 @@ class RunReport:
             "lp_max_abs_diff": self.lp_max_abs_diff,
             "price_multiple_max": self.price_multiple_max,
             "notes": self.notes,
+            "nodes": self.nodes,
         }
+
+
+def node_table(network: SupplyNetwork) -> list[dict[str, Any]]:
+    """Every producing node: baseline output, capacity, utilisation and spare (t/month)."""
+    rows = []
+    for stage in network.stages:
+        for i, country in enumerate(stage.countries):
+            cap = float(stage.capacity[i])
+            rows.append(
+                {
+                    "country": country,
+                    "stage": stage.name,
+                    "output_t_per_month": float(stage.output[i]),
+                    "capacity_t_per_month": cap,
+                    "utilisation": float(stage.output[i]) / cap if cap > 0 else None,
+                    "spare_t_per_month": float(stage.spare[i]),
+                }
+            )
+    return rows
 
 
 def binding_nodes(
@@ -216,6 +237,7 @@ def run_scenario(network: SupplyNetwork, scenario: Scenario, where: str = "<scen
         lp_max_abs_diff=diff,
         price_multiple_max=float(totals.price_multiple_max[0]),
         notes=notes,
+        nodes=node_table(network),
     )
 
 
