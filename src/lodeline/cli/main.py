@@ -17,6 +17,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("market", "market", "Market intelligence: shares, concentration, alliance dependency, prices, reports."),
     ("trace", "trace", "Traceability registry: EPCIS capture, custody ledger, origin, verifiable log."),
     ("risk", "risk", "Criticality (EU SR/EI), governance-weighted import risk and sensitivity."),
+    (
+        "sim",
+        "sim",
+        "Stress tests and emergency exercises: scenarios, Monte Carlo, stockpile release, tabletop.",
+    ),
 )
 
 app = typer.Typer(

@@ -146,11 +146,15 @@ def parse_values(frame: pl.DataFrame, column: str, file: str, *, label: str | No
 # A country cell may carry a qualifier ("Brazil (beneficiated)") or a footnote number ("World total (rounded) 10").
 _COUNTRY_CELL = re.compile(r"^(?P<name>[^(]+?)\s*(?:\((?P<qualifier>[^)]*)\)(?P<rest>.*))?$")
 _MULTI_COUNTRY = re.compile(r"\band\b")
+_PARENTHESISED_NAMES = frozenset({"congo (kinshasa)", "congo (brazzaville)"})
 
 
 def split_country(raw: str) -> tuple[str, str]:
     """``"Brazil (beneficiated)"`` → (``"Brazil"``, ``"beneficiated"``); the qualifier goes to the note."""
     text = raw.replace("\u00a0", " ").strip()
+    if text.lower() in _PARENTHESISED_NAMES:
+        # "Congo (Kinshasa)" is a name, not "Congo" + qualifier: stripping it would book the DRC as COG.
+        return text, ""
     m = _COUNTRY_CELL.match(text)
     if m is None:
         return text, ""

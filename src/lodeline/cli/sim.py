@@ -1,0 +1,287 @@
+"""``lodeline sim run|montecarlo|exercise|scenarios|bench``: stress tests and emergency exercises."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lodeline.cli.output import Format, emit
+from lodeline.errors import InvalidArgumentError
+from lodeline.sim.compile import network_from_spec
+from lodeline.sim.montecarlo import DEFAULT_CHUNK, Executor, make_task, run_montecarlo
+from lodeline.sim.network import SupplyNetwork
+from lodeline.sim.scenario import (
+    Scenario,
+    ScenarioError,
+    library_scenarios,
+    load_scenario,
+    scenario_from_text,
+)
+
+app = typer.Typer(no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _network(scenario: Scenario, where: str) -> SupplyNetwork:
+    if scenario.network is not None:
+        return network_from_spec(scenario.network, scenario.mineral, scenario.alliance_members(), where)
+    from lodeline.sim.store import load_network
+    from lodeline.store.engine import get_engine
+
+    return load_network(get_engine(), scenario.mineral, scenario.alliance_members(), scenario.year)
+
+
+def _stability() -> dict[str, float]:
+    from lodeline.sim.store import political_stability
+    from lodeline.store.canonical import is_built
+    from lodeline.store.engine import get_engine
+
+    engine = get_engine()
+    return political_stability(engine) if is_built(engine) else {}
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.command("run")
+def run_command(
+    scenario_file: Path = typer.Argument(
+        ..., help="Scenario YAML, or a library name (see `lodeline sim scenarios`)."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
+    out: Path | None = typer.Option(
+        None, "--out", help="Also write an HTML report (charts embedded offline)."
+    ),
+) -> None:
+    """Run a scenario month by month: shortfall, days of cover, stock draw, binding nodes, prices, LP duals."""
+    from lodeline.sim.report import run_report_html
+    from lodeline.sim.run import run_scenario
+
+    scenario = load_scenario(scenario_file)
+    report = run_scenario(_network(scenario, str(scenario_file)), scenario, str(scenario_file)).to_dict()
+    if out is not None:
+        out.write_text(run_report_html(report), encoding="utf-8")
+        console.print(f"report written to {out}")
+    if fmt is Format.json:
+        _json(report)
+        return
+    if fmt is not Format.table:
+        raise InvalidArgumentError("sim run supports --format table or json")
+    cols = [
+        "country",
+        "member",
+        "demand_t",
+        "shortfall_t",
+        "shortfall_pct",
+        "stock_draw_t",
+        "days_of_cover_start",
+        "days_of_cover_end",
+    ]
+    emit(
+        pl.DataFrame(report["members"]).select(cols),
+        fmt,
+        title=f"{scenario.name} ({report['mineral']}, {report['months']} months)",
+    )
+    if report["binding_nodes"]:
+        emit(
+            pl.DataFrame(report["binding_nodes"]),
+            fmt,
+            title="Binding countries and stages (t over the horizon)",
+        )
+    if report["duals"]:
+        emit(
+            pl.DataFrame(report["duals"]).head(20), fmt, title="LP duals: value of one more tonne (first 20)"
+        )
+    console.print(
+        f"peak price multiple {report['price_multiple_max']:.2f}; LP check max |Δ| {report['lp_max_abs_diff']}"
+    )
+
+
+@app.command("montecarlo")
+def montecarlo_command(
+    scenario_file: Path = typer.Argument(..., help="Scenario YAML or library name."),
+    samples: int = typer.Option(100_000, "--samples", "-n", min=1, help="Number of sampled scenarios."),
+    seed: int = typer.Option(
+        0, "--seed", help="Random seed (same seed, same result, in-process or on Dask)."
+    ),
+    chunk_size: int = typer.Option(
+        DEFAULT_CHUNK, "--chunk-size", min=1, help="Samples per chunk / Dask task."
+    ),
+    dask_scheduler: str | None = typer.Option(
+        None, "--dask-scheduler", help="tcp://host:port of a Dask scheduler."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+) -> None:
+    """Sample correlated disruptions (Gaussian copula) and report mean, VaR95, CVaR95 and P(target breached)."""
+    scenario = load_scenario(scenario_file)
+    network = _network(scenario, str(scenario_file))
+    task, notes = make_task(network, scenario, _stability(), str(scenario_file))
+    executor: Executor | None = None
+    client = None
+    if dask_scheduler:
+        from dask.distributed import Client
+
+        client = Client(dask_scheduler)
+        executor = client
+    try:
+        with Progress(
+            TextColumn("[bold]sampling"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} chunks"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            job = bar.add_task("chunks", total=None)
+            result = run_montecarlo(
+                task,
+                samples,
+                seed,
+                chunk_size=chunk_size,
+                executor=executor,
+                progress=lambda done, total: bar.update(job, completed=done, total=total),
+                notes=notes,
+            )
+    finally:
+        if client is not None:
+            client.close()
+    summary = result.summary()
+    if fmt is Format.json:
+        _json(
+            {
+                "scenario": scenario.name,
+                "mineral": network.mineral,
+                "samples": samples,
+                "seed": seed,
+                "chunk_size": chunk_size,
+                "target_shortfall_pct": result.target_pct,
+                "members": summary,
+                "notes": list(network.notes) + list(notes),
+            }
+        )
+        return
+    emit(pl.DataFrame(summary), fmt, title=f"{scenario.name}: {samples:,} samples, seed {seed}")
+
+
+@app.command("exercise")
+def exercise_command(
+    script_file: Path = typer.Argument(..., help="Exercise script YAML (scenario, injects, decisions)."),
+    out_dir: Path = typer.Option(Path("."), "--out-dir", help="Where to write the after-action report."),
+    interactive: bool = typer.Option(
+        False,
+        "--interactive",
+        "-i",
+        help="Play month by month: show injects and status, prompt each participant.",
+    ),
+) -> None:
+    """Play a tabletop exercise and write the after-action report (HTML with charts + JSON)."""
+    from lodeline.sim.exercise import parse_script, run_exercise
+
+    if not script_file.exists():
+        raise ScenarioError(str(script_file), "(file)", "no such file")
+    try:
+        data = yaml.safe_load(script_file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(str(script_file), "(root)", f"not valid YAML: {exc}") from None
+    script, scenario = parse_script(data, str(script_file))
+    network = _network(scenario, str(script_file))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = script_file.stem
+    if interactive:
+        script = _play(network, script, scenario, str(script_file))
+        recorded = out_dir / f"{stem}-recorded.yaml"
+        recorded.write_text(
+            yaml.safe_dump(script.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+        console.print(f"decisions recorded in {recorded}")
+    aar = run_exercise(network, script, scenario, str(script_file))
+    from lodeline.sim.report import exercise_report_html
+
+    (out_dir / f"{stem}-aar.json").write_text(json.dumps(aar, indent=2), encoding="utf-8")
+    (out_dir / f"{stem}-aar.html").write_text(exercise_report_html(aar), encoding="utf-8")
+    for finding in aar["findings"]:
+        console.print(f"• {finding}")
+    console.print(
+        f"after-action report: {out_dir / (stem + '-aar.html')} and {out_dir / (stem + '-aar.json')}"
+    )
+
+
+def _play(network: SupplyNetwork, script: Any, scenario: Scenario, where: str) -> Any:
+    """Month by month: injects, each member's situation, then one decision line per participant."""
+    from lodeline.sim.exercise import month_status, parse_decision
+
+    members = [c for c, m in zip(network.consumers, network.members, strict=True) if m]
+    participants = script.participants or members
+    decisions: list[Any] = []  # the recorded script starts empty: decisions are taken live
+    for month in range(1, scenario.horizon_months + 1):
+        console.rule(f"month {month}")
+        for inject in script.injects:
+            if inject.month == month:
+                console.print(f"[bold yellow]inject[/]: {inject.text}")
+        current = script.model_copy(update={"decisions": decisions})
+        status = month_status(network, current, scenario, month, where)
+        emit(pl.DataFrame(status), Format.table, title=f"month {month} if nobody acts")
+        for who in participants:
+            while True:
+                line = typer.prompt(
+                    f"{who} decision (release T | ration F | reroute F | pass)", default="pass"
+                )
+                if line.strip() == "pass":
+                    break
+                try:
+                    decisions.append(parse_decision(line.strip(), month, who))
+                    break
+                except ValueError as exc:
+                    console.print(f"[red]{exc}[/]")
+    return script.model_copy(update={"decisions": decisions})
+
+
+@app.command("scenarios")
+def scenarios_command(
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+) -> None:
+    """List the shipped scenario library with each scenario's source note."""
+    rows = []
+    for name, text in library_scenarios().items():
+        s = scenario_from_text(text, f"library:{name}")
+        rows.append(
+            {
+                "name": name,
+                "mineral": s.mineral,
+                "title": s.name,
+                "disruptions": len(s.disruptions),
+                "source": " ".join(s.source.split()),
+            }
+        )
+    emit(pl.DataFrame(rows), fmt, title="Scenario library (run with `lodeline sim run NAME`)")
+
+
+@app.command("bench")
+def bench_command(
+    samples: int = typer.Option(100_000, "--samples", "-n", min=1),
+    subsample: int = typer.Option(
+        50, "--subsample", min=1, help="Scenarios solved one LP at a time (baseline)."
+    ),
+    scenario_name: str = typer.Option("cn-rare-earths-magnets-2025", "--scenario"),
+    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json or table"),
+) -> None:
+    """Vectorised Monte Carlo vs. one HiGHS LP per scenario, on the store's network; prints one JSON object."""
+    from lodeline.sim.bench import run_benchmark
+
+    scenario = load_scenario(Path(scenario_name))
+    task, _ = make_task(_network(scenario, scenario_name), scenario, _stability(), scenario_name)
+    result = run_benchmark(task, samples, subsample)
+    if fmt is Format.json:
+        _json(result)
+        return
+    emit(pl.DataFrame([{k: str(v) for k, v in result.items()}]), fmt, title="sim bench")
