@@ -1,1 +1,1 @@
-"""Traceability registry: EPCIS 2.0 capture, event hash IDs, custody ledger, origin shares, verifiable log."""
+"""Traceability registry: EPCIS capture, custody ledger, origin shares and the tamper-evident Merkle log."""
