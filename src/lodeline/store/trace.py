@@ -309,3 +309,17 @@ def sources_of(conn: Connection, lot_ids: Sequence[str]) -> list[dict[str, Any]]
         ).where(lot_sources.c.lot_id.in_(chunk))
         out.extend(dict(r) for r in conn.execute(q).mappings())
     return out
+
+
+def facilities_all(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every facility with its certifications (the directory is small next to the event tables)."""
+    out = {r["id"]: {**r, "certifications": []} for r in conn.execute(select(facilities)).mappings()}
+    for row in conn.execute(select(certifications)).mappings():
+        out[row["facility_id"]]["certifications"].append(dict(row))
+    return out
+
+
+def lot_ids_like(conn: Connection, text: str) -> list[str]:
+    """Lots whose id ends with ``text`` (users type the lot number, not the whole epcClass)."""
+    q = select(lots.c.id).where(lots.c.id.like(f"%{text}")).limit(5)
+    return list(conn.execute(q).scalars())

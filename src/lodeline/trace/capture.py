@@ -24,6 +24,7 @@ from lodeline.trace.epcis import event_list, load_and_validate
 from lodeline.trace.errors import EventIssue, TraceError, reject
 from lodeline.trace.event_hash import context_namespaces, event_hash_id, normalise_time
 from lodeline.trace.ledger import LedgerOp, parse_event, quarter
+from lodeline.trace.log import append_leaves
 from lodeline.trace.mass_balance import MassBalance, keys_needed
 
 
@@ -34,7 +35,7 @@ class CaptureReport:
     key_id: str
     accepted: list[str] = field(default_factory=list)  # hash IDs, document order
     duplicates: list[dict[str, Any]] = field(default_factory=list)  # {index, hash_id}
-    leaf_indices: list[int] | None = None
+    leaf_indices: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,14 +69,6 @@ def verify_signature(conn: Connection, participant: str, signature: str, data: b
                     )
             return str(k["key_id"])
     raise reject("bad-signature", f"the signature does not verify with any key of {participant!r}")
-
-
-def _append_to_log(conn: Connection, hash_ids: list[str]) -> list[int] | None:
-    try:
-        from lodeline.trace.log import append_leaves  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the Merkle log (branch tracelog) is not merged into this build
-        return None
-    return list(append_leaves(conn, [h.encode("utf-8") for h in hash_ids]))
 
 
 def capture(
@@ -120,7 +113,8 @@ def capture(
         if mb.issues:
             raise TraceError(mb.issues, file=file)
         report.accepted = [hashes[i] for i in fresh]
-        report.leaf_indices = _append_to_log(conn, report.accepted)
+        # The log leaf of an event is the UTF-8 bytes of its hash ID, appended in this same transaction.
+        report.leaf_indices = append_leaves(conn, [h.encode("utf-8") for h in report.accepted])
         _write(conn, doc, evs, fresh, hashes, ops, mb, report, signature, at)
     return report
 

@@ -27,6 +27,7 @@ FACILITY_TYPES = (
     "precursor_plant",
     "cathode_plant",
     "magnet_plant",
+    "cell_plant",
     "recycler",
     "warehouse",
 )
