@@ -18,6 +18,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from lodeline.trace.errors import EventIssue, TraceError
+from lodeline.trace.schema_fast import compile_schema
 
 STANDARDS_DIR = Path(__file__).resolve().parent / "standards"
 SCHEMA_FILE = STANDARDS_DIR / "EPCIS-JSON-Schema.json"
@@ -59,6 +60,24 @@ def validator() -> Draft7Validator:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema, format_checker=_formats)
+
+
+def _format_ok(check: Any) -> Any:
+    @lru_cache(maxsize=65536)
+    def cached(value: str) -> bool:
+        try:
+            return bool(check(value))
+        except ValueError:
+            return False
+
+    return lambda value: cached(value) if isinstance(value, str) else True
+
+
+@lru_cache(maxsize=1)
+def fast_validator() -> Any:
+    """The compiled yes/no validator (see schema_fast); jsonschema explains the failures."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return compile_schema(schema, {"date-time": _format_ok(_is_date_time), "uri": _format_ok(_is_uri)})
 
 
 def parse_document(data: bytes | str, *, file: str | None = None) -> dict[str, Any]:
@@ -128,7 +147,8 @@ def validate_document(doc: dict[str, Any]) -> list[EventIssue]:
             EventIssue(code="epcis-not-document", reason="type must be EPCISDocument", field="type")
         )
     seen: set[tuple[Any, ...]] = set()
-    for err in _leaf_errors(validator().iter_errors(doc)):
+    errors = iter(()) if fast_validator()(doc) else validator().iter_errors(doc)
+    for err in _leaf_errors(errors):
         issue = _issue(err, events if isinstance(events, list) else [])
         key = (issue.index, issue.field, issue.reason)
         if key not in seen:
