@@ -14,6 +14,7 @@ from lodeline.errors import LodelineError
 #: (module under lodeline.cli, command name, help). Each module exposes a Typer ``app``.
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("data", "data", "Build the store from the bundled data and list the sources."),
+    ("market", "market", "Market intelligence: shares, concentration, alliance dependency, prices, reports."),
     ("trace", "trace", "Traceability registry: EPCIS capture, custody ledger, origin, verifiable log."),
 )
 

@@ -10,10 +10,12 @@ import polars as pl
 import typer
 
 from lodeline.cli.output import Format, emit
+from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import load_and_validate
 from lodeline.trace.event_hash import document_hash_ids
 
 app = typer.Typer(no_args_is_help=True)
+register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle log's commands)
 
 
 def _read(path: Path) -> bytes:

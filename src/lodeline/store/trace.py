@@ -7,7 +7,7 @@ tables inside the capture transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -323,3 +323,21 @@ def lot_ids_like(conn: Connection, text: str) -> list[str]:
     """Lots whose id ends with ``text`` (users type the lot number, not the whole epcClass)."""
     q = select(lots.c.id).where(lots.c.id.like(f"%{text}")).limit(5)
     return list(conn.execute(q).scalars())
+
+
+def iter_event_bodies(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int | None, str]]:
+    """(leaf_index, stored body) of every stored event, in capture order, read in chunks."""
+    last = 0
+    while True:
+        q = (
+            select(events.c.seq, events.c.leaf_index, events.c.body)
+            .where(events.c.seq > last)
+            .order_by(events.c.seq)
+            .limit(chunk)
+        )
+        rows = conn.execute(q).all()
+        if not rows:
+            return
+        for seq, leaf, body in rows:
+            last = seq
+            yield leaf, body

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,11 +27,13 @@ from sqlalchemy import (
     DateTime,
     Integer,
     LargeBinary,
+    Select,
     SmallInteger,
     String,
     Table,
     Text,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -167,28 +171,38 @@ def tree_size(conn: Connection) -> int:
     return int(size)
 
 
+# Built once: expanding IN parameters keep the compiled SQL cacheable whatever the number of keys.
+_LEAF_HASHES = select(tracelog_leaves.c.leaf_index, tracelog_leaves.c.leaf_hash).where(
+    tracelog_leaves.c.leaf_index.in_(bindparam("indices", expanding=True))
+)
+
+
+@lru_cache(maxsize=128)
+def _node_hashes(count: int) -> Select[Any]:
+    """SELECT of ``count`` nodes by primary key, as OR-ed equalities: both backends seek the primary key
+    once per term (SQLite does not use the index for a row-value IN list). One statement per ``count``, so
+    the compiled SQL is cached."""
+    c = tracelog_nodes.c
+    terms = [and_(c.level == bindparam(f"l{j}"), c.node_index == bindparam(f"i{j}")) for j in range(count)]
+    return select(c.level, c.node_index, c.hash).where(or_(*terms))
+
+
 def fetch_subtrees(conn: Connection, subtrees: Iterable[merkle.Subtree]) -> dict[merkle.Subtree, bytes]:
-    """Hashes of the given perfect subtrees (level 0 = leaf hashes) in at most two queries."""
+    """Hashes of the given perfect subtrees (level 0 = leaf hashes) in at most two indexed queries."""
     wanted = set(subtrees)
     if not wanted:
         return {}
     found: dict[merkle.Subtree, bytes] = {}
     leaves = sorted(i for lvl, i in wanted if lvl == 0)
     if leaves:
-        rows = conn.execute(
-            select(tracelog_leaves.c.leaf_index, tracelog_leaves.c.leaf_hash).where(
-                tracelog_leaves.c.leaf_index.in_(leaves)
-            )
-        )
+        rows = conn.execute(_LEAF_HASHES, {"indices": leaves})
         found.update({(0, int(i)): bytes(h) for i, h in rows})
     nodes = sorted((lvl, i) for lvl, i in wanted if lvl > 0)
     if nodes:
-        cond = or_(
-            *(and_(tracelog_nodes.c.level == lvl, tracelog_nodes.c.node_index == i) for lvl, i in nodes)
-        )
-        node_rows = conn.execute(
-            select(tracelog_nodes.c.level, tracelog_nodes.c.node_index, tracelog_nodes.c.hash).where(cond)
-        )
+        params = {
+            f"{name}{j}": value for j, (lvl, i) in enumerate(nodes) for name, value in (("l", lvl), ("i", i))
+        }
+        node_rows = conn.execute(_node_hashes(len(nodes)), params)
         found.update({(int(lvl), int(i)): bytes(h) for lvl, i, h in node_rows})
     missing = wanted - found.keys()
     if missing:
@@ -300,7 +314,7 @@ def insert_checkpoint(
     return int(pk[0])
 
 
-def checkpoints(conn: Connection) -> list[dict[str, object]]:
+def checkpoints(conn: Connection) -> list[dict[str, Any]]:
     """Every checkpoint issued, oldest first."""
     rows = conn.execute(
         select(tracelog_checkpoints).order_by(tracelog_checkpoints.c.checkpoint_id)
@@ -308,7 +322,7 @@ def checkpoints(conn: Connection) -> list[dict[str, object]]:
     return [dict(r) for r in rows]
 
 
-def latest_checkpoint(conn: Connection) -> dict[str, object] | None:
+def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     row = (
         conn.execute(
             select(tracelog_checkpoints).order_by(tracelog_checkpoints.c.checkpoint_id.desc()).limit(1)

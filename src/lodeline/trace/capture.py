@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -199,3 +200,14 @@ def _balance_keys(op: LedgerOp) -> list[tuple[str, str, str]]:
         if op.counterpart and op.kind == "ship":
             out.append((op.counterpart, it.lot, "transit"))
     return out
+
+
+def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:
+    """For ``lodeline trace audit``: each stored event's leaf data re-derived from the stored event itself
+    (its EPCIS hash ID recomputed from the stored JSON), so an edited event row is detected even when its
+    leaf was left alone."""
+    for leaf_index, body in db.iter_event_bodies(conn):
+        if leaf_index is None:
+            continue
+        event = json.loads(body)
+        yield leaf_index, event_hash_id(event, context_namespaces(event.get("@context"))).encode("utf-8")

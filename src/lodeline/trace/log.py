@@ -16,21 +16,30 @@ queue on the busy timeout instead of failing on lock upgrade.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
-from lodeline.errors import InvalidArgumentError
+from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import tracelog as store
 from lodeline.store.tracelog import TreeSizeError
-from lodeline.trace import merkle
+from lodeline.trace import checkpoint, merkle
+from lodeline.trace.proof_verify import PROOF_FORMAT
+from lodeline.trace.registry_key import RegistryKey
 
 __all__ = [
+    "StoredCheckpoint",
     "TreeSizeError",
     "append_leaves",
     "consistency_proof",
     "event_leaf_data",
     "inclusion_proof",
+    "issue_checkpoint",
+    "latest_checkpoint",
     "leaf_index",
     "root_at",
     "tree_size",
@@ -102,3 +111,105 @@ def consistency_proof(conn: Connection, old_size: int, new_size: int) -> list[by
 def leaf_index(conn: Connection, leaf_hash: bytes) -> int | None:
     """Index of the (first) leaf with this RFC 9162 leaf hash, or None if it is not in the log."""
     return store.leaf_index(conn, leaf_hash)
+
+
+# --- checkpoints --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    checkpoint_id: int
+    tree_size: int
+    root_hash: bytes
+    origin: str
+    key_name: str
+    key_id: str
+    note: str
+    issued_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredCheckpoint:
+        return cls(
+            checkpoint_id=int(row["checkpoint_id"]),
+            tree_size=int(row["tree_size"]),
+            root_hash=bytes(row["root_hash"]),
+            origin=str(row["origin"]),
+            key_name=str(row["key_name"]),
+            key_id=str(row["key_id"]),
+            note=str(row["note"]),
+            issued_at=row["issued_at"],
+        )
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    row = store.latest_checkpoint(conn)
+    return None if row is None else StoredCheckpoint.from_row(row)
+
+
+def issue_checkpoint(conn: Connection, key: RegistryKey) -> StoredCheckpoint:
+    """Sign and store a checkpoint for the current tree, unless the latest one already covers it.
+
+    Call inside a write transaction (:func:`lodeline.store.engine.write_transaction`) so the size read and
+    the checkpoint insert see the same tree.
+    """
+    size = tree_size(conn)
+    latest = latest_checkpoint(conn)
+    if (
+        latest is not None
+        and latest.tree_size == size
+        and latest.key_name == key.name
+        and latest.key_id == key.key_id_hex
+    ):
+        return latest
+    root = root_at(conn, size)
+    note = checkpoint.sign_checkpoint(
+        checkpoint.Checkpoint(origin=key.name, tree_size=size, root_hash=root), key.name, key.private_key
+    )
+    issued_at = datetime.now(UTC)
+    checkpoint_id = store.insert_checkpoint(
+        conn,
+        tree_size=size,
+        root_hash=root,
+        origin=key.name,
+        key_name=key.name,
+        key_id=key.key_id_hex,
+        note=note,
+        issued_at=issued_at,
+    )
+    return StoredCheckpoint(checkpoint_id, size, root, key.name, key.name, key.key_id_hex, note, issued_at)
+
+
+def prove_event(conn: Connection, leaf_data: bytes, at: StoredCheckpoint) -> dict[str, Any]:
+    """The inclusion proof (JSON-able) of the leaf with ``leaf_data`` against checkpoint ``at``."""
+    hashed = merkle.leaf_hash(leaf_data)
+    index = leaf_index(conn, hashed)
+    if index is None:
+        raise NotFoundError(
+            f"no log leaf for {leaf_data.decode('utf-8', 'replace')!r} (leaf hash {hashed.hex()})",
+            leaf_hash=hashed.hex(),
+        )
+    if index >= at.tree_size:
+        raise TreeSizeError(
+            f"leaf {index} is not covered by checkpoint {at.checkpoint_id} (size {at.tree_size})",
+            index=index,
+            size=at.tree_size,
+        )
+    path = inclusion_proof(conn, index, at.tree_size)
+    return proof_document(leaf_data, index, at.tree_size, path, origin=at.origin)
+
+
+def proof_document(
+    leaf_data: bytes, index: int, size: int, path: Sequence[bytes], *, origin: str
+) -> dict[str, Any]:
+    """The JSON proof format documented in docs/trace-log.md."""
+    doc: dict[str, Any] = {"format": PROOF_FORMAT, "origin": origin}
+    try:
+        doc["leaf_data"] = leaf_data.decode("utf-8")
+    except UnicodeDecodeError:
+        doc["leaf_data_base64"] = base64.b64encode(leaf_data).decode("ascii")
+    return doc | {
+        "leaf_hash": base64.b64encode(merkle.leaf_hash(leaf_data)).decode("ascii"),
+        "leaf_index": index,
+        "tree_size": size,
+        "inclusion_path": [base64.b64encode(p).decode("ascii") for p in path],
+    }

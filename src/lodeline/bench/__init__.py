@@ -1,0 +1,1 @@
+"""Benchmark kernels callable from the CLI (`lodeline … bench`) and from ``benchmarks/``."""

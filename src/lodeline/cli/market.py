@@ -1,0 +1,166 @@
+"""``lodeline market …``: shares, concentration, dependency, prices, value creation, report, bench."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from lodeline.cli.output import Format, emit
+from lodeline.config import get_settings
+from lodeline.services import market as svc
+from lodeline.services.results import MarketResult
+from lodeline.store.engine import get_engine
+
+app = typer.Typer(no_args_is_help=True)
+err = Console(stderr=True)
+
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
+OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
+
+
+def _show(result: MarketResult, fmt: Format, out: Path | None, title: str) -> None:
+    emit(result.frame, fmt, out=out, title=title, caption=result.provenance.source_line())
+    if fmt is not Format.table and out is not None:
+        err.print(f"wrote {out}")
+
+
+@app.command("shares")
+def shares_command(
+    mineral: str = typer.Option(
+        ..., "--mineral", "-m", help="Mineral id or alias (e.g. rare-earths, REE, lithium)"
+    ),
+    stage: str = typer.Option("mining", "--stage", "-s", help="mining, refining, component or recycling"),
+    year: int | None = typer.Option(None, "--year", "-y", help="Default: the latest year with data"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Each country's share of a mineral's production at one stage in one year."""
+    result = svc.shares(get_engine(), mineral, stage, year)
+    _show(result, fmt, out, f"{mineral} {stage} shares")
+
+
+@app.command("concentration")
+def concentration_command(
+    mineral: str = typer.Option(..., "--mineral", "-m"),
+    stage: str | None = typer.Option(None, "--stage", "-s", help="Default: every stage with data"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """HHI (0–10,000), top-1 and top-3 shares and the top supplier, by year."""
+    result = svc.concentration(get_engine(), mineral, stage)
+    _show(result, fmt, out, f"{mineral} supply concentration")
+
+
+@app.command("dependency")
+def dependency_command(
+    mineral: str = typer.Option(..., "--mineral", "-m"),
+    alliance: str = typer.Option(
+        None, "--alliance", "-a", help="Country group id (default: LODELINE_ALLIANCE or G7+)"
+    ),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Per year and stage: the largest supplier outside the alliance, its share, the target and the gap."""
+    result = svc.dependency(get_engine(), mineral, alliance or get_settings().alliance)
+    frame = result.frame
+    if fmt is Format.table:
+        frame = frame.select(
+            "stage",
+            "year",
+            "basis",
+            "top_external_supplier",
+            "top_external_share",
+            "alliance_share",
+            "target",
+            "ambition",
+            "target_year",
+            "gap",
+            "coverage",
+        )
+    emit(
+        frame,
+        fmt,
+        out=out,
+        title=f"{mineral}: dependency of {alliance or get_settings().alliance} on a single supplier",
+        caption=result.provenance.source_line(),
+    )
+
+
+@app.command("imports")
+def imports_command(
+    mineral: str = typer.Option(..., "--mineral", "-m"),
+    importer: str = typer.Option("G7+", "--importer", "-i", help="ISO3 country or group id"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Import shares by origin for a country or a group (intra-group trade excluded), from BACI."""
+    _show(
+        svc.imports_by_origin(get_engine(), mineral, importer), fmt, out, f"{importer} imports of {mineral}"
+    )
+
+
+@app.command("value-creation")
+def value_creation_command(
+    mineral: str | None = typer.Option(None, "--mineral", "-m"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Refined ÷ mined output per producing country (how much of what it mines it also processes)."""
+    _show(svc.value_creation(get_engine(), mineral), fmt, out, "Local value creation")
+
+
+@app.command("prices")
+def prices_command(
+    mineral: str = typer.Option(..., "--mineral", "-m"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+    last: int = typer.Option(24, "--last", help="Rows per series in the table view"),
+) -> None:
+    """Monthly prices with year-on-year change and 12-month rolling volatility."""
+    result = svc.prices(get_engine(), mineral)
+    frame = result.frame
+    if fmt is Format.table:
+        frame = frame.group_by("series_id", maintain_order=True).tail(last)
+    emit(frame, fmt, out=out, title=f"{mineral} prices", caption=result.provenance.source_line())
+
+
+@app.command("overview")
+def overview_command(
+    alliance: str = typer.Option(None, "--alliance", "-a"),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """One line per mineral: concentration, top supplier and the alliance's single-supplier dependency."""
+    result = svc.minerals_overview(get_engine(), alliance or get_settings().alliance)
+    _show(result, fmt, out, "Market overview")
+
+
+@app.command("report")
+def report_command(
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write"),
+    alliance: str = typer.Option(None, "--alliance", "-a"),
+) -> None:
+    """Write a self-contained HTML overview (maps, concentration trends, dependency vs target); works offline."""
+    from lodeline.reports.market_report import write_market_report
+
+    with err.status("building the market report…"):
+        path = write_market_report(get_engine(), out, alliance or get_settings().alliance)
+    err.print(f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("bench")
+def bench_command(
+    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json or table"),
+) -> None:
+    """Time the data build and every indicator against a plain pandas baseline (one JSON object)."""
+    from lodeline.bench.market import run_market_bench
+
+    result = run_market_bench()
+    if fmt is Format.json:
+        typer.echo(json.dumps(result))
+    else:
+        emit(pl.DataFrame([result]), Format.table, title="market benchmark")

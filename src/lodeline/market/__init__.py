@@ -1,0 +1,1 @@
+"""Market intelligence: pure functions on Polars frames (no I/O). See docs/methods/market-indicators.md."""

@@ -1,0 +1,54 @@
+"""Importer views: import shares by origin and import reliance."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def import_shares(
+    trade: pl.DataFrame, importers: frozenset[str], *, measure: str = "value_usd"
+) -> pl.DataFrame:
+    """Share of each origin in the imports of ``importers`` (one country or a group, intra-group flows
+    excluded), per mineral × stage × year."""
+    keys = ["mineral", "stage", "year"]
+    flows = trade.filter(
+        pl.col("importer").is_in(list(importers))
+        & ~pl.col("exporter").is_in(list(importers))
+        & pl.col(measure).is_not_null()
+    )
+    by_origin = flows.group_by([*keys, "exporter"]).agg(pl.col(measure).sum().alias("imports"))
+    return (
+        by_origin.with_columns(share=pl.col("imports") / pl.col("imports").sum().over(keys))
+        .rename({"exporter": "origin"})
+        .sort([*keys, "share"], descending=[False, False, False, True])
+    )
+
+
+def import_reliance(production: pl.DataFrame, trade: pl.DataFrame, country: str) -> pl.DataFrame:
+    """Net import reliance = (imports − exports) / (production + imports − exports), per mineral × stage × year,
+    where production (same stage) and trade quantities (tonnes) both exist. Units must agree: rows whose
+    production is not in metric tons are left out (see docs/methods/market-indicators.md)."""
+    keys = ["mineral", "stage", "year"]
+    prod = production.filter(
+        (pl.col("country") == country) & pl.col("unit").str.contains("metric ton")
+    ).select(*keys, production=pl.col("quantity"))
+    imports = (
+        trade.filter((pl.col("importer") == country) & pl.col("quantity_t").is_not_null())
+        .group_by(keys)
+        .agg(imports=pl.col("quantity_t").sum())
+    )
+    exports = (
+        trade.filter((pl.col("exporter") == country) & pl.col("quantity_t").is_not_null())
+        .group_by(keys)
+        .agg(exports=pl.col("quantity_t").sum())
+    )
+    joined = (
+        prod.join(imports, on=keys, how="inner")
+        .join(exports, on=keys, how="left")
+        .with_columns(pl.col("exports").fill_null(0.0))
+    )
+    apparent = pl.col("production") + pl.col("imports") - pl.col("exports")
+    return joined.with_columns(
+        country=pl.lit(country),
+        import_reliance=pl.when(apparent > 0).then((pl.col("imports") - pl.col("exports")) / apparent),
+    ).sort(keys)

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (presentation layer: plotly figures with embedded assets, no CDN)."""

@@ -1,0 +1,103 @@
+"""Plotly figures shared by reports and the dashboard. Each takes frames and returns a Figure."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from lodeline.domain.countries import country_name
+
+
+def share_map(shares: pl.DataFrame, title: str) -> go.Figure:
+    """World choropleth of country shares (0–1) from a shares frame (country ISO3, share)."""
+    named = shares.filter(pl.col("share").is_not_null() & (pl.col("country").str.len_chars() == 3))
+    names = [country_name(c) for c in named["country"].to_list()]
+    fig = go.Figure(
+        go.Choropleth(
+            locations=named["country"].to_list(),
+            z=(named["share"] * 100).to_list(),
+            text=names,
+            locationmode="ISO-3",
+            colorscale="YlOrRd",
+            zmin=0,
+            colorbar={"title": "% of world"},
+            hovertemplate="%{text}: %{z:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        height=380,
+        geo={"showframe": False, "projection": {"type": "natural earth"}},
+    )
+    return fig
+
+
+def concentration_trend(conc: pl.DataFrame, title: str) -> go.Figure:
+    """HHI and top-1 share over time, one line per stage."""
+    fig = go.Figure()
+    for (stage,), rows in conc.sort("year").group_by(["stage"], maintain_order=True):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["year"].to_list(),
+                y=(rows["top1_share"] * 100).to_list(),
+                mode="lines+markers",
+                name=f"{stage}: top-1 share (%)",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["year"].to_list(),
+                y=(rows["hhi"] / 100).to_list(),
+                mode="lines+markers",
+                name=f"{stage}: HHI ÷ 100",
+                line={"dash": "dot"},
+            )
+        )
+    fig.update_layout(
+        title=title,
+        height=340,
+        yaxis={"title": "%", "rangemode": "tozero"},
+        xaxis={"dtick": 1},
+        margin={"t": 40},
+    )
+    return fig
+
+
+def dependency_trajectory(dep: pl.DataFrame, title: str) -> go.Figure:
+    """Largest external supplier's share by year, per stage and basis, against the target and ambition."""
+    fig = go.Figure()
+    for (stage, basis), rows in dep.sort("year").group_by(["stage", "basis"], maintain_order=True):
+        labels = [
+            f"{s} ({y})"
+            for s, y in zip(rows["top_external_supplier"].to_list(), rows["year"].to_list(), strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["year"].to_list(),
+                y=(rows["top_external_share"] * 100).to_list(),
+                text=labels,
+                mode="lines+markers",
+                name=f"{stage} — {basis}",
+                hovertemplate="%{text}: %{y:.1f}%<extra></extra>",
+            )
+        )
+    targets = dep.filter(pl.col("target").is_not_null())
+    if targets.height:
+        row = targets.row(0, named=True)
+        end = int(row["target_year"] or max(dep["year"].to_list()))
+        for value, label, dash in ((row["target"], "target", "dash"), (row["ambition"], "ambition", "dot")):
+            if value is not None:
+                fig.add_trace(
+                    go.Scatter(
+                        x=[min(dep["year"].to_list()), end],
+                        y=[value * 100, value * 100],
+                        mode="lines",
+                        name=f"{label} {value * 100:.0f}% by {end}",
+                        line={"dash": dash, "color": "black"},
+                    )
+                )
+    fig.update_layout(
+        title=title, height=360, yaxis={"title": "share of supply (%)", "range": [0, 100]}, margin={"t": 40}
+    )
+    return fig
