@@ -26,7 +26,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    tuple_,
+    text,
     update,
 )
 
@@ -140,7 +140,8 @@ balances = Table(
     Column("lot_id", String(240), nullable=False),
     Column("state", String(8), nullable=False),  # stock | transit (shipped to facility_id, not yet received)
     Column("quantity_kg", Float, nullable=False),
-    UniqueConstraint("facility_id", "lot_id", "state", name="uq_trace_balances"),
+    # lot first: capture reads and rewrites balances by lot (SQLite will not use an index for row-value IN)
+    UniqueConstraint("lot_id", "facility_id", "state", name="uq_trace_balances"),
 )
 
 claims = Table(
@@ -227,13 +228,13 @@ def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]
     return out
 
 
-def balances_for(conn: Connection, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], float]:
+def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
+    """Every balance row (facility, lot, state) -> kg of the given lots."""
     out: dict[tuple[str, str, str], float] = {}
-    cols = tuple_(balances.c.facility_id, balances.c.lot_id, balances.c.state)
-    for chunk in _chunks(sorted(set(keys))):
-        q = select(balances).where(cols.in_(chunk))
-        for row in conn.execute(q).mappings():
-            out[(row["facility_id"], row["lot_id"], row["state"])] = row["quantity_kg"]
+    cols = (balances.c.facility_id, balances.c.lot_id, balances.c.state, balances.c.quantity_kg)
+    for chunk in _chunks(sorted(set(lot_ids))):
+        for f, lot, state, q in conn.execute(select(*cols).where(balances.c.lot_id.in_(chunk))):
+            out[(f, lot, state)] = q
     return out
 
 
@@ -251,37 +252,40 @@ def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]
             )
 
 
-def write_balances(conn: Connection, values: dict[tuple[str, str, str], float]) -> None:
-    """Replace the touched balance rows (delete + insert is one portable upsert)."""
-    keys = list(values)
-    cols = tuple_(balances.c.facility_id, balances.c.lot_id, balances.c.state)
-    for chunk in _chunks(keys):
-        conn.execute(delete(balances).where(cols.in_(chunk)))
+def write_balances(
+    conn: Connection, lot_ids: Iterable[str], values: dict[tuple[str, str, str], float]
+) -> None:
+    """Replace all balance rows of ``lot_ids`` with the non-zero entries of ``values`` (which must hold every
+    row of those lots, as read by :func:`balances_for` and updated)."""
+    lots_ = sorted(set(lot_ids))
+    for chunk in _chunks(lots_):
+        conn.execute(delete(balances).where(balances.c.lot_id.in_(chunk)))
+    wanted = set(lots_)
     rows = [
         {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
         for (f, lot, s), q in values.items()
-        if abs(q) > 1e-9
+        if lot in wanted and abs(q) > 1e-9
     ]
     if rows:
         conn.execute(insert(balances), rows)
 
 
 def credits_for(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[float]]:
+    wanted = set(keys)
     out: dict[tuple[str, str], list[float]] = {}
-    cols = tuple_(credits.c.facility_id, credits.c.period)
-    for chunk in _chunks(sorted(set(keys))):
-        for row in conn.execute(select(credits).where(cols.in_(chunk))).mappings():
-            out[(row["facility_id"], row["period"])] = [row["credited_kg"], row["claimed_kg"]]
+    for chunk in _chunks(sorted({f for f, _ in wanted})):
+        for row in conn.execute(select(credits).where(credits.c.facility_id.in_(chunk))).mappings():
+            key = (row["facility_id"], row["period"])
+            if key in wanted:
+                out[key] = [row["credited_kg"], row["claimed_kg"]]
     return out
 
 
 def write_credits(conn: Connection, values: dict[tuple[str, str], list[float]]) -> None:
     if not values:
         return
-    cols = tuple_(credits.c.facility_id, credits.c.period)
-    keys = list(values)
-    for chunk in _chunks(keys):
-        conn.execute(delete(credits).where(cols.in_(chunk)))
+    for f, p in values:
+        conn.execute(delete(credits).where(credits.c.facility_id == f, credits.c.period == p))
     conn.execute(
         insert(credits),
         [
@@ -341,3 +345,24 @@ def iter_event_bodies(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int
         for seq, leaf, body in rows:
             last = seq
             yield leaf, body
+
+
+_UPSTREAM_SQL = text(
+    """
+    WITH RECURSIVE up(lot) AS (
+        SELECT CAST(:lot AS VARCHAR(240))
+        UNION
+        SELECT s.source_lot FROM trace_lot_sources s JOIN up ON s.lot_id = up.lot WHERE s.source_lot IS NOT NULL
+    )
+    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled
+    FROM trace_lot_sources s
+    JOIN up ON s.lot_id = up.lot
+    LEFT JOIN trace_lots l ON s.source_lot IS NULL AND l.id = s.lot_id
+    """
+)
+
+
+def upstream_edges(conn: Connection, lot_id: str) -> list[tuple[str, str, str | None, float, str | None]]:
+    """Every composition edge upstream of a lot in one recursive query:
+    (lot, facility, source lot or None for an origin, contained metal kg, recycled status of an origin lot)."""
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]

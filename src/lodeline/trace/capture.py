@@ -121,14 +121,14 @@ def capture(
 
 
 def _apply(conn: Connection, ops: list[LedgerOp]) -> MassBalance:
-    facs, lot_ids, bal_keys = keys_needed(ops)
+    facs, lot_ids, _ = keys_needed(ops)
     facilities = db.facilities_by_id(conn, facs)
     mb_facilities = [f for f, row in facilities.items() if row["custody_model"] == "mass_balance"]
     credit_keys = {(f, quarter(o.event_time)) for o in ops for f in mb_facilities if o.facility == f}
     mb = MassBalance(
         facilities,
         db.lots_by_id(conn, lot_ids),
-        db.balances_for(conn, bal_keys),
+        db.balances_for(conn, lot_ids),
         db.credits_for(conn, credit_keys),
     )
     for op in ops:
@@ -188,18 +188,8 @@ def _write(
     db.upsert_lots(conn, [mb.lots[lot] for lot in sorted(mb.touched_lots)], mb.existing_lots)
     db.insert_rows(conn, db.lot_sources, mb.sources)
     db.insert_rows(conn, db.claims, mb.claims)
-    touched = {k for op in ops for k in _balance_keys(op)}
-    db.write_balances(conn, {k: mb.balances[k] for k in touched})
+    db.write_balances(conn, {it.lot for op in ops for it in op.inputs + op.outputs}, mb.balances)
     db.write_credits(conn, {k: mb.credits[k] for k in mb.touched_credits})
-
-
-def _balance_keys(op: LedgerOp) -> list[tuple[str, str, str]]:
-    out = []
-    for it in op.inputs + op.outputs:
-        out += [(op.facility, it.lot, "stock"), (op.facility, it.lot, "transit")]
-        if op.counterpart and op.kind == "ship":
-            out.append((op.counterpart, it.lot, "transit"))
-    return out
 
 
 def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:

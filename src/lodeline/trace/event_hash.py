@@ -14,7 +14,9 @@ Pure module: no I/O.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from lodeline.trace.identifiers import to_digital_link
@@ -117,6 +119,8 @@ _DEFAULT_CONTEXT = {"cbv": CBV, "gs1": "https://gs1.org/voc/", "epcis": "https:/
 
 def normalise_time(value: str) -> str:
     """UTC, millisecond precision, ``Z`` suffix (CBV 2.0 §8.9 rule on timestamps)."""
+    if _CANONICAL_TIME.fullmatch(value):
+        return value
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -124,6 +128,34 @@ def normalise_time(value: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=131072)
+def _canonical_text(raw: str, vocab_prefix: str, cbv_ns: str | None, gs1_ns: str | None) -> str:
+    """Canonical form of a non-time text value (cached: locations, steps and lots repeat across events)."""
+    text = raw.strip()
+    for urn, term in _URN_VOCAB.items():
+        if text.startswith(urn):
+            return CBV + term + text[len(urn) :]
+    if vocab_prefix and ":" not in text:
+        return CBV + vocab_prefix + text
+    prefix, sep, local = text.partition(":")
+    if sep and not local.startswith("//"):
+        if prefix == "cbv" and cbv_ns:
+            return cbv_ns + local
+        if prefix == "gs1" and gs1_ns:
+            return gs1_ns + local
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:
+        if text.lower() not in ("nan", "inf", "-inf", "infinity", "-infinity") and "_" not in text:
+            return _number(number)
+    return to_digital_link(text) or text
+
+
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def _number(value: float | int) -> str:
@@ -147,25 +179,9 @@ class _Hasher:
     def value(self, raw: Any, field: str = "") -> str:
         if isinstance(raw, bool | int | float):
             return _number(raw)
-        text = str(raw).strip()
-        if field.lower().endswith("time") and field != "eventTimeZoneOffset":
-            return normalise_time(text)
-        for urn, term in _URN_VOCAB.items():
-            if text.startswith(urn):
-                return CBV + term + text[len(urn) :]
-        if field in _VOCAB_PREFIX and ":" not in text:
-            return CBV + _VOCAB_PREFIX[field] + text
-        prefix, sep, local = text.partition(":")
-        if sep and prefix in ("cbv", "gs1") and prefix in self.ns and not local.startswith("//"):
-            return self.ns[prefix] + local
-        try:
-            number = float(text)
-        except ValueError:
-            pass
-        else:
-            if text.lower() not in ("nan", "inf", "-inf", "infinity", "-infinity") and "_" not in text:
-                return _number(number)
-        return to_digital_link(text) or text
+        if field.endswith(("time", "Time")) and field != "eventTimeZoneOffset":
+            return normalise_time(str(raw))
+        return _canonical_text(str(raw), _VOCAB_PREFIX.get(field, ""), self.ns.get("cbv"), self.ns.get("gs1"))
 
     def pair(self, name: str, raw: Any) -> str:
         return f"{name}={self.value(raw, name)}"

@@ -22,11 +22,15 @@ from lodeline.store import trace as db
 from lodeline.trace.errors import reject
 from lodeline.trace.identifiers import canonical_id
 
-Graph = dict[str, list[dict[str, Any]]]
+#: lot -> [(facility, source lot or None, contained metal kg)]
+Graph = dict[str, list[tuple[str, str | None, float]]]
 
 
-def load_upstream(engine: Engine, lot: str) -> tuple[str, Graph, dict[str, dict[str, Any]], dict[str, Any]]:
-    """The lot's id, its upstream composition graph (one query per level), the lots and the facilities."""
+def load_upstream(
+    engine: Engine, lot: str
+) -> tuple[str, Graph, dict[str, Any], dict[str, str | None], dict[str, Any]]:
+    """The lot's id, its upstream composition graph (one recursive query), its row, the recycled status of each
+    origin lot, and the facilities."""
     with engine.connect() as conn:
         lot_id = canonical_id(lot)
         found = db.lots_by_id(conn, [lot_id])
@@ -35,17 +39,15 @@ def load_upstream(engine: Engine, lot: str) -> tuple[str, Graph, dict[str, dict[
             if len(matches) != 1:
                 raise NotFoundError(f"unknown lot {lot!r}" + (f"; candidates: {matches}" if matches else ""))
             lot_id = matches[0]
+            found = db.lots_by_id(conn, [lot_id])
         graph: Graph = {}
-        frontier = [lot_id]
-        while frontier:
-            edges = db.sources_of(conn, frontier)
-            for e in edges:
-                graph.setdefault(e["lot_id"], []).append(e)
-            nxt = {e["source_lot"] for e in edges if e["source_lot"] and e["source_lot"] not in graph}
-            frontier = sorted(nxt - set(frontier))
-        lots = db.lots_by_id(conn, set(graph) | {lot_id})
+        recycled: dict[str, str | None] = {}
+        for lot_of, facility, source, metal, rec in db.upstream_edges(conn, lot_id):
+            graph.setdefault(lot_of, []).append((facility, source, metal))
+            if source is None:
+                recycled[lot_of] = rec
         facilities = db.facilities_all(conn)
-    return lot_id, graph, lots, facilities
+    return lot_id, graph, found[lot_id], recycled, facilities
 
 
 def origin_by_facility(graph: Graph, lot: str) -> dict[tuple[str, str], float]:
@@ -60,14 +62,14 @@ def origin_by_facility(graph: Graph, lot: str) -> dict[tuple[str, str], float]:
             raise reject("origin-cycle", f"lot {node} is its own ancestor; the composition graph has a cycle")
         active.add(node)
         edges = graph.get(node, [])
-        total = sum(e["metal_kg"] for e in edges)
+        total = sum(e[2] for e in edges)
         out: dict[tuple[str, str], float] = defaultdict(float)
-        for e in edges:
-            w = e["metal_kg"] / total if total > 0 else 0.0
-            if e["source_lot"] is None:
-                out[(e["facility_id"], node)] += w
+        for facility, source, metal in edges:
+            w = metal / total if total > 0 else 0.0
+            if source is None:
+                out[(facility, node)] += w
             else:
-                for key, s in comp(e["source_lot"]).items():
+                for key, s in comp(source).items():
                     out[key] += w * s
         active.discard(node)
         memo[node] = dict(out)
@@ -83,16 +85,12 @@ def path_share(graph: Graph, lot: str, match: set[str]) -> float:
     def through(node: str) -> float:
         if node not in memo:
             edges = graph.get(node, [])
-            total = sum(e["metal_kg"] for e in edges)
+            total = sum(e[2] for e in edges)
             memo[node] = 0.0
             memo[node] = sum(
-                (e["metal_kg"] / total if total else 0.0)
-                * (
-                    1.0
-                    if e["facility_id"] in match
-                    else (through(e["source_lot"]) if e["source_lot"] else 0.0)
-                )
-                for e in edges
+                (metal / total if total else 0.0)
+                * (1.0 if facility in match else (through(source) if source else 0.0))
+                for facility, source, metal in edges
             )
         return memo[node]
 
@@ -101,23 +99,23 @@ def path_share(graph: Graph, lot: str, match: set[str]) -> float:
 
 def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> dict[str, Any]:
     """Origin of a lot by mine/facility, country, certification and recycled status (shares of contained metal)."""
-    lot_id, graph, lots, facilities = load_upstream(engine, lot)
+    lot_id, graph, row, origin_recycled, facilities = load_upstream(engine, lot)
     if lot_id not in graph:
         raise NotFoundError(f"lot {lot_id} has no recorded production")
     shares = origin_by_facility(graph, lot_id)
-    metal = lots[lot_id]["produced_metal_kg"]
+    metal = row["produced_metal_kg"]
     by_fac: dict[str, float] = defaultdict(float)
     by_country: dict[str, float] = defaultdict(float)
     recycled: dict[str, float] = defaultdict(float)
     for (fid, origin_lot), s in shares.items():
         by_fac[fid] += s
         by_country[facilities[fid]["country"]] += s
-        recycled[lots.get(origin_lot, {}).get("recycled") or "primary"] += s
-    cf = lots[lot_id]["certified_fraction"]
+        recycled[origin_recycled.get(origin_lot) or "primary"] += s
+    cf = row["certified_fraction"]
     report: dict[str, Any] = {
         "lot": lot_id,
-        "mineral": lots[lot_id]["mineral"],
-        "material": lots[lot_id]["material"],
+        "mineral": row["mineral"],
+        "material": row["material"],
         "contained_metal_kg": metal,
         "upstream_lots": len(graph) - 1,
         "by_facility": [
