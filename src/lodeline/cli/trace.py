@@ -316,12 +316,23 @@ def origin(
 @app.command()
 def bench(
     events: int = typer.Option(20_000, "--events", help="events to capture"),
+    proofs: bool = typer.Option(True, "--proofs/--no-proofs", help="also time inclusion proofs vs pymerkle"),
     fmt: Format = typer.Option(Format.json, "--format"),
 ) -> None:
-    """Run the capture/origin benchmark on a temporary SQLite store and print the figures."""
+    """Run the capture/origin benchmark (and the log's proof benchmark) on temporary SQLite stores."""
     from lodeline.trace.benchmark import run_benchmark
 
     result = run_benchmark(events=events)
+    if proofs:
+        try:
+            from lodeline.bench.tracelog import run_tracelog_bench
+        except ImportError as exc:  # pymerkle (the baseline) is a development dependency
+            result["proof_note"] = f"proof benchmark skipped: {exc}"
+        else:
+            log_figures = run_tracelog_bench(leaves=max(1_000, events), proofs=200)
+            result["proof_ms"] = log_figures.get("proof_ms")
+            result["pymerkle_ratio"] = log_figures.get("pymerkle_ratio")
+            result["proof_log_leaves"] = max(1_000, events)
     if fmt is Format.json:
         _json(result)
     else:
