@@ -34,7 +34,7 @@ def _state(url: str) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path) -> None:
+def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -76,6 +76,7 @@ def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path) -> None:
     proc.wait()
     events, lots, size = _state(url)
     assert (events, size) in {(0, 0), (UNITS * 8, UNITS * 8)}, (events, lots, size)
+    _audit(url, monkeypatch)
     assert lots in {0, UNITS * 3}
     assert killed, "capture finished before it could be killed; the test did not exercise a crash"
     assert events == 0
@@ -83,3 +84,19 @@ def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path) -> None:
     retry = subprocess.run([sys.executable, "-c", code, *cmd[3:]], env=env, capture_output=True, timeout=300)
     assert retry.returncode == 0, retry.stderr.decode()
     assert _state(url) == (UNITS * 8, UNITS * 3, UNITS * 8)
+    _audit(url, monkeypatch)
+
+
+def _audit(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue a checkpoint and run `lodeline trace audit` (leaves recomputed from the stored events)."""
+    from typer.testing import CliRunner
+
+    from lodeline.cli.main import app
+    from lodeline.config import get_settings
+
+    monkeypatch.setenv("LODELINE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["trace", "checkpoint"]).exit_code == 0
+    result = runner.invoke(app, ["trace", "audit"])
+    assert result.exit_code == 0, result.output
