@@ -89,7 +89,79 @@ def test_checkpoint_prove_verify_audit(cli_store: Engine, tmp_path: Path) -> Non
     assert "trace-proof" in message and "does not lead from leaf 124" in message
 
 
+def test_prove_against_an_older_checkpoint(cli_store: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["trace", "checkpoint", "-o", str(tmp_path / "cp300.txt")]).exit_code == 0
+    with write_transaction(cli_store) as conn:
+        log.append_leaves(conn, [log.event_leaf_data(EVENT.format(5000 + i)) for i in range(10)])
+    result = runner.invoke(
+        app, ["trace", "prove", EVENT.format(42), "--size", "300", "-o", str(tmp_path / "p.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "p.json").read_text())["tree_size"] == 300
+    args = ["trace", "verify", "-c", str(tmp_path / "cp300.txt"), "-p", str(tmp_path / "p.json")]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["trace", "prove", EVENT.format(5003), "--size", "300"])
+    assert result.exit_code != 0
+    assert "is not covered by checkpoint" in str(result.exception)
+
+
+def test_audit_before_any_checkpoint(cli_store: Engine) -> None:
+    result = CliRunner().invoke(app, ["trace", "audit", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["leaves_checked"] == 300
+
+
 def test_prove_unknown_event_is_not_found(cli_store: Engine) -> None:
     result = CliRunner().invoke(app, ["trace", "prove", EVENT.format(10_000)])
     assert result.exit_code != 0
     assert "no log leaf" in str(result.exception)
+
+
+def test_consistency_between_checkpoints(cli_store: Engine, tmp_path: Path) -> None:
+    from lodeline.trace import checkpoint as cpm
+    from lodeline.trace.registry_key import load_registry_key
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["trace", "checkpoint", "-o", str(tmp_path / "old.txt")]).exit_code == 0
+    with write_transaction(cli_store) as conn:
+        log.append_leaves(conn, [log.event_leaf_data(EVENT.format(1000 + i)) for i in range(77)])
+    result = runner.invoke(
+        app,
+        [
+            "trace",
+            "consistency",
+            "300",
+            "-o",
+            str(tmp_path / "c.json"),
+            "--checkpoint-out",
+            str(tmp_path / "new.txt"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "c.json").read_text())
+    assert (doc["old_size"], doc["new_size"]) == (300, 377)
+    args = [
+        "trace",
+        "verify-consistency",
+        "--old",
+        str(tmp_path / "old.txt"),
+        "--new",
+        str(tmp_path / "new.txt"),
+    ]
+    result = runner.invoke(app, [*args, "--proof", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    assert "consistent:" in result.stdout
+
+    # a correctly signed but forked old checkpoint (same size, other root) is caught
+    key = load_registry_key()
+    fork = cpm.Checkpoint(origin=key.name, tree_size=300, root_hash=bytes(32))
+    (tmp_path / "fork.txt").write_text(cpm.sign_checkpoint(fork, key.name, key.private_key))
+    args[3] = str(tmp_path / "fork.txt")
+    result = runner.invoke(app, [*args, "--proof", str(tmp_path / "c.json")])
+    assert result.exit_code != 0
+    assert "not shown to extend" in str(result.exception)
+
+    result = runner.invoke(app, ["trace", "consistency", "299"])
+    assert result.exit_code != 0
+    assert "no checkpoint was issued at tree size 299" in str(result.exception)

@@ -74,6 +74,14 @@ def test_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:
     assert append(engine, event_ids("c", 3)) == [10, 11, 12]
 
 
+def test_missing_head_row_is_a_clear_error(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(tables.tracelog_head))
+    with pytest.raises(tables.TraceLogError, match="head row") as info, write_transaction(engine) as conn:
+        log.append_leaves(conn, event_ids("a", 2))
+    assert info.value.code == "trace-log"
+
+
 def test_bad_leaf_data_rejected(engine: Engine) -> None:
     with pytest.raises(Exception, match="expected bytes"), write_transaction(engine) as conn:
         log.append_leaves(conn, [b"ok", "not bytes"])  # type: ignore[list-item]
@@ -255,3 +263,41 @@ def test_audit_leaf_source_hook(logged: tuple[Engine, list[bytes]]) -> None:
 
     findings = audit(engine, leaf_source=from_events)
     assert findings == [("event-leaf-mismatch", 33, None, None), ("leaf-without-event", 90, None, None)]
+
+
+KILL_SCRIPT = """
+import sys
+from lodeline.store.engine import make_engine, write_transaction
+from lodeline.trace import log
+engine = make_engine(sys.argv[1])
+batch = 0
+while True:
+    data = [f"ni:///sha-256;{batch:08x}{i:056x}?ver=CBV2.0".encode() for i in range(5000)]
+    with write_transaction(engine) as conn:
+        log.append_leaves(conn, data)
+    batch += 1
+    print(batch, flush=True)
+"""
+
+
+def test_sigkill_mid_append_leaves_a_whole_tree(store: tuple[str, Engine]) -> None:
+    """Kill an appender (SIGKILL) while it writes: the store holds whole batches only and audits clean."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url, engine = store
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, url], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "1"  # at least one batch committed
+    time.sleep(0.15)  # now it is somewhere inside a later batch
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with engine.connect() as conn:
+        size = log.tree_size(conn)
+        assert size > 0 and size % 5000 == 0
+        report = run_audit(conn, [])
+    assert report.ok, report.findings
+    assert report.leaves_checked == size
+    assert append(engine, event_ids("after", 3)) == [size, size + 1, size + 2]

@@ -123,3 +123,56 @@ def test_registry_key_created_once_private_and_reused(
     monkeypatch.setenv("LODELINE_REGISTRY_KEY_FILE", str(bad))
     with pytest.raises(RegistryKeyError, match="cannot read"):
         load_registry_key()
+
+
+def test_consistency_document_checks() -> None:
+    from lodeline.trace.proof_verify import ProofError, verify_consistency_document
+
+    key = Ed25519PrivateKey.generate()
+    name = "lodeline.test/registry"
+    verifier = cpm.parse_vkey(cpm.format_vkey(name, cpm.public_key_bytes(key)))
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(11)]
+
+    def note(size: int) -> str:
+        return cpm.sign_checkpoint(cpm.Checkpoint(name, size, merkle.root_hash(leaves[:size])), name, key)
+
+    path = [base64.b64encode(p).decode() for p in merkle.consistency_proof(6, leaves)]
+    doc = {"format": "lodeline-consistency-proof/1", "origin": name, "old_size": 6, "new_size": 11}
+    doc["consistency_path"] = path
+    result = verify_consistency_document(doc, note(6), note(11), [verifier])
+    assert (result.old_size, result.new_size) == (6, 11)
+    with pytest.raises(ProofError, match="old_size"):
+        verify_consistency_document(doc | {"old_size": 5}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="origin"):
+        verify_consistency_document(doc | {"origin": "other/log"}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="not shown to extend"):
+        verify_consistency_document(doc | {"consistency_path": path[::-1]}, note(6), note(11), [verifier])
+    with pytest.raises(ProofError, match="base64"):
+        verify_consistency_document(doc | {"consistency_path": ["%%"]}, note(6), note(11), [verifier])
+
+
+def test_inclusion_document_round_trip_and_rejections() -> None:
+    from lodeline.trace.log import proof_document
+    from lodeline.trace.proof_verify import ProofError, verify_inclusion_document
+
+    key = Ed25519PrivateKey.generate()
+    name = "lodeline.test/registry"
+    verifier = cpm.parse_vkey(cpm.format_vkey(name, cpm.public_key_bytes(key)))
+    data = [b"ni:///sha-256;a?ver=CBV2.0", b"\xff\xfe not utf-8", b"ni:///sha-256;c?ver=CBV2.0"]
+    leaves = [merkle.leaf_hash(d) for d in data]
+    note = cpm.sign_checkpoint(cpm.Checkpoint(name, 3, merkle.root_hash(leaves)), name, key)
+    for index, item in enumerate(data):
+        doc = proof_document(item, index, 3, merkle.inclusion_proof(index, leaves), origin=name)
+        assert verify_inclusion_document(doc, note, [verifier]).leaf_data == item
+    assert "leaf_data_base64" in doc or "leaf_data" in doc
+    doc = proof_document(data[0], 0, 3, merkle.inclusion_proof(0, leaves), origin=name)
+    with pytest.raises(ProofError, match="tree_size"):
+        verify_inclusion_document(doc | {"tree_size": 2}, note, [verifier])
+    with pytest.raises(ProofError, match="leaf hash is not"):
+        verify_inclusion_document(doc | {"leaf_data": "ni:///sha-256;other"}, note, [verifier])
+    with pytest.raises(ProofError, match="non-negative integer"):
+        verify_inclusion_document(doc | {"leaf_index": True}, note, [verifier])
+    with pytest.raises(ProofError, match="format"):
+        verify_inclusion_document(doc | {"format": "x"}, note, [verifier])
+    with pytest.raises(cpm.CheckpointError):
+        verify_inclusion_document(doc, note.replace("\n3\n", "\n4\n"), [verifier])

@@ -6,11 +6,14 @@ same shape and size as real registry leaves. The log is built in a fresh SQLite 
 ``append_leaves`` in 1,000-leaf transactions (the capture path's batch size), which is also the append
 throughput figure. pymerkle gets the same entries: ``SqliteTree`` (its store-backed tree, the like-for-like
 baseline, reported as ``pymerkle_proof_ms`` / ``pymerkle_ratio``) and ``InmemoryTree`` (everything in RAM,
-reported alongside). Ratios are pymerkle time ÷ Lodeline time (above 1 = Lodeline faster).
+reported alongside). Ratios are pymerkle time ÷ Lodeline time (above 1 = Lodeline faster). Wall-clock and
+process-CPU figures are both reported: on a shared machine the CPU figures are the stable ones, and the
+1-minute load average before and after the run is recorded with them.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import tempfile
@@ -38,13 +41,16 @@ def _timed(fn: Callable[[], Any], repeat: int) -> list[float]:
     return out
 
 
-def _time_each(fn: Callable[[int], Any], items: list[int]) -> list[float]:
-    out = []
+def _time_each(fn: Callable[[int], Any], items: list[int]) -> tuple[list[float], list[float]]:
+    """Wall-clock and process-CPU milliseconds of each call. On a shared machine the CPU figure shows the
+    cost of the operation itself; the wall figure also contains waiting for a core."""
+    wall, cpu = [], []
     for item in items:
-        start = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn(item)
-        out.append((time.perf_counter() - start) * 1e3)
-    return out
+        cpu.append((time.process_time() - c0) * 1e3)
+        wall.append((time.perf_counter() - w0) * 1e3)
+    return wall, cpu
 
 
 def _summary(ms: list[float]) -> dict[str, float]:
@@ -57,17 +63,18 @@ def _summary(ms: list[float]) -> dict[str, float]:
     }
 
 
-def _build_lodeline(db: Path, leaves: int) -> tuple[Any, float]:
+def _build_lodeline(db: Path, leaves: int) -> tuple[Any, float, float]:
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
-    spent = 0.0
+    wall = cpu = 0.0
     for start in range(0, leaves, APPEND_BATCH):
         batch = [synthetic_leaf(i) for i in range(start, min(leaves, start + APPEND_BATCH))]
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         with write_transaction(engine) as conn:
             log.append_leaves(conn, batch)
-        spent += time.perf_counter() - t0
-    return engine, spent
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - w0
+    return engine, wall, cpu
 
 
 def run_tracelog_bench(
@@ -75,9 +82,10 @@ def run_tracelog_bench(
 ) -> dict[str, Any]:
     from pymerkle import InmemoryTree, SqliteTree
 
+    load_before = os.getloadavg()[0]
     rng = random.Random(20260)
     with tempfile.TemporaryDirectory(prefix="lodeline-bench-tracelog-") as tmp:
-        engine, append_seconds = _build_lodeline(Path(tmp) / "log.sqlite", leaves)
+        engine, append_seconds, append_cpu = _build_lodeline(Path(tmp) / "log.sqlite", leaves)
         indices = [rng.randrange(leaves) for _ in range(proofs)]
         with engine.connect() as conn:
             root = log.root_at(conn, leaves)
@@ -88,13 +96,13 @@ def run_tracelog_bench(
 
             for i in indices[:20]:  # warm the statement cache and the page cache
                 prove(i)
-            proof_ms = _time_each(prove, indices)
+            proof_ms, proof_cpu = _time_each(prove, indices)
             verified = all(
                 merkle.verify_inclusion(merkle.leaf_hash(synthetic_leaf(i)), i, leaves, got[i], root)
                 for i in indices
             )
             olds = [rng.randrange(1, leaves) for _ in range(100)]
-            consistency_ms = _time_each(lambda old: log.consistency_proof(conn, old, leaves), olds)
+            consistency_ms, _ = _time_each(lambda old: log.consistency_proof(conn, old, leaves), olds)
             root_ms = _timed(lambda: log.root_at(conn, leaves), 50)
         engine.dispose()
 
@@ -112,7 +120,7 @@ def run_tracelog_bench(
                 1:
             ]
 
-        pm_sqlite_ms = _time_each(lambda i: pm_prove(pm_sqlite, i), pm_indices)
+        pm_sqlite_ms, pm_sqlite_cpu = _time_each(lambda i: pm_prove(pm_sqlite, i), pm_indices)
         sqlite_agree = all(pm_paths[i] == got[i] for i in pm_indices)
         pm_sqlite.close()
 
@@ -122,10 +130,13 @@ def run_tracelog_bench(
             pm_memory.append_entry(entry)
         pm_memory_build = time.perf_counter() - t0
         pm_paths.clear()
-        pm_memory_ms = _time_each(lambda i: pm_prove(pm_memory, i), indices)
+        pm_memory_ms, pm_memory_cpu = _time_each(lambda i: pm_prove(pm_memory, i), indices)
         memory_agree = all(pm_paths[i] == got[i] for i in indices)
 
     proof = _summary(proof_ms)
+    proof_cpu_summary = _summary(proof_cpu)
+    pm_sqlite_cpu_mean = statistics.fmean(pm_sqlite_cpu)
+    pm_memory_cpu_mean = statistics.fmean(pm_memory_cpu)
     pm_sqlite_summary = _summary(pm_sqlite_ms)
     pm_memory_summary = _summary(pm_memory_ms)
     return {
@@ -134,11 +145,14 @@ def run_tracelog_bench(
         "append_batch": APPEND_BATCH,
         "append_leaves_per_s": round(leaves / append_seconds),
         "append_ms_per_leaf": round(append_seconds / leaves * 1e3, 5),
+        "append_cpu_ms_per_leaf": round(append_cpu / leaves * 1e3, 5),
         "proofs": proofs,
         "proof_ms": proof["mean"],
         "proof_p50_ms": proof["p50"],
         "proof_p95_ms": proof["p95"],
         "proof_max_ms": proof["max"],
+        "proof_cpu_ms": proof_cpu_summary["mean"],
+        "proof_cpu_p95_ms": proof_cpu_summary["p95"],
         "proofs_verified": verified,
         "consistency_proof_ms": _summary(consistency_ms)["mean"],
         "root_ms": _summary(root_ms)["mean"],
@@ -148,8 +162,13 @@ def run_tracelog_bench(
         "pymerkle_proof_ms": pm_sqlite_summary["mean"],
         "pymerkle_proof_p95_ms": pm_sqlite_summary["p95"],
         "pymerkle_ratio": round(pm_sqlite_summary["mean"] / proof["mean"], 2),
+        "pymerkle_proof_cpu_ms": round(pm_sqlite_cpu_mean, 4),
+        "pymerkle_cpu_ratio": round(pm_sqlite_cpu_mean / proof_cpu_summary["mean"], 2),
         "pymerkle_inmemory_build_s": round(pm_memory_build, 2),
         "pymerkle_inmemory_proof_ms": pm_memory_summary["mean"],
         "pymerkle_inmemory_ratio": round(pm_memory_summary["mean"] / proof["mean"], 3),
+        "pymerkle_inmemory_proof_cpu_ms": round(pm_memory_cpu_mean, 4),
+        "pymerkle_inmemory_cpu_ratio": round(pm_memory_cpu_mean / proof_cpu_summary["mean"], 3),
         "pymerkle_paths_agree": sqlite_agree and memory_agree,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }

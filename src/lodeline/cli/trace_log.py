@@ -1,4 +1,4 @@
-"""``lodeline trace checkpoint|prove|verify|audit|vkey``: the registry's verifiable log.
+"""``lodeline trace checkpoint|prove|verify|consistency|verify-consistency|audit|vkey``: the verifiable log.
 
 These commands belong to the shared ``trace`` group. They are registered on :data:`log_app` and, through
 :func:`register_log_commands`, on any other Typer app (``lodeline.cli.trace.app``), so the group's module only
@@ -23,8 +23,8 @@ from lodeline.store.engine import get_engine, write_transaction
 from lodeline.trace import log
 from lodeline.trace.audit import LEAF_SOURCE_HOOK, LeafSource, run_audit
 from lodeline.trace.checkpoint import Verifier, parse_vkey
-from lodeline.trace.proof_verify import verify_inclusion_document
-from lodeline.trace.registry_key import load_registry_key
+from lodeline.trace.proof_verify import verify_consistency_document, verify_inclusion_document
+from lodeline.trace.registry_key import RegistryKeyError, load_registry_key
 
 console = Console(stderr=True)
 
@@ -34,6 +34,16 @@ def _read_text(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgumentError(f"{path}: cannot read the {what}: {exc}", file=str(path)) from exc
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc: Any = json.loads(_read_text(path, "proof"))
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(f"{path}: not JSON: {exc}", file=str(path)) from exc
+    if not isinstance(doc, dict):
+        raise InvalidArgumentError(f"{path}: the proof must be a JSON object", file=str(path))
+    return doc
 
 
 def _write_or_print(text: str, out: Path | None) -> None:
@@ -65,10 +75,17 @@ def prove_command(
     checkpoint_out: Path | None = typer.Option(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."
     ),
+    size: int | None = typer.Option(
+        None, "--size", help="Prove against the checkpoint issued at this tree size (one you already hold)."
+    ),
 ) -> None:
-    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint."""
+    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint (or --size's)."""
     data = log.event_leaf_data(event_hash.strip())
-    cp = _current_checkpoint()
+    if size is None:
+        cp = _current_checkpoint()
+    else:
+        with get_engine().connect() as conn:
+            cp = log.checkpoint_at_size(conn, size)
     with get_engine().connect() as conn:
         doc = log.prove_event(conn, data, cp)
     doc["checkpoint"] = cp.note
@@ -98,16 +115,53 @@ def verify_command(
     ),
 ) -> None:
     """Verify an inclusion proof and the checkpoint's signature offline (no store). Exit 0 if valid."""
-    try:
-        doc: Any = json.loads(_read_text(proof, "proof"))
-    except json.JSONDecodeError as exc:
-        raise InvalidArgumentError(f"{proof}: not JSON: {exc}", file=str(proof)) from exc
-    if not isinstance(doc, dict):
-        raise InvalidArgumentError(f"{proof}: the proof must be a JSON object", file=str(proof))
+    doc = _read_json(proof)
     result = verify_inclusion_document(doc, _read_text(checkpoint, "checkpoint"), _verifiers(vkey))
     typer.echo(
         f"verified: leaf {result.leaf_index} ({(result.leaf_data or b'').decode('utf-8', 'replace')}) is in "
         f"{result.origin} at tree size {result.tree_size}, root {result.root_hash.hex()}"
+    )
+
+
+def consistency_command(
+    old_size: int = typer.Argument(..., help="Tree size of an earlier checkpoint you hold."),
+    new_size: int | None = typer.Option(
+        None, "--new", help="Tree size of a later checkpoint (default: the latest, signed now if needed)."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof JSON to this file."),
+    checkpoint_out: Path | None = typer.Option(
+        None, "--checkpoint-out", help="Also write the newer checkpoint to this file."
+    ),
+) -> None:
+    """Print a consistency proof (JSON) that the newer checkpoint's tree extends the older one's."""
+    latest = _current_checkpoint()
+    with get_engine().connect() as conn:
+        old = log.checkpoint_at_size(conn, old_size)
+        new = latest if new_size is None else log.checkpoint_at_size(conn, new_size)
+        doc = log.prove_consistency(conn, old, new)
+    doc["checkpoint"] = new.note
+    _write_or_print(json.dumps(doc, indent=2) + "\n", out)
+    if checkpoint_out is not None:
+        checkpoint_out.write_text(new.note, encoding="utf-8")
+
+
+def verify_consistency_command(
+    old: Path = typer.Option(..., "--old", help="The earlier signed checkpoint (C2SP note)."),
+    new: Path = typer.Option(..., "--new", help="The later signed checkpoint (C2SP note)."),
+    proof: Path = typer.Option(
+        ..., "--proof", "-p", help="Proof JSON printed by `lodeline trace consistency`."
+    ),
+    vkey: str | None = typer.Option(None, "--vkey", "-k", help="Registry verifier key or a file of them."),
+) -> None:
+    """Verify offline (no store) that the later checkpoint's log extends the earlier one's: no fork, no rewrite."""
+    doc = _read_json(proof)
+    verifiers = _verifiers(vkey)
+    result = verify_consistency_document(
+        doc, _read_text(old, "old checkpoint"), _read_text(new, "new checkpoint"), verifiers
+    )
+    typer.echo(
+        f"consistent: {result.origin} at size {result.new_size} (root {result.new_root.hex()}) extends "
+        f"size {result.old_size} (root {result.old_root.hex()})"
     )
 
 
@@ -130,11 +184,19 @@ def audit_command(
     ),
 ) -> None:
     """Recompute the log from stored leaves (and events) and check every subtree hash and checkpoint."""
-    key = load_registry_key(create=False)
+    try:
+        verifiers = [load_registry_key(create=False).verifier()]
+    except RegistryKeyError:
+        # No key yet means no checkpoint was ever signed here; any stored checkpoint will then be reported as
+        # unverifiable rather than silently trusted.
+        verifiers = []
     engine = get_engine()
     hook = _leaf_source_hook() if events else None
-    with engine.connect() as conn, conn.begin():
-        report = run_audit(conn, [key.verifier()], leaf_source=hook)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # one snapshot for the whole audit while appends go on
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            report = run_audit(conn, verifiers, leaf_source=hook)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
         f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
@@ -164,6 +226,8 @@ def register_log_commands(app: typer.Typer) -> None:
     app.command("checkpoint")(checkpoint_command)
     app.command("prove")(prove_command)
     app.command("verify")(verify_command)
+    app.command("consistency")(consistency_command)
+    app.command("verify-consistency")(verify_consistency_command)
     app.command("audit")(audit_command)
     app.command("vkey")(vkey_command)
 

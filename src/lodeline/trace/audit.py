@@ -247,9 +247,9 @@ def _recompute_leaves(conn: Connection, report: AuditReport, rec: _Recomputed) -
 
 
 def _check_checkpoints(
-    conn: Connection, report: AuditReport, rec: _Recomputed, verifiers: list[checkpoint.Verifier]
+    rows: list[dict[str, Any]], report: AuditReport, rec: _Recomputed, verifiers: list[checkpoint.Verifier]
 ) -> None:
-    for row in store.checkpoints(conn):
+    for row in rows:
         report.checkpoints_checked += 1
         cid, size = int(row["checkpoint_id"]), int(row["tree_size"])
         where = f"checkpoint {cid} (size {size})"
@@ -342,8 +342,10 @@ def run_audit(
     ``verifiers`` are the registry key(s) checkpoints must be signed with. Run inside one transaction (a
     consistent snapshot) — the CLI uses a read transaction.
     """
-    report = AuditReport(tree_size=store.tree_size(conn))
+    # Checkpoints first, then the size: the tree only grows, so every checkpoint read is within the size read
+    # after it, even if appends commit meanwhile (the CLI also runs the audit in one snapshot).
     rows = store.checkpoints(conn)
+    report = AuditReport(tree_size=store.tree_size(conn))
     wanted: set[merkle.Subtree] = set()
     for row in rows:
         size = min(int(row["tree_size"]), report.tree_size)
@@ -358,7 +360,7 @@ def run_audit(
     rec = _Recomputed(conn, report, wanted)
     _check_structure(conn, report)
     _recompute_leaves(conn, report, rec)
-    _check_checkpoints(conn, report, rec, verifiers)
+    _check_checkpoints(rows, report, rec, verifiers)
     if leaf_source is not None:
         _check_leaf_source(conn, report, leaf_source)
     return report

@@ -28,19 +28,23 @@ from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import tracelog as store
 from lodeline.store.tracelog import TreeSizeError
 from lodeline.trace import checkpoint, merkle
-from lodeline.trace.proof_verify import PROOF_FORMAT
+from lodeline.trace.proof_verify import CONSISTENCY_FORMAT, PROOF_FORMAT
 from lodeline.trace.registry_key import RegistryKey
 
 __all__ = [
     "StoredCheckpoint",
     "TreeSizeError",
     "append_leaves",
+    "checkpoint_at_size",
     "consistency_proof",
     "event_leaf_data",
     "inclusion_proof",
     "issue_checkpoint",
     "latest_checkpoint",
     "leaf_index",
+    "proof_document",
+    "prove_consistency",
+    "prove_event",
     "root_at",
     "tree_size",
 ]
@@ -213,3 +217,32 @@ def proof_document(
         "tree_size": size,
         "inclusion_path": [base64.b64encode(p).decode("ascii") for p in path],
     }
+
+
+def prove_consistency(conn: Connection, old: StoredCheckpoint, new: StoredCheckpoint) -> dict[str, Any]:
+    """The consistency proof (JSON-able) that checkpoint ``new`` extends checkpoint ``old``."""
+    if old.origin != new.origin:
+        raise InvalidArgumentError(f"checkpoints of different logs: {old.origin!r} and {new.origin!r}")
+    if old.tree_size > new.tree_size:
+        raise TreeSizeError(
+            f"checkpoint {old.checkpoint_id} (size {old.tree_size}) is larger than checkpoint "
+            f"{new.checkpoint_id} (size {new.tree_size})",
+            old_size=old.tree_size,
+            new_size=new.tree_size,
+        )
+    path = consistency_proof(conn, old.tree_size, new.tree_size)
+    return {
+        "format": CONSISTENCY_FORMAT,
+        "origin": new.origin,
+        "old_size": old.tree_size,
+        "new_size": new.tree_size,
+        "consistency_path": [base64.b64encode(p).decode("ascii") for p in path],
+    }
+
+
+def checkpoint_at_size(conn: Connection, size: int) -> StoredCheckpoint:
+    """The latest stored checkpoint of exactly ``size`` leaves."""
+    row = store.checkpoint_of_size(conn, size)
+    if row is None:
+        raise NotFoundError(f"no checkpoint was issued at tree size {size}", size=size)
+    return StoredCheckpoint.from_row(row)

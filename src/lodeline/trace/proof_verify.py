@@ -20,6 +20,7 @@ from lodeline.errors import LodelineError
 from lodeline.trace import checkpoint, merkle
 
 PROOF_FORMAT = "lodeline-inclusion-proof/1"
+CONSISTENCY_FORMAT = "lodeline-consistency-proof/1"
 
 
 class ProofError(LodelineError):
@@ -96,3 +97,41 @@ def verify_inclusion_document(
             field="inclusion_path",
         )
     return VerifiedInclusion(cp.origin, index, size, leaf, cp.root_hash, data)
+
+
+@dataclass(frozen=True)
+class VerifiedConsistency:
+    origin: str
+    old_size: int
+    new_size: int
+    old_root: bytes
+    new_root: bytes
+
+
+def verify_consistency_document(
+    proof: dict[str, Any], old_note: str, new_note: str, verifiers: list[checkpoint.Verifier]
+) -> VerifiedConsistency:
+    """Check that the log of ``new_note`` extends the log of ``old_note`` (both signed), using ``proof``."""
+    old = checkpoint.open_checkpoint(old_note, verifiers)
+    new = checkpoint.open_checkpoint(new_note, verifiers)
+    if proof.get("format") != CONSISTENCY_FORMAT:
+        raise ProofError(f"expected {CONSISTENCY_FORMAT!r}", field="format")
+    if not (proof.get("origin") == old.origin == new.origin):
+        raise ProofError(
+            f"origins differ: proof {proof.get('origin')!r}, checkpoints {old.origin!r} and {new.origin!r}",
+            field="origin",
+        )
+    if _int(proof.get("old_size"), "old_size") != old.tree_size:
+        raise ProofError(f"the old checkpoint commits to size {old.tree_size}", field="old_size")
+    if _int(proof.get("new_size"), "new_size") != new.tree_size:
+        raise ProofError(f"the new checkpoint commits to size {new.tree_size}", field="new_size")
+    raw_path = proof.get("consistency_path")
+    if not isinstance(raw_path, list):
+        raise ProofError("must be a list of base64 hashes", field="consistency_path")
+    path = [_b64(p, f"consistency_path[{i}]") for i, p in enumerate(raw_path)]
+    if not merkle.verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, path):
+        raise ProofError(
+            f"the tree of size {new.tree_size} is not shown to extend the tree of size {old.tree_size}",
+            field="consistency_path",
+        )
+    return VerifiedConsistency(old.origin, old.tree_size, new.tree_size, old.root_hash, new.root_hash)
