@@ -67,6 +67,10 @@ def test_nickel_chain_mass_balance_credits(engine: Engine) -> None:
     ns2 = origin_report(engine, "NS-N2")
     assert _shares(ns1["by_certification"], "status")["certified"] == pytest.approx(1.0, abs=1e-4)
     assert _shares(ns2["by_certification"], "status")["certified"] == pytest.approx(1 / 3, abs=1e-4)
+    # Physically both lots are 2/3 from the certified mine.
+    assert ns1["certified_at_origin"] == pytest.approx(2 / 3) and ns2["certified_at_origin"] == pytest.approx(
+        2 / 3
+    )
     with engine.connect() as conn:
         models = {r.lot_id.rsplit("/", 1)[-1]: r.custody_model for r in conn.execute(select(db.claims))}
         credit = conn.execute(select(db.credits)).one()

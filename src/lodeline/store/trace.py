@@ -354,7 +354,7 @@ _UPSTREAM_SQL = text(
         UNION
         SELECT s.source_lot FROM trace_lot_sources s JOIN up ON s.lot_id = up.lot WHERE s.source_lot IS NOT NULL
     )
-    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled
+    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled, l.certified_fraction
     FROM trace_lot_sources s
     JOIN up ON s.lot_id = up.lot
     LEFT JOIN trace_lots l ON s.source_lot IS NULL AND l.id = s.lot_id
@@ -362,7 +362,9 @@ _UPSTREAM_SQL = text(
 )
 
 
-def upstream_edges(conn: Connection, lot_id: str) -> list[tuple[str, str, str | None, float, str | None]]:
-    """Every composition edge upstream of a lot in one recursive query:
-    (lot, facility, source lot or None for an origin, contained metal kg, recycled status of an origin lot)."""
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]
+def upstream_edges(
+    conn: Connection, lot_id: str
+) -> list[tuple[str, str, str | None, float, str | None, float | None]]:
+    """Every composition edge upstream of a lot in one recursive query: (lot, facility, source lot or None for
+    an origin, contained metal kg, and for an origin lot its recycled status and certified fraction)."""
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]

@@ -28,9 +28,9 @@ Graph = dict[str, list[tuple[str, str | None, float]]]
 
 def load_upstream(
     engine: Engine, lot: str
-) -> tuple[str, Graph, dict[str, Any], dict[str, str | None], dict[str, Any]]:
-    """The lot's id, its upstream composition graph (one recursive query), its row, the recycled status of each
-    origin lot, and the facilities."""
+) -> tuple[str, Graph, dict[str, Any], dict[str, tuple[str | None, float]], dict[str, Any]]:
+    """The lot's id, its upstream composition graph (one recursive query), its row, (recycled status, certified
+    fraction at extraction) of each origin lot, and the facilities."""
     with engine.connect() as conn:
         lot_id = canonical_id(lot)
         found = db.lots_by_id(conn, [lot_id])
@@ -41,13 +41,13 @@ def load_upstream(
             lot_id = matches[0]
             found = db.lots_by_id(conn, [lot_id])
         graph: Graph = {}
-        recycled: dict[str, str | None] = {}
-        for lot_of, facility, source, metal, rec in db.upstream_edges(conn, lot_id):
+        origins: dict[str, tuple[str | None, float]] = {}
+        for lot_of, facility, source, metal, rec, cert in db.upstream_edges(conn, lot_id):
             graph.setdefault(lot_of, []).append((facility, source, metal))
             if source is None:
-                recycled[lot_of] = rec
+                origins[lot_of] = (rec, cert or 0.0)
         facilities = db.facilities_all(conn)
-    return lot_id, graph, found[lot_id], recycled, facilities
+    return lot_id, graph, found[lot_id], origins, facilities
 
 
 def origin_by_facility(graph: Graph, lot: str) -> dict[tuple[str, str], float]:
@@ -99,7 +99,7 @@ def path_share(graph: Graph, lot: str, match: set[str]) -> float:
 
 def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> dict[str, Any]:
     """Origin of a lot by mine/facility, country, certification and recycled status (shares of contained metal)."""
-    lot_id, graph, row, origin_recycled, facilities = load_upstream(engine, lot)
+    lot_id, graph, row, origins, facilities = load_upstream(engine, lot)
     if lot_id not in graph:
         raise NotFoundError(f"lot {lot_id} has no recorded production")
     shares = origin_by_facility(graph, lot_id)
@@ -107,10 +107,13 @@ def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> di
     by_fac: dict[str, float] = defaultdict(float)
     by_country: dict[str, float] = defaultdict(float)
     recycled: dict[str, float] = defaultdict(float)
+    certified_origin = 0.0
     for (fid, origin_lot), s in shares.items():
         by_fac[fid] += s
         by_country[facilities[fid]["country"]] += s
-        recycled[origin_recycled.get(origin_lot) or "primary"] += s
+        status, certified = origins.get(origin_lot, (None, 0.0))
+        recycled[status or "primary"] += s
+        certified_origin += s * certified
     cf = row["certified_fraction"]
     report: dict[str, Any] = {
         "lot": lot_id,
@@ -137,6 +140,9 @@ def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> di
             {"status": "certified", "share": cf, "metal_kg": cf * metal},
             {"status": "not_certified", "share": 1 - cf, "metal_kg": (1 - cf) * metal},
         ],
+        # Physical view: share of metal extracted/collected at a facility certified on the extraction date,
+        # regardless of the custody models downstream (by_certification follows them).
+        "certified_at_origin": certified_origin,
         "recycled": [{"status": k, "share": s} for k, s in sorted(recycled.items())],
     }
     if through:
