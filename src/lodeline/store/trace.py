@@ -194,6 +194,10 @@ def lock_registry(conn: Connection) -> None:
     transaction-scoped advisory lock so two captures never read the same balance concurrently."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301001)")
+    elif conn.dialect.name == "sqlite":
+        # Capture touches random pages of the hash-ID and log indexes; SQLite's default 2 MB page cache makes
+        # every document re-read them from the OS once the store passes ~100k events.
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
 
 
 def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
