@@ -18,7 +18,7 @@ from lodeline.store import tracelog
 from lodeline.store.engine import make_engine, upgrade
 from lodeline.trace import keys
 from lodeline.trace.chain_setup import document_bytes, register
-from lodeline.trace.generator import synthetic_chain
+from lodeline.trace.synthetic import synthetic_chain
 
 UNITS = 2500  # 20,000 events in one document
 

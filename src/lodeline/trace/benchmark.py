@@ -21,8 +21,8 @@ from lodeline.store.engine import make_engine, upgrade
 from lodeline.trace import keys
 from lodeline.trace.capture import capture
 from lodeline.trace.chain_setup import document_bytes, register
-from lodeline.trace.generator import deep_tree, synthetic_chain
 from lodeline.trace.origin import origin_report
+from lodeline.trace.synthetic import deep_tree, synthetic_chain
 
 
 def run_benchmark(events: int = 20_000, origin_runs: int = 40, workdir: Path | None = None) -> dict[str, Any]:

@@ -213,9 +213,8 @@ class Compiler:
         return lambda v: then(v) if cond(v) else other(v)
 
     def _else(self, arg: Any, s: dict[str, Any]) -> Check:
-        if "if" not in s:
-            return lambda v: True
-        return lambda v: True  # handled by _if
+        # "else" is evaluated by _if; without an "if" it has no effect (Draft 7 §6.6.3).
+        return lambda v: True
 
 
 def compile_schema(schema: dict[str, Any], formats: dict[str, Callable[[Any], bool]]) -> Check:
