@@ -90,6 +90,7 @@ def test_unep_recycling_rates() -> None:
     assert (ga["value_low"], ga["value_high"], ga["raw"]) == (25.0, 50.0, "25-50e")
     assert _one(rr, element="Nd", metric="eol_rr")["mineral"] == "rare-earths"
     assert _one(rr, element="Fe", metric="eol_rr")["mineral"] is None
+    assert _one(rr, element="Re", metric="eol_rr")["mineral"] == "rhenium"
     assert rr["element"].n_unique() == 59
 
 

@@ -57,6 +57,10 @@ def test_append_and_proofs_equal_pure(engine: Engine) -> None:
         with pytest.raises(log.TreeSizeError):
             log.root_at(conn, n + 1)
         with pytest.raises(log.TreeSizeError):
+            log.root_at(conn, -1)
+        with pytest.raises(log.TreeSizeError):
+            log.consistency_proof(conn, 0, n + 1)
+        with pytest.raises(log.TreeSizeError):
             log.inclusion_proof(conn, n, n)
         with pytest.raises(log.TreeSizeError):
             log.consistency_proof(conn, 5, 4)

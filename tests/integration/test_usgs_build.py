@@ -12,6 +12,7 @@ from lodeline.config import RAW_DATA_DIR
 from lodeline.data.build import build
 from lodeline.data.sources import (
     reference,
+    usgs_ds140,
     usgs_mcs2025,
     usgs_mcs2025_salient,
     usgs_mcs2026,
@@ -26,6 +27,7 @@ DATASETS = [
     usgs_mcs2025.DATASET,
     usgs_mcs2025_salient.DATASET,
     usgs_myb2023_gallium_germanium.DATASET,
+    usgs_ds140.DATASET,
 ]
 
 

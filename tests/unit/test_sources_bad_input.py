@@ -251,3 +251,29 @@ def test_iea_unknown_country(tmp_path: Path) -> None:
     assert "Zimbabwia" in err.value.reason and err.value.column == "Lithium - Mining"
     line = text.split("\n")[err.value.row - 1]
     assert '"Zimbabwia"' in line
+
+
+def test_damaged_workbook(tmp_path: Path) -> None:
+    folder = copy_source(tmp_path, "worldbank_pinksheet")
+    path = folder / worldbank_pinksheet.FILE
+    path.write_bytes(path.read_bytes()[:50_000])  # a download cut short
+    with pytest.raises(DataFormatError) as err:
+        worldbank_pinksheet.parse(folder)
+    assert err.value.file == f"worldbank_pinksheet/{worldbank_pinksheet.FILE}"
+    assert "xlsx" in err.value.reason
+
+
+def test_iea_workbook_projection_columns_are_not_loaded(tmp_path: Path) -> None:
+    folder = copy_source(tmp_path, "iea_critical_minerals")
+    path = folder / iea_critical_minerals.WORKBOOK_FILE
+    book = openpyxl.load_workbook(path)
+    sheet = book[iea_critical_minerals.SHEET]
+    sheet["C7"] = -1.0  # Chile copper mining 2030 projection: never read
+    book.save(path)
+    rows = iea_critical_minerals.parse(folder)["production"]
+    assert set(rows["year"]) == {2023, 2024}
+    sheet["B7"] = -1.0  # the observed 2023 value: read and rejected
+    book.save(path)
+    with pytest.raises(DataFormatError) as err:
+        iea_critical_minerals.parse(folder)
+    assert err.value.row == 7

@@ -170,3 +170,6 @@ def test_range_helpers_match_recursive_definitions() -> None:
             assert merkle.resolve_ranges(ranges, lookup) == merkle.consistency_proof(old, LEAVES[:size])
     assert merkle.range_subtrees(0, 7) == [(2, 0), (1, 2), (0, 6)]
     assert merkle.range_subtrees(8, 13) == [(2, 2), (0, 12)]
+    assert merkle.range_subtrees(4, 4) == []
+    with pytest.raises(ValueError):
+        merkle.range_subtrees(5, 3)

@@ -230,6 +230,8 @@ def test_salient_statistics(parsed: dict[str, dict[str, pl.DataFrame]]) -> None:
     co = sal.filter(pl.col("mineral") == "cobalt", pl.col("year") == 2021)
     assert 73.0 in co.filter(pl.col("statistic") == "net_import_reliance")["value"].to_list()
     assert "dollars per pound" in co.filter(pl.col("statistic") == "price")["unit"].to_list()
+    assert sal.select("mineral", "year", "statistic", "detail").is_duplicated().sum() == 0
+    assert sal.filter(pl.col("detail").str.starts_with("Yttrium: ")).height > 0
     garbled = sal.filter(pl.col("flag") == "?")
     assert garbled.height == 2 and garbled["value"].is_null().all()
 

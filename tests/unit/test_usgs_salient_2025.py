@@ -44,8 +44,20 @@ CROSS_CHECKS = [
     ("cobalt", "NIR_pct", 2021, 73.0, "percent"),
     ("cobalt", "Price_Spot_dlb", 2022, 30.78, "dollars per pound"),
     ("alumina", "Alumina_Price_kt", 2021, 462.0, "dollars per metric ton"),
-    ("titanium", "Price_Rutile_FOB_Australia_dt", 2021, 1300.0, "dollars per metric ton"),
-    ("titanium", "Price_Slag_import_unit_value_dt", 2022, 867.0, "dollars per metric ton"),
+    (
+        "titanium",
+        "Titanium Mineral Concentrates: Price_Rutile_FOB_Australia_dt",
+        2021,
+        1300.0,
+        "dollars per metric ton",
+    ),
+    (
+        "titanium",
+        "Titanium Mineral Concentrates: Price_Slag_import_unit_value_dt",
+        2022,
+        867.0,
+        "dollars per metric ton",
+    ),
     ("germanium", "Consump_g", 2021, 30000.0, "kilograms"),
     ("hafnium", "Price_Hf_unwrought_t", 2021, 781.0, "dollars per kilogram"),
 ]
@@ -76,6 +88,13 @@ def test_flags(salient25: pl.DataFrame) -> None:
     assert salient25.filter(pl.col("statistic") != "other", pl.col("value") < 0).height == 0
     rare = salient25.filter(pl.col("mineral") == "rare-earths", pl.col("statistic") == "net_import_reliance")
     assert set(rare["unit"]) == {"percent"}  # "NIR_…_t" in the file is a percentage
+    # Two files feed rare-earths (rare earths, yttrium) and titanium: the detail names the commodity table.
+    assert (
+        rare["detail"].str.starts_with("Rare Earths: ").any()
+        and rare["detail"].str.starts_with("Yttrium: ").any()
+    )
+    key = ["mineral", "year", "statistic", "detail"]
+    assert salient25.select(key).is_duplicated().sum() == 0
 
 
 def test_statistics_come_from_the_first_token(salient25: pl.DataFrame) -> None:

@@ -22,7 +22,9 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Column,
+    CompoundSelect,
     Connection,
     DateTime,
     Integer,
@@ -34,10 +36,14 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -178,40 +184,61 @@ def tree_size(conn: Connection) -> int:
     return int(size)
 
 
-# Built once: expanding IN parameters keep the compiled SQL cacheable whatever the number of keys.
-_LEAF_HASHES = select(tracelog_leaves.c.leaf_index, tracelog_leaves.c.leaf_hash).where(
-    tracelog_leaves.c.leaf_index.in_(bindparam("indices", expanding=True))
-)
+@lru_cache(maxsize=256)
+def _subtree_query(leaf_count: int, node_count: int) -> CompoundSelect[Any]:
+    """One round trip: the tree size, ``leaf_count`` leaf hashes and ``node_count`` node hashes.
+
+    Rows are ``(level, index, hash)``; the head comes back as level -1 with the tree size as its index.
+    Nodes are OR-ed primary-key equalities because SQLite does not use the index for a row-value IN list.
+    One statement per shape, so the compiled SQL is cached.
+    """
+    head, leaves, nodes = tracelog_head.c, tracelog_leaves.c, tracelog_nodes.c
+    parts: list[Select[Any]] = [
+        select(
+            literal(-1, Integer).label("level"), head.tree_size.label("idx"), cast(null(), LargeBinary)
+        ).where(head.id == 1)
+    ]
+    if leaf_count:
+        keys: list[BindParameter[Any]] = [bindparam(f"x{j}") for j in range(leaf_count)]
+        parts.append(
+            select(literal(0, Integer), leaves.leaf_index, leaves.leaf_hash).where(
+                leaves.leaf_index.in_(keys)
+            )
+        )
+    if node_count:
+        terms = [
+            and_(nodes.level == bindparam(f"l{j}"), nodes.node_index == bindparam(f"i{j}"))
+            for j in range(node_count)
+        ]
+        parts.append(select(nodes.level, nodes.node_index, nodes.hash).where(or_(*terms)))
+    return union_all(*parts)
 
 
-@lru_cache(maxsize=128)
-def _node_hashes(count: int) -> Select[Any]:
-    """SELECT of ``count`` nodes by primary key, as OR-ed equalities: both backends seek the primary key
-    once per term (SQLite does not use the index for a row-value IN list). One statement per ``count``, so
-    the compiled SQL is cached."""
-    c = tracelog_nodes.c
-    terms = [and_(c.level == bindparam(f"l{j}"), c.node_index == bindparam(f"i{j}")) for j in range(count)]
-    return select(c.level, c.node_index, c.hash).where(or_(*terms))
-
-
-def fetch_subtrees(conn: Connection, subtrees: Iterable[merkle.Subtree]) -> dict[merkle.Subtree, bytes]:
-    """Hashes of the given perfect subtrees (level 0 = leaf hashes) in at most two indexed queries."""
+def fetch_subtrees_and_size(
+    conn: Connection, subtrees: Iterable[merkle.Subtree]
+) -> tuple[dict[merkle.Subtree, bytes], int]:
+    """Hashes of the perfect subtrees that exist among ``subtrees`` (level 0 = leaf hashes) and the current
+    tree size, in one statement."""
     wanted = set(subtrees)
-    if not wanted:
-        return {}
-    found: dict[merkle.Subtree, bytes] = {}
     leaves = sorted(i for lvl, i in wanted if lvl == 0)
-    if leaves:
-        rows = conn.execute(_LEAF_HASHES, {"indices": leaves})
-        found.update({(0, int(i)): bytes(h) for i, h in rows})
     nodes = sorted((lvl, i) for lvl, i in wanted if lvl > 0)
-    if nodes:
-        params = {
-            f"{name}{j}": value for j, (lvl, i) in enumerate(nodes) for name, value in (("l", lvl), ("i", i))
-        }
-        node_rows = conn.execute(_node_hashes(len(nodes)), params)
-        found.update({(int(lvl), int(i)): bytes(h) for lvl, i, h in node_rows})
-    missing = wanted - found.keys()
+    params: dict[str, int] = {f"x{j}": i for j, i in enumerate(leaves)}
+    for j, (lvl, i) in enumerate(nodes):
+        params[f"l{j}"], params[f"i{j}"] = lvl, i
+    found: dict[merkle.Subtree, bytes] = {}
+    size: int | None = None
+    for level, index, value in conn.execute(_subtree_query(len(leaves), len(nodes)), params):
+        if level == -1:
+            size = int(index)
+        else:
+            found[(int(level), int(index))] = bytes(value)
+    if size is None:
+        raise TraceLogError("the log head row (tracelog_head id=1) is missing; the store was not migrated")
+    return found, size
+
+
+def _require(wanted: Iterable[merkle.Subtree], found: dict[merkle.Subtree, bytes]) -> None:
+    missing = set(wanted) - found.keys()
     if missing:
         level, index = min(missing)
         raise TraceLogError(
@@ -219,13 +246,24 @@ def fetch_subtrees(conn: Connection, subtrees: Iterable[merkle.Subtree]) -> dict
             level=level,
             node_index=index,
         )
+
+
+def fetch_subtrees(conn: Connection, subtrees: Iterable[merkle.Subtree]) -> dict[merkle.Subtree, bytes]:
+    """Hashes of the given perfect subtrees; every one must exist."""
+    wanted = list(subtrees)
+    found, _ = fetch_subtrees_and_size(conn, wanted)
+    _require(wanted, found)
     return found
 
 
-def resolve_ranges(conn: Connection, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-    """MTH of each leaf range, from stored perfect-subtree hashes (one round of reads for all ranges)."""
+def resolve_ranges(conn: Connection, ranges: Sequence[tuple[int, int]], size: int) -> list[bytes]:
+    """MTH of each leaf range of the tree of ``size`` leaves, from stored perfect-subtree hashes, in one
+    statement that also reads the current size (TreeSizeError if ``size`` is beyond it)."""
     needed = [s for lo, hi in ranges for s in merkle.range_subtrees(lo, hi)]
-    found = fetch_subtrees(conn, needed)
+    found, current = fetch_subtrees_and_size(conn, needed)
+    if not 0 <= size <= current:
+        raise TreeSizeError(f"tree size {size} is outside the log (current size {current})", size=size)
+    _require(needed, found)
     return merkle.resolve_ranges(ranges, found.__getitem__)
 
 

@@ -110,6 +110,8 @@ def range_subtrees(lo: int, hi: int) -> list[Subtree]:
     Holds for every range that is a node of an RFC 9162 tree (``lo`` is a multiple of the power of two
     at least ``hi - lo``), which every range returned by the ``*_ranges`` functions is.
     """
+    if not 0 <= lo <= hi:
+        raise ValueError(f"not a leaf range: [{lo}, {hi})")
     out: list[Subtree] = []
     pos = lo
     remaining = hi - lo

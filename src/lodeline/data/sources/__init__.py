@@ -16,6 +16,7 @@ SOURCE_MODULES: tuple[str, ...] = (
     "usgs_mcs2025",
     "usgs_mcs2025_salient",
     "usgs_myb2023_gallium_germanium",
+    "usgs_ds140",
     "cepii_baci",
     "wgi",
     "eu_crm_2023",

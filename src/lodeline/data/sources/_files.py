@@ -63,7 +63,7 @@ def read_csv(folder: Path, name: str, *, header: Sequence[str], encoding: str = 
     try:
         for cells in reader:
             line = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
+            if not cells or not "".join(cells).strip():
                 continue
             if len(cells) != len(header):
                 raise DataFormatError(

@@ -26,7 +26,7 @@ import polars as pl
 from lodeline.data.catalog import DatasetSpec
 from lodeline.data.sources import _files
 from lodeline.domain.countries import countries, iso2_to_iso3
-from lodeline.domain.minerals import hs_index
+from lodeline.domain.minerals import Stage, hs_index
 from lodeline.errors import DataFormatError, UnknownCountryError
 
 COMPLETE_FILE = "baci_hs17_V202601_2024_critical_hs6_subset.csv"
@@ -92,10 +92,19 @@ HS_GROUP_MINERAL = {"811292": "gallium-germanium-group"}
 BACI_SPECIAL_CODES = {"S19": "TWN"}
 
 
-def mineral_stage(hs6: str, *, file: str, row: int) -> tuple[str, str]:
+def mineral_stage(
+    hs6: str, *, file: str, row: int, index: Mapping[str, list[tuple[str, Stage]]]
+) -> tuple[str, str]:
+    """(mineral, stage) of an HS6 code; ``index`` is ``hs_index()``, built once per file (it is not cached)."""
     if hs6 in HS_GROUP_MINERAL:
-        return HS_GROUP_MINERAL[hs6], hs_index()[hs6][0][1].value
-    found = hs_index().get(hs6, [])
+        group = HS_GROUP_MINERAL[hs6]
+        stages = [stage for mineral, stage in index.get(hs6, []) if mineral == group]
+        if not stages:
+            raise DataFormatError(
+                file, f"HS6 {hs6}: mineral {group!r} does not list it in minerals.yaml", row=row, column="hs6"
+            )
+        return group, stages[0].value
+    found = index.get(hs6, [])
     if len(found) != 1:
         reason = (
             "is not in minerals.yaml" if not found else f"maps to several minerals {found} with no group id"
@@ -122,6 +131,7 @@ def _iso3(code: str, *, file: str, row: int, column: str) -> str:
 def parse_complete(folder: Path) -> pl.DataFrame:
     file = _files.label(folder, COMPLETE_FILE)
     rows = _files.read_csv(folder, COMPLETE_FILE, header=COMPLETE_HEADER)
+    index = hs_index()
     out: dict[str, list[object]] = {
         k: []
         for k in (
@@ -140,7 +150,7 @@ def parse_complete(folder: Path) -> pl.DataFrame:
     for r in rows:
         c, line = r.cells, r.line
         hs6 = c["hs6"].strip()
-        mineral, stage = mineral_stage(hs6, file=file, row=line)
+        mineral, stage = mineral_stage(hs6, file=file, row=line, index=index)
         if MATERIAL_HS6.get(c["material"].strip()) != hs6:
             raise DataFormatError(
                 file, f"material {c['material']!r} does not belong to HS6 {hs6}", row=line, column="material"
@@ -164,7 +174,12 @@ def parse_complete(folder: Path) -> pl.DataFrame:
 def parse_top6(folder: Path) -> pl.DataFrame:
     file = _files.label(folder, TOP6_FILE)
     rows = _files.read_csv(folder, TOP6_FILE, header=TOP6_HEADER)
+    index = hs_index()
     copies: dict[str, set[tuple[str, str, str, str]]] = {m: set() for m in TOP6_811292_COPIES}
+    # per-file memo of lookups that repeat on almost every row
+    stage_of: dict[str, tuple[str, str]] = {}
+    iso3_of: dict[str, str] = {}
+    year_of: dict[str, int] = {}
     out: dict[str, list[object]] = {
         k: [] for k in ("hs6", "mineral", "stage", "exporter", "importer", "year", "value_usd", "_row")
     }
@@ -182,22 +197,33 @@ def parse_top6(folder: Path) -> pl.DataFrame:
             raise DataFormatError(
                 file, f"unknown BACI material label {material!r}", row=line, column="material"
             )
-        mineral, stage = mineral_stage(hs6, file=file, row=line)
+        if hs6 not in stage_of:
+            stage_of[hs6] = mineral_stage(hs6, file=file, row=line, index=index)
+        mineral, stage = stage_of[hs6]
         for side in ("exporter", "importer"):
             code = c[f"{side}_iso2"].strip()
-            try:
-                out[side].append(iso2_to_iso3(code))
-            except UnknownCountryError:
-                raise DataFormatError(
-                    file, f"not an ISO 3166-1 alpha-2 code: {code!r}", row=line, column=f"{side}_iso2"
-                ) from None
+            if code not in iso3_of:
+                try:
+                    iso3_of[code] = iso2_to_iso3(code)
+                except UnknownCountryError:
+                    raise DataFormatError(
+                        file, f"not an ISO 3166-1 alpha-2 code: {code!r}", row=line, column=f"{side}_iso2"
+                    ) from None
+            out[side].append(iso3_of[code])
+        if c["year"] not in year_of:
+            year_of[c["year"]] = _files.year(c["year"], file=file, row=line, column="year")
+        raw_value = c["value_usd"]
+        # Fast path for the file's plain whole-dollar values; anything else goes through the flag parser.
+        value = (
+            float(raw_value)
+            if raw_value.isascii() and raw_value.isdigit()
+            else _files.required_number(raw_value, file=file, row=line, column="value_usd")
+        )
         out["hs6"].append(hs6)
         out["mineral"].append(mineral)
         out["stage"].append(stage)
-        out["year"].append(_files.year(c["year"], file=file, row=line, column="year"))
-        out["value_usd"].append(
-            _files.required_number(c["value_usd"], file=file, row=line, column="value_usd")
-        )
+        out["year"].append(year_of[c["year"]])
+        out["value_usd"].append(value)
         out["_row"].append(line)
     first = copies[TOP6_811292_COPIES[0]]
     for other in TOP6_811292_COPIES[1:]:

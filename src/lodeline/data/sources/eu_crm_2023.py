@@ -6,7 +6,7 @@ long: one row per (material, parameter), numbers in ``value`` and labels (stage,
 extraction for a processing-only material) and produces no row.
 
 ``mineral`` is the Lodeline id when the EU material is the same thing as one (``Natural graphite`` → ``graphite``)
-and NULL otherwise (potash, the individual rare-earth elements, the LREE/HREE groups …). ``Titanium metal`` is
+and NULL otherwise (aggregates, kaolin, wood, the individual rare-earth elements, the LREE/HREE groups …). ``Titanium metal`` is
 assessed separately from ``Titanium`` and keeps mineral NULL so one mineral never has two competing EU rows.
 
 Trade factors keep the EU's own stage words (``extraction`` / ``processing``) and scope (``global`` /

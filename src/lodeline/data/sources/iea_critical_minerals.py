@@ -198,9 +198,7 @@ def parse_workbook(folder: Path) -> list[dict[str, Any]]:
                     if row[c + 1] is not None:
                         raise DataFormatError(file, f"value without a country in block {title!r}", row=line)
                     continue
-                value, flag = _files.number(
-                    row[c + 1], file=file, row=line, column=f"{title} {base_year}", allow_negative=True
-                )
+                value, flag = _files.number(row[c + 1], file=file, row=line, column=f"{title} {base_year}")
                 if value is None or flag is not None:
                     raise DataFormatError(
                         file, f"{name!r}: no plain number for {base_year}", row=line, column=title
@@ -263,7 +261,7 @@ def parse_json(folder: Path) -> list[dict[str, Any]]:
                     continue
                 raise DataFormatError(file, f"supply.{mineral}.{stage}: {name!r} has no values", row=line)
             value, _ = _files.number(
-                series.get(year), file=file, row=line, column=f"{mineral}.{stage}.{year}", allow_negative=True
+                series.get(year), file=file, row=line, column=f"{mineral}.{stage}.{year}"
             )
             if value is None:
                 raise DataFormatError(

@@ -111,7 +111,7 @@ def file_name(code: str) -> str:
     return f"mcs2025-{code}_salient.csv"
 
 
-def _parse_file(folder: Path, code: str, mineral: str) -> pl.DataFrame:
+def _parse_file(folder: Path, code: str, mineral: str, *, prefix_commodity: bool) -> pl.DataFrame:
     rel = f"{FOLDER}/{SUBDIR}/{file_name(code)}"
     rows = read_rows(read_text(folder / SUBDIR / file_name(code), rel, "utf-8"), rel, None)
     header = [h.strip() for h in rows[0]]
@@ -122,6 +122,7 @@ def _parse_file(folder: Path, code: str, mineral: str) -> pl.DataFrame:
     out: dict[str, list[object]] = {k: [] for k in ("mineral", "year", "statistic", "detail", "value", "unit",
                                                     "flag", "note", "_row")}  # fmt: skip
     repeated = {h for h in header if header.count(h) > 1}
+    commodity = rows[1][1].strip() if len(rows) > 1 else code
     for position, column in enumerate(header[3:], start=4):
         cells = [(i, r[position - 1].strip()) for i, r in enumerate(rows[1:], start=2)]
         if not column:
@@ -151,6 +152,8 @@ def _parse_file(folder: Path, code: str, mineral: str) -> pl.DataFrame:
                     rel, f"unknown unit code {code_unit!r} in column name", row=1, column=column
                 )
             unit, detail = UNIT_CODES[code_unit], column
+        if prefix_commodity:  # several files feed this mineral: say which commodity table the column is from
+            detail = f"{commodity}: {detail}"
         for row, text in cells:
             year = rows[row - 1][2].strip()
             if not text:
@@ -185,7 +188,9 @@ def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
         raise DataFormatError(
             f"{FOLDER}/{SUBDIR}/{unknown[0]}", "salient file not listed in usgs_mcs2025_salient"
         )
-    frames = [_parse_file(folder, code, mineral) for code, mineral in FILES.items() if mineral is not None]
+    in_scope = {code: mineral for code, mineral in FILES.items() if mineral is not None}
+    shared = {m for m in in_scope.values() if list(in_scope.values()).count(m) > 1}
+    frames = [_parse_file(folder, c, m, prefix_commodity=m in shared) for c, m in in_scope.items()]
     frame = pl.concat(frames)
     # The salient files have no notes column, so the PDF's "e" (estimated) marks are not in them: no flag "e".
     frame = frame.with_columns(

@@ -138,8 +138,13 @@ def _salient(frame: pl.DataFrame) -> pl.DataFrame:
     )
     sal = sal.join(lookup, on=["chapter", "commodity"], how="left").filter(pl.col("mineral").is_not_null())
     sal = parse_values(sal, "value", REL, label="Value")
+    # Name the commodity in ``detail`` when a chapter covers several commodities, or when several chapters feed
+    # one mineral (Rare Earths, Rare Earths (Heavy) and Yttrium → rare-earths; the two titanium chapters).
+    chapters = sal.select("chapter", "mineral").unique()
+    shared = chapters.filter(pl.col("mineral").is_duplicated())["mineral"].unique().to_list()
     chapter_title = pl.col("chapter").str.to_lowercase()
-    prefix = pl.when(pl.col("commodity").str.to_lowercase().str.strip_chars() != chapter_title).then(
+    differs = pl.col("commodity").str.to_lowercase().str.strip_chars() != chapter_title
+    prefix = pl.when(differs | pl.col("mineral").is_in(shared)).then(
         pl.col("commodity").str.strip_chars() + pl.lit(": ")
     )
     sal = sal.with_columns(
