@@ -86,12 +86,15 @@ def sign(
     file: Path = typer.Argument(..., help="document to sign"),
     key: Path = typer.Option(..., "--key", help="PEM private key written by `lodeline trace keygen`"),
     out: Path | None = typer.Option(None, "--out", help="signature file (default FILE.sig)"),
+    jws: bool = typer.Option(False, "--jws", help="write a detached JWS (EdDSA, RFC 7797 unencoded payload)"),
 ) -> None:
-    """Write a detached Ed25519 signature (base64) over the document's exact bytes."""
+    """Write a detached Ed25519 signature (base64, or a detached JWS) over the document's exact bytes."""
     from lodeline.trace import keys
 
     target = out or file.with_name(file.name + ".sig")
-    target.write_text(keys.sign(keys.read_private(key), _read(file)) + "\n", encoding="ascii")
+    private, data = keys.read_private(key), _read(file)
+    signature = keys.sign_jws(private, data) if jws else keys.sign(private, data)
+    target.write_text(signature + "\n", encoding="ascii")
     typer.echo(f"signature: {target}")
 
 

@@ -1,6 +1,8 @@
 """Ed25519 keys and detached signatures for participants (RFC 8032, via ``cryptography``).
 
-A document is signed over its exact bytes; the signature file holds the 64-byte signature in base64. Public keys
+A document is signed over its exact bytes; the signature file holds the 64-byte signature in base64, or a
+detached JWS (RFC 7515 compact serialisation with an empty payload, ``alg`` EdDSA; the unencoded-payload option
+of RFC 7797 is supported). Public keys
 are exchanged as base64 of the raw 32 bytes, private keys as unencrypted PKCS#8 PEM files (mode 0600).
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -46,11 +49,54 @@ def sign(private: Ed25519PrivateKey, data: bytes) -> str:
     return base64.b64encode(private.sign(data)).decode("ascii")
 
 
-def verify(public_key_b64: str, signature_b64: str, data: bytes) -> bool:
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+JWS_HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
+
+
+def sign_jws(private: Ed25519PrivateKey, data: bytes) -> str:
+    """Detached JWS (RFC 7515 compact, unencoded payload per RFC 7797): ``<header>..<signature>``."""
+    header = _b64url(json.dumps(JWS_HEADER, separators=(",", ":")).encode("ascii"))
+    return f"{header}..{_b64url(private.sign(header.encode('ascii') + b'.' + data))}"
+
+
+def _jws_signing_input(signature: str, data: bytes) -> tuple[bytes, bytes] | None:
+    """(signing input, signature) of a detached JWS over ``data``, or None if it is not a valid one."""
+    parts = signature.strip().split(".")
+    if len(parts) != 3 or parts[1]:
+        return None
     try:
-        sig = base64.b64decode(signature_b64.strip(), validate=True)
-    except binascii.Error:
-        return False
+        header = json.loads(_b64url_decode(parts[0]))
+        sig = _b64url_decode(parts[2])
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(header, dict) or header.get("alg") != "EdDSA":
+        return None
+    if header.get("b64", True) is False:
+        if "b64" not in header.get("crit", []):
+            return None
+        return parts[0].encode("ascii") + b"." + data, sig
+    return parts[0].encode("ascii") + b"." + _b64url(data).encode("ascii"), sig
+
+
+def verify(public_key_b64: str, signature_b64: str, data: bytes) -> bool:
+    """Verify a detached signature over ``data``: base64 Ed25519 (64 bytes) or a detached EdDSA JWS."""
+    if "." in signature_b64:
+        jws = _jws_signing_input(signature_b64, data)
+        if jws is None:
+            return False
+        data, sig = jws
+    else:
+        try:
+            sig = base64.b64decode(signature_b64.strip(), validate=True)
+        except binascii.Error:
+            return False
     try:
         load_public(public_key_b64).verify(sig, data)
     except InvalidSignature:
