@@ -1,10 +1,350 @@
-"""``lodeline trace``: the traceability registry (the log commands live in :mod:`lodeline.cli.trace_log`)."""
+"""``lodeline trace``: validate, hash and capture EPCIS 2.0 documents; participants, facilities, origin shares."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
 import typer
 
+from lodeline.cli.output import Format, emit
 from lodeline.cli.trace_log import register_log_commands
+from lodeline.trace.epcis import load_and_validate
+from lodeline.trace.event_hash import document_hash_ids
 
 app = typer.Typer(no_args_is_help=True)
-register_log_commands(app)
+register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle log's commands)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        from lodeline.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+@app.command()
+def validate(file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document")) -> None:
+    """Validate a document against the GS1 EPCIS 2.0 JSON Schema (no store). Exit 0 if valid."""
+    doc = load_and_validate(_read(file), file=str(file))
+    n = len(doc["epcisBody"]["eventList"])
+    typer.echo(f"{file}: valid EPCIS 2.0 document, {n} event(s)")
+
+
+@app.command("hash")
+def hash_cmd(
+    file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document"),
+    prehash: bool = typer.Option(False, "--prehash", help="print the canonical pre-hash strings instead"),
+) -> None:
+    """Print each event's EPCIS Event Hash ID (CBV 2.0 §8.9), one per line."""
+    from lodeline.trace.epcis import parse_document
+    from lodeline.trace.event_hash import context_namespaces, prehash_string
+
+    doc = parse_document(_read(file), file=str(file))
+    if prehash:
+        ns = context_namespaces(doc.get("@context"))
+        for ev in doc.get("epcisBody", {}).get("eventList", []):
+            typer.echo(prehash_string(ev, ns))
+        return
+    for hid in document_hash_ids(doc):
+        typer.echo(hid)
+
+
+def _json(obj: object) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+# --- keys -----------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Argument(..., help="path prefix: writes PREFIX.key (private, 0600) and PREFIX.pub"),
+) -> None:
+    """Generate an Ed25519 key pair for a participant."""
+    from lodeline.errors import InvalidArgumentError
+    from lodeline.trace import keys
+
+    key_path, pub_path = out.with_name(out.name + ".key"), out.with_name(out.name + ".pub")
+    if key_path.exists() or pub_path.exists():
+        raise InvalidArgumentError(f"{key_path} or {pub_path} already exists; refusing to overwrite a key")
+    private = keys.generate()
+    keys.write_private(private, key_path)
+    pub = keys.public_b64(private)
+    pub_path.write_text(pub + "\n", encoding="ascii")
+    typer.echo(
+        f"private key: {key_path} (mode 0600)\npublic key:  {pub_path}\n{pub}\nkey id: {keys.key_id(pub)}"
+    )
+
+
+@app.command()
+def sign(
+    file: Path = typer.Argument(..., help="document to sign"),
+    key: Path = typer.Option(..., "--key", help="PEM private key written by `lodeline trace keygen`"),
+    out: Path | None = typer.Option(None, "--out", help="signature file (default FILE.sig)"),
+    jws: bool = typer.Option(False, "--jws", help="write a detached JWS (EdDSA, RFC 7797 unencoded payload)"),
+) -> None:
+    """Write a detached Ed25519 signature (base64, or a detached JWS) over the document's exact bytes."""
+    from lodeline.trace import keys
+
+    target = out or file.with_name(file.name + ".sig")
+    private, data = keys.read_private(key), _read(file)
+    signature = keys.sign_jws(private, data) if jws else keys.sign(private, data)
+    target.write_text(signature + "\n", encoding="ascii")
+    typer.echo(f"signature: {target}")
+
+
+def _public_key(value: str) -> str:
+    if value.startswith("@"):
+        return _read(Path(value[1:])).decode("ascii").strip()
+    return value.strip()
+
+
+# --- participants ---------------------------------------------------------------------------------------------
+
+participant_app = typer.Typer(no_args_is_help=True, help="Participants and their Ed25519 keys.")
+app.add_typer(participant_app, name="participant")
+
+
+@participant_app.command("add")
+def participant_add(
+    pid: str = typer.Argument(..., help="participant id"),
+    name: str = typer.Option(..., "--name"),
+    role: str = typer.Option(..., "--role", help="miner|refiner|trader|manufacturer|recycler|auditor"),
+    public_key: str = typer.Option(..., "--public-key", help="base64 Ed25519 public key, or @FILE.pub"),
+) -> None:
+    """Register a participant with its first public key."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    kid = parties.add_participant(get_engine(), pid, name, role, _public_key(public_key))
+    typer.echo(f"participant {pid} registered; key id {kid}")
+
+
+@participant_app.command("list")
+def participant_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
+    """List participants with their key counts."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    rows = parties.list_participants(get_engine())
+    emit(_frame(rows, ["id", "name", "role", "keys", "active_keys", "created_at"]), fmt, title="Participants")
+
+
+@participant_app.command("keys")
+def participant_keys(
+    pid: str = typer.Argument(...), fmt: Format = typer.Option(Format.table, "--format")
+) -> None:
+    """List a participant's keys with validity and revocation times."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    rows = parties.participant_keys(get_engine(), pid)
+    emit(_frame(rows, ["key_id", "public_key", "valid_from", "revoked_at", "revocation_reason"]), fmt)
+
+
+@participant_app.command("rotate-key")
+def participant_rotate(
+    pid: str = typer.Argument(...),
+    public_key: str = typer.Option(..., "--public-key", help="new base64 public key, or @FILE.pub"),
+    revoke_old: bool = typer.Option(False, "--revoke-old", help="revoke the participant's other keys now"),
+) -> None:
+    """Add a new key to a participant (optionally revoking the old ones)."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    kid = parties.rotate_key(get_engine(), pid, _public_key(public_key), revoke_old=revoke_old)
+    typer.echo(f"participant {pid}: new key {kid}" + (" (older keys revoked)" if revoke_old else ""))
+
+
+@participant_app.command("revoke-key")
+def participant_revoke(
+    pid: str = typer.Argument(...),
+    key_id: str = typer.Argument(...),
+    at: str | None = typer.Option(None, "--at", help="revocation time, ISO 8601 (default now)"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """Revoke a key: nothing it signs is accepted after the revocation time."""
+    from datetime import UTC, datetime
+
+    from lodeline.errors import InvalidArgumentError
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    when = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidArgumentError(f"--at {at!r}: not an ISO 8601 time") from exc
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    parties.revoke_key(get_engine(), pid, key_id, at=when, reason=reason)
+    typer.echo(f"key {key_id} of {pid} revoked")
+
+
+# --- facilities -----------------------------------------------------------------------------------------------
+
+facility_app = typer.Typer(no_args_is_help=True, help="Facilities, their custody model and certifications.")
+app.add_typer(facility_app, name="facility")
+
+
+@facility_app.command("add")
+def facility_add(
+    fid: str = typer.Argument(..., help="GLN (13 digits), SGLN URN or URI"),
+    name: str = typer.Option(..., "--name"),
+    facility_type: str = typer.Option(
+        ..., "--type", help="mine|concentrator|refinery|smelter|precursor_plant|…"
+    ),
+    country: str = typer.Option(..., "--country", help="ISO 3166 alpha-3 code or name"),
+    operator: str = typer.Option(..., "--operator", help="operating participant id"),
+    lat: float | None = typer.Option(None, "--lat"),
+    lon: float | None = typer.Option(None, "--lon"),
+    custody_model: str = typer.Option("segregated", "--custody-model", help="segregated|mass_balance"),
+    cert: list[str] = typer.Option([], "--cert", help="SCHEME[:CERTIFICATE]:FROM:TO, repeatable"),
+) -> None:
+    """Register a facility."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    canonical = parties.add_facility(
+        get_engine(),
+        fid,
+        name=name,
+        facility_type=facility_type,
+        country=country,
+        operator=operator,
+        latitude=lat,
+        longitude=lon,
+        custody_model=custody_model,
+        certs=cert,
+    )
+    typer.echo(f"facility {canonical} registered")
+
+
+@facility_app.command("list")
+def facility_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
+    """List facilities."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    rows = parties.list_facilities(get_engine())
+    cols = ["id", "name", "facility_type", "country", "operator_id", "custody_model", "latitude", "longitude"]
+    emit(_frame(rows, cols), fmt, title="Facilities")
+
+
+@facility_app.command("show")
+def facility_show(fid: str = typer.Argument(...)) -> None:
+    """Show one facility with its certifications (JSON)."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    _json(parties.show_facility(get_engine(), fid))
+
+
+# --- capture and origin ---------------------------------------------------------------------------------------
+
+
+@app.command("capture")
+def capture_cmd(
+    file: Path = typer.Argument(..., help="EPCIS 2.0 document"),
+    signature: Path = typer.Option(..., "--signature", help="file with the base64 Ed25519 signature"),
+    participant: str = typer.Option(..., "--participant", help="submitting participant id"),
+) -> None:
+    """Capture a signed document atomically (all events or none); prints a JSON report."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace.capture import capture
+
+    sig = _read(signature).decode("ascii", errors="replace")
+    report = capture(get_engine(), _read(file), participant=participant, signature=sig, file=str(file))
+    _json(report.to_dict())
+
+
+class OriginBy(StrEnum):
+    all = "all"
+    facility = "facility"
+    country = "country"
+    certification = "certification"
+    recycled = "recycled"
+
+
+@app.command()
+def origin(
+    lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
+    by: OriginBy = typer.Option(OriginBy.all, "--by"),
+    through: str | None = typer.Option(
+        None, "--through", help="share of the path through a facility or country"
+    ),
+    fmt: Format = typer.Option(Format.table, "--format"),
+) -> None:
+    """Origin shares of a lot (contained metal, mass-weighted through every upstream transformation)."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace.origin import origin_report
+
+    report = origin_report(get_engine(), lot, through=through)
+    sections = {
+        "facility": "by_facility",
+        "country": "by_country",
+        "certification": "by_certification",
+        "recycled": "recycled",
+    }
+    if fmt is Format.json:
+        if by is not OriginBy.all:
+            keep = {
+                "lot",
+                "mineral",
+                "material",
+                "contained_metal_kg",
+                "upstream_lots",
+                "through",
+                sections[by],
+            }
+            report = {k: v for k, v in report.items() if k in keep}
+        _json(report)
+        return
+    typer.echo(
+        f"lot {report['lot']} — {report['material']}, {report['contained_metal_kg']:,.1f} kg "
+        f"{report['mineral']}, {report['upstream_lots']} upstream lots"
+    )
+    for key, section in sections.items():
+        if by in (OriginBy.all, OriginBy(key)):
+            emit(_frame(report[section], list(report[section][0]) if report[section] else []), fmt, title=key)
+    if "through" in report:
+        typer.echo(f"share of the upstream path through {through}: {report['through']['share']:.4f}")
+
+
+@app.command()
+def bench(
+    events: int = typer.Option(20_000, "--events", help="events to capture"),
+    proofs: bool = typer.Option(True, "--proofs/--no-proofs", help="also time inclusion proofs vs pymerkle"),
+    fmt: Format = typer.Option(Format.json, "--format"),
+) -> None:
+    """Run the capture/origin benchmark (and the log's proof benchmark) on temporary SQLite stores."""
+    from lodeline.trace.benchmark import run_benchmark
+
+    result = run_benchmark(events=events)
+    if proofs:
+        try:
+            from lodeline.bench.tracelog import run_tracelog_bench
+        except ImportError as exc:  # pymerkle (the baseline) is a development dependency
+            result["proof_note"] = f"proof benchmark skipped: {exc}"
+        else:
+            log_figures = run_tracelog_bench(leaves=max(1_000, events), proofs=200)
+            result["proof_ms"] = log_figures.get("proof_ms")
+            result["pymerkle_ratio"] = log_figures.get("pymerkle_ratio")
+            result["proof_log_leaves"] = max(1_000, events)
+    if fmt is Format.json:
+        _json(result)
+    else:
+        emit(pl.DataFrame([{"figure": k, "value": str(v)} for k, v in result.items()]), fmt)
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pl.DataFrame:
+    return (
+        pl.DataFrame([{c: r.get(c) for c in columns} for r in rows], schema=None)
+        if rows
+        else pl.DataFrame({c: [] for c in columns})
+    )

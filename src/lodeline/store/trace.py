@@ -1,0 +1,374 @@
+"""Tables and queries of the traceability registry's write path (SQLAlchemy Core).
+
+Participants hold Ed25519 keys; facilities hold certifications; every accepted event is stored with its hash ID
+and the ledger rows it produced (lots, composition edges, balances, claims). Mass balance reads and writes these
+tables inside the capture transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from lodeline.store.schema import metadata
+
+participants = Table(
+    "trace_participants",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("name", String(240), nullable=False),
+    # miner | refiner | trader | manufacturer | recycler | auditor
+    Column("role", String(24), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+participant_keys = Table(
+    "trace_participant_keys",
+    metadata,
+    # first 32 hex digits of SHA-256 over the raw 32-byte public key
+    Column("key_id", String(32), primary_key=True),
+    Column("participant_id", String(200), ForeignKey("trace_participants.id"), nullable=False, index=True),
+    Column("public_key", String(64), nullable=False),  # base64 of the raw 32 bytes
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revocation_reason", String(240)),
+)
+
+facilities = Table(
+    "trace_facilities",
+    metadata,
+    Column("id", String(200), primary_key=True),  # canonical GLN Digital Link URI or another URI
+    Column("name", String(240), nullable=False),
+    # mine | concentrator | refinery | smelter | precursor_plant | cathode_plant | magnet_plant | recycler | warehouse
+    Column("facility_type", String(24), nullable=False),
+    Column("country", String(3), nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("operator_id", String(200), ForeignKey("trace_participants.id"), nullable=False),
+    # ISO 22095 chain-of-custody model: segregated | mass_balance
+    Column("custody_model", String(16), nullable=False),
+)
+
+certifications = Table(
+    "trace_certifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("facility_id", String(200), ForeignKey("trace_facilities.id"), nullable=False, index=True),
+    Column("scheme", String(64), nullable=False),  # RMAP | IRMA | ISO 14001 | …
+    Column("certificate", String(120)),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+)
+
+documents = Table(
+    "trace_documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("participant_id", String(200), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+)
+
+events = Table(
+    "trace_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("hash_id", String(100), nullable=False, unique=True),
+    Column("document_sha256", String(64), nullable=False, index=True),
+    Column("event_index", Integer, nullable=False),
+    Column("event_type", String(24), nullable=False),
+    Column("event_time", String(32), nullable=False),  # UTC, millisecond ISO 8601 (sorts as text)
+    Column("biz_step", String(120)),
+    Column("facility_id", String(200)),
+    Column("leaf_index", Integer),  # position in the Merkle log
+    Column("body", Text, nullable=False),  # the event JSON as submitted
+)
+
+lots = Table(
+    "trace_lots",
+    metadata,
+    Column("id", String(240), primary_key=True),  # canonical epcClass (lgtin / DL URI with AI 10)
+    Column("material", String(64), nullable=False),
+    Column("mineral", String(48), nullable=False),  # contained-metal basis
+    Column("metal_fraction", Float, nullable=False),
+    Column("recycled", String(16)),  # pre-consumer | post-consumer | NULL (primary)
+    Column("certified_fraction", Float, nullable=False),  # of contained metal, per the claim's custody model
+    Column("produced_metal_kg", Float, nullable=False),  # contained metal produced into this lot so far
+    Column("facility_id", String(200), nullable=False),  # where the lot was produced
+)
+
+lot_sources = Table(
+    "trace_lot_sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lot_id", String(240), nullable=False),
+    Column("event_hash", String(100), nullable=False),
+    Column("facility_id", String(200), nullable=False),
+    Column("source_lot", String(240)),  # NULL: extracted or collected here (an origin)
+    Column("metal_kg", Float, nullable=False),
+    Column("event_time", String(32), nullable=False),
+    Index("ix_trace_lot_sources_lot", "lot_id"),
+)
+
+balances = Table(
+    "trace_balances",
+    metadata,
+    Column("facility_id", String(200), nullable=False),
+    Column("lot_id", String(240), nullable=False),
+    Column("state", String(8), nullable=False),  # stock | transit (shipped to facility_id, not yet received)
+    Column("quantity_kg", Float, nullable=False),
+    # lot first: capture reads and rewrites balances by lot (SQLite will not use an index for row-value IN)
+    UniqueConstraint("lot_id", "facility_id", "state", name="uq_trace_balances"),
+)
+
+claims = Table(
+    "trace_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lot_id", String(240), nullable=False, index=True),
+    Column("event_hash", String(100), nullable=False),
+    Column("facility_id", String(200), nullable=False),
+    Column("custody_model", String(16), nullable=False),
+    Column("period", String(8), nullable=False),  # e.g. 2025-Q3 (credit period for mass balance)
+    Column("metal_kg", Float, nullable=False),
+    Column("certified_metal_kg", Float, nullable=False),
+)
+
+credits = Table(
+    "trace_credits",
+    metadata,
+    Column("facility_id", String(200), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("credited_kg", Float, nullable=False),  # certified contained metal received into processes
+    Column("claimed_kg", Float, nullable=False),  # certified contained metal claimed on outputs
+    UniqueConstraint("facility_id", "period", name="uq_trace_credits"),
+)
+
+TRACE_TABLES: tuple[Table, ...] = (
+    participants,
+    participant_keys,
+    facilities,
+    certifications,
+    documents,
+    events,
+    lots,
+    lot_sources,
+    balances,
+    claims,
+    credits,
+)
+
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def lock_registry(conn: Connection) -> None:
+    """Serialise registry writers. SQLite already holds its write lock (BEGIN IMMEDIATE); PostgreSQL takes a
+    transaction-scoped advisory lock so two captures never read the same balance concurrently."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301001)")
+    elif conn.dialect.name == "sqlite":
+        # Capture touches random pages of the hash-ID and log indexes; SQLite's default 2 MB page cache makes
+        # every document re-read them from the OS once the store passes ~100k events.
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
+
+
+def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(hash_ids)):
+        found.update(conn.execute(select(events.c.hash_id).where(events.c.hash_id.in_(chunk))).scalars())
+    return found
+
+
+def document_exists(conn: Connection, sha256: str) -> bool:
+    return conn.execute(select(documents.c.sha256).where(documents.c.sha256 == sha256)).first() is not None
+
+
+def facilities_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in conn.execute(select(facilities).where(facilities.c.id.in_(chunk))).mappings():
+            out[row["id"]] = {**row, "certifications": []}
+    if out:
+        for chunk in _chunks(sorted(out)):
+            q = select(certifications).where(certifications.c.facility_id.in_(chunk))
+            for row in conn.execute(q).mappings():
+                out[row["facility_id"]]["certifications"].append(dict(row))
+    return out
+
+
+def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in conn.execute(select(lots).where(lots.c.id.in_(chunk))).mappings():
+            out[row["id"]] = dict(row)
+    return out
+
+
+def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
+    """Every balance row (facility, lot, state) -> kg of the given lots."""
+    out: dict[tuple[str, str, str], float] = {}
+    cols = (balances.c.facility_id, balances.c.lot_id, balances.c.state, balances.c.quantity_kg)
+    for chunk in _chunks(sorted(set(lot_ids))):
+        for f, lot, state, q in conn.execute(select(*cols).where(balances.c.lot_id.in_(chunk))):
+            out[(f, lot, state)] = q
+    return out
+
+
+def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]) -> None:
+    """Insert new lots; rewrite the mutable columns of lots produced again."""
+    new = [r for r in rows if r["id"] not in existing]
+    if new:
+        conn.execute(insert(lots), new)
+    for r in rows:
+        if r["id"] in existing:
+            conn.execute(
+                update(lots)
+                .where(lots.c.id == r["id"])
+                .values(certified_fraction=r["certified_fraction"], produced_metal_kg=r["produced_metal_kg"])
+            )
+
+
+def write_balances(
+    conn: Connection, lot_ids: Iterable[str], values: dict[tuple[str, str, str], float]
+) -> None:
+    """Replace all balance rows of ``lot_ids`` with the non-zero entries of ``values`` (which must hold every
+    row of those lots, as read by :func:`balances_for` and updated)."""
+    lots_ = sorted(set(lot_ids))
+    for chunk in _chunks(lots_):
+        conn.execute(delete(balances).where(balances.c.lot_id.in_(chunk)))
+    wanted = set(lots_)
+    rows = [
+        {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
+        for (f, lot, s), q in values.items()
+        if lot in wanted and abs(q) > 1e-9
+    ]
+    if rows:
+        conn.execute(insert(balances), rows)
+
+
+def credits_for(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[float]]:
+    wanted = set(keys)
+    out: dict[tuple[str, str], list[float]] = {}
+    for chunk in _chunks(sorted({f for f, _ in wanted})):
+        for row in conn.execute(select(credits).where(credits.c.facility_id.in_(chunk))).mappings():
+            key = (row["facility_id"], row["period"])
+            if key in wanted:
+                out[key] = [row["credited_kg"], row["claimed_kg"]]
+    return out
+
+
+def write_credits(conn: Connection, values: dict[tuple[str, str], list[float]]) -> None:
+    if not values:
+        return
+    for f, p in values:
+        conn.execute(delete(credits).where(credits.c.facility_id == f, credits.c.period == p))
+    conn.execute(
+        insert(credits),
+        [
+            {"facility_id": f, "period": p, "credited_kg": v[0], "claimed_kg": v[1]}
+            for (f, p), v in values.items()
+        ],
+    )
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def sources_of(conn: Connection, lot_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Composition edges of the given lots (one level up the graph)."""
+    out: list[dict[str, Any]] = []
+    for chunk in _chunks(list(lot_ids)):
+        q = select(
+            lot_sources.c.lot_id,
+            lot_sources.c.facility_id,
+            lot_sources.c.source_lot,
+            lot_sources.c.metal_kg,
+            lot_sources.c.event_time,
+        ).where(lot_sources.c.lot_id.in_(chunk))
+        out.extend(dict(r) for r in conn.execute(q).mappings())
+    return out
+
+
+def facilities_all(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every facility with its certifications (the directory is small next to the event tables)."""
+    out = {r["id"]: {**r, "certifications": []} for r in conn.execute(select(facilities)).mappings()}
+    for row in conn.execute(select(certifications)).mappings():
+        out[row["facility_id"]]["certifications"].append(dict(row))
+    return out
+
+
+def lot_ids_like(conn: Connection, text: str) -> list[str]:
+    """Lots whose id ends with ``text`` (users type the lot number, not the whole epcClass)."""
+    q = select(lots.c.id).where(lots.c.id.like(f"%{text}")).limit(5)
+    return list(conn.execute(q).scalars())
+
+
+def iter_event_bodies(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int | None, str]]:
+    """(leaf_index, stored body) of every stored event, in capture order, read in chunks."""
+    last = 0
+    while True:
+        q = (
+            select(events.c.seq, events.c.leaf_index, events.c.body)
+            .where(events.c.seq > last)
+            .order_by(events.c.seq)
+            .limit(chunk)
+        )
+        rows = conn.execute(q).all()
+        if not rows:
+            return
+        for seq, leaf, body in rows:
+            last = seq
+            yield leaf, body
+
+
+_UPSTREAM_SQL = text(
+    """
+    WITH RECURSIVE up(lot) AS (
+        SELECT CAST(:lot AS VARCHAR(240))
+        UNION
+        SELECT s.source_lot FROM trace_lot_sources s JOIN up ON s.lot_id = up.lot WHERE s.source_lot IS NOT NULL
+    )
+    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled, l.certified_fraction
+    FROM trace_lot_sources s
+    JOIN up ON s.lot_id = up.lot
+    LEFT JOIN trace_lots l ON s.source_lot IS NULL AND l.id = s.lot_id
+    """
+)
+
+
+def upstream_edges(
+    conn: Connection, lot_id: str
+) -> list[tuple[str, str, str | None, float, str | None, float | None]]:
+    """Every composition edge upstream of a lot in one recursive query: (lot, facility, source lot or None for
+    an origin, contained metal kg, and for an origin lot its recycled status and certified fraction)."""
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]

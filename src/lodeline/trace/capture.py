@@ -1,0 +1,203 @@
+"""Capture a signed EPCIS 2.0 document: validate, hash, check the signature, enforce mass balance, store the
+events and append their hash IDs to the Merkle log — all in ONE transaction, so a document is recorded whole or
+not at all (a crash mid-way leaves nothing behind).
+
+Idempotent by event hash ID: an event already in the registry is reported as a duplicate and not applied again.
+Re-submitting the very same document bytes is a replay and is rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from lodeline.store import trace as db
+from lodeline.store import trace_parties
+from lodeline.store.engine import write_transaction
+from lodeline.trace import keys
+from lodeline.trace.epcis import event_list, load_and_validate
+from lodeline.trace.errors import EventIssue, TraceError, reject
+from lodeline.trace.event_hash import context_namespaces, event_hash_id, normalise_time
+from lodeline.trace.ledger import LedgerOp, parse_event, quarter
+from lodeline.trace.log import append_leaves
+from lodeline.trace.mass_balance import MassBalance, keys_needed
+
+
+@dataclass
+class CaptureReport:
+    document_sha256: str
+    participant: str
+    key_id: str
+    accepted: list[str] = field(default_factory=list)  # hash IDs, document order
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # {index, hash_id}
+    leaf_indices: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document_sha256": self.document_sha256,
+            "participant": self.participant,
+            "key_id": self.key_id,
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "first_leaf": self.leaf_indices[0] if self.leaf_indices else None,
+            "last_leaf": self.leaf_indices[-1] if self.leaf_indices else None,
+        }
+
+
+def verify_signature(conn: Connection, participant: str, signature: str, data: bytes, at: datetime) -> str:
+    """The id of the participant's key that signed ``data``; reject unsigned, unknown, revoked or bad."""
+    if not signature.strip():
+        raise reject("unsigned-document", "the document carries no signature")
+    if trace_parties.get_participant(conn, participant) is None:
+        raise reject("unknown-participant", f"participant {participant!r} is not registered")
+    candidates = trace_parties.keys_of(conn, participant)
+    if not candidates:
+        raise reject("unknown-key", f"participant {participant!r} has no registered key")
+    for k in candidates:
+        if keys.verify(k["public_key"], signature, data):
+            revoked = k["revoked_at"]
+            if revoked is not None:
+                revoked = revoked if revoked.tzinfo else revoked.replace(tzinfo=UTC)
+                if revoked <= at:
+                    raise reject(
+                        "revoked-key", f"key {k['key_id']} of {participant!r} was revoked at {revoked}"
+                    )
+            return str(k["key_id"])
+    raise reject("bad-signature", f"the signature does not verify with any key of {participant!r}")
+
+
+def capture(
+    engine: Engine,
+    data: bytes,
+    *,
+    participant: str,
+    signature: str,
+    file: str | None = None,
+    at: datetime | None = None,
+) -> CaptureReport:
+    """Capture one signed document atomically; raise TraceError (nothing written) on any problem."""
+    doc = load_and_validate(data, file=file)
+    evs = event_list(doc)
+    ns = context_namespaces(doc.get("@context"))
+    hashes = [event_hash_id(ev, ns) for ev in evs]
+    sha = hashlib.sha256(data).hexdigest()
+    at = at or datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        db.lock_registry(conn)
+        kid = verify_signature(conn, participant, signature, data, at)
+        if db.document_exists(conn, sha):
+            raise reject("replayed-document", f"document {sha} was already captured")
+        report = CaptureReport(document_sha256=sha, participant=participant, key_id=kid)
+        known = db.existing_hashes(conn, hashes)
+        fresh: list[int] = []
+        for i, h in enumerate(hashes):
+            if h in known:
+                report.duplicates.append({"index": i, "hash_id": h})
+            else:
+                known.add(h)
+                fresh.append(i)
+        issues: list[EventIssue] = []
+        ops: list[LedgerOp] = []
+        for i in fresh:
+            op = parse_event(i, evs[i], hashes[i], issues)
+            if op is not None:
+                ops.append(op)
+        if issues:
+            raise TraceError(issues, file=file)
+        mb = _apply(conn, ops)
+        if mb.issues:
+            raise TraceError(mb.issues, file=file)
+        report.accepted = [hashes[i] for i in fresh]
+        # The log leaf of an event is the UTF-8 bytes of its hash ID, appended in this same transaction.
+        report.leaf_indices = append_leaves(conn, [h.encode("utf-8") for h in report.accepted])
+        _write(conn, doc, evs, fresh, hashes, ops, mb, report, signature, at)
+    return report
+
+
+def _apply(conn: Connection, ops: list[LedgerOp]) -> MassBalance:
+    facs, lot_ids, _ = keys_needed(ops)
+    facilities = db.facilities_by_id(conn, facs)
+    mb_facilities = [f for f, row in facilities.items() if row["custody_model"] == "mass_balance"]
+    credit_keys = {(f, quarter(o.event_time)) for o in ops for f in mb_facilities if o.facility == f}
+    mb = MassBalance(
+        facilities,
+        db.lots_by_id(conn, lot_ids),
+        db.balances_for(conn, lot_ids),
+        db.credits_for(conn, credit_keys),
+    )
+    for op in ops:
+        mb.apply(op)
+    return mb
+
+
+def _write(
+    conn: Connection,
+    doc: dict[str, Any],
+    evs: list[dict[str, Any]],
+    fresh: list[int],
+    hashes: list[str],
+    ops: list[LedgerOp],
+    mb: MassBalance,
+    report: CaptureReport,
+    signature: str,
+    at: datetime,
+) -> None:
+    facility_of = {op.index: op.facility for op in ops}
+    context = doc.get("@context")
+    leaves = report.leaf_indices
+    rows = []
+    for n, i in enumerate(fresh):
+        ev = evs[i]
+        # The stored body carries the document's @context so the hash ID can be recomputed from the row alone.
+        body = {"@context": context, **ev} if "@context" not in ev else ev
+        rows.append(
+            {
+                "hash_id": hashes[i],
+                "document_sha256": report.document_sha256,
+                "event_index": i,
+                "event_type": ev.get("type"),
+                "event_time": normalise_time(str(ev.get("eventTime", ""))),
+                "biz_step": ev.get("bizStep"),
+                "facility_id": facility_of.get(i),
+                "leaf_index": leaves[n] if leaves else None,
+                "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            }
+        )
+    db.insert_rows(conn, db.events, rows)
+    db.insert_rows(
+        conn,
+        db.documents,
+        [
+            {
+                "sha256": report.document_sha256,
+                "participant_id": report.participant,
+                "key_id": report.key_id,
+                "signature": signature.strip(),
+                "captured_at": at,
+                "events": len(fresh),
+                "duplicates": len(report.duplicates),
+            }
+        ],
+    )
+    db.upsert_lots(conn, [mb.lots[lot] for lot in sorted(mb.touched_lots)], mb.existing_lots)
+    db.insert_rows(conn, db.lot_sources, mb.sources)
+    db.insert_rows(conn, db.claims, mb.claims)
+    db.write_balances(conn, {it.lot for op in ops for it in op.inputs + op.outputs}, mb.balances)
+    db.write_credits(conn, {k: mb.credits[k] for k in mb.touched_credits})
+
+
+def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:
+    """For ``lodeline trace audit``: each stored event's leaf data re-derived from the stored event itself
+    (its EPCIS hash ID recomputed from the stored JSON), so an edited event row is detected even when its
+    leaf was left alone."""
+    for leaf_index, body in db.iter_event_bodies(conn):
+        if leaf_index is None:
+            continue
+        event = json.loads(body)
+        yield leaf_index, event_hash_id(event, context_namespaces(event.get("@context"))).encode("utf-8")

@@ -1,0 +1,111 @@
+"""GS1 identifiers: EPC URNs (pure identity and class) to canonical GS1 Digital Link URIs.
+
+Both forms are accepted everywhere; the registry compares identifiers in their Digital Link form (GS1 Digital
+Link 1.2 §4, EPC Tag Data Standard 2.0 §6), so ``urn:epc:class:lgtin:4012345.011111.L1`` and
+``https://id.gs1.org/01/04012345111118/10/L1`` are the same lot.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+DL_ROOT = "https://id.gs1.org"
+
+# Digital Link primary-key AIs (and the qualifiers that may follow them) we canonicalise.
+_DL_PRIMARY = {
+    "00",
+    "01",
+    "253",
+    "255",
+    "401",
+    "402",
+    "414",
+    "417",
+    "8003",
+    "8004",
+    "8006",
+    "8010",
+    "8017",
+    "8018",
+}
+
+
+def check_digit(body: str) -> str:
+    """GS1 mod-10 check digit: weights 3,1,3,… from the rightmost digit of ``body``."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def _gtin14(company_prefix: str, item_ref: str) -> str:
+    body = item_ref[:1] + company_prefix + item_ref[1:]
+    return body + check_digit(body)
+
+
+def _gln(company_prefix: str, location_ref: str) -> str:
+    body = company_prefix + location_ref
+    return body + check_digit(body)
+
+
+def _urn_to_dl(urn: str) -> str | None:
+    m = re.fullmatch(r"urn:epc:(id|class|idpat):([a-z]+):(.+)", urn)
+    if not m:
+        return None
+    kind, scheme, rest = m.groups()
+    parts = rest.split(".")
+    try:
+        if kind == "id" and scheme == "sgtin" and len(parts) == 3:
+            return f"{DL_ROOT}/01/{_gtin14(parts[0], parts[1])}/21/{parts[2]}"
+        if kind == "class" and scheme == "lgtin" and len(parts) >= 3:
+            return f"{DL_ROOT}/01/{_gtin14(parts[0], parts[1])}/10/{'.'.join(parts[2:])}"
+        if kind == "idpat" and scheme == "sgtin" and len(parts) == 3 and parts[2] == "*":
+            return f"{DL_ROOT}/01/{_gtin14(parts[0], parts[1])}"
+        if kind == "id" and scheme == "sscc" and len(parts) == 2:
+            body = parts[1][:1] + parts[0] + parts[1][1:]
+            return f"{DL_ROOT}/00/{body}{check_digit(body)}"
+        if kind == "id" and scheme == "sgln" and len(parts) == 3:
+            ext = "" if parts[2] == "0" else f"/254/{parts[2]}"
+            return f"{DL_ROOT}/414/{_gln(parts[0], parts[1])}{ext}"
+        if kind == "id" and scheme == "pgln" and len(parts) == 2:
+            return f"{DL_ROOT}/417/{_gln(parts[0], parts[1])}"
+        if kind == "id" and scheme == "grai" and len(parts) == 3:
+            body = "0" + parts[0] + parts[1]
+            return f"{DL_ROOT}/8003/{body}{check_digit(body)}{parts[2]}"
+        if kind == "id" and scheme == "giai" and len(parts) == 2:
+            return f"{DL_ROOT}/8004/{parts[0]}{parts[1]}"
+        if kind == "id" and scheme == "gsrn" and len(parts) == 2:
+            return f"{DL_ROOT}/8018/{_gln(parts[0], parts[1])}"
+        if kind == "id" and scheme == "gdti" and len(parts) == 3:
+            return f"{DL_ROOT}/253/{_gln(parts[0], parts[1])}{parts[2]}"
+    except ValueError:
+        return None
+    return None
+
+
+def _dl_to_canonical(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    # The primary key may sit below a custom path prefix (GS1 DL §4.9); find the first primary AI.
+    for i, seg in enumerate(segments):
+        if seg in _DL_PRIMARY and i + 1 < len(segments) and len(segments[i:]) % 2 == 0:
+            return DL_ROOT + "/" + "/".join(segments[i:])
+    return None
+
+
+@lru_cache(maxsize=65536)
+def to_digital_link(identifier: str) -> str | None:
+    """Canonical Digital Link URI of an EPC URN or a Digital Link URI on any domain; None if neither."""
+    identifier = identifier.strip()
+    if identifier.startswith("urn:epc:"):
+        return _urn_to_dl(identifier)
+    if identifier.startswith(("http://", "https://")):
+        return _dl_to_canonical(identifier)
+    return None
+
+
+def canonical_id(identifier: str) -> str:
+    """The identifier the registry compares on: its Digital Link form when it has one, else itself."""
+    return to_digital_link(identifier) or identifier.strip()

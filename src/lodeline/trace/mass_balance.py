@@ -1,0 +1,312 @@
+"""Apply ledger operations to loaded state and enforce mass balance (pure; no I/O).
+
+The capture step loads the facilities, lots, balances and credits a document touches, runs every operation of
+the document through :class:`MassBalance` in order, and writes the resulting rows back in the same transaction.
+Any issue rejects the whole document.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from lodeline.trace.errors import EventIssue
+from lodeline.trace.ledger import YIELD_TOLERANCE, LedgerOp, certified_at, quarter, reference_data
+
+EPS = 1e-6  # kg; float noise allowed when a stock is drawn to exactly zero
+
+
+def keys_needed(ops: list[LedgerOp]) -> tuple[set[str], set[str], set[tuple[str, str, str]]]:
+    """Facilities, lots and (facility, lot, state) balance keys the operations read."""
+    facs: set[str] = set()
+    lots: set[str] = set()
+    bal: set[tuple[str, str, str]] = set()
+    for op in ops:
+        facs.add(op.facility)
+        if op.counterpart:
+            facs.add(op.counterpart)
+        for it in op.inputs + op.outputs:
+            lots.add(it.lot)
+            bal.add((op.facility, it.lot, "stock"))
+            bal.add((op.facility, it.lot, "transit"))
+            if op.kind == "ship" and op.counterpart:
+                bal.add((op.counterpart, it.lot, "transit"))
+    return facs, lots, bal
+
+
+class MassBalance:
+    def __init__(
+        self,
+        facilities: dict[str, dict[str, Any]],
+        lots: dict[str, dict[str, Any]],
+        balances: dict[tuple[str, str, str], float],
+        credits: dict[tuple[str, str], list[float]],
+    ) -> None:
+        self.facilities = facilities
+        self.lots = lots
+        self.existing_lots = set(lots)
+        self.balances: dict[tuple[str, str, str], float] = defaultdict(float, balances)
+        self.credits = credits
+        self.touched_lots: set[str] = set()
+        self.touched_credits: set[tuple[str, str]] = set()
+        self.sources: list[dict[str, Any]] = []
+        self.claims: list[dict[str, Any]] = []
+        self.issues: list[EventIssue] = []
+        data = reference_data()
+        self.materials: dict[str, Any] = data["materials"]
+        self.processes: dict[str, Any] = data["processes"]
+
+    def _bad(self, op: LedgerOp, code: str, reason: str, fld: str | None = None) -> None:
+        self.issues.append(
+            EventIssue(code=code, reason=reason, index=op.index, event_id=op.event_id, field=fld)
+        )
+
+    def _facility(self, op: LedgerOp, fid: str, fld: str) -> dict[str, Any] | None:
+        fac = self.facilities.get(fid)
+        if fac is None:
+            self._bad(op, "unknown-facility", f"facility {fid} is not registered", fld)
+        return fac
+
+    def apply(self, op: LedgerOp) -> None:
+        fac = self._facility(op, op.facility, "bizLocation")
+        if op.counterpart:
+            self._facility(op, op.counterpart, "destinationList" if op.kind == "ship" else "sourceList")
+        if fac is None:
+            return
+        getattr(self, f"_{op.kind}")(op, fac)
+
+    def _draw(
+        self, op: LedgerOp, key: tuple[str, str, str], kg: float, code: str, what: str, fld: str
+    ) -> bool:
+        have = self.balances[key]
+        if kg > have + EPS:
+            self._bad(
+                op, code, f"{what} {kg:,.3f} kg of lot {key[1]} but only {have:,.3f} kg is available", fld
+            )
+            return False
+        self.balances[key] = have - kg
+        return True
+
+    def _new_lot(self, op: LedgerOp, lot: str, fac: dict[str, Any], fld: str) -> dict[str, Any] | None:
+        material = op.attrs.get("material")
+        if material not in self.materials:
+            self._bad(
+                op,
+                "unknown-material",
+                f"ilmd lodeline:material {material!r} is not in the conversion data",
+                "ilmd.lodeline:material",
+            )
+            return None
+        spec = self.materials[material]
+        fraction = float(op.attrs.get("metalFraction", spec["metal_fraction"]))
+        if not 0 < fraction <= 1:
+            self._bad(
+                op,
+                "ledger-bad-quantity",
+                "lodeline:metalFraction must be in (0, 1]",
+                "ilmd.lodeline:metalFraction",
+            )
+            return None
+        recycled = op.attrs.get("recycled")
+        if recycled not in (None, "pre-consumer", "post-consumer"):
+            self._bad(
+                op,
+                "ledger-bad-value",
+                "lodeline:recycled must be pre-consumer or post-consumer",
+                "ilmd.lodeline:recycled",
+            )
+            return None
+        row = {
+            "id": lot,
+            "material": material,
+            "mineral": spec["mineral"],
+            "metal_fraction": fraction,
+            "recycled": recycled,
+            "certified_fraction": 0.0,
+            "produced_metal_kg": 0.0,
+            "facility_id": fac["id"],
+        }
+        self.lots[lot] = row
+        return row
+
+    def _produced(
+        self, op: LedgerOp, fac: dict[str, Any], lot: str, kg: float, certified_share: float, fld: str
+    ) -> float | None:
+        """Add ``kg`` of ``lot`` to the facility's stock and record the claim; returns the contained metal."""
+        row = self.lots.get(lot)
+        if row is None:
+            row = self._new_lot(op, lot, fac, fld)
+            if row is None:
+                return None
+        elif row["facility_id"] != fac["id"]:
+            self._bad(op, "lot-conflict", f"lot {lot} was produced at {row['facility_id']}, not here", fld)
+            return None
+        metal = kg * row["metal_fraction"]
+        certified_kg = metal * certified_share
+        total = row["produced_metal_kg"] + metal
+        row["certified_fraction"] = (
+            row["certified_fraction"] * row["produced_metal_kg"] + certified_kg
+        ) / total
+        row["produced_metal_kg"] = total
+        self.touched_lots.add(lot)
+        self.balances[(fac["id"], lot, "stock")] += kg
+        self.claims.append(
+            {
+                "lot_id": lot,
+                "event_hash": op.hash_id,
+                "facility_id": fac["id"],
+                "custody_model": fac["custody_model"],
+                "period": quarter(op.event_time),
+                "metal_kg": metal,
+                "certified_metal_kg": certified_kg,
+            }
+        )
+        return metal
+
+    def _produce(self, op: LedgerOp, fac: dict[str, Any]) -> None:
+        share = 1.0 if certified_at(fac, op.event_time) else 0.0
+        for j, it in enumerate(op.outputs):
+            metal = self._produced(op, fac, it.lot, it.kg, share, f"quantityList[{j}]")
+            if metal is not None:
+                self.sources.append(
+                    {
+                        "lot_id": it.lot,
+                        "event_hash": op.hash_id,
+                        "facility_id": fac["id"],
+                        "source_lot": None,
+                        "metal_kg": metal,
+                        "event_time": op.event_time,
+                    }
+                )
+
+    def _ship(self, op: LedgerOp, fac: dict[str, Any]) -> None:
+        for j, it in enumerate(op.inputs):
+            if (
+                self._draw(
+                    op, (fac["id"], it.lot, "stock"), it.kg, "over-shipment", "ships", f"quantityList[{j}]"
+                )
+                and op.counterpart
+            ):
+                self.balances[(op.counterpart, it.lot, "transit")] += it.kg
+
+    def _receive(self, op: LedgerOp, fac: dict[str, Any]) -> None:
+        for j, it in enumerate(op.outputs):
+            if self._draw(
+                op, (fac["id"], it.lot, "transit"), it.kg, "over-receipt", "receives", f"quantityList[{j}]"
+            ):
+                self.balances[(fac["id"], it.lot, "stock")] += it.kg
+
+    def _transform(self, op: LedgerOp, fac: dict[str, Any]) -> None:
+        process = op.attrs.get("process")
+        if process not in self.processes:
+            self._bad(
+                op,
+                "unknown-process",
+                f"lodeline:process {process!r} is not in the process data",
+                "lodeline:process",
+            )
+            return
+        inputs: list[tuple[str, float, dict[str, Any]]] = []
+        for j, it in enumerate(op.inputs):
+            lot = self.lots.get(it.lot)
+            if lot is None:
+                self._bad(
+                    op, "unknown-lot", f"input lot {it.lot} was never produced", f"inputQuantityList[{j}]"
+                )
+            elif self._draw(
+                op,
+                (fac["id"], it.lot, "stock"),
+                it.kg,
+                "over-consumption",
+                "transforms",
+                f"inputQuantityList[{j}]",
+            ):
+                inputs.append((it.lot, it.kg * lot["metal_fraction"], lot))
+        if len(inputs) != len(op.inputs):
+            return
+        outputs = []
+        for j, it in enumerate(op.outputs):
+            row = self.lots.get(it.lot) or self._new_lot(op, it.lot, fac, f"outputQuantityList[{j}]")
+            if row is None:
+                return
+            outputs.append((it, row))
+        max_yield = float(self.processes[process]["max_yield"])
+        for mineral in sorted({row["mineral"] for _, row in outputs}):
+            in_metal = sum(m for _, m, lot in inputs if lot["mineral"] == mineral)
+            out_metal = sum(it.kg * row["metal_fraction"] for it, row in outputs if row["mineral"] == mineral)
+            if in_metal <= 0:
+                self._bad(
+                    op, "basis-mismatch", f"outputs contain {mineral} but no input does", "inputQuantityList"
+                )
+                return
+            computed = out_metal / in_metal
+            if computed > max_yield + 1e-9:
+                self._bad(
+                    op,
+                    "yield-above-maximum",
+                    f"{mineral} yield {computed:.4f} exceeds the {process} maximum {max_yield}",
+                    "outputQuantityList",
+                )
+                return
+            declared = op.attrs.get("declaredYield")
+            if declared is not None and abs(float(declared) - computed) > YIELD_TOLERANCE:
+                self._bad(
+                    op,
+                    "yield-mismatch",
+                    f"declared yield {declared} but quantities give {computed:.4f}",
+                    "lodeline:declaredYield",
+                )
+                return
+            self._outputs(
+                op,
+                fac,
+                mineral,
+                inputs,
+                [(it, r) for it, r in outputs if r["mineral"] == mineral],
+                in_metal,
+                computed,
+            )
+
+    def _outputs(
+        self,
+        op: LedgerOp,
+        fac: dict[str, Any],
+        mineral: str,
+        inputs: list[tuple[str, float, Any]],
+        outputs: list[tuple[Any, dict[str, Any]]],
+        in_metal: float,
+        yld: float,
+    ) -> None:
+        basis = [(lot_id, m, lot) for lot_id, m, lot in inputs if lot["mineral"] == mineral]
+        certified_in = sum(m * lot["certified_fraction"] for _, m, lot in basis)
+        credit = None
+        if fac["custody_model"] == "mass_balance":
+            # ISO 22095 mass balance: certified input metal (net of process loss) becomes credits for the
+            # period; outputs claim certified metal from the credits until they run out.
+            key = (fac["id"], quarter(op.event_time))
+            credit = self.credits.setdefault(key, [0.0, 0.0])
+            credit[0] += certified_in * yld
+            self.touched_credits.add(key)
+        for j, (it, row) in enumerate(outputs):
+            out_metal = it.kg * row["metal_fraction"]
+            if credit is None:
+                certified = out_metal * certified_in / in_metal
+            else:
+                certified = max(0.0, min(out_metal, credit[0] - credit[1]))
+                credit[1] += certified
+            if (
+                self._produced(op, fac, it.lot, it.kg, certified / out_metal, f"outputQuantityList[{j}]")
+                is None
+            ):
+                return
+            for lot_id, m, _lot in basis:
+                self.sources.append(
+                    {
+                        "lot_id": it.lot,
+                        "event_hash": op.hash_id,
+                        "facility_id": fac["id"],
+                        "source_lot": lot_id,
+                        "metal_kg": out_metal * m / in_metal,
+                        "event_time": op.event_time,
+                    }
+                )

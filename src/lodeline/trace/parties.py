@@ -1,0 +1,187 @@
+"""Participants (with Ed25519 keys, rotation and revocation) and facilities (with certifications).
+
+These are the registry's directory. Every change is one transaction; a revoked key stays on record so signatures
+made before its revocation can still be explained.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lodeline.domain.countries import resolve_country
+from lodeline.errors import InvalidArgumentError, NotFoundError
+from lodeline.store import trace_parties as db
+from lodeline.store.engine import write_transaction
+from lodeline.trace import keys
+from lodeline.trace.identifiers import check_digit, to_digital_link
+
+ROLES = ("miner", "refiner", "trader", "manufacturer", "recycler", "auditor")
+FACILITY_TYPES = (
+    "mine",
+    "concentrator",
+    "refinery",
+    "smelter",
+    "precursor_plant",
+    "cathode_plant",
+    "magnet_plant",
+    "cell_plant",
+    "recycler",
+    "warehouse",
+)
+CUSTODY_MODELS = ("segregated", "mass_balance")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def facility_id(raw: str) -> str:
+    """Canonical facility id: a 13-digit GLN, an SGLN URN or a GLN Digital Link become the DL URI; other URIs
+    are kept as given."""
+    raw = raw.strip()
+    if raw.isdigit():
+        if len(raw) != 13 or check_digit(raw[:12]) != raw[12]:
+            raise InvalidArgumentError(f"facility id {raw!r}: not a valid 13-digit GLN (check digit)")
+        return f"https://id.gs1.org/414/{raw}"
+    dl = to_digital_link(raw)
+    if dl:
+        return dl
+    if ":" not in raw:
+        raise InvalidArgumentError(f"facility id {raw!r}: expected a GLN, an SGLN URN or a URI")
+    return raw
+
+
+def add_participant(engine: Engine, pid: str, name: str, role: str, public_key: str) -> str:
+    """Register a participant with its first public key; returns the key id."""
+    if role not in ROLES:
+        raise InvalidArgumentError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    keys.load_public(public_key)
+    kid = keys.key_id(public_key)
+    with write_transaction(engine) as conn:
+        if db.get_participant(conn, pid):
+            raise InvalidArgumentError(f"participant {pid!r} already exists")
+        at = now()
+        db.add_participant(conn, pid, name, role, at)
+        db.add_key(conn, pid, kid, public_key, at)
+    return kid
+
+
+def rotate_key(engine: Engine, pid: str, public_key: str, *, revoke_old: bool = False) -> str:
+    """Add a new key; with ``revoke_old`` the participant's other active keys are revoked now."""
+    keys.load_public(public_key)
+    kid = keys.key_id(public_key)
+    with write_transaction(engine) as conn:
+        if not db.get_participant(conn, pid):
+            raise NotFoundError(f"unknown participant {pid!r}")
+        at = now()
+        if revoke_old:
+            for k in db.keys_of(conn, pid):
+                if k["revoked_at"] is None:
+                    db.revoke_key(conn, k["key_id"], at, "rotated")
+        db.add_key(conn, pid, kid, public_key, at)
+    return kid
+
+
+def revoke_key(
+    engine: Engine, pid: str, kid: str, *, at: datetime | None = None, reason: str | None = None
+) -> None:
+    """Revoke a key from ``at`` (default now): nothing it signs is accepted after that time."""
+    with write_transaction(engine) as conn:
+        owned = {k["key_id"] for k in db.keys_of(conn, pid)}
+        if kid not in owned:
+            raise NotFoundError(f"participant {pid!r} has no key {kid!r}")
+        if db.revoke_key(conn, kid, at or now(), reason) == 0:
+            raise InvalidArgumentError(f"key {kid!r} is already revoked")
+
+
+def list_participants(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return db.list_participants(conn)
+
+
+def participant_keys(engine: Engine, pid: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return db.keys_of(conn, pid)
+
+
+def parse_certification(text: str) -> tuple[str, str | None, date, date]:
+    """``SCHEME:FROM:TO`` or ``SCHEME:CERTIFICATE:FROM:TO`` (ISO dates), e.g. ``RMAP:2024-01-01:2026-12-31``."""
+    parts = text.split(":")
+    try:
+        if len(parts) == 3:
+            return parts[0], None, date.fromisoformat(parts[1]), date.fromisoformat(parts[2])
+        if len(parts) == 4:
+            return parts[0], parts[1], date.fromisoformat(parts[2]), date.fromisoformat(parts[3])
+    except ValueError as exc:
+        raise InvalidArgumentError(f"certification {text!r}: {exc}") from exc
+    raise InvalidArgumentError(f"certification {text!r}: expected SCHEME[:CERTIFICATE]:FROM:TO")
+
+
+def add_facility(
+    engine: Engine,
+    raw_id: str,
+    *,
+    name: str,
+    facility_type: str,
+    country: str,
+    operator: str,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    custody_model: str = "segregated",
+    certs: list[str] | None = None,
+) -> str:
+    if facility_type not in FACILITY_TYPES:
+        raise InvalidArgumentError(
+            f"facility type {facility_type!r}: expected one of {', '.join(FACILITY_TYPES)}"
+        )
+    if custody_model not in CUSTODY_MODELS:
+        raise InvalidArgumentError(
+            f"custody model {custody_model!r}: expected one of {', '.join(CUSTODY_MODELS)}"
+        )
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise InvalidArgumentError(f"latitude {latitude} out of range")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise InvalidArgumentError(f"longitude {longitude} out of range")
+    fid = facility_id(raw_id)
+    iso3 = resolve_country(country)
+    parsed = [parse_certification(c) for c in certs or []]
+    for scheme, _c, start, end in parsed:
+        if end < start:
+            raise InvalidArgumentError(f"certification {scheme}: valid_to {end} is before valid_from {start}")
+    with write_transaction(engine) as conn:
+        if not db.get_participant(conn, operator):
+            raise NotFoundError(f"unknown operator participant {operator!r}")
+        if db.get_facility(conn, fid):
+            raise InvalidArgumentError(f"facility {fid!r} already exists")
+        db.add_facility(
+            conn,
+            {
+                "id": fid,
+                "name": name,
+                "facility_type": facility_type,
+                "country": iso3,
+                "latitude": latitude,
+                "longitude": longitude,
+                "operator_id": operator,
+                "custody_model": custody_model,
+            },
+        )
+        for scheme, cert, start, end in parsed:
+            db.add_certification(conn, fid, scheme, cert, start, end)
+    return fid
+
+
+def list_facilities(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return db.list_facilities(conn)
+
+
+def show_facility(engine: Engine, raw_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = db.get_facility(conn, facility_id(raw_id))
+    if row is None:
+        raise NotFoundError(f"unknown facility {raw_id!r}")
+    return row
