@@ -15,7 +15,11 @@ from lodeline.errors import LodelineError
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("data", "data", "Build the store from the bundled data and list the sources."),
     ("market", "market", "Market intelligence: shares, concentration, alliance dependency, prices, reports."),
+    ("admin", "admin", "API tokens and the audit log."),
 )
+
+#: Modules under lodeline.cli that add top-level commands (not groups) through ``register(app)``.
+COMMANDS: tuple[str, ...] = ("serve",)
 
 app = typer.Typer(
     name="lodeline",
@@ -27,6 +31,9 @@ app = typer.Typer(
 for module_name, command, help_text in COMMAND_GROUPS:
     module = importlib.import_module(f"lodeline.cli.{module_name}")
     app.add_typer(module.app, name=command, help=help_text)
+
+for module_name in COMMANDS:
+    importlib.import_module(f"lodeline.cli.{module_name}").register(app)
 
 
 @app.command()
