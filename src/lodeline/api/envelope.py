@@ -165,7 +165,16 @@ def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(n).cast(pl.String) for n in nested) if nested else frame
 
 
-def envelope_response(
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's bytes and headers, reusable for every identical request within one data build."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+def render_page(
     request: Request,
     frame: pl.DataFrame,
     provenance: Any,
@@ -173,10 +182,10 @@ def envelope_response(
     data_version: str,
     limit: int,
     cursor: str | None,
-    fmt: OutputFormat | None,
+    csv: bool,
     name: str,
-) -> Response:
-    """Page ``frame`` (rows in a deterministic order) and answer JSON or CSV with an ETag."""
+) -> RenderedPage:
+    """Page ``frame`` (rows in a deterministic order) as JSON or CSV, with its ETag."""
     query = query_fingerprint(request)
     offset = decode_cursor(cursor, data_version, query) if cursor else 0
     page = frame.slice(offset, limit)
@@ -185,9 +194,10 @@ def envelope_response(
     prov = provenance_dict(provenance)
     headers = {"cache-control": "no-cache", "vary": "Accept, Authorization, Cookie"}
     if next_cursor:
+        # relative, so a cached page never carries another caller's Host
         next_url = request.url.include_query_params(cursor=next_cursor)
-        headers["link"] = f'<{next_url}>; rel="next"'
-    if wants_csv(request, fmt):
+        headers["link"] = f'<{next_url.path}?{next_url.query}>; rel="next"'
+    if csv:
         body = _csv_safe(page).write_csv().encode()
         media = "text/csv; charset=utf-8"
         headers["content-disposition"] = f'attachment; filename="lodeline-{name}.csv"'
@@ -218,8 +228,12 @@ def envelope_response(
             + b"}"
         )
         media = "application/json"
-    etag = _etag(body)
-    headers["etag"] = etag
-    if _not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body, media_type=media, headers=headers)
+    headers["etag"] = _etag(body)
+    return RenderedPage(body, media, headers)
+
+
+def respond(request: Request, rendered: RenderedPage) -> Response:
+    """The page, or 304 when the client's If-None-Match still holds."""
+    if _not_modified(request, rendered.headers["etag"]):
+        return Response(status_code=304, headers=rendered.headers)
+    return Response(content=rendered.body, media_type=rendered.media_type, headers=dict(rendered.headers))

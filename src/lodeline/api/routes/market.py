@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from lodeline.api.access import Action
 from lodeline.api.cache import ResultCache
 from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
-from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, envelope_response
+from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, render_page, respond, wants_csv
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
 from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.services import market
@@ -63,17 +63,24 @@ def _answer(
     fmt: OutputFormat | None,
 ) -> Response:
     cache = _cache(request)
-    result = cache.get(key, compute)
-    return envelope_response(
-        request,
-        result.frame,
-        result.provenance,
-        data_version=cache.version(),
-        limit=limit,
-        cursor=cursor,
-        fmt=fmt,
-        name=name,
-    )
+    csv = wants_csv(request, fmt)
+
+    def render() -> Any:
+        result = cache.get(key, compute)
+        return render_page(
+            request,
+            result.frame,
+            result.provenance,
+            data_version=cache.version(),
+            limit=limit,
+            cursor=cursor,
+            csv=csv,
+            name=name,
+        )
+
+    # The rendered bytes are cached too: identical reads within a data build cost one dictionary lookup.
+    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit)
+    return respond(request, cache.get(page_key, render))
 
 
 def _stage(stage: str | None) -> str | None:
