@@ -7,10 +7,11 @@ the two: it resolves the caller, applies the caller's rate limit and asks the ac
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from lodeline.api.access import Action, authorise
@@ -42,12 +43,14 @@ class CsrfError(LodelineError):
         )
 
 
-def get_engine(request: Request) -> Engine:
+# Cheap dependencies are ``async def``: FastAPI runs sync dependencies in the thread pool, and a thread hop per
+# dependency would dominate the cost of a cached read. Anything that touches the store goes to the pool.
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_api_settings(request: Request) -> ApiSettings:
+async def get_api_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.api_settings
     return settings
 
@@ -79,11 +82,8 @@ def csrf_matches(expected: str, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(expected.encode(), (presented or "").encode())
 
 
-def get_principal(request: Request, engine: EngineDep) -> Principal:
+def resolve_principal(request: Request, engine: Engine) -> Principal:
     """The caller: a bearer token, else a browser session (with CSRF on writes), else anonymous."""
-    cached = getattr(request.state, "principal", None)
-    if isinstance(cached, Principal):
-        return cached
     token = _bearer(request)
     if token is not None:
         principal = authenticate_token(engine, token) if token else None
@@ -112,7 +112,24 @@ def get_principal(request: Request, engine: EngineDep) -> Principal:
     return principal
 
 
+async def get_principal(request: Request, engine: EngineDep) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    if _bearer(request) is None and SESSION_COOKIE not in request.cookies:
+        anonymous = Principal.anonymous()  # the common public read: no store access at all
+        request.state.principal = anonymous
+        return anonymous
+    return await run_in_threadpool(resolve_principal, request, engine)
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def check_allowed(request: Request, principal: Principal, action: Action) -> Principal:
+    """Rate-limit the caller and ask the access layer (401/403/429 otherwise)."""
+    _rate_limit(request, principal)
+    return authorise(principal, action)
 
 
 def _rate_limit(request: Request, principal: Principal) -> None:
@@ -124,12 +141,11 @@ def _rate_limit(request: Request, principal: Principal) -> None:
     limiter.hit(key)
 
 
-def Allowed(action: Action) -> Callable[..., Principal]:
+def Allowed(action: Action) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the caller, rate-limited and authorised for ``action`` (401/403/429 otherwise)."""
 
-    def dependency(request: Request, principal: PrincipalDep) -> Principal:
-        _rate_limit(request, principal)
-        return authorise(principal, action)
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        return check_allowed(request, principal, action)
 
     dependency.__name__ = f"allowed_{action.name.lower()}"
     return dependency

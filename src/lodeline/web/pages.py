@@ -20,9 +20,9 @@ from fastapi.templating import Jinja2Templates
 from lodeline.api.access import Action
 from lodeline.api.deps import (
     SESSION_COOKIE,
-    Allowed,
     EngineDep,
     PrincipalDep,
+    check_allowed,
     client_address,
     csrf_matches,
     session_from_cookie,
@@ -48,7 +48,7 @@ def _cached(request: Request, key: tuple[Any, ...], compute: Any) -> MarketResul
 
 
 def _authorise_page(request: Request, principal: Any) -> None:
-    Allowed(Action.READ_PUBLISHED)(request, principal)
+    check_allowed(request, principal, Action.READ_PUBLISHED)
 
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -41,7 +41,7 @@ def _cache(request: Request) -> ResultCache:
     return cache
 
 
-def _limit(request: Request, settings: ApiSettingsDep, limit: int | None = None) -> int:
+async def _limit(settings: ApiSettingsDep, limit: int | None = None) -> int:
     if limit is None:
         return settings.page_limit_default
     if not 1 <= limit <= settings.page_limit_max:
