@@ -130,3 +130,12 @@ def test_reference_tables_round_trip(engine: Engine, tmp_path: Path) -> None:
         0, named=True
     )
     assert targets["value"] == 60 and targets["ambition_value"] == 50 and targets["deadline"] == 2030
+
+
+def test_parser_code_change_triggers_rebuild(engine: Engine, tmp_path: Path, monkeypatch) -> None:
+    raw = small_raw(tmp_path)
+    assert not build(engine, raw, datasets=specs(raw)).skipped
+    from lodeline.data import build as build_module
+
+    monkeypatch.setattr(build_module, "code_fingerprint", lambda: "a-different-parser-version")
+    assert not build(engine, raw, datasets=specs(raw)).skipped

@@ -184,3 +184,15 @@ def test_price_indicators() -> None:
     last = out.row(-1, named=True)
     assert last["yoy_change"] == pytest.approx(1.01**12 - 1)
     assert last["volatility_12m"] == pytest.approx(0.0, abs=1e-9)  # constant growth: no volatility
+
+
+def test_import_shares_never_count_complete_and_top6_twice() -> None:
+    trade = trade_rows(
+        [
+            ("CHN", "USA", 2024, 80.0, "complete"),
+            ("JPN", "USA", 2024, 20.0, "complete"),
+            ("CHN", "USA", 2024, 80.0, "top6"),
+        ]
+    )
+    shares = import_shares(trade, frozenset({"USA"}))
+    assert shares["imports"].sum() == pytest.approx(100.0)

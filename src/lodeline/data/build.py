@@ -48,6 +48,23 @@ def _hash_dataset(spec: DatasetSpec, raw_dir: Path) -> list[dict[str, Any]]:
     return files
 
 
+_CODE_DIRS = ("data", "domain")
+
+
+def code_fingerprint() -> str:
+    """sha256 over the parser and reference-data code and the canonical schema: a parser fix must rebuild
+    even when the raw files are unchanged."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(
+        p
+        for d in _CODE_DIRS
+        for p in (package / d).rglob("*")
+        if p.is_file() and p.suffix in {".py", ".yaml", ".csv"} and "raw" not in p.relative_to(package).parts
+    )
+    files.append(package / "store" / "schema.py")
+    return combined_sha256([f"{f.relative_to(package)}:{file_sha256(f)}" for f in files])
+
+
 def _parse_dataset(spec: DatasetSpec, raw_dir: Path) -> dict[str, pl.DataFrame]:
     try:
         frames = dict(spec.parse((raw_dir / spec.folder).resolve()))
@@ -82,7 +99,9 @@ def build(
     for spec in specs:
         hashed[spec.id] = _hash_dataset(spec, raw_dir)
         tick(f"hashed {spec.id}")
-    inputs_sha256 = combined_sha256([f["sha256"] for sid in sorted(hashed) for f in hashed[sid]])
+    inputs_sha256 = combined_sha256(
+        [code_fingerprint(), *(f["sha256"] for sid in sorted(hashed) for f in hashed[sid])]
+    )
     if not force and last_build_sha256(engine) == inputs_sha256:
         return BuildReport(True, inputs_sha256, time.perf_counter() - started)
 

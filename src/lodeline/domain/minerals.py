@@ -82,6 +82,7 @@ def resolve_stage(name: str) -> Stage:
         ) from None
 
 
+@lru_cache(maxsize=1)
 def hs_index() -> dict[str, list[tuple[str, Stage]]]:
     """HS code → [(mineral id, stage)]; one code can cover several minerals (e.g. 811292)."""
     index: dict[str, list[tuple[str, Stage]]] = {}

@@ -1,7 +1,8 @@
 """Supply shares and concentration (HHI, top-k) per mineral × stage × year.
 
 Shares use the published world total as denominator when the source gives one (USGS "World total
-(rounded)"), else the sum of the reported countries including "other countries". HHI (0–10,000) and top-k
+(rounded)"), else the sum of the reported countries including "other countries". Because the published total
+is rounded, shares can add up to slightly more than 1 (and HHI slightly exceed 10,000 for a near-monopoly). HHI (0–10,000) and top-k
 are computed over NAMED countries only: "other countries" is an aggregate of many small producers, so
 counting it as one supplier would overstate concentration. Rows withheld or not available (``flag`` W/NA,
 NULL quantity) keep their flag and a NULL share; they are never read as zero.
@@ -39,6 +40,7 @@ def supply_shares(rows: pl.DataFrame) -> pl.DataFrame:
     out = (
         countries.join(summed, on=keys, how="left")
         .join(world, on=keys, how="left")
+        # The published (rounded) world total is the denominator, so shares match the publisher's own figures.
         .with_columns(total=pl.coalesce(pl.col("_world"), pl.col("_sum")))
         .with_columns(
             share=pl.when(pl.col("total") > 0).then(pl.col("quantity") / pl.col("total")).otherwise(None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from lodeline.market.series import GROUP_KEYS, is_named_country
+from lodeline.market.trade import prefer_complete_coverage
 
 DEPENDENCY_COLUMNS = (
     "mineral",
@@ -82,15 +83,7 @@ def trade_dependency(
                 "top_external_share": pl.Float64,
             }
         )
-    # Prefer complete coverage per group.
-    coverage_rank = pl.when(pl.col("coverage") == "complete").then(0).otherwise(1)
-    best = imports.with_columns(_c=coverage_rank).group_by(keys).agg(pl.col("_c").min().alias("_best"))
-    imports = (
-        imports.with_columns(_c=coverage_rank)
-        .join(best, on=keys)
-        .filter(pl.col("_c") == pl.col("_best"))
-        .drop("_c", "_best")
-    )
+    imports = prefer_complete_coverage(imports, keys)
     by_origin = imports.group_by([*keys, "exporter", "coverage", "source"]).agg(
         pl.col(measure).sum().alias("q")
     )

@@ -5,6 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 
+def prefer_complete_coverage(trade: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Keep, per group, only the best coverage available: the complete bilateral file where a year has it,
+    else the truncated top-6 series (never both: that would count the same flows twice)."""
+    if trade.is_empty():
+        return trade
+    rank = pl.when(pl.col("coverage") == "complete").then(0).otherwise(1)
+    return trade.with_columns(_c=rank).filter(pl.col("_c") == pl.col("_c").min().over(keys)).drop("_c")
+
+
 def import_shares(
     trade: pl.DataFrame, importers: frozenset[str], *, measure: str = "value_usd"
 ) -> pl.DataFrame:
@@ -16,6 +25,7 @@ def import_shares(
         & ~pl.col("exporter").is_in(list(importers))
         & pl.col(measure).is_not_null()
     )
+    flows = prefer_complete_coverage(flows, keys)
     by_origin = flows.group_by([*keys, "exporter"]).agg(pl.col(measure).sum().alias("imports"))
     return (
         by_origin.with_columns(share=pl.col("imports") / pl.col("imports").sum().over(keys))

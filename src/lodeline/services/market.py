@@ -16,7 +16,7 @@ from lodeline.market.concentration import supply_shares
 from lodeline.market.dependency import production_dependency, trade_dependency, with_targets
 from lodeline.market.prices import price_indicators
 from lodeline.market.series import primary_series
-from lodeline.market.trade import import_shares
+from lodeline.market.trade import import_shares, prefer_complete_coverage
 from lodeline.market.value_creation import local_value_creation
 from lodeline.services.results import MarketResult, Provenance
 from lodeline.store.canonical import catalog, is_built, read_table
@@ -138,6 +138,7 @@ def trade_flows(engine: Engine, mineral: str, year: int | None = None, alliance:
             & pl.col("importer").is_in(list(group.members))
             & ~pl.col("exporter").is_in(list(group.members))
         )
+        .pipe(prefer_complete_coverage, ["mineral", "stage", "year"])
         .group_by("exporter", "importer", "stage", "coverage", "source", "edition")
         .agg(pl.col("value_usd").sum(), pl.col("quantity_t").sum())
         .sort("value_usd", descending=True)

@@ -116,6 +116,7 @@ recycling_rates = Table(
     Column("mineral", String(48)),
     # eol_rr | recycled_content | old_scrap_ratio
     Column("metric", String(24), nullable=False),
+    # percent (0-100) as published; an open bound is NULL with flag "<" (only an upper bound) or ">"
     Column("value_low", Float),
     Column("value_high", Float),
     Column("raw", String(120), nullable=False),

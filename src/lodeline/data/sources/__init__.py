@@ -9,7 +9,22 @@ import importlib
 
 from lodeline.data.catalog import DatasetSpec
 
-SOURCE_MODULES: tuple[str, ...] = ("reference",)
+SOURCE_MODULES: tuple[str, ...] = (
+    "reference",
+    "policy_targets",
+    "usgs_mcs2026",
+    "usgs_mcs2025",
+    "usgs_mcs2025_salient",
+    "usgs_myb2023_gallium_germanium",
+    "usgs_ds140",
+    "cepii_baci",
+    "wgi",
+    "eu_crm_2023",
+    "bgs_refined_shares",
+    "worldbank_pinksheet",
+    "unep_recycling",
+    "iea_critical_minerals",
+)
 
 
 def all_datasets() -> list[DatasetSpec]:

@@ -1,0 +1,99 @@
+"""The market CLI against the store built from the bundled data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from lodeline.cli.main import app
+from lodeline.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_store(built_sqlite: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> str:
+    url = built_sqlite[0]
+    monkeypatch.setenv("LODELINE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    return url
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_shares_json_contract(cli_store: str) -> None:
+    rows = json.loads(
+        invoke(
+            "market",
+            "shares",
+            "--mineral",
+            "rare-earths",
+            "--stage",
+            "mining",
+            "--year",
+            "2024",
+            "--format",
+            "json",
+        )
+    )
+    assert rows, "no rows"
+    for key in ("country", "quantity", "unit", "share", "source", "flag"):
+        assert key in rows[0]
+    china = next(r for r in rows if r["country"] == "CHN")
+    assert 0.5 < china["share"] < 0.8
+
+
+def test_alias_and_unknown_mineral(cli_store: str) -> None:
+    assert json.loads(invoke("market", "shares", "--mineral", "REE", "--format", "json"))
+    result = runner.invoke(app, ["market", "shares", "--mineral", "lithum"])
+    assert result.exit_code != 0
+    assert "lithium" in str(result.exception) or "lithium" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "table"])
+def test_concentration_formats(cli_store: str, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"conc.{fmt}"
+    args = ["market", "concentration", "--mineral", "lithium", "--format", fmt]
+    if fmt != "table":
+        args += ["--out", str(out)]
+    invoke(*args)
+    if fmt == "parquet":
+        frame = pl.read_parquet(out)
+        assert {"hhi", "top1_share", "top3_share", "top_supplier", "year"} <= set(frame.columns)
+        assert frame["hhi"].is_between(0, 10_000).all()
+
+
+def test_dependency_has_target_and_gap(cli_store: str) -> None:
+    rows = json.loads(invoke("market", "dependency", "--mineral", "rare-earths", "--format", "json"))
+    with_target = [r for r in rows if r["target"] is not None]
+    assert with_target and all(r["target"] == pytest.approx(0.6) for r in with_target)
+    assert {r["stage"] for r in rows} >= {"mining", "component"}
+    magnets = [r for r in rows if r["stage"] == "component"]
+    assert all(r["top_external_supplier"] == "CHN" for r in magnets)
+
+
+def test_report_is_self_contained(cli_store: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    runner.invoke(app, ["market", "report", "--out", str(out)], catch_exceptions=False)
+    text = out.read_text(encoding="utf-8")
+    import re
+
+    assert not re.search(r"<script[^>]+src=", text), "scripts must be embedded, not fetched"
+    assert not re.search(r"<link[^>]+href=\"?https?:", text)
+    assert "PlotlyGeoAssets" in text and "Source:" in text
+
+
+def test_sources_lists_licences(cli_store: str) -> None:
+    rows = json.loads(invoke("data", "sources", "--format", "json"))
+    ids = {r["id"] for r in rows}
+    assert {"lodeline_reference", "policy_facts_targets"} <= ids
+    assert all(r["licence"] and len(r["sha256"]) == 64 for r in rows)
