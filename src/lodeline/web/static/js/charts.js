@@ -103,12 +103,18 @@
       var top = Array.from(byOrigin.entries()).sort(function (a, b) { return b[1] - a[1]; }).slice(0, 8)
         .map(function (e) { return e[0]; });
       var isTop = new Set(top);
+      // The largest importers by name; the rest of the alliance is one node, so the chart stays legible.
+      var byImporter = new Map();
+      rows.forEach(function (r) { byImporter.set(r.importer, (byImporter.get(r.importer) || 0) + (r.value_usd || 0)); });
+      var topImporters = new Set(Array.from(byImporter.entries()).sort(function (a, b) { return b[1] - a[1]; })
+        .slice(0, 10).map(function (e) { return e[0]; }));
       var flows = new Map();
       rows.forEach(function (r) {
         if (!r.value_usd) { return; }
         var origin = isTop.has(r.exporter) ? r.exporter : "Other origins";
-        var key = origin + "→" + r.importer;
-        flows.set(key, { origin: origin, importer: r.importer, value: (flows.has(key) ? flows.get(key).value : 0) + r.value_usd });
+        var importer = topImporters.has(r.importer) ? r.importer : "Other members";
+        var key = origin + "→" + importer;
+        flows.set(key, { origin: origin, importer: importer, value: (flows.has(key) ? flows.get(key).value : 0) + r.value_usd });
       });
       var origins = top.concat(Array.from(flows.values()).some(function (f) { return f.origin === "Other origins"; }) ? ["Other origins"] : []);
       var importers = Array.from(new Set(Array.from(flows.values()).map(function (f) { return f.importer; }))).sort();
