@@ -175,8 +175,10 @@ def test_mineral_page_year_and_mineral_change_and_csv(server: str, page: object)
     text = Path(path).read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("mineral,stage,year,country") and f",{years[-1]}," in text
 
+    # the mineral picker is a plain GET form (keyboard arrows in a select must not navigate away)
+    page.select_option("#mineral-select", "rare-earths")  # type: ignore[attr-defined]
     with page.expect_navigation():  # type: ignore[attr-defined]
-        page.select_option("#mineral-select", "rare-earths")  # type: ignore[attr-defined]
+        page.click("#mineral-picker button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_function(CHARTS_DONE, timeout=60_000)  # type: ignore[attr-defined]
     assert page.url.endswith("/minerals/rare-earths")  # type: ignore[attr-defined]
     assert page.inner_text("h1") == "Rare earths"  # type: ignore[attr-defined]

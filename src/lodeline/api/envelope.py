@@ -150,14 +150,16 @@ def decode_cursor(text: str, version: str, query: str) -> int:
 
 
 def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    # Weak: the same rows may travel gzip-compressed or not (GZipMiddleware), so bytes on the wire can differ.
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def _not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
         return False
-    return header.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in header.split(",")]
+    wanted = etag.removeprefix("W/")
+    return header.strip() == "*" or wanted in [t.strip().removeprefix("W/") for t in header.split(",")]
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:

@@ -12,12 +12,4 @@
     var token = csrfToken();
     if (token) { event.detail.headers["X-CSRF-Token"] = token; }
   });
-
-  // Selects marked data-navigate go straight to the chosen page (the form's button is the no-JS path).
-  document.addEventListener("change", function (event) {
-    var target = event.target;
-    if (target instanceof HTMLSelectElement && target.dataset.navigate) {
-      window.location.assign(target.dataset.navigate + encodeURIComponent(target.value));
-    }
-  });
 })();
