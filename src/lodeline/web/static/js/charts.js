@@ -192,13 +192,32 @@
     el.appendChild(p);
   }
 
+  var MAX_PAGES = 20;
+
+  // Fetch every page of an endpoint (following next_cursor), so a long series is never cut at the page limit.
+  function fetchAll(url) {
+    var rows = [];
+    function step(pageUrl, pages) {
+      return fetch(pageUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        })
+        .then(function (result) {
+          if (!result.ok) { return result; }
+          rows = rows.concat(result.body.data);
+          var next = result.body.page && result.body.page.next_cursor;
+          if (next && pages < MAX_PAGES) { return step(setQuery(url, { cursor: next }), pages + 1); }
+          result.body.data = rows;
+          return result;
+        });
+    }
+    return step(url, 1);
+  }
+
   function draw(el) {
     var kind = el.dataset.chart;
     el.dataset.rendered = "loading";
-    return fetch(el.dataset.src, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      })
+    return fetchAll(el.dataset.src)
       .then(function (result) {
         var source = document.querySelector('[data-source-for="' + (el.id || kind) + '"]');
         if (!result.ok) {
