@@ -22,7 +22,14 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
         best = group.sort_values(["_rank", "source"]).iloc[0]["source"]
         return group[group["source"] == best]
 
-    prod = prod.groupby(["mineral", "stage", "year"], group_keys=False).apply(keep_best)
+    keys = ["mineral", "stage", "year"]
+
+    def per_group(frame: pd.DataFrame, fn: Any) -> pd.DataFrame:
+        # pandas 3 hands apply() each group without its key columns; put them back as columns.
+        out = frame.groupby(keys, group_keys=True).apply(fn)
+        return out.reset_index(level=list(range(len(keys)))).reset_index(drop=True)
+
+    prod = per_group(prod, keep_best)
 
     def shares(group: pd.DataFrame) -> pd.DataFrame:
         world = group.loc[group["country"] == "WLD", "quantity"].max()
@@ -31,7 +38,7 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
         rows["share"] = rows["quantity"] / total if total and total > 0 else None
         return rows
 
-    share_frame = prod.groupby(["mineral", "stage", "year"], group_keys=False).apply(shares)
+    share_frame = per_group(prod, shares)
 
     def conc(group: pd.DataFrame) -> pd.Series:
         named = group[~group["country"].isin(["WLD", "ROW"]) & group["share"].notna()]
@@ -62,9 +69,7 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
     imports = trade[trade["importer"].isin(list(alliance)) & (trade["exporter"] != trade["importer"])].copy()
     imports = imports[imports["value_usd"].notna()]
     imports["_c"] = (imports["coverage"] != "complete").astype(int)
-    imports = imports.groupby(["mineral", "stage", "year"], group_keys=False).apply(
-        lambda g: g[g["_c"] == g["_c"].min()]
-    )
+    imports = per_group(imports, lambda g: g[g["_c"] == g["_c"].min()])
 
     def trade_dep(group: pd.DataFrame) -> pd.Series:
         by_origin = group.groupby("exporter")["value_usd"].sum()

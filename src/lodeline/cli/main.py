@@ -15,6 +15,8 @@ from lodeline.errors import LodelineError
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("data", "data", "Build the store from the bundled data and list the sources."),
     ("market", "market", "Market intelligence: shares, concentration, alliance dependency, prices, reports."),
+    ("trace", "trace", "Traceability registry: EPCIS capture, custody ledger, origin, verifiable log."),
+    ("risk", "risk", "Criticality (EU SR/EI), governance-weighted import risk and sensitivity."),
     ("admin", "admin", "API tokens and the audit log."),
 )
 

@@ -1,0 +1,165 @@
+"""Plotly figures: the classic EU criticality chart (EI vs SR with thresholds) and tornado charts.
+
+Functions return self-contained HTML strings (plotly.js embedded, works offline); the caller writes them.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
+
+#: x positions of the "EI not available" strip, left of EI = 0.
+STRIP_COLUMNS = (-4.6, -3.2, -1.8)
+STRIP_LEFT = -5.0
+
+
+def _html(fig: go.Figure) -> str:
+    return str(fig.to_html(include_plotlyjs=True, full_html=True))
+
+
+def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
+    """SR (y) against EI (x) with the EC thresholds, every point labelled.
+
+    Materials whose EI is unknown (no bundled end-use data) are not hidden: they are drawn on a separate
+    strip left of the EI axis (three staggered columns, so neighbouring labels do not collide), under the
+    heading "EI n/a", so their supply risk is still visible.
+    """
+    rows = table.filter(pl.col("sr").is_not_null())
+    known = rows.filter(pl.col("ei").is_not_null())
+    unknown = rows.filter(pl.col("ei").is_null()).sort("sr", descending=True)
+    strip_x = [STRIP_COLUMNS[i % len(STRIP_COLUMNS)] for i in range(unknown.height)]
+    fig = go.Figure()
+    if known.height:
+        fig.add_trace(
+            go.Scatter(
+                x=known["ei"].to_list(),
+                y=known["sr"].to_list(),
+                mode="markers+text",
+                text=known["material"].to_list(),
+                textposition="top center",
+                marker={
+                    "size": 9,
+                    "color": ["#c0392b" if c else "#2c7fb8" for c in known["critical"].to_list()],
+                },
+                name="assessed (EI known)",
+                hovertemplate="%{text}<br>EI %{x:.2f}<br>SR %{y:.2f}<extra></extra>",
+            )
+        )
+    if unknown.height:
+        fig.add_trace(
+            go.Scatter(
+                x=strip_x,
+                y=unknown["sr"].to_list(),
+                mode="markers+text",
+                text=unknown["material"].to_list(),
+                textposition="middle right",
+                marker={"size": 8, "symbol": "diamond-open", "color": "#7f7f7f"},
+                name="EI n/a (no bundled end-use data)",
+                hovertemplate="%{text}<br>EI not available<br>SR %{y:.2f}<extra></extra>",
+            )
+        )
+    x_max = max([10.0, *(known["ei"].to_list() if known.height else [])]) * 1.05
+    y_max = max([2.0, *rows["sr"].to_list()]) * 1.1
+    fig.add_shape(
+        type="line", x0=STRIP_LEFT, x1=x_max, y0=SR_THRESHOLD, y1=SR_THRESHOLD, line={"dash": "dash"}
+    )
+    fig.add_shape(type="line", x0=EI_THRESHOLD, x1=EI_THRESHOLD, y0=0, y1=y_max, line={"dash": "dash"})
+    fig.add_annotation(x=x_max, y=SR_THRESHOLD, text=f"SR = {SR_THRESHOLD:g}", showarrow=False, yshift=10)
+    if unknown.height:
+        fig.add_annotation(x=STRIP_COLUMNS[1], y=y_max, text="EI n/a (not bundled)", showarrow=False)
+        fig.add_shape(type="line", x0=-0.3, x1=-0.3, y0=0, y1=y_max, line={"color": "#bbbbbb", "width": 1})
+    fig.add_annotation(x=EI_THRESHOLD, y=y_max, text=f"EI = {EI_THRESHOLD:g}", showarrow=False, xshift=30)
+    fig.update_layout(
+        title="Criticality (EU 2017 method): supply risk vs economic importance",
+        xaxis={
+            "title": "Economic importance (EI)",
+            "range": [STRIP_LEFT, x_max],
+            "tickvals": list(range(0, 11, 2)),
+        },
+        yaxis={"title": "Supply risk (SR)", "range": [0, y_max]},
+        template="plotly_white",
+        height=760,
+        margin={"b": 110},
+    )
+    fig.add_annotation(
+        text=f"Source: {source_line}",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.13,
+        showarrow=False,
+        align="left",
+        font={"size": 10},
+    )
+    return _html(fig)
+
+
+def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
+    """Horizontal low/high bars per factor; one material shown at a time (dropdown when several)."""
+    materials = tornado["material"].unique(maintain_order=True).to_list()
+    fig = go.Figure()
+    buttons = []
+    for i, material in enumerate(materials):
+        part = tornado.filter(pl.col("material") == material).sort("swing")
+        base = float(part["sr_base"][0])
+        visible = i == 0
+        fig.add_trace(
+            go.Bar(
+                y=part["factor"].to_list(),
+                x=[lo - base for lo in part["sr_low"].to_list()],
+                base=base,
+                orientation="h",
+                name="lowest SR over the range",
+                marker={"color": "#2c7fb8"},
+                visible=visible,
+                hovertemplate="%{y}: SR %{x:+.3f} from base<extra>low</extra>",
+            )
+        )
+        fig.add_trace(
+            go.Bar(
+                y=part["factor"].to_list(),
+                x=[hi - base for hi in part["sr_high"].to_list()],
+                base=base,
+                orientation="h",
+                name="highest SR over the range",
+                marker={"color": "#c0392b"},
+                visible=visible,
+                hovertemplate="%{y}: SR %{x:+.3f} from base<extra>high</extra>",
+            )
+        )
+        mask = [j // 2 == i for j in range(2 * len(materials))]
+        buttons.append(
+            {
+                "label": material,
+                "method": "update",
+                "args": [
+                    {"visible": mask},
+                    {"title": f"Supply-risk tornado: {material} (base SR {base:.3f})"},
+                ],
+            }
+        )
+    first = materials[0] if materials else "—"
+    first_base = float(tornado["sr_base"][0]) if tornado.height else float("nan")
+    fig.update_layout(
+        title=f"Supply-risk tornado: {first} (base SR {first_base:.3f})",
+        barmode="overlay",
+        xaxis={"title": "Supply risk (SR)"},
+        template="plotly_white",
+        updatemenus=[{"buttons": buttons, "x": 1.0, "y": 1.15}] if len(materials) > 1 else [],
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        height=640,
+        margin={"b": 140},
+    )
+    fig.add_vline(x=SR_THRESHOLD, line_dash="dash")
+    fig.add_annotation(
+        text=f"Source: {source_line}",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.25,
+        showarrow=False,
+        font={"size": 10},
+    )
+    return _html(fig)
