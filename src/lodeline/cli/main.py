@@ -22,7 +22,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "sim",
         "Stress tests and emergency exercises: scenarios, Monte Carlo, stockpile release, tabletop.",
     ),
+    ("admin", "admin", "API tokens and the audit log."),
 )
+
+#: Modules under lodeline.cli that add top-level commands (not groups) through ``register(app)``.
+COMMANDS: tuple[str, ...] = ("serve",)
 
 app = typer.Typer(
     name="lodeline",
@@ -34,6 +38,9 @@ app = typer.Typer(
 for module_name, command, help_text in COMMAND_GROUPS:
     module = importlib.import_module(f"lodeline.cli.{module_name}")
     app.add_typer(module.app, name=command, help=help_text)
+
+for module_name in COMMANDS:
+    importlib.import_module(f"lodeline.cli.{module_name}").register(app)
 
 
 @app.command()

@@ -1,0 +1,106 @@
+"""The one access layer: what each role may see and do.
+
+Routes never look at roles. They declare the action they perform (``Allowed(Action.…)``) and, for
+confidential rows, ask this module for the scope of rows the caller may read. Changing who may do what is
+a change to ``POLICY`` and nothing else.
+
+Roles (docs/web.md): ``public`` (published aggregates only), ``member`` (a country delegation: alliance
+analyses and its own confidential submissions), ``participant`` (a company: its own facilities and lots),
+``auditor`` (read-only verification across participants), ``admin``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from lodeline.errors import LodelineError, NotFoundError
+from lodeline.store.accounts import Principal
+
+
+class Role(StrEnum):
+    PUBLIC = "public"
+    MEMBER = "member"
+    PARTICIPANT = "participant"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    READ_PUBLISHED = "published:read"  # market indicators and the catalog, built from public data
+    READ_ALLIANCE = "alliance:read"  # alliance dependency analyses and targets
+    SUBMIT_CONFIDENTIAL = "confidential:submit"  # write a confidential row owned by the caller's organisation
+    READ_CONFIDENTIAL = "confidential:read"  # read confidential rows (scope decided by confidential_scope)
+    READ_AUDIT = "audit:read"  # the audit log
+    READ_SELF = "self:read"  # who am I
+
+
+_EVERYONE = frozenset(Role)
+_SIGNED_IN = frozenset(Role) - {Role.PUBLIC}
+
+#: action -> roles allowed to perform it. The only table of permissions in the code base.
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.READ_PUBLISHED: _EVERYONE,
+    # Alliance analyses are computed from public data, so they are published too; members see the same
+    # numbers plus their own confidential rows.
+    Action.READ_ALLIANCE: _EVERYONE,
+    Action.SUBMIT_CONFIDENTIAL: frozenset({Role.MEMBER, Role.PARTICIPANT}),
+    Action.READ_CONFIDENTIAL: frozenset({Role.MEMBER, Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
+    Action.READ_AUDIT: frozenset({Role.AUDITOR, Role.ADMIN}),
+    Action.READ_SELF: _SIGNED_IN,
+}
+
+#: Roles that read confidential rows across organisations (read-only verification and administration).
+_CROSS_ORGANISATION = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+class AuthenticationRequiredError(LodelineError):
+    code = "unauthenticated"
+    http_status = 401
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(
+            f"{action.value} needs a signed-in caller: send 'Authorization: Bearer <token>' "
+            "(create one with `lodeline admin token create`) or sign in at /login",
+            action=action.value,
+        )
+
+
+class PermissionDeniedError(LodelineError):
+    code = "forbidden"
+    http_status = 403
+
+    def __init__(self, role: str, action: Action) -> None:
+        super().__init__(f"role {role!r} may not perform {action.value}", role=role, action=action.value)
+
+
+def can(principal: Principal, action: Action) -> bool:
+    return Role(principal.role) in POLICY[action]
+
+
+def authorise(principal: Principal, action: Action) -> Principal:
+    """Return ``principal`` if it may perform ``action``; else 401 (anonymous) or 403 (under-privileged)."""
+    if can(principal, action):
+        return principal
+    if not principal.authenticated:
+        raise AuthenticationRequiredError(action)
+    raise PermissionDeniedError(principal.role, action)
+
+
+def confidential_scope(principal: Principal) -> str | None:
+    """The organisation whose confidential rows ``principal`` may read; None means every organisation."""
+    authorise(principal, Action.READ_CONFIDENTIAL)
+    if Role(principal.role) in _CROSS_ORGANISATION:
+        return None
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.READ_CONFIDENTIAL)
+    return principal.org
+
+
+def check_row_visible(principal: Principal, owner_org: str | None, what: str) -> None:
+    """Raise 404 when a confidential row exists but belongs to another organisation.
+
+    404, not 403: telling a caller that another organisation's row exists would itself leak.
+    """
+    scope = confidential_scope(principal)
+    if owner_org is None or (scope is not None and owner_org != scope):
+        raise NotFoundError(f"no {what} visible to this account")

@@ -1,0 +1,66 @@
+"""``create_app()``: the FastAPI application that serves the API, its OpenAPI document and the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from lodeline import __version__
+from lodeline.api.cache import ResultCache
+from lodeline.api.errors import install_error_handlers
+from lodeline.api.limits import RateLimiter
+from lodeline.api.middleware import AuditWritesMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from lodeline.api.routes import market, submissions, system
+from lodeline.api.settings import ApiSettings
+from lodeline.store.engine import get_engine
+
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+
+DESCRIPTION = """Critical-mineral market intelligence with provenance.
+
+Every read answers JSON `{data, provenance, page, data_version}` by default and CSV with `Accept: text/csv` or
+`?format=csv`. Pages are cut with stable cursors (`next_cursor`); reads carry ETags. Sign in with
+`Authorization: Bearer <token>` (tokens: `lodeline admin token create`). See docs/web.md.
+"""
+
+
+def create_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """Build the application on ``engine`` (default: the configured store, migrated)."""
+    from lodeline.web.pages import install_web
+
+    store = engine if engine is not None else get_engine()
+    api_settings = settings if settings is not None else ApiSettings()
+    app = FastAPI(
+        title="Lodeline",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,  # served by lodeline.web.pages with vendored Swagger UI (no CDN, no inline script)
+        redoc_url=None,
+    )
+    app.state.engine = store
+    app.state.api_settings = api_settings
+    app.state.result_cache = ResultCache(store, api_settings.cache_check_seconds)
+    app.state.token_limiter = RateLimiter(api_settings.rate_per_second, api_settings.rate_burst)
+    app.state.anonymous_limiter = RateLimiter(
+        api_settings.anonymous_rate_per_second, api_settings.anonymous_rate_burst
+    )
+
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(market.router)
+    app.include_router(submissions.router)
+    install_web(app)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    # Added innermost first: audit sees the final status; the size limit runs before any body is read;
+    # security headers wrap everything, errors included.
+    app.add_middleware(AuditWritesMiddleware, engine_getter=lambda: store)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=api_settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

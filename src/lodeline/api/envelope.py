@@ -1,0 +1,241 @@
+"""The provenance envelope, CSV negotiation, stable cursors and ETags for every read endpoint.
+
+JSON: ``{"data": [...], "provenance": {...}, "page": {...}, "data_version": "..."}``.
+CSV (``Accept: text/csv`` or ``?format=csv``): the rows of the page; the provenance travels in
+``X-Lodeline-Sources`` / ``X-Lodeline-Flags`` headers and the next page in a ``Link: rel="next"`` header.
+
+A cursor names the data build it was cut from and the query it belongs to, so it always returns the same
+page; after a rebuild it is refused with 410 rather than silently shifting rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+
+from lodeline.errors import InvalidArgumentError, LodelineError
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class CursorExpiredError(LodelineError):
+    code = "cursor-expired"
+    http_status = 410
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the data were rebuilt since this cursor was issued; start again from the first page"
+        )
+
+
+# ----------------------------------------------------------------------------------- OpenAPI models
+class SourceModel(BaseModel):
+    id: str
+    title: str
+    edition: str
+    licence: str
+
+
+class ProvenanceModel(BaseModel):
+    sources: list[SourceModel] = Field(description="Datasets the rows come from")
+    editions: list[str] = Field(description="Editions of those datasets")
+    licences: list[str] = Field(description="Licences of those datasets")
+    flags: list[str] = Field(description="Data-quality flags present in the rows (W withheld, e estimated …)")
+    method: str = Field(description="Where the method is written up (docs/methods/…)")
+    unit: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class PageModel(BaseModel):
+    limit: int
+    returned: int
+    total: int
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class Envelope(BaseModel):
+    data: list[dict[str, Any]]
+    provenance: ProvenanceModel
+    page: PageModel
+    data_version: str = Field(description="Marker of the data build the rows come from")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable error code")
+    message: str = Field(description="What went wrong and where")
+
+
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": CSV_CONTENT, "description": "The rows with their provenance (JSON) or as CSV"},
+    304: {"description": "Not modified (the If-None-Match ETag still holds)"},
+    400: {"model": ErrorBody},
+    401: {"model": ErrorBody},
+    404: {"model": ErrorBody},
+    406: {"model": ErrorBody},
+    410: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+    429: {"model": ErrorBody},
+    503: {"model": ErrorBody},
+}
+
+
+# -------------------------------------------------------------------------------------- the envelope
+def provenance_dict(provenance: Any) -> dict[str, Any]:
+    sources = [
+        {k: str(s.get(k, "")) for k in ("id", "title", "edition", "licence")} for s in provenance.sources
+    ]
+    return {
+        "sources": sources,
+        "editions": sorted({s["edition"] for s in sources}),
+        "licences": sorted({s["licence"] for s in sources}),
+        "flags": list(provenance.flags),
+        "method": provenance.method,
+        "unit": provenance.unit,
+        "notes": list(getattr(provenance, "notes", []) or []),
+    }
+
+
+def wants_csv(request: Request, fmt: OutputFormat | None) -> bool:
+    if fmt is not None:
+        return fmt is OutputFormat.csv
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
+@dataclass(frozen=True)
+class Cursor:
+    version: str
+    query: str
+    offset: int
+
+
+def query_fingerprint(request: Request) -> str:
+    params = sorted(
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit", "format")
+    )
+    return hashlib.sha256(json.dumps([request.url.path, params]).encode()).hexdigest()[:12]
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = json.dumps({"v": cursor.version, "q": cursor.query, "o": cursor.offset}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, version: str, query: str) -> int:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        offset, cursor_version, cursor_query = int(raw["o"]), str(raw["v"]), str(raw["q"])
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"malformed cursor {text[:40]!r}: pass the next_cursor of a page") from exc
+    if cursor_query != query:
+        raise InvalidArgumentError("this cursor belongs to a different query (path or filters changed)")
+    if offset < 0:
+        raise InvalidArgumentError("malformed cursor: negative offset")
+    if cursor_version != version:
+        raise CursorExpiredError()
+    return offset
+
+
+def _etag(body: bytes) -> str:
+    # Weak: the same rows may travel gzip-compressed or not (GZipMiddleware), so bytes on the wire can differ.
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    wanted = etag.removeprefix("W/")
+    return header.strip() == "*" or wanted in [t.strip().removeprefix("W/") for t in header.split(",")]
+
+
+def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(pl.col(n).cast(pl.String) for n in nested) if nested else frame
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's bytes and headers, reusable for every identical request within one data build."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+def render_page(
+    request: Request,
+    frame: pl.DataFrame,
+    provenance: Any,
+    *,
+    data_version: str,
+    limit: int,
+    cursor: str | None,
+    csv: bool,
+    name: str,
+) -> RenderedPage:
+    """Page ``frame`` (rows in a deterministic order) as JSON or CSV, with its ETag."""
+    query = query_fingerprint(request)
+    offset = decode_cursor(cursor, data_version, query) if cursor else 0
+    page = frame.slice(offset, limit)
+    end = offset + page.height
+    next_cursor = encode_cursor(Cursor(data_version, query, end)) if end < frame.height else None
+    prov = provenance_dict(provenance)
+    headers = {"cache-control": "no-cache", "vary": "Accept, Authorization, Cookie"}
+    if next_cursor:
+        # relative, so a cached page never carries another caller's Host
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        headers["link"] = f'<{next_url.path}?{next_url.query}>; rel="next"'
+    if csv:
+        body = _csv_safe(page).write_csv().encode()
+        media = "text/csv; charset=utf-8"
+        headers["content-disposition"] = f'attachment; filename="lodeline-{name}.csv"'
+        headers["x-lodeline-sources"] = (
+            "; ".join(f"{s['id']} {s['edition']} ({s['licence']})" for s in prov["sources"])
+            .encode("ascii", "replace")
+            .decode()
+        )
+        headers["x-lodeline-flags"] = ",".join(prov["flags"])
+        headers["x-lodeline-method"] = prov["method"]
+    else:
+        page_info = {
+            "limit": limit,
+            "returned": page.height,
+            "total": frame.height,
+            "next_cursor": next_cursor,
+        }
+        rows = page.write_json().encode() if page.width else b"[]"
+        body = (
+            b'{"data":'
+            + rows
+            + b',"provenance":'
+            + json.dumps(prov, default=str).encode()
+            + b',"page":'
+            + json.dumps(page_info).encode()
+            + b',"data_version":'
+            + json.dumps(data_version).encode()
+            + b"}"
+        )
+        media = "application/json"
+    headers["etag"] = _etag(body)
+    return RenderedPage(body, media, headers)
+
+
+def respond(request: Request, rendered: RenderedPage) -> Response:
+    """The page, or 304 when the client's If-None-Match still holds."""
+    if _not_modified(request, rendered.headers["etag"]):
+        return Response(status_code=304, headers=rendered.headers)
+    return Response(content=rendered.body, media_type=rendered.media_type, headers=dict(rendered.headers))

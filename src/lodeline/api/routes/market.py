@@ -1,0 +1,315 @@
+"""Market read endpoints: the same indicators as ``lodeline market …``, with provenance, CSV and paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from lodeline.api.access import Action
+from lodeline.api.cache import ResultCache
+from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
+from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, render_page, respond, wants_csv
+from lodeline.domain.minerals import resolve_mineral, resolve_stage
+from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.services import market
+from lodeline.services.results import MarketResult, Provenance
+
+router = APIRouter(prefix="/api/v1", tags=["market"], responses=READ_RESPONSES)
+
+Published = Depends(Allowed(Action.READ_PUBLISHED))
+Alliance = Depends(Allowed(Action.READ_ALLIANCE))
+
+MineralPath = Annotated[
+    str, Path(min_length=1, max_length=64, description="Mineral id or alias, e.g. rare-earths, REE, lithium")
+]
+YearQuery = Annotated[int | None, Query(ge=1900, le=2100, description="Year (default: the latest with data)")]
+StageQuery = Annotated[
+    str | None, Query(max_length=32, description="mining, refining, component or recycling")
+]
+AllianceQuery = Annotated[
+    str, Query(min_length=1, max_length=32, description="Country group id, e.g. G7+, EU27")
+]
+FormatQuery = Annotated[OutputFormat | None, Query(alias="format", description="json (default) or csv")]
+CursorQuery = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
+
+
+def _cache(request: Request) -> ResultCache:
+    cache: ResultCache = request.app.state.result_cache
+    return cache
+
+
+async def _limit(settings: ApiSettingsDep, limit: int | None = None) -> int:
+    if limit is None:
+        return settings.page_limit_default
+    if not 1 <= limit <= settings.page_limit_max:
+        raise InvalidArgumentError(f"limit must be between 1 and {settings.page_limit_max}, got {limit}")
+    return limit
+
+
+LimitDep = Annotated[int, Depends(_limit)]
+
+
+def _answer(
+    request: Request,
+    name: str,
+    key: tuple[Any, ...],
+    compute: Callable[[], MarketResult],
+    *,
+    limit: int,
+    cursor: str | None,
+    fmt: OutputFormat | None,
+) -> Response:
+    cache = _cache(request)
+    csv = wants_csv(request, fmt)
+
+    def render() -> Any:
+        result = cache.get(key, compute)
+        return render_page(
+            request,
+            result.frame,
+            result.provenance,
+            data_version=cache.version(),
+            limit=limit,
+            cursor=cursor,
+            csv=csv,
+            name=name,
+        )
+
+    # The rendered bytes are cached too: identical reads within a data build cost one dictionary lookup.
+    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit)
+    return respond(request, cache.get(page_key, render))
+
+
+def _stage(stage: str | None) -> str | None:
+    return resolve_stage(stage).value if stage is not None else None
+
+
+@router.get("/minerals", response_model=Envelope, dependencies=[Published], summary="Minerals overview")
+def minerals_overview(
+    request: Request,
+    engine: EngineDep,
+    limit: LimitDep,
+    alliance: AllianceQuery = "G7+",
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """One row per mineral: stages, latest year, HHI, top supplier and share, alliance dependency, trend."""
+    return _answer(
+        request,
+        "minerals",
+        ("overview", alliance),
+        lambda: market.minerals_overview(engine, alliance=alliance),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get(
+    "/minerals/{mineral}/shares", response_model=Envelope, dependencies=[Published], summary="Country shares"
+)
+def shares(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    stage: Annotated[
+        str, Query(max_length=32, description="mining, refining, component or recycling")
+    ] = "mining",
+    year: YearQuery = None,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Each country's share of world production of a mineral at a stage in one year."""
+    mineral_id, stage_id = resolve_mineral(mineral), resolve_stage(stage).value
+    return _answer(
+        request,
+        f"{mineral_id}-{stage_id}-shares",
+        ("shares", mineral_id, stage_id, year),
+        lambda: market.shares(engine, mineral_id, stage_id, year),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get(
+    "/minerals/{mineral}/concentration",
+    response_model=Envelope,
+    dependencies=[Published],
+    summary="Concentration over time",
+)
+def concentration(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    stage: StageQuery = None,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """HHI, top-1 and top-3 shares and the top supplier per stage and year."""
+    mineral_id, stage_id = resolve_mineral(mineral), _stage(stage)
+    return _answer(
+        request,
+        f"{mineral_id}-concentration",
+        ("concentration", mineral_id, stage_id),
+        lambda: market.concentration(engine, mineral_id, stage_id),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get(
+    "/minerals/{mineral}/dependency",
+    response_model=Envelope,
+    dependencies=[Alliance],
+    summary="Alliance dependency and targets",
+)
+def dependency(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    alliance: AllianceQuery = "G7+",
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """The alliance's largest supplier outside it, per stage and year, against the targets, with the gap."""
+    mineral_id = resolve_mineral(mineral)
+    return _answer(
+        request,
+        f"{mineral_id}-dependency",
+        ("dependency", mineral_id, alliance),
+        lambda: market.dependency(engine, mineral_id, alliance=alliance),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get(
+    "/minerals/{mineral}/trade-flows",
+    response_model=Envelope,
+    dependencies=[Alliance],
+    summary="Imports into the alliance by origin",
+)
+def trade_flows(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    year: YearQuery = None,
+    alliance: AllianceQuery = "G7+",
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Bilateral flows from outside the alliance into its members (largest first)."""
+    mineral_id = resolve_mineral(mineral)
+    return _answer(
+        request,
+        f"{mineral_id}-trade-flows",
+        ("trade", mineral_id, year, alliance),
+        lambda: market.trade_flows(engine, mineral_id, year=year, alliance=alliance),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get("/minerals/{mineral}/prices", response_model=Envelope, dependencies=[Published], summary="Prices")
+def prices(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Price series with year-on-year change and 12-month volatility."""
+    mineral_id = resolve_mineral(mineral)
+    return _answer(
+        request,
+        f"{mineral_id}-prices",
+        ("prices", mineral_id),
+        lambda: market.prices(engine, mineral_id),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+def targets_frame(engine: Any, alliance: str) -> MarketResult:
+    """Dependency rows that have a target, for every mineral with data (the Targets page)."""
+    parts: list[pl.DataFrame] = []
+    sources: dict[str, dict[str, Any]] = {}
+    flags: set[str] = set()
+    notes: list[str] = []
+    for mineral_id in market.minerals_overview(engine, alliance=alliance).frame["mineral"].to_list():
+        try:
+            result = market.dependency(engine, mineral_id, alliance=alliance)
+        except LodelineError:
+            # a mineral the registry does not know or without dependency inputs has no trajectory to show
+            continue
+        rows = result.frame.filter(pl.col("target").is_not_null())
+        if rows.is_empty():
+            continue
+        parts.append(rows)
+        sources.update({s["id"]: s for s in result.provenance.sources})
+        flags.update(result.provenance.flags)
+        notes = result.provenance.notes
+    frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    provenance = Provenance(
+        sources=list(sources.values()),
+        flags=sorted(flags),
+        method=market.METHOD_DEPENDENCY,
+        notes=notes,
+    )
+    return MarketResult(frame, provenance)
+
+
+@router.get(
+    "/targets", response_model=Envelope, dependencies=[Alliance], summary="Dependency against targets"
+)
+def targets(
+    request: Request,
+    engine: EngineDep,
+    limit: LimitDep,
+    alliance: AllianceQuery = "G7+",
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """For every mineral and stage with a dependency target: the trajectory, the target and the gap."""
+    return _answer(
+        request,
+        "targets",
+        ("targets", alliance),
+        lambda: targets_frame(engine, alliance),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
+@router.get("/sources", response_model=Envelope, dependencies=[Published], summary="Dataset catalog")
+def sources(
+    request: Request,
+    engine: EngineDep,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Every bundled dataset with publisher, edition, licence, rows and sha256."""
+    return _answer(
+        request,
+        "sources",
+        ("sources",),
+        lambda: market.sources(engine),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )

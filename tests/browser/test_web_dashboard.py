@@ -1,0 +1,234 @@
+"""The dashboard in Debian's Chromium (Playwright, headless): every page renders data-driven SVG charts,
+the year and mineral can be changed, a CSV downloads, no CSP violation or script error occurs, and the
+first page stays under 300 KB before the charts. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from lodeline.errors import LodelineError
+from lodeline.services import market
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHARTS_DONE = (
+    "() => Array.from(document.querySelectorAll('.plot[data-chart]'))"
+    ".every(e => e.dataset.rendered && e.dataset.rendered !== 'loading')"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(built_sqlite: tuple[str, Engine]) -> Iterator[str]:
+    """uvicorn on a free loopback port, serving the store built from the bundled data."""
+    if not CHROMIUM.exists():
+        if os.environ.get("LODELINE_REQUIRE_BROWSER"):
+            pytest.fail(
+                "LODELINE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing (apt-get install chromium)"
+            )
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium)")
+    url, engine = built_sqlite
+    try:
+        market.shares(engine, "lithium", "mining")
+    except LodelineError as exc:
+        pytest.skip(f"the bundled data in this checkout has no lithium production yet ({exc.code})")
+    port = _free_port()
+    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("the server did not become ready within 60 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def _marks(page: object, selector: str) -> int:
+    """Data-driven SVG marks inside a chart: choropleth/bar/line paths, sankey links, bar rects."""
+    return int(
+        page.eval_on_selector(  # type: ignore[attr-defined]
+            selector,
+            "el => el.querySelectorAll('svg .choroplethlocation, svg .point, svg .sankey-link, svg .js-line, "
+            "svg .trace path, svg .bars path').length",
+        )
+    )
+
+
+def _open(page: object, url: str) -> None:
+    page.goto(url)  # type: ignore[attr-defined]
+    page.wait_for_function(CHARTS_DONE, timeout=60_000)  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_overview_page(server: str, page: object) -> None:
+    _open(page, server + "/")
+    assert page.eval_on_selector(".plot[data-chart]", "e => e.dataset.rendered") == "true"  # type: ignore[attr-defined]
+    assert _marks(page, '[data-chart="overview-bars"]') >= 5
+    rows = page.locator("table.data tbody tr")  # type: ignore[attr-defined]
+    assert rows.count() >= 10
+    assert "Source:" in page.inner_text('[data-source-for="overview-bars"]')  # type: ignore[attr-defined]
+    _shot(page, "overview")
+    assert not page.problems, page.problems  # type: ignore[attr-defined]
+
+
+def test_first_page_is_light(server: str) -> None:
+    """HTML + CSS + JS before the charts (plotly.js is deferred and loaded for the charts) < 300 KB."""
+    html = httpx.get(server + "/")
+    assets = [
+        "/static/css/app.css",
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/js/app.js",
+        "/static/js/charts.js",
+    ]
+    total = len(html.content) + sum(len(httpx.get(server + a).content) for a in assets)
+    assert total < 300_000, total
+    assert "<script>" not in html.text and "onclick" not in html.text  # CSP: no inline scripts
+
+
+def test_mineral_page_year_and_mineral_change_and_csv(server: str, page: object) -> None:
+    _open(page, server + "/minerals/lithium")
+    for chart in ("choropleth", "concentration", "sankey"):
+        assert _marks(page, f'[data-chart="{chart}"]') > 0, chart
+    countries = _marks(page, "#map")
+    assert countries >= 3
+    _shot(page, "mineral-lithium")
+
+    years = page.eval_on_selector_all("#year-select option", "os => os.map(o => o.value)")  # type: ignore[attr-defined]
+    assert len(years) >= 2
+    page.select_option("#year-select", years[-1])  # type: ignore[attr-defined]
+    page.wait_for_function(CHARTS_DONE)  # type: ignore[attr-defined]
+    page.wait_for_function(
+        f"() => document.querySelector('#shares-table caption').textContent.includes('{years[-1]}')"
+    )  # type: ignore[attr-defined]
+    assert f"year={years[-1]}" in page.get_attribute("#map-csv", "href")  # type: ignore[attr-defined]
+    assert _marks(page, "#map") > 0
+    assert f"year={years[-1]}" in page.url  # type: ignore[attr-defined]
+
+    with page.expect_download() as download_info:  # type: ignore[attr-defined]
+        page.click("#map-csv")  # type: ignore[attr-defined]
+    path = download_info.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("mineral,stage,year,country") and f",{years[-1]}," in text
+
+    # the mineral picker is a plain GET form (keyboard arrows in a select must not navigate away)
+    page.select_option("#mineral-select", "rare-earths")  # type: ignore[attr-defined]
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.click("#mineral-picker button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function(CHARTS_DONE, timeout=60_000)  # type: ignore[attr-defined]
+    assert page.url.endswith("/minerals/rare-earths")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Rare earths"  # type: ignore[attr-defined]
+    assert _marks(page, "#map") > 0
+    _shot(page, "mineral-rare-earths")
+    assert not [p for p in page.problems if "404" not in p], page.problems  # type: ignore[attr-defined]
+
+
+def test_prices_chart(server: str, page: object) -> None:
+    _open(page, server + "/minerals/copper")
+    assert _marks(page, '[data-chart="prices"]') > 0
+    assert "Source:" in page.inner_text('[data-source-for="prices"]')  # type: ignore[attr-defined]
+
+
+def test_targets_page(server: str, page: object) -> None:
+    _open(page, server + "/targets")
+    assert _marks(page, '[data-chart="trajectories"]') > 0
+    assert _marks(page, '[data-chart="gaps"]') > 0
+    table = page.inner_text("table.data")  # type: ignore[attr-defined]
+    assert "Rare earths" in table and "60.0%" in table
+    _shot(page, "targets")
+    assert not page.problems, page.problems  # type: ignore[attr-defined]
+
+
+def test_keyboard_and_phone(server: str, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    _open(page, server + "/minerals/lithium")
+    # nothing overflows the phone's width except inside scrollable tables
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    labels = page.eval_on_selector_all(
+        "select", 'ss => ss.map(s => !!document.querySelector(`label[for="${s.id}"]`))'
+    )
+    assert labels and all(labels)
+    _shot(page, "phone-lithium")
+    context.close()
+
+
+def test_unknown_mineral_page_is_a_404_with_suggestions(server: str, page: object) -> None:
+    response = page.goto(server + "/minerals/lithum")  # type: ignore[attr-defined]
+    assert response.status == 404
+    assert "lithium" in page.inner_text("main")  # type: ignore[attr-defined]
+
+
+def test_api_docs_render_without_cdn(server: str, page: object) -> None:
+    external: list[str] = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(server) else None)  # type: ignore[attr-defined]
+    page.goto(server + "/docs")  # type: ignore[attr-defined]
+    page.wait_for_selector(".opblock", timeout=30_000)  # type: ignore[attr-defined]
+    assert not external, external
