@@ -37,7 +37,9 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark; results are printed and written to benchmarks/results/
+## (the API benchmark drives Debian's wrk; it is installed here when missing)
 bench: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || true
 	$(VENV)/bin/python -m benchmarks
 
 clean:
