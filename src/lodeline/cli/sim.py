@@ -18,6 +18,7 @@ from lodeline.errors import InvalidArgumentError
 from lodeline.sim.compile import network_from_spec
 from lodeline.sim.montecarlo import DEFAULT_CHUNK, Executor, make_task, run_montecarlo
 from lodeline.sim.network import SupplyNetwork
+from lodeline.sim.report import MEMBER_COLUMNS
 from lodeline.sim.scenario import (
     Scenario,
     ScenarioError,
@@ -76,16 +77,7 @@ def run_command(
         return
     if fmt is not Format.table:
         raise InvalidArgumentError("sim run supports --format table or json")
-    cols = [
-        "country",
-        "member",
-        "demand_t",
-        "shortfall_t",
-        "shortfall_pct",
-        "stock_draw_t",
-        "days_of_cover_start",
-        "days_of_cover_end",
-    ]
+    cols = list(MEMBER_COLUMNS)
     emit(
         pl.DataFrame(report["members"]).select(cols),
         fmt,

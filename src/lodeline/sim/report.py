@@ -17,6 +17,18 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccd;padding
 th{background:#eef}td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.9rem}
 """
 
+#: The per-member columns shown in run summaries (CLI table and HTML report).
+MEMBER_COLUMNS = (
+    "country",
+    "member",
+    "demand_t",
+    "shortfall_t",
+    "shortfall_pct",
+    "stock_draw_t",
+    "days_of_cover_start",
+    "days_of_cover_end",
+)
+
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     def cell(v: Any) -> str:
@@ -54,16 +66,7 @@ def run_report_html(report: dict[str, Any]) -> str:
         stock.add_scatter(x=months, y=[m["by_member"][c]["stock_end_t"] for m in report["monthly"]], name=c)
     price = go.Figure(layout={"title": "Price multiple p/p0 (elasticity model)"})
     price.add_scatter(x=months, y=[m["price_multiple"] for m in report["monthly"]], name="p/p0")
-    cols = [
-        "country",
-        "member",
-        "demand_t",
-        "shortfall_t",
-        "shortfall_pct",
-        "stock_draw_t",
-        "days_of_cover_start",
-        "days_of_cover_end",
-    ]
+    cols = list(MEMBER_COLUMNS)
     sections = [
         f"<p>Mineral <b>{html.escape(report['mineral'])}</b>, {report['months']} months, release rule "
         f"<b>{html.escape(report['release_rule'])}</b>. Peak price multiple {report['price_multiple_max']:.2f}.</p>",
