@@ -83,6 +83,7 @@ def test_capture_round_trip_replay_and_job(engine: Engine, client: TestClient, c
     assert job["report"]["accepted"] == 2 and len(job["report"]["accepted_hash_ids"]) == 2
     assert job["participant"] == pid
     assert first.headers["location"] == f"/epcis/capture/{job['captureID']}"
+    assert first.headers["gs1-epcis-version"] == "2.0.0"
     # the capture job is readable by its participant and the auditor, hidden from another participant
     assert client.get(first.headers["location"], headers=_auth(tokens[pid])).json()["events"] == 2
     assert client.get(first.headers["location"], headers=_auth(tokens["auditor"])).status_code == 200

@@ -33,6 +33,7 @@ from lodeline.trace.errors import TraceError
 router = APIRouter(tags=["registry"])
 
 SIGNATURE_HEADER = "Lodeline-Signature"
+EPCIS_VERSION = "2.0.0"  # the REST binding's GS1-EPCIS-Version response header
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429)
 }
@@ -101,7 +102,9 @@ async def capture_document(
         raise NotFoundError(f"capture {report.document_sha256} vanished after commit")
     out = report.to_dict() | {"accepted_hash_ids": report.accepted}
     return JSONResponse(
-        _job(record, out), status_code=202, headers={"location": f"/epcis/capture/{report.document_sha256}"}
+        _job(record, out),
+        status_code=202,
+        headers={"location": f"/epcis/capture/{report.document_sha256}", "gs1-epcis-version": EPCIS_VERSION},
     )
 
 
