@@ -82,6 +82,16 @@ def epc_events(engine: Engine, epc: str, operator: str | None, limit: int) -> li
 def current_checkpoint(engine: Engine) -> log.StoredCheckpoint:
     """The latest checkpoint, signing a new one first if the log has grown (as `lodeline trace checkpoint`)."""
     key = load_registry_key()
+    # A public GET must not take the write lock when nothing changed (SQLite's BEGIN IMMEDIATE serialises
+    # every writer): read first, sign only if the log has grown past the latest checkpoint.
+    with engine.connect() as conn:
+        latest = log.latest_checkpoint(conn)
+        if (
+            latest is not None
+            and latest.tree_size == log.tree_size(conn)
+            and (latest.key_name, latest.key_id) == (key.name, key.key_id_hex)
+        ):
+            return latest
     with write_transaction(engine) as conn:
         return log.issue_checkpoint(conn, key)
 
