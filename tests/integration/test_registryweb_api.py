@@ -209,6 +209,23 @@ def test_proofs_verify_offline_against_the_checkpoint(client: TestClient, chain)
     proof = client.get("/api/v1/registry/proofs/consistency", params={"old": cp.tree_size}).json()
     verify_consistency_document(proof, first.text, latest["note"], [verifier])
     assert client.get("/api/v1/registry/proofs/consistency", params={"old": 3}).status_code == 404
+    # a verifier holding the older checkpoint asks for proofs at its size, and for consistency between sizes
+    at_old = client.get(
+        "/api/v1/registry/proofs/inclusion", params={"event_hash": hashes[0], "size": cp.tree_size}
+    ).json()
+    assert verify_inclusion_document(at_old, first.text, [verifier]).tree_size == cp.tree_size
+    explicit = client.get(
+        "/api/v1/registry/proofs/consistency", params={"old": cp.tree_size, "new": latest["tree_size"]}
+    ).json()
+    assert explicit["consistency_path"] == proof["consistency_path"]
+    assert (
+        client.get(
+            "/api/v1/registry/proofs/inclusion", params={"event_hash": hashes[0], "size": 5}
+        ).status_code
+        == 404
+    )  # no checkpoint was issued at size 5
+    reversed_sizes = {"old": latest["tree_size"], "new": cp.tree_size}
+    assert client.get("/api/v1/registry/proofs/consistency", params=reversed_sizes).status_code == 400
     missing = client.get(
         "/api/v1/registry/proofs/inclusion", params={"event_hash": "ni:///sha-256;00?ver=CBV2.0"}
     )
