@@ -32,6 +32,9 @@ class Action(StrEnum):
     READ_CONFIDENTIAL = "confidential:read"  # read confidential rows (scope decided by confidential_scope)
     READ_AUDIT = "audit:read"  # the audit log
     READ_SELF = "self:read"  # who am I
+    CAPTURE_EPCIS = "registry:capture"  # submit a signed EPCIS document as the caller's company
+    READ_REGISTRY_LOG = "registry-log:read"  # checkpoints and proofs: public by design (anyone may verify)
+    READ_REGISTRY = "registry:read"  # lots, origin shares and events (scope decided by registry_scope)
 
 
 _EVERYONE = frozenset(Role)
@@ -47,6 +50,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.READ_CONFIDENTIAL: frozenset({Role.MEMBER, Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
     Action.READ_AUDIT: frozenset({Role.AUDITOR, Role.ADMIN}),
     Action.READ_SELF: _SIGNED_IN,
+    Action.CAPTURE_EPCIS: frozenset({Role.PARTICIPANT}),
+    Action.READ_REGISTRY_LOG: _EVERYONE,
+    Action.READ_REGISTRY: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).
@@ -69,8 +75,9 @@ class PermissionDeniedError(LodelineError):
     code = "forbidden"
     http_status = 403
 
-    def __init__(self, role: str, action: Action) -> None:
-        super().__init__(f"role {role!r} may not perform {action.value}", role=role, action=action.value)
+    def __init__(self, role: str, action: Action, what: str | None = None) -> None:
+        on = f" on {what}" if what else ""
+        super().__init__(f"role {role!r} may not perform {action.value}{on}", role=role, action=action.value)
 
 
 def can(principal: Principal, action: Action) -> bool:
@@ -103,4 +110,43 @@ def check_row_visible(principal: Principal, owner_org: str | None, what: str) ->
     """
     scope = confidential_scope(principal)
     if owner_org is None or (scope is not None and owner_org != scope):
+        raise NotFoundError(f"no {what} visible to this account")
+
+
+def registry_scope(principal: Principal) -> str | None:
+    """The trace participant whose facilities' lots and events ``principal`` may read; None means all.
+
+    A participant account's organisation is its trace participant id (the company that signs documents).
+    """
+    authorise(principal, Action.READ_REGISTRY)
+    if Role(principal.role) in _CROSS_ORGANISATION:
+        return None
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.READ_REGISTRY)
+    return principal.org
+
+
+def check_lot_visible(principal: Principal, operator: str | None, lot: str) -> None:
+    """403 when the lot was produced at a facility another participant operates.
+
+    403, not 404: lot identifiers appear on shipping documents and product labels, so the lot's existence is
+    not the secret; its composition and custody events are.
+    """
+    scope = registry_scope(principal)
+    if scope is not None and operator != scope:
+        raise PermissionDeniedError(principal.role, Action.READ_REGISTRY, what=f"lot {lot}")
+
+
+def capturing_participant(principal: Principal) -> str:
+    """The trace participant a capture is recorded for: the caller's own company, never a body field."""
+    authorise(principal, Action.CAPTURE_EPCIS)
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.CAPTURE_EPCIS)
+    return principal.org
+
+
+def check_row_visible_to_participant(principal: Principal, owner: str | None, what: str) -> None:
+    """404 when a registry record (a capture) is absent or belongs to another participant (not leaked)."""
+    scope = registry_scope(principal)
+    if owner is None or (scope is not None and owner != scope):
         raise NotFoundError(f"no {what} visible to this account")

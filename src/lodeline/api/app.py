@@ -14,7 +14,7 @@ from lodeline.api.cache import ResultCache
 from lodeline.api.errors import install_error_handlers
 from lodeline.api.limits import RateLimiter
 from lodeline.api.middleware import AuditWritesMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from lodeline.api.routes import market, submissions, system
+from lodeline.api.routes import market, registry, submissions, system
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -54,6 +54,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     app.include_router(system.router)
     app.include_router(market.router)
     app.include_router(submissions.router)
+    app.include_router(registry.router)
     install_web(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -33,6 +33,7 @@ from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.services import market
 from lodeline.services.results import MarketResult
 from lodeline.store.accounts import authenticate_token, create_session, end_session, record_audit
+from lodeline.web import registry_page
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -275,3 +276,4 @@ def install_web(app: FastAPI) -> None:
     templates.env.filters["number"] = _number
     app.state.templates = templates
     app.include_router(router)
+    app.include_router(registry_page.router)

@@ -1,0 +1,75 @@
+"""Read queries behind the registry API (issue 4): who operates a lot's facility, and the events of a lot or an
+EPC, optionally limited to one operator's facilities. SQLAlchemy Core only; identifiers arrive canonical."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, or_, select, union
+
+from lodeline.store.trace import claims, documents, events, facilities, lot_sources, lots
+
+EVENT_COLUMNS = (
+    events.c.hash_id,
+    events.c.event_type,
+    events.c.event_time,
+    events.c.biz_step,
+    events.c.facility_id,
+    events.c.leaf_index,
+    events.c.document_sha256,
+    events.c.body,
+)
+
+
+def lot_operator(conn: Connection, lot_id: str) -> tuple[bool, str | None]:
+    """(the lot exists, the participant operating the facility that produced it)."""
+    q = (
+        select(facilities.c.operator_id)
+        .select_from(lots.outerjoin(facilities, facilities.c.id == lots.c.facility_id))
+        .where(lots.c.id == lot_id)
+    )
+    row = conn.execute(q).first()
+    return (row is not None, None if row is None else row[0])
+
+
+def _operator_filter(operator: str | None) -> Any:
+    if operator is None:
+        return None
+    return events.c.facility_id.in_(select(facilities.c.id).where(facilities.c.operator_id == operator))
+
+
+def events_of_lot(conn: Connection, lot_id: str, limit: int) -> list[dict[str, Any]]:
+    """Events that produced, consumed or carried custody claims on the lot, in event-time order."""
+    hashes = union(
+        select(lot_sources.c.event_hash).where(
+            or_(lot_sources.c.lot_id == lot_id, lot_sources.c.source_lot == lot_id)
+        ),
+        select(claims.c.event_hash).where(claims.c.lot_id == lot_id),
+    ).subquery()
+    q = (
+        select(*EVENT_COLUMNS)
+        .where(events.c.hash_id.in_(select(hashes.c.event_hash)))
+        .order_by(events.c.event_time, events.c.seq)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def events_mentioning(
+    conn: Connection, needles: list[str], operator: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Events whose submitted JSON names one of ``needles`` (an EPC in any of its spellings), optionally only
+    those at facilities ``operator`` runs. A text match: EPC lists are free-form arrays inside the event."""
+    escaped = [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in needles]
+    q = select(*EVENT_COLUMNS).where(or_(*(events.c.body.like(f'%"{e}"%', escape="\\") for e in escaped)))
+    scope = _operator_filter(operator)
+    if scope is not None:
+        q = q.where(scope)
+    q = q.order_by(events.c.event_time, events.c.seq).limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def capture_document(conn: Connection, sha256: str) -> dict[str, Any] | None:
+    """The stored record of one captured document (the capture job of the EPCIS REST binding)."""
+    row = conn.execute(select(documents).where(documents.c.sha256 == sha256)).mappings().first()
+    return None if row is None else dict(row)

@@ -1,0 +1,153 @@
+"""The registry explorer in Debian's Chromium (Playwright, headless): an auditor searches a lot, sees its origin
+shares and upstream graph drawn, and every event's inclusion proof verifies in the browser (Web Crypto) against
+the published checkpoint — with no console or CSP error. A participant sees another participant's lot refused."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lodeline.store.accounts import create_token
+from lodeline.store.engine import make_engine, upgrade
+from lodeline.trace.chain_setup import capture_all, register
+from lodeline.trace.generator import lithium_chain
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """uvicorn on a free loopback port over a SQLite store holding the captured lithium test chain."""
+    if not CHROMIUM.exists():
+        if os.environ.get("LODELINE_REQUIRE_BROWSER"):
+            pytest.fail("LODELINE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("registry-explorer")
+    url = f"sqlite:///{tmp / 'store.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    chain = lithium_chain()
+    capture_all(engine, chain, register(engine, chain))
+    tokens = {
+        "auditor": create_token(engine, "auditor-x", "auditor")[1],
+        "pilbara": create_token(engine, "pilbara-x", "participant", "pilbara-miner")[1],
+    }
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_DATA_DIR": str(tmp / "data"),
+           "LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0", "LODELINE_API_RATE_PER_SECOND": "0"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("the server did not start within 60 s")
+            time.sleep(0.3)
+        yield base, tokens
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(registry_server: tuple[str, dict[str, str]]) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: object, token: str) -> object:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1280, "height": 900}, extra_http_headers={"Authorization": f"Bearer {token}"}
+    )
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    return page
+
+
+def test_search_lot_shows_origin_and_verifies_proofs(registry_server, browser) -> None:
+    base, tokens = registry_server
+    page = _page(browser, tokens["auditor"])
+    page.goto(base + "/registry")  # type: ignore[attr-defined]
+    page.fill("#lot-input", "LC-S1")  # type: ignore[attr-defined]
+    page.click("#lot-search button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
+        timeout=60_000,
+    )
+    assert page.inner_text("#proof-status") == "verified"  # type: ignore[attr-defined]
+    cells = page.locator("#events-table tbody tr td:last-child").all_inner_texts()  # type: ignore[attr-defined]
+    assert cells and all(c == "verified" for c in cells), cells
+    assert page.inner_text("#lot-title").endswith("/10/LC-S1")  # type: ignore[attr-defined]
+    assert "AUS" in page.inner_text("#origin-table")  # type: ignore[attr-defined]
+    assert page.locator("#origin-chart svg .bars path").count() >= 1  # type: ignore[attr-defined]
+    assert page.locator("#upstream-chart svg .sankey-link").count() >= 2  # type: ignore[attr-defined]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-registry.png"), full_page=True)  # type: ignore[attr-defined]
+    assert not page.problems, page.problems  # type: ignore[attr-defined]
+
+
+def test_tampered_proof_is_not_verified(registry_server, browser) -> None:
+    """The browser check can fail: a proof whose path was altered in transit is shown as not verified."""
+    base, tokens = registry_server
+    page = _page(browser, tokens["auditor"])
+
+    def tamper(route: object) -> None:
+        response = route.fetch()  # type: ignore[attr-defined]
+        body = response.json()
+        body["inclusion_path"][0] = body["leaf_hash"]  # a well-formed hash, but the wrong one
+        route.fulfill(response=response, json=body)  # type: ignore[attr-defined]
+
+    page.route("**/api/v1/registry/proofs/inclusion*", tamper)  # type: ignore[attr-defined]
+    page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
+        timeout=60_000,
+    )
+    assert page.inner_text("#proof-status") == "not verified"  # type: ignore[attr-defined]
+
+
+def test_participant_cannot_open_another_participants_lot(registry_server, browser) -> None:
+    base, tokens = registry_server
+    page = _page(browser, tokens["pilbara"])
+    page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
+    page.wait_for_function(
+        "() => document.getElementById('registry-message').textContent.startsWith('Error')"
+    )  # type: ignore[attr-defined]
+    assert "may not" in page.inner_text("#registry-message")  # type: ignore[attr-defined]
+    assert page.locator("#registry-result").is_hidden()  # type: ignore[attr-defined]
