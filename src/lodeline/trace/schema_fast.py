@@ -82,6 +82,9 @@ class Compiler:
                 if part:
                     node = node[unquote(part).replace("~1", "/").replace("~0", "~")]
             slot.append(self.compile(node))
+            # Later references call the compiled check directly; only references made while compiling it
+            # (recursive definitions) keep going through the slot.
+            self.refs[pointer] = slot[0]
         return self.refs[pointer]
 
     def compile(self, schema: Any) -> Check:
@@ -115,9 +118,16 @@ class Compiler:
 
     def _properties(self, arg: dict[str, Any], _s: Any) -> Check:
         props = {k: self.compile(sub) for k, sub in arg.items()}
+        pairs = tuple(props.items())
 
         def check(v: Any) -> bool:
             if type(v) is not dict:
+                return True
+            # Walk the smaller side: an if-branch discriminator names one property of a dozen-key event.
+            if len(pairs) < len(v):
+                for k, sub in pairs:  # noqa: SIM110 - hot path, see _all
+                    if k in v and not sub(v[k]):
+                        return False
                 return True
             for k, x in v.items():
                 c = props.get(k)
@@ -135,7 +145,17 @@ class Compiler:
         return lambda v: not isinstance(v, dict) or all(sub(x) for k, x in v.items() if k not in known)
 
     def _required(self, arg: list[str], _s: Any) -> Check:
-        return lambda v: not isinstance(v, dict) or all(k in v for k in arg)
+        names = tuple(arg)
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for k in names:  # noqa: SIM110 - hot path, see _all
+                if k not in v:
+                    return False
+            return True
+
+        return check
 
     def _items(self, arg: Any, _s: Any) -> Check:
         if isinstance(arg, list):
