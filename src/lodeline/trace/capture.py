@@ -150,12 +150,14 @@ def _write(
 ) -> None:
     facility_of = {op.index: op.facility for op in ops}
     context = doc.get("@context")
+    # The stored body carries the document's @context so the hash ID can be recomputed from the row alone. It is
+    # serialised once: '{"@context":…,' + the event's own serialisation equals dumps({"@context": …, **ev}).
+    context_prefix = '{"@context":' + _dumps(context) + ","
     leaves = report.leaf_indices
     rows = []
     for n, i in enumerate(fresh):
         ev = evs[i]
-        # The stored body carries the document's @context so the hash ID can be recomputed from the row alone.
-        body = {"@context": context, **ev} if "@context" not in ev else ev
+        body = _dumps(ev) if "@context" in ev or not ev else context_prefix + _dumps(ev)[1:]
         rows.append(
             {
                 "hash_id": hashes[i],
@@ -166,7 +168,7 @@ def _write(
                 "biz_step": ev.get("bizStep"),
                 "facility_id": facility_of.get(i),
                 "leaf_index": leaves[n] if leaves else None,
-                "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                "body": body,
             }
         )
     db.insert_rows(conn, db.events, rows)
@@ -190,6 +192,9 @@ def _write(
     db.insert_rows(conn, db.claims, mb.claims)
     db.write_balances(conn, {it.lot for op in ops for it in op.inputs + op.outputs}, mb.balances)
     db.write_credits(conn, {k: mb.credits[k] for k in mb.touched_credits})
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:

@@ -184,14 +184,18 @@ class _Hasher:
         return _canonical_text(str(raw), _VOCAB_PREFIX.get(field, ""), self.ns.get("cbv"), self.ns.get("gs1"))
 
     def pair(self, name: str, raw: Any) -> str:
-        return f"{name}={self.value(raw, name)}"
+        return name + "=" + self.value(raw, name)
 
     def ordered(self, obj: dict[str, Any], order: tuple[tuple[str, Any], ...]) -> str:
         out = []
         for name, sub in order:
-            if name not in obj or obj[name] in (None, "", [], {}):
+            if name not in obj:
                 continue
-            out.append(self.field(name, obj[name], sub))
+            val = obj[name]
+            if val in (None, "", [], {}):
+                continue
+            # Plain fields (times, steps, locations) straight to pair(): most of an event's fields.
+            out.append(self.pair(name, val) if sub is None else self.field(name, val, sub))
         return "".join(out)
 
     def field(self, name: str, val: Any, sub: Any) -> str:
