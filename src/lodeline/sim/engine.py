@@ -77,7 +77,8 @@ def _allocate_members(
         # releases beyond what the gaps need are scaled back (stock is not thrown away).
         needed = np.maximum(total_gap - pool, 0.0)
         offered = stock_limit.sum(axis=1)
-        scale = np.divide(needed, offered, out=np.zeros_like(offered), where=offered > 0)
+        with np.errstate(over="ignore"):  # capped at 1 below; a vanishing denominator means "all of it"
+            scale = np.divide(needed, offered, out=np.zeros_like(offered), where=offered > 0)
         stock_draw = stock_limit * np.minimum(scale, 1.0)[:, None]
     elif rule == "proportional":
         # IEA-style collective action: the release needed is shared in proportion to consumption.
@@ -86,7 +87,8 @@ def _allocate_members(
     else:
         stock_draw = np.zeros_like(stock_limit)
     supply = np.minimum(pool + stock_draw.sum(axis=1), policy.logistics)
-    fill = np.divide(supply, total_gap, out=np.zeros_like(total_gap), where=total_gap > 0)
+    with np.errstate(over="ignore"):  # capped at 1 below; a vanishing gap next to real supply is filled
+        fill = np.divide(supply, total_gap, out=np.zeros_like(total_gap), where=total_gap > 0)
     received = gap * np.minimum(fill, 1.0)[:, None]
     handed_out = received.sum(axis=1)
     pool_used = np.minimum(handed_out, pool)
@@ -183,7 +185,10 @@ def simulate(
         received[:, member_idx] = alloc.received
         other_gap = gap[:, other_idx]
         g_other = other_gap.sum(axis=1)
-        fill = np.divide(other_pool, g_other, out=np.zeros_like(g_other), where=g_other > 0)
+        # A vanishing gap (e.g. 1e-310 t) next to a finite pool overflows the ratio; the fill is capped at 1 below,
+        # so an infinite ratio is the right answer and the overflow is not an error.
+        with np.errstate(over="ignore"):
+            fill = np.divide(other_pool, g_other, out=np.zeros_like(g_other), where=g_other > 0)
         received[:, other_idx] = other_gap * np.minimum(fill, 1.0)[:, None]
         unmet = gap - received
         draw = np.zeros_like(gap)
