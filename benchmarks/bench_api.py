@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from lodeline.bench.server import running_server
 
 ENDPOINTS = (
     "/api/v1/minerals",
@@ -37,12 +38,6 @@ ENDPOINTS = (
     "/api/v1/sources",
     "/api/v1/minerals/cobalt/shares?stage=refining&format=csv",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -153,25 +148,13 @@ def _saturation(base: str, paths: tuple[str, ...], seconds: int) -> dict[str, An
 
 def _measure(url: str, workers: int, seconds: int) -> dict[str, Any]:
     """Start uvicorn with ``workers`` processes on the store at ``url`` and run the three phases."""
-    port = _free_port()
-    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--workers", str(workers),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("server did not start")
-            time.sleep(0.3)
+    with running_server(
+        url,
+        env={"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"},
+        workers=workers,
+        timeout=90,
+        extra_args=("--no-access-log",),
+    ) as base:
         # warm every worker's cache (connections land on workers unevenly, so repeat)
         warm = {p: httpx.get(base + p, timeout=60).status_code for p in ENDPOINTS}
         for _ in range(4 * workers):
@@ -184,9 +167,6 @@ def _measure(url: str, workers: int, seconds: int) -> dict[str, Any]:
         )
         reads = _saturation(base, ENDPOINTS, seconds)
         baseline = _saturation(base, ("/health",), seconds)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     return {
         "workers": workers,
         "warm_statuses": warm,

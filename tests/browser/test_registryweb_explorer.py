@@ -5,16 +5,12 @@ the published checkpoint — with no console or CSP error. A participant sees an
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from lodeline.bench.server import running_server
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade
 from lodeline.trace.chain_setup import capture_all, register
@@ -26,12 +22,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -52,30 +42,13 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         "pilbara": create_token(engine, "pilbara-x", "participant", "pilbara-miner")[1],
     }
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_DATA_DIR": str(tmp / "data"),
+    env = {"LODELINE_DATA_DIR": str(tmp / "data"),
            "LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0", "LODELINE_API_RATE_PER_SECOND": "0"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("the server did not start within 60 s")
-            time.sleep(0.3)
-        yield base, tokens
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        with running_server(url, env=env) as base:
+            yield base, tokens
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,6 @@ first page stays under 300 KB before the charts. Screenshots go to test-artifact
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from lodeline.bench.server import running_server
 from lodeline.errors import LodelineError
 from lodeline.services import market
 
@@ -37,12 +34,6 @@ CHARTS_DONE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(built_sqlite: tuple[str, Engine]) -> Iterator[str]:
     """uvicorn on a free loopback port, serving the store built from the bundled data."""
@@ -57,29 +48,13 @@ def server(built_sqlite: tuple[str, Engine]) -> Iterator[str]:
         market.shares(engine, "lithium", "mining")
     except LodelineError as exc:
         pytest.skip(f"the bundled data in this checkout has no lithium production yet ({exc.code})")
-    port = _free_port()
-    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("the server did not become ready within 60 s")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        with running_server(
+            url, env={"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}, ready_path="/ready"
+        ) as base:
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
