@@ -105,30 +105,19 @@ def tornado_chart(tornado: pl.DataFrame, *, source_line: str) -> str:
         part = tornado.filter(pl.col("material") == material).sort("swing")
         base = float(part["sr_base"][0])
         visible = i == 0
-        fig.add_trace(
-            go.Bar(
-                y=part["factor"].to_list(),
-                x=[lo - base for lo in part["sr_low"].to_list()],
-                base=base,
-                orientation="h",
-                name="lowest SR over the range",
-                marker={"color": "#2c7fb8"},
-                visible=visible,
-                hovertemplate="%{y}: SR %{x:+.3f} from base<extra>low</extra>",
+        for column, label, colour in (("sr_low", "low", "#2c7fb8"), ("sr_high", "high", "#c0392b")):
+            fig.add_trace(
+                go.Bar(
+                    y=part["factor"].to_list(),
+                    x=[v - base for v in part[column].to_list()],
+                    base=base,
+                    orientation="h",
+                    name=f"{'lowest' if label == 'low' else 'highest'} SR over the range",
+                    marker={"color": colour},
+                    visible=visible,
+                    hovertemplate=f"%{{y}}: SR %{{x:+.3f}} from base<extra>{label}</extra>",
+                )
             )
-        )
-        fig.add_trace(
-            go.Bar(
-                y=part["factor"].to_list(),
-                x=[hi - base for hi in part["sr_high"].to_list()],
-                base=base,
-                orientation="h",
-                name="highest SR over the range",
-                marker={"color": "#c0392b"},
-                visible=visible,
-                hovertemplate="%{y}: SR %{x:+.3f} from base<extra>high</extra>",
-            )
-        )
         mask = [j // 2 == i for j in range(2 * len(materials))]
         buttons.append(
             {

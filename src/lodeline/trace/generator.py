@@ -56,6 +56,10 @@ class Chain:
         self.facilities[spec.key] = spec
         return spec
 
+    def submit(self, participant: str, events: list[dict[str, Any]], created: datetime) -> None:
+        """Queue one EPCIS document, to be signed and captured by ``participant``."""
+        self.documents.append((participant, document(events, created)))
+
 
 _ITEM_REF = {  # one GTIN item reference per material (indicator digit 0)
     m: f"0{i:05d}" for i, m in enumerate(sorted(reference_data()["materials"]), start=1)
@@ -90,6 +94,24 @@ class Events:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.materials = reference_data()["materials"]
+
+    def mine_and_ship(
+        self,
+        participant: str,
+        mine: FacilitySpec,
+        dest: FacilitySpec,
+        lot: str,
+        material: str,
+        kg: float,
+        extracted: datetime,
+        shipped: datetime,
+    ) -> None:
+        """A miner's document: commission ``kg`` of ``lot`` at ``mine`` and ship all of it to ``dest``."""
+        self.chain.submit(
+            participant,
+            [self.commission(mine, lot, material, kg, extracted), self.ship(mine, dest, lot, kg, shipped)],
+            shipped,
+        )
 
     def _lot(self, name: str, material: str) -> str:
         self.chain.lots.setdefault(name, lot_class(material, name))
@@ -255,30 +277,8 @@ def lithium_chain() -> Chain:
     ce = c.facility(FacilitySpec("ce", "Saxony cell plant", "cell_plant", "DEU", "saxony-cells", 51.3, 12.4))
     e = Events(c)
     t = [T0 + timedelta(days=d) for d in range(40)]
-    c.documents.append(
-        (
-            "pilbara-miner",
-            document(
-                [
-                    e.commission(m1, "SC6-P1", "spodumene_concentrate_sc6", 1_000_000, t[0]),
-                    e.ship(m1, cv, "SC6-P1", 1_000_000, t[1]),
-                ],
-                t[1],
-            ),
-        )
-    )
-    c.documents.append(
-        (
-            "yilgarn-miner",
-            document(
-                [
-                    e.commission(m2, "SC6-Y1", "spodumene_concentrate_sc6", 500_000, t[0]),
-                    e.ship(m2, cv, "SC6-Y1", 500_000, t[2]),
-                ],
-                t[2],
-            ),
-        )
-    )
+    e.mine_and_ship("pilbara-miner", m1, cv, "SC6-P1", "spodumene_concentrate_sc6", 1_000_000, t[0], t[1])
+    e.mine_and_ship("yilgarn-miner", m2, cv, "SC6-Y1", "spodumene_concentrate_sc6", 500_000, t[0], t[2])
     carb, carb_kg = e.transform(
         cv,
         [("SC6-P1", 1_000_000), ("SC6-Y1", 500_000)],
@@ -411,30 +411,8 @@ def nickel_chain() -> Chain:
     )
     e = Events(c)
     t = [T0 + timedelta(days=d) for d in range(40)]
-    c.documents.append(
-        (
-            "halmahera-miner",
-            document(
-                [
-                    e.commission(n1, "ORE-H1", "laterite_ore_limonite", 100_000_000, t[0]),
-                    e.ship(n1, hp, "ORE-H1", 100_000_000, t[1]),
-                ],
-                t[1],
-            ),
-        )
-    )
-    c.documents.append(
-        (
-            "sulawesi-miner",
-            document(
-                [
-                    e.commission(n2, "ORE-S1", "laterite_ore_limonite", 50_000_000, t[0]),
-                    e.ship(n2, hp, "ORE-S1", 50_000_000, t[2]),
-                ],
-                t[2],
-            ),
-        )
-    )
+    e.mine_and_ship("halmahera-miner", n1, hp, "ORE-H1", "laterite_ore_limonite", 100_000_000, t[0], t[1])
+    e.mine_and_ship("sulawesi-miner", n2, hp, "ORE-S1", "laterite_ore_limonite", 50_000_000, t[0], t[2])
     mhp, mhp_kg = e.transform(
         hp,
         [("ORE-H1", 100_000_000), ("ORE-S1", 50_000_000)],
