@@ -8,9 +8,11 @@ tables inside the capture transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     Connection,
     Date,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     insert,
     select,
@@ -184,6 +187,20 @@ TRACE_TABLES: tuple[Table, ...] = (
 _CHUNK = 500
 
 
+# Statements built once with an expanding IN parameter: building ``column.in_(chunk)`` per call coerced every
+# one of up to 500 values into a bind object, which cost capture more than running the query.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_HASHES_IN = select(events.c.hash_id).where(events.c.hash_id.in_(_IDS))
+_FACILITIES_IN = select(facilities).where(facilities.c.id.in_(_IDS))
+_CERTIFICATIONS_IN = select(certifications).where(certifications.c.facility_id.in_(_IDS))
+_LOTS_IN = select(lots).where(lots.c.id.in_(_IDS))
+_BALANCES_IN = select(
+    balances.c.facility_id, balances.c.lot_id, balances.c.state, balances.c.quantity_kg
+).where(balances.c.lot_id.in_(_IDS))
+_DELETE_BALANCES_IN = delete(balances).where(balances.c.lot_id.in_(_IDS))
+_CREDITS_IN = select(credits).where(credits.c.facility_id.in_(_IDS))
+
+
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -203,8 +220,13 @@ def lock_registry(conn: Connection) -> None:
 def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(list(hash_ids)):
-        found.update(conn.execute(select(events.c.hash_id).where(events.c.hash_id.in_(chunk))).scalars())
+        found.update(conn.execute(_HASHES_IN, {"ids": list(chunk)}).scalars())
     return found
+
+
+def event_leaf_index(conn: Connection, hash_id: str) -> int | None:
+    """The log leaf of a stored event (by hash ID), or None."""
+    return conn.execute(select(events.c.leaf_index).where(events.c.hash_id == hash_id)).scalar_one_or_none()
 
 
 def document_exists(conn: Connection, sha256: str) -> bool:
@@ -214,12 +236,11 @@ def document_exists(conn: Connection, sha256: str) -> bool:
 def facilities_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(ids))):
-        for row in conn.execute(select(facilities).where(facilities.c.id.in_(chunk))).mappings():
+        for row in conn.execute(_FACILITIES_IN, {"ids": list(chunk)}).mappings():
             out[row["id"]] = {**row, "certifications": []}
     if out:
         for chunk in _chunks(sorted(out)):
-            q = select(certifications).where(certifications.c.facility_id.in_(chunk))
-            for row in conn.execute(q).mappings():
+            for row in conn.execute(_CERTIFICATIONS_IN, {"ids": list(chunk)}).mappings():
                 out[row["facility_id"]]["certifications"].append(dict(row))
     return out
 
@@ -227,7 +248,7 @@ def facilities_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str
 def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(ids))):
-        for row in conn.execute(select(lots).where(lots.c.id.in_(chunk))).mappings():
+        for row in conn.execute(_LOTS_IN, {"ids": list(chunk)}).mappings():
             out[row["id"]] = dict(row)
     return out
 
@@ -235,9 +256,8 @@ def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]
 def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
     """Every balance row (facility, lot, state) -> kg of the given lots."""
     out: dict[tuple[str, str, str], float] = {}
-    cols = (balances.c.facility_id, balances.c.lot_id, balances.c.state, balances.c.quantity_kg)
     for chunk in _chunks(sorted(set(lot_ids))):
-        for f, lot, state, q in conn.execute(select(*cols).where(balances.c.lot_id.in_(chunk))):
+        for f, lot, state, q in conn.execute(_BALANCES_IN, {"ids": list(chunk)}):
             out[(f, lot, state)] = q
     return out
 
@@ -263,7 +283,7 @@ def write_balances(
     row of those lots, as read by :func:`balances_for` and updated)."""
     lots_ = sorted(set(lot_ids))
     for chunk in _chunks(lots_):
-        conn.execute(delete(balances).where(balances.c.lot_id.in_(chunk)))
+        conn.execute(_DELETE_BALANCES_IN, {"ids": list(chunk)})
     wanted = set(lots_)
     rows = [
         {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
@@ -278,7 +298,7 @@ def credits_for(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple
     wanted = set(keys)
     out: dict[tuple[str, str], list[float]] = {}
     for chunk in _chunks(sorted({f for f, _ in wanted})):
-        for row in conn.execute(select(credits).where(credits.c.facility_id.in_(chunk))).mappings():
+        for row in conn.execute(_CREDITS_IN, {"ids": list(chunk)}).mappings():
             key = (row["facility_id"], row["period"])
             if key in wanted:
                 out[key] = [row["credited_kg"], row["claimed_kg"]]
@@ -316,7 +336,8 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in rows])
+    row_of = itemgetter(*columns)
+    conn.exec_driver_sql(sql, [row_of(r) for r in rows] if len(columns) > 1 else [(row_of(r),) for r in rows])
 
 
 def sources_of(conn: Connection, lot_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ Layout (see docs/methods/merkle-log.md):
   serialisation point: on PostgreSQL the UPDATE takes the row lock until commit, so concurrent appenders queue;
   on SQLite the caller opens the transaction with ``BEGIN IMMEDIATE``
   (:func:`lodeline.store.engine.write_transaction`) and the UPDATE needs the database write lock anyway.
-- ``tracelog_leaves``: one row per leaf: index, RFC 9162 leaf hash and the leaf data it was computed from.
+- ``tracelog_leaves``: one row per leaf: index, RFC 9162 leaf hash and the leaf data it was computed from
+  (leaf hashes are not indexed; an event's leaf is found through ``trace_events.hash_id``).
 - ``tracelog_nodes``: the hash of every complete (perfect) subtree of level >= 1; ``(level, node_index)``
   covers leaves ``[node_index * 2**level, (node_index + 1) * 2**level)``. Perfect subtrees never change once
   complete, so any tree size's root and proofs are folds of O(log n) stored hashes.
@@ -65,7 +66,9 @@ tracelog_leaves = Table(
     "tracelog_leaves",
     metadata,
     Column("leaf_index", _INDEX, primary_key=True, autoincrement=False),
-    Column("leaf_hash", LargeBinary(32), nullable=False, index=True),
+    # No index on leaf_hash: random 32-byte keys cost a page write per append once the log is large, and the
+    # registry finds an event's leaf through trace_events.hash_id (see lodeline.trace.log.locate_leaf).
+    Column("leaf_hash", LargeBinary(32), nullable=False),
     # what was hashed; for registry events the UTF-8 EPCIS event hash ID (ni:///sha-256;…?ver=CBV2.0)
     Column("leaf_data", LargeBinary, nullable=False),
 )
@@ -268,7 +271,8 @@ def resolve_ranges(conn: Connection, ranges: Sequence[tuple[int, int]], size: in
 
 
 def leaf_index(conn: Connection, leaf_hash: bytes) -> int | None:
-    """Index of the first leaf with this leaf hash, or None."""
+    """Index of the first leaf with this leaf hash, or None. A scan (leaf hashes are not indexed): use it for
+    leaves that are not registry events; events are located through their hash ID."""
     value = conn.execute(
         select(func.min(tracelog_leaves.c.leaf_index)).where(tracelog_leaves.c.leaf_hash == leaf_hash)
     ).scalar_one_or_none()

@@ -72,6 +72,57 @@ def verify_signature(conn: Connection, participant: str, signature: str, data: b
     raise reject("bad-signature", f"the signature does not verify with any key of {participant!r}")
 
 
+@dataclass
+class PreparedDocument:
+    """Everything capture derives from the document bytes alone, computed by :func:`prepare` with no store.
+
+    Pure data (picklable), so a process pool can prepare the next documents while one writer commits
+    (:mod:`lodeline.trace.capture_pipeline`). Ledger issues are kept per event and only count for events that
+    turn out to be new at commit (an event already in the registry is a duplicate, not re-applied).
+    """
+
+    sha256: str
+    file: str | None
+    hashes: list[str]  # EPCIS event hash IDs, document order
+    ops: dict[int, LedgerOp]  # event index -> what the event does to lots and stocks
+    issues: dict[int, list[EventIssue]]  # event index -> ledger problems
+    rows: list[dict[str, Any]]  # per event: the stored columns that depend on the event alone
+
+
+def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
+    """Parse, validate against the EPCIS 2.0 schema, hash every event, derive its ledger operation and its stored
+    row. Raises TraceError (nothing to write) when the document is not valid EPCIS 2.0."""
+    doc = load_and_validate(data, file=file)
+    evs = event_list(doc)
+    ns = context_namespaces(doc.get("@context"))
+    # The stored body carries the document's @context so the hash ID can be recomputed from the row alone. It is
+    # serialised once: '{"@context":…,' + the event's own serialisation equals dumps({"@context": …, **ev}).
+    context_prefix = '{"@context":' + _dumps(doc.get("@context")) + ","
+    hashes: list[str] = []
+    ops: dict[int, LedgerOp] = {}
+    issues: dict[int, list[EventIssue]] = {}
+    rows: list[dict[str, Any]] = []
+    for i, ev in enumerate(evs):
+        h = event_hash_id(ev, ns)
+        hashes.append(h)
+        found: list[EventIssue] = []
+        op = parse_event(i, ev, h, found)
+        if op is not None:
+            ops[i] = op
+        if found:
+            issues[i] = found
+        rows.append(
+            {
+                "event_type": ev.get("type"),
+                "event_time": op.event_time if op else normalise_time(str(ev.get("eventTime", ""))),
+                "biz_step": ev.get("bizStep"),
+                "facility_id": op.facility if op else None,
+                "body": _dumps(ev) if "@context" in ev or not ev else context_prefix + _dumps(ev)[1:],
+            }
+        )
+    return PreparedDocument(hashlib.sha256(data).hexdigest(), file, hashes, ops, issues, rows)
+
+
 def capture(
     engine: Engine,
     data: bytes,
@@ -82,11 +133,23 @@ def capture(
     at: datetime | None = None,
 ) -> CaptureReport:
     """Capture one signed document atomically; raise TraceError (nothing written) on any problem."""
-    doc = load_and_validate(data, file=file)
-    evs = event_list(doc)
-    ns = context_namespaces(doc.get("@context"))
-    hashes = [event_hash_id(ev, ns) for ev in evs]
-    sha = hashlib.sha256(data).hexdigest()
+    return commit_prepared(
+        engine, prepare(data, file=file), data, participant=participant, signature=signature, at=at
+    )
+
+
+def commit_prepared(
+    engine: Engine,
+    prepared: PreparedDocument,
+    data: bytes,
+    *,
+    participant: str,
+    signature: str,
+    at: datetime | None = None,
+) -> CaptureReport:
+    """The store half of capture, in ONE transaction: signature, replay and duplicate checks, mass balance, the
+    event rows and their log leaves. ``data`` are the signed bytes ``prepared`` was computed from."""
+    file, hashes, sha = prepared.file, prepared.hashes, prepared.sha256
     at = at or datetime.now(UTC)
     with write_transaction(engine) as conn:
         db.lock_registry(conn)
@@ -102,21 +165,17 @@ def capture(
             else:
                 known.add(h)
                 fresh.append(i)
-        issues: list[EventIssue] = []
-        ops: list[LedgerOp] = []
-        for i in fresh:
-            op = parse_event(i, evs[i], hashes[i], issues)
-            if op is not None:
-                ops.append(op)
+        issues = [issue for i in fresh for issue in prepared.issues.get(i, ())]
         if issues:
             raise TraceError(issues, file=file)
+        ops = [prepared.ops[i] for i in fresh if i in prepared.ops]
         mb = _apply(conn, ops)
         if mb.issues:
             raise TraceError(mb.issues, file=file)
         report.accepted = [hashes[i] for i in fresh]
         # The log leaf of an event is the UTF-8 bytes of its hash ID, appended in this same transaction.
         report.leaf_indices = append_leaves(conn, [h.encode("utf-8") for h in report.accepted])
-        _write(conn, doc, evs, fresh, hashes, ops, mb, report, signature, at)
+        _write(conn, prepared, fresh, ops, mb, report, signature, at)
     return report
 
 
@@ -138,39 +197,25 @@ def _apply(conn: Connection, ops: list[LedgerOp]) -> MassBalance:
 
 def _write(
     conn: Connection,
-    doc: dict[str, Any],
-    evs: list[dict[str, Any]],
+    prepared: PreparedDocument,
     fresh: list[int],
-    hashes: list[str],
     ops: list[LedgerOp],
     mb: MassBalance,
     report: CaptureReport,
     signature: str,
     at: datetime,
 ) -> None:
-    facility_of = {op.index: op.facility for op in ops}
-    context = doc.get("@context")
-    # The stored body carries the document's @context so the hash ID can be recomputed from the row alone. It is
-    # serialised once: '{"@context":…,' + the event's own serialisation equals dumps({"@context": …, **ev}).
-    context_prefix = '{"@context":' + _dumps(context) + ","
     leaves = report.leaf_indices
-    rows = []
-    for n, i in enumerate(fresh):
-        ev = evs[i]
-        body = _dumps(ev) if "@context" in ev or not ev else context_prefix + _dumps(ev)[1:]
-        rows.append(
-            {
-                "hash_id": hashes[i],
-                "document_sha256": report.document_sha256,
-                "event_index": i,
-                "event_type": ev.get("type"),
-                "event_time": normalise_time(str(ev.get("eventTime", ""))),
-                "biz_step": ev.get("bizStep"),
-                "facility_id": facility_of.get(i),
-                "leaf_index": leaves[n] if leaves else None,
-                "body": body,
-            }
-        )
+    rows = [
+        {
+            "hash_id": prepared.hashes[i],
+            "document_sha256": report.document_sha256,
+            "event_index": i,
+            **prepared.rows[i],
+            "leaf_index": leaves[n] if leaves else None,
+        }
+        for n, i in enumerate(fresh)
+    ]
     db.insert_rows(conn, db.events, rows)
     db.insert_rows(
         conn,

@@ -48,8 +48,11 @@ def _gln(company_prefix: str, location_ref: str) -> str:
     return body + check_digit(body)
 
 
+_EPC_URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.+)")
+
+
 def _urn_to_dl(urn: str) -> str | None:
-    m = re.fullmatch(r"urn:epc:(id|class|idpat):([a-z]+):(.+)", urn)
+    m = _EPC_URN.fullmatch(urn)
     if not m:
         return None
     kind, scheme, rest = m.groups()

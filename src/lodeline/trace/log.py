@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from lodeline.errors import InvalidArgumentError, NotFoundError
+from lodeline.store import trace as registry_db
 from lodeline.store import tracelog as store
 from lodeline.store.tracelog import TreeSizeError
 from lodeline.trace import checkpoint, merkle
@@ -42,6 +43,7 @@ __all__ = [
     "issue_checkpoint",
     "latest_checkpoint",
     "leaf_index",
+    "locate_leaf",
     "proof_document",
     "prove_consistency",
     "prove_event",
@@ -106,8 +108,20 @@ def consistency_proof(conn: Connection, old_size: int, new_size: int) -> list[by
 
 
 def leaf_index(conn: Connection, leaf_hash: bytes) -> int | None:
-    """Index of the (first) leaf with this RFC 9162 leaf hash, or None if it is not in the log."""
+    """Index of the (first) leaf with this RFC 9162 leaf hash, or None if it is not in the log (a scan)."""
     return store.leaf_index(conn, leaf_hash)
+
+
+def locate_leaf(conn: Connection, leaf_data: bytes, *, scan: bool = True) -> int | None:
+    """Index of the leaf holding ``leaf_data``. A registry event's leaf is found through the event's hash ID
+    (``trace_events.hash_id`` is indexed; log leaf hashes are not, to keep appends cheap). Other leaves are
+    found by scanning the leaf hashes, unless ``scan`` is False (public endpoints: a miss must stay cheap)."""
+    text = leaf_data.decode("utf-8", "replace")
+    if text.startswith("ni:///sha-256;"):
+        index = registry_db.event_leaf_index(conn, text)
+        if index is not None:
+            return index
+    return leaf_index(conn, merkle.leaf_hash(leaf_data)) if scan else None
 
 
 # --- checkpoints --------------------------------------------------------------------------------------------
@@ -176,10 +190,13 @@ def issue_checkpoint(conn: Connection, key: RegistryKey) -> StoredCheckpoint:
     return StoredCheckpoint(checkpoint_id, size, root, key.name, key.name, key.key_id_hex, note, issued_at)
 
 
-def prove_event(conn: Connection, leaf_data: bytes, at: StoredCheckpoint) -> dict[str, Any]:
-    """The inclusion proof (JSON-able) of the leaf with ``leaf_data`` against checkpoint ``at``."""
+def prove_event(
+    conn: Connection, leaf_data: bytes, at: StoredCheckpoint, *, scan: bool = True
+) -> dict[str, Any]:
+    """The inclusion proof (JSON-able) of the leaf with ``leaf_data`` against checkpoint ``at``
+    (``scan``: see :func:`locate_leaf`)."""
     hashed = merkle.leaf_hash(leaf_data)
-    index = leaf_index(conn, hashed)
+    index = locate_leaf(conn, leaf_data, scan=scan)
     if index is None:
         raise NotFoundError(
             f"no log leaf for {leaf_data.decode('utf-8', 'replace')!r} (leaf hash {hashed.hex()})",

@@ -110,7 +110,7 @@ def inclusion(engine: Engine, event_hash: str, size: int | None) -> dict[str, An
         with engine.connect() as conn:
             cp = log.checkpoint_at_size(conn, size)
     with engine.connect() as conn:
-        doc = log.prove_event(conn, data, cp)
+        doc = log.prove_event(conn, data, cp, scan=False)
     return doc | {"checkpoint": cp.note}
 
 
