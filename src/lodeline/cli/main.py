@@ -52,7 +52,8 @@ def version() -> None:
 def main() -> None:
     """Entry point: run the app and turn Lodeline errors into a clear message and exit status 2."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click RETURNS the code of a `typer.Exit` instead of exiting with it.
+        status = app(standalone_mode=False)
     except LodelineError as exc:
         Console(stderr=True).print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
         sys.exit(2)
@@ -68,3 +69,9 @@ def main() -> None:
             show()
             sys.exit(exit_code)
         raise
+    if isinstance(status, int) and status:
+        sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

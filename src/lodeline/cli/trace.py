@@ -10,12 +10,14 @@ import polars as pl
 import typer
 
 from lodeline.cli.output import Format, emit
+from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import load_and_validate
 from lodeline.trace.event_hash import document_hash_ids
 
 app = typer.Typer(no_args_is_help=True)
 register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle log's commands)
+app.command("capture")(capture_command)
 
 
 def _read(path: Path) -> bytes:
@@ -245,22 +247,7 @@ def facility_show(fid: str = typer.Argument(...)) -> None:
     _json(parties.show_facility(get_engine(), fid))
 
 
-# --- capture and origin ---------------------------------------------------------------------------------------
-
-
-@app.command("capture")
-def capture_cmd(
-    file: Path = typer.Argument(..., help="EPCIS 2.0 document"),
-    signature: Path = typer.Option(..., "--signature", help="file with the base64 Ed25519 signature"),
-    participant: str = typer.Option(..., "--participant", help="submitting participant id"),
-) -> None:
-    """Capture a signed document atomically (all events or none); prints a JSON report."""
-    from lodeline.store.engine import get_engine
-    from lodeline.trace.capture import capture
-
-    sig = _read(signature).decode("ascii", errors="replace")
-    report = capture(get_engine(), _read(file), participant=participant, signature=sig, file=str(file))
-    _json(report.to_dict())
+# --- origin and benchmark ----------------------------------------------------------------------------------------
 
 
 class OriginBy(StrEnum):
@@ -320,12 +307,18 @@ def origin(
 def bench(
     events: int = typer.Option(20_000, "--events", help="events to capture"),
     proofs: bool = typer.Option(True, "--proofs/--no-proofs", help="also time inclusion proofs vs pymerkle"),
+    workers: int | None = typer.Option(
+        None, "--workers", help="capture pipeline workers (default: cores - 1)"
+    ),
+    sequential: bool = typer.Option(
+        True, "--sequential/--no-sequential", help="also time the one-document-at-a-time baseline"
+    ),
     fmt: Format = typer.Option(Format.json, "--format"),
 ) -> None:
     """Run the capture/origin benchmark (and the log's proof benchmark) on temporary SQLite stores."""
     from lodeline.trace.benchmark import run_benchmark
 
-    result = run_benchmark(events=events)
+    result = run_benchmark(events=events, workers=workers, sequential=sequential)
     if proofs:
         try:
             from lodeline.bench.tracelog import run_tracelog_bench
