@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from crash import kill_when  # same folder: pytest puts it on sys.path
 from sqlalchemy import Engine, func, select
 
 from lodeline.store import trace as db
@@ -149,19 +148,9 @@ def test_sigkill_mid_stream_leaves_whole_documents(tmp_path: Path) -> None:
         files.append(str(path))
     engine.dispose()
     env = {**os.environ, "LODELINE_DATABASE_URL": url}
-    code = "import sys; from lodeline.cli.main import main; sys.argv = ['lodeline', *sys.argv[1:]]; main()"
-    args = [sys.executable, "-c", code, "trace", "capture", *files, "--participant", pid, "--workers", "1"]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
+    args = ["trace", "capture", *files, "--participant", pid, "--workers", "1"]
     # Kill once some documents are in and the next one is being written.
-    while time.monotonic() < deadline and proc.poll() is None:
-        if _events(url) >= 2 * 8 * per_doc:
-            break
-        time.sleep(0.01)
-    killed = proc.poll() is None
-    if killed:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    killed = kill_when(args, env, lambda: _events(url) >= 2 * 8 * per_doc, timeout=180)
     assert killed, "the capture finished before it could be killed; the test did not exercise a crash"
     stored = _events(url)
     assert stored % (8 * per_doc) == 0 and 0 < stored < 8 * 8 * per_doc, stored

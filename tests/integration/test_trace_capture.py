@@ -147,6 +147,18 @@ def test_yield_above_maximum_and_unknown_facility(li) -> None:
     _rejected(engine, "yield-mismatch", lambda: _submit(engine, pid, bad, private[pid]))
 
 
+def test_events_at_another_operators_facility(li) -> None:
+    """A participant signs for itself, not for a facility it does not operate: the converter's operator cannot
+    record the miner's production, even with a valid signature of its own."""
+    engine, chain, private = li
+    miner, doc = chain.documents[0]
+    other = chain.documents[2][0]
+    assert other != miner
+    err = _rejected(engine, "facility-not-operated", lambda: _submit(engine, other, doc, private[other]))
+    assert (err.issues[0].index, err.issues[0].field) == (0, "bizLocation")
+    assert f"participant {other!r} does not operate facility" in err.issues[0].reason
+
+
 def test_schema_invalid_document(li) -> None:
     engine, chain, private = li
     pid, doc = chain.documents[0]

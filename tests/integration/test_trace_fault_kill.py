@@ -4,13 +4,11 @@ the Merkle log holds exactly one leaf per stored event."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from crash import LODELINE, kill_when  # same folder: pytest puts it on sys.path
 from sqlalchemy import func, select
 
 from lodeline.store import trace as db
@@ -48,32 +46,10 @@ def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path, monkeypatch: 
     wal = tmp_path / "store.sqlite-wal"
     base = wal.stat().st_size if wal.exists() else 0
     env = {**os.environ, "LODELINE_DATABASE_URL": url}
-    cmd = [
-        sys.executable,
-        "-m",
-        "lodeline.cli.main",
-        "trace",
-        "capture",
-        str(tmp_path / "doc.json"),
-        "--signature",
-        str(tmp_path / "doc.sig"),
-        "--participant",
-        pid,
-    ]
-    code = "import sys; from lodeline.cli.main import main; sys.argv = ['lodeline', *sys.argv[1:]]; main()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, *cmd[3:]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 120
+    args = ["trace", "capture", str(tmp_path / "doc.json"), "--signature", str(tmp_path / "doc.sig")]
+    args += ["--participant", pid]
     # Kill as soon as the capture transaction has started spilling pages into the WAL (mid-write).
-    while time.monotonic() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > base + 64 * 1024:
-            break
-        time.sleep(0.005)
-    killed = proc.poll() is None
-    if killed:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    killed = kill_when(args, env, lambda: wal.exists() and wal.stat().st_size > base + 64 * 1024)
     events, lots, size = _state(url)
     assert (events, size) in {(0, 0), (UNITS * 8, UNITS * 8)}, (events, lots, size)
     _audit(url, monkeypatch)
@@ -81,7 +57,7 @@ def test_sigkill_mid_capture_leaves_all_or_nothing(tmp_path: Path, monkeypatch: 
     assert killed, "capture finished before it could be killed; the test did not exercise a crash"
     assert events == 0
     # The store is usable afterwards: the same document captures whole.
-    retry = subprocess.run([sys.executable, "-c", code, *cmd[3:]], env=env, capture_output=True, timeout=300)
+    retry = subprocess.run([*LODELINE, *args], env=env, capture_output=True, timeout=300)
     assert retry.returncode == 0, retry.stderr.decode()
     assert _state(url) == (UNITS * 8, UNITS * 3, UNITS * 8)
     _audit(url, monkeypatch)

@@ -135,3 +135,21 @@ def test_parse_event_reads_cbv_and_units() -> None:
     assert op.event_time == "2025-01-01T02:00:00.000Z"
     ev["quantityList"][0]["uom"] = "LTR"
     assert parse_event(0, ev, "h", issues) is None and issues[0].code == "ledger-bad-quantity"
+
+
+def test_only_a_facilitys_operator_records_events_there() -> None:
+    facs = {"M": _fac("M") | {"operator_id": "miner"}, "R": _fac("R") | {"operator_id": "refiner"}}
+    mb = MassBalance(facs, {}, {}, {}, submitter="miner")
+    mb.apply(_op("produce", "M", outputs=[Item("ore", 10.0)], material="lithium_carbonate"))
+    mb.apply(_op("ship", "M", inputs=[Item("ore", 4.0)], counterpart="R"))  # to another operator's site: fine
+    assert not mb.issues
+    mb.apply(_op("receive", "R", outputs=[Item("ore", 4.0)], counterpart="M"))  # the refiner's to record
+    mb.apply(_op("produce", "R", outputs=[Item("x", 1.0)], material="lithium_carbonate"))
+    assert [(i.code, i.field) for i in mb.issues] == [
+        ("facility-not-operated", "destinationList"),
+        ("facility-not-operated", "bizLocation"),
+    ]
+    assert "does not operate facility R (operator 'refiner')" in mb.issues[0].reason
+    assert mb.balances[("R", "ore", "transit")] == pytest.approx(
+        4.0
+    )  # nothing applied for the refused events

@@ -169,7 +169,7 @@ def commit_prepared(
         if issues:
             raise TraceError(issues, file=file)
         ops = [prepared.ops[i] for i in fresh if i in prepared.ops]
-        mb = _apply(conn, ops)
+        mb = _apply(conn, ops, participant)
         if mb.issues:
             raise TraceError(mb.issues, file=file)
         report.accepted = [hashes[i] for i in fresh]
@@ -179,7 +179,7 @@ def commit_prepared(
     return report
 
 
-def _apply(conn: Connection, ops: list[LedgerOp]) -> MassBalance:
+def _apply(conn: Connection, ops: list[LedgerOp], participant: str) -> MassBalance:
     facs, lot_ids, _ = keys_needed(ops)
     facilities = db.facilities_by_id(conn, facs)
     mb_facilities = [f for f, row in facilities.items() if row["custody_model"] == "mass_balance"]
@@ -189,6 +189,7 @@ def _apply(conn: Connection, ops: list[LedgerOp]) -> MassBalance:
         db.lots_by_id(conn, lot_ids),
         db.balances_for(conn, lot_ids),
         db.credits_for(conn, credit_keys),
+        submitter=participant,
     )
     for op in ops:
         mb.apply(op)

@@ -41,8 +41,12 @@ class MassBalance:
         lots: dict[str, dict[str, Any]],
         balances: dict[tuple[str, str, str], float],
         credits: dict[tuple[str, str], list[float]],
+        submitter: str | None = None,
     ) -> None:
         self.facilities = facilities
+        # Only a facility's operator records what happens at it (ships from, receives into, produces or
+        # transforms there); None skips the check (pure computations over already-accepted events).
+        self.submitter = submitter
         self.lots = lots
         self.existing_lots = set(lots)
         self.balances: dict[tuple[str, str, str], float] = defaultdict(float, balances)
@@ -72,6 +76,16 @@ class MassBalance:
         if op.counterpart:
             self._facility(op, op.counterpart, "destinationList" if op.kind == "ship" else "sourceList")
         if fac is None:
+            return
+        if self.submitter is not None and fac["operator_id"] != self.submitter:
+            where = "sourceList" if op.kind == "ship" else "destinationList" if op.kind == "receive" else "bizLocation"
+            self._bad(
+                op,
+                "facility-not-operated",
+                f"participant {self.submitter!r} does not operate facility {op.facility} (operator "
+                f"{fac['operator_id']!r}); only a facility's operator records events there",
+                where,
+            )
             return
         getattr(self, f"_{op.kind}")(op, fac)
 
