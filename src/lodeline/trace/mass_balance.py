@@ -78,7 +78,13 @@ class MassBalance:
         if fac is None:
             return
         if self.submitter is not None and fac["operator_id"] != self.submitter:
-            where = "sourceList" if op.kind == "ship" else "destinationList" if op.kind == "receive" else "bizLocation"
+            where = (
+                "sourceList"
+                if op.kind == "ship"
+                else "destinationList"
+                if op.kind == "receive"
+                else "bizLocation"
+            )
             self._bad(
                 op,
                 "facility-not-operated",
