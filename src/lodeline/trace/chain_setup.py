@@ -1,5 +1,5 @@
 """Register a generated :class:`~lodeline.trace.generator.Chain` (participants, keys, facilities) and capture its
-signed documents. Used by the tests, the benchmark and ``lodeline trace demo``."""
+signed documents. Used by the tests and the benchmark (examples/trace/make_examples.py writes the same chains as files)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+A9wWD5F27DMcCRNljvllnLvs2j7z9/neUBAIIx+/Fb/xWW8bFlt2+I+zl7sRHYA7VD+TcruTAhFzHNVeG53sCA==

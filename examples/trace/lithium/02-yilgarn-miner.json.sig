@@ -1,0 +1,1 @@
+HF9I9tI7+BXUk0cJtqhJW+BKw1H/XjNT5DLsxyF+Ddxen/qwbj07ymuTtihuY3/nxLk39lFinftN8CUA3iIHBQ==

@@ -1,0 +1,1 @@
+h20lz4ZrlYFkNc/4GlhsX6ZrzrkbUt7My5B6IlMtSyPfsdkKxl+3yWGXrF+eOsOtYtrLhYkecEN5+LifIJSCDQ==

@@ -1,0 +1,1 @@
+JtRGvwj2PuepPr1sPNA3qc+NqzCje9F8z1H3l2OA7NMG03QWvNu7fk9ibHaPf3M/Z8+o2LNwFocWGlciDachDw==

@@ -1,0 +1,1 @@
+/MpwOm+3ZPj39VPQNJsd5LwJtAvw8hVfUBzJ/auZlom0gU7J0u9cKof6tTiU4sXCYlOzjfPoSah/YTGgeA3SCA==
