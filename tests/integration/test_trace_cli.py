@@ -157,6 +157,13 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
     origin = json.loads(ok("trace", "origin", "SC6-P1", "--by", "country", "--format", "json"))
     assert origin["by_country"] == [{"country": "AUS", "share": 1.0, "metal_kg": pytest.approx(27870.0)}]
     assert "Pilbara" in ok("trace", "origin", "SC6-P1")
+    trail = json.loads(ok("trace", "trail", "SC6-P1", "--format", "json"))
+    assert [(r["movement"], r["quantity_kg"], r["leaf_index"]) for r in trail] == [
+        ("produce", 1_000_000, 0),
+        ("ship", 1_000_000, 1),
+    ]
+    assert "Pilbara" in (table := ok("trace", "trail", "SC6-P1")) and "produce" in table
+    assert runner.invoke(app, ["trace", "trail", "NO-SUCH-LOT"]).exit_code != 0
     ok("trace", "checkpoint")
     hash_id = ok("trace", "hash", str(doc)).split()[0]
     proof = ok("trace", "prove", hash_id)

@@ -259,6 +259,27 @@ class OriginBy(StrEnum):
 
 
 @app.command()
+def trail(
+    lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet here instead of stdout"),
+) -> None:
+    """A lot's custody trail: every event that produced, shipped, received or consumed it, in time order."""
+    from lodeline.store import registry_reads
+    from lodeline.store.engine import get_engine
+    from lodeline.trace.registry_service import find_lot
+
+    engine = get_engine()
+    lot_id, _ = find_lot(engine, lot)
+    with engine.connect() as conn:
+        rows = registry_reads.lot_trail(conn, lot_id)
+    columns = ["event_time", "movement", "quantity_kg", "facility", "country", "counterpart", "biz_step"]
+    if fmt is not Format.table:  # the identifiers make a terminal table unreadable; the files carry them
+        columns += ["event_type", "facility_id", "hash_id", "leaf_index"]
+    emit(_frame(rows, columns), fmt, out=out, title=f"custody trail of {lot_id} (gross kg)")
+
+
+@app.command()
 def origin(
     lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
     by: OriginBy = typer.Option(OriginBy.all, "--by"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, union
 
-from lodeline.store.trace import claims, documents, events, facilities, lot_sources, lots
+from lodeline.store.trace import claims, documents, events, facilities, lot_movements, lots
 
 EVENT_COLUMNS = (
     events.c.hash_id,
@@ -39,11 +39,10 @@ def _operator_filter(operator: str | None) -> Any:
 
 
 def events_of_lot(conn: Connection, lot_id: str, limit: int) -> list[dict[str, Any]]:
-    """Events that produced, consumed or carried custody claims on the lot, in event-time order."""
+    """Every event that moved the lot (produced, shipped, received or consumed it, from the custody journal) or
+    made a custody claim on it, in event-time order."""
     hashes = union(
-        select(lot_sources.c.event_hash).where(
-            or_(lot_sources.c.lot_id == lot_id, lot_sources.c.source_lot == lot_id)
-        ),
+        select(lot_movements.c.event_hash).where(lot_movements.c.lot_id == lot_id),
         select(claims.c.event_hash).where(claims.c.lot_id == lot_id),
     ).subquery()
     q = (
@@ -73,3 +72,31 @@ def capture_document(conn: Connection, sha256: str) -> dict[str, Any] | None:
     """The stored record of one captured document (the capture job of the EPCIS REST binding)."""
     row = conn.execute(select(documents).where(documents.c.sha256 == sha256)).mappings().first()
     return None if row is None else dict(row)
+
+
+def lot_trail(conn: Connection, lot_id: str) -> list[dict[str, Any]]:
+    """The lot's custody trail from the journal: every movement in event-time order, with where it happened, the
+    counterpart, and the event's type, business step, hash ID and log leaf."""
+    here, there = facilities.alias("here"), facilities.alias("there")
+    m = lot_movements.c
+    q = (
+        select(
+            m.event_time,
+            m.movement,
+            m.quantity_kg,
+            m.facility_id,
+            here.c.name.label("facility"),
+            here.c.country,
+            there.c.name.label("counterpart"),
+            events.c.event_type,
+            events.c.biz_step,
+            m.event_hash.label("hash_id"),
+            events.c.leaf_index,
+        )
+        .join(events, events.c.hash_id == m.event_hash)
+        .join(here, here.c.id == m.facility_id)
+        .outerjoin(there, there.c.id == m.counterpart_id)
+        .where(m.lot_id == lot_id)
+        .order_by(m.event_time, events.c.seq)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]

@@ -136,6 +136,24 @@ lot_sources = Table(
     Index("ix_trace_lot_sources_lot", "lot_id"),
 )
 
+lot_movements = Table(
+    "trace_lot_movements",
+    metadata,
+    # The custody journal: every quantity of a lot an event moves (one row per lot per event), so a lot's whole
+    # trail — produced, shipped, received, consumed — is one indexed lookup.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lot_id", String(240), nullable=False),
+    Column("event_hash", String(100), nullable=False),
+    Column("event_time", String(32), nullable=False),
+    Column("movement", String(8), nullable=False),  # produce | consume | ship | receive
+    Column(
+        "facility_id", String(200), nullable=False
+    ),  # where it happened (ship: origin; receive: destination)
+    Column("counterpart_id", String(200)),  # ship: destination; receive: origin
+    Column("quantity_kg", Float, nullable=False),  # gross mass of the lot moved, kg
+    Index("ix_trace_lot_movements_lot", "lot_id"),
+)
+
 balances = Table(
     "trace_balances",
     metadata,
@@ -179,6 +197,7 @@ TRACE_TABLES: tuple[Table, ...] = (
     events,
     lots,
     lot_sources,
+    lot_movements,
     balances,
     claims,
     credits,
@@ -367,6 +386,23 @@ def lot_ids_like(conn: Connection, text: str) -> list[str]:
     """Lots whose id ends with ``text`` (users type the lot number, not the whole epcClass)."""
     q = select(lots.c.id).where(lots.c.id.like(f"%{text}")).limit(5)
     return list(conn.execute(q).scalars())
+
+
+def iter_event_hashes_and_bodies(conn: Connection, chunk: int = 5000) -> Iterator[tuple[str, str]]:
+    """(hash ID, stored body) of every stored event, in capture order, read in chunks."""
+    last = 0
+    while True:
+        q = (
+            select(events.c.seq, events.c.hash_id, events.c.body)
+            .where(events.c.seq > last)
+            .order_by(events.c.seq)
+        )
+        rows = conn.execute(q.limit(chunk)).all()
+        if not rows:
+            return
+        for seq, hash_id, body in rows:
+            last = seq
+            yield hash_id, body
 
 
 def iter_event_bodies(conn: Connection, chunk: int = 5000) -> Iterator[tuple[int | None, str]]:

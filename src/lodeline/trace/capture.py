@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from lodeline.store import trace as db
 from lodeline.store import trace_parties
@@ -24,7 +24,7 @@ from lodeline.trace import keys
 from lodeline.trace.epcis import event_list, load_and_validate
 from lodeline.trace.errors import EventIssue, TraceError, reject
 from lodeline.trace.event_hash import context_namespaces, event_hash_id, normalise_time
-from lodeline.trace.ledger import LedgerOp, parse_event, quarter
+from lodeline.trace.ledger import LedgerOp, movements, parse_event, quarter
 from lodeline.trace.log import append_leaves
 from lodeline.trace.mass_balance import MassBalance, keys_needed
 
@@ -236,11 +236,30 @@ def _write(
     db.upsert_lots(conn, [mb.lots[lot] for lot in sorted(mb.touched_lots)], mb.existing_lots)
     db.insert_rows(conn, db.lot_sources, mb.sources)
     db.insert_rows(conn, db.claims, mb.claims)
+    db.insert_rows(conn, db.lot_movements, [row for op in ops for row in movements(op)])
     db.write_balances(conn, {it.lot for op in ops for it in op.inputs + op.outputs}, mb.balances)
     db.write_credits(conn, {k: mb.credits[k] for k in mb.touched_credits})
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def backfill_lot_movements(conn: Connection) -> int:
+    """Write the custody journal (``trace_lot_movements``) of every stored event that has none, re-derived from the
+    stored event JSON (for stores captured before the journal existed). Returns the rows written."""
+    done = set(conn.execute(select(db.lot_movements.c.event_hash).distinct()).scalars())
+    written = 0
+    batch: list[dict[str, Any]] = []
+    for hash_id, body in db.iter_event_hashes_and_bodies(conn):
+        if hash_id in done:
+            continue
+        op = parse_event(0, json.loads(body), hash_id, [])
+        batch.extend(movements(op) if op is not None else [])
+        if len(batch) >= 5000:
+            db.insert_rows(conn, db.lot_movements, batch)
+            written, batch = written + len(batch), []
+    db.insert_rows(conn, db.lot_movements, batch)
+    return written + len(batch)
 
 
 def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:

@@ -154,6 +154,31 @@ def parse_event(index: int, ev: dict[str, Any], hash_id: str, issues: list[Event
     return op
 
 
+_MOVES = {"produce": (None, "produce"), "transform": ("consume", "produce"), "ship": ("ship", None)}
+
+
+def movements(op: LedgerOp) -> list[dict[str, Any]]:
+    """The custody-journal rows of an operation: one per lot it moves, with the gross kg moved."""
+    take, give = _MOVES.get(op.kind, (None, "receive"))
+    rows = []
+    for kind, items in ((take, op.inputs), (give, op.outputs)):
+        if kind is None:
+            continue
+        for it in items:
+            rows.append(
+                {
+                    "lot_id": it.lot,
+                    "event_hash": op.hash_id,
+                    "event_time": op.event_time,
+                    "movement": kind,
+                    "facility_id": op.facility,
+                    "counterpart_id": op.counterpart,
+                    "quantity_kg": it.kg,
+                }
+            )
+    return rows
+
+
 def quarter(event_time: str) -> str:
     """Mass-balance credit period of an event: its calendar quarter (``2025-Q3``)."""
     return f"{event_time[:4]}-Q{(int(event_time[5:7]) - 1) // 3 + 1}"
