@@ -206,18 +206,24 @@ TRACE_TABLES: tuple[Table, ...] = (
 _CHUNK = 500
 
 
-# Statements built once with an expanding IN parameter: building ``column.in_(chunk)`` per call coerced every
-# one of up to 500 values into a bind object, which cost capture more than running the query.
+# Small lookups keep SQLAlchemy statements (with an expanding IN parameter, built once). The capture's
+# per-event lookups — hash IDs, lots, balances, thousands of values per document — go straight to the driver
+# (:func:`_driver_in`): SQLAlchemy's per-value parameter processing cost more than running the queries.
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_HASHES_IN = select(events.c.hash_id).where(events.c.hash_id.in_(_IDS))
 _FACILITIES_IN = select(facilities).where(facilities.c.id.in_(_IDS))
 _CERTIFICATIONS_IN = select(certifications).where(certifications.c.facility_id.in_(_IDS))
-_LOTS_IN = select(lots).where(lots.c.id.in_(_IDS))
-_BALANCES_IN = select(
-    balances.c.facility_id, balances.c.lot_id, balances.c.state, balances.c.quantity_kg
-).where(balances.c.lot_id.in_(_IDS))
-_DELETE_BALANCES_IN = delete(balances).where(balances.c.lot_id.in_(_IDS))
 _CREDITS_IN = select(credits).where(credits.c.facility_id.in_(_IDS))
+_LOT_COLUMNS = [c.name for c in lots.c]
+
+
+def _driver_in(conn: Connection, sql: str, ids: Sequence[str], *, rows: bool = True) -> Iterator[Any]:
+    """Run ``sql`` (ending in ``… IN``) for ``ids`` through the DB-API driver, 500 values per statement; yield the
+    rows (``rows=False`` for statements that return none)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for chunk in _chunks(ids):
+        result = conn.exec_driver_sql(f"{sql} ({', '.join([mark] * len(chunk))})", tuple(chunk))
+        if rows:
+            yield from result
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -237,10 +243,10 @@ def lock_registry(conn: Connection) -> None:
 
 
 def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(list(hash_ids)):
-        found.update(conn.execute(_HASHES_IN, {"ids": list(chunk)}).scalars())
-    return found
+    return {
+        row[0]
+        for row in _driver_in(conn, "SELECT hash_id FROM trace_events WHERE hash_id IN", list(hash_ids))
+    }
 
 
 def event_leaf_index(conn: Connection, hash_id: str) -> int | None:
@@ -265,27 +271,21 @@ def facilities_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str
 
 
 def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(set(ids))):
-        for row in conn.execute(_LOTS_IN, {"ids": list(chunk)}).mappings():
-            out[row["id"]] = dict(row)
-    return out
+    sql = f"SELECT {', '.join(_LOT_COLUMNS)} FROM trace_lots WHERE id IN"
+    return {
+        row[0]: dict(zip(_LOT_COLUMNS, row, strict=True)) for row in _driver_in(conn, sql, sorted(set(ids)))
+    }
 
 
 def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
     """Every balance row (facility, lot, state) -> kg of the given lots."""
-    out: dict[tuple[str, str, str], float] = {}
-    for chunk in _chunks(sorted(set(lot_ids))):
-        for f, lot, state, q in conn.execute(_BALANCES_IN, {"ids": list(chunk)}):
-            out[(f, lot, state)] = q
-    return out
+    sql = "SELECT facility_id, lot_id, state, quantity_kg FROM trace_balances WHERE lot_id IN"
+    return {(f, lot, state): q for f, lot, state, q in _driver_in(conn, sql, sorted(set(lot_ids)))}
 
 
 def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]) -> None:
     """Insert new lots; rewrite the mutable columns of lots produced again."""
-    new = [r for r in rows if r["id"] not in existing]
-    if new:
-        conn.execute(insert(lots), new)
+    insert_rows(conn, lots, [r for r in rows if r["id"] not in existing])
     for r in rows:
         if r["id"] in existing:
             conn.execute(
@@ -301,16 +301,15 @@ def write_balances(
     """Replace all balance rows of ``lot_ids`` with the non-zero entries of ``values`` (which must hold every
     row of those lots, as read by :func:`balances_for` and updated)."""
     lots_ = sorted(set(lot_ids))
-    for chunk in _chunks(lots_):
-        conn.execute(_DELETE_BALANCES_IN, {"ids": list(chunk)})
+    for _ in _driver_in(conn, "DELETE FROM trace_balances WHERE lot_id IN", lots_, rows=False):
+        pass
     wanted = set(lots_)
     rows = [
         {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
         for (f, lot, s), q in values.items()
         if lot in wanted and abs(q) > 1e-9
     ]
-    if rows:
-        conn.execute(insert(balances), rows)
+    insert_rows(conn, balances, rows)
 
 
 def credits_for(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[float]]:

@@ -36,13 +36,13 @@ def reference_data() -> dict[str, Any]:
     return yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     lot: str
     kg: float
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerOp:
     kind: str  # produce | ship | receive | transform
     index: int
