@@ -4,6 +4,7 @@ the published checkpoint — with no console or CSP error. A participant sees an
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,7 @@ def test_search_lot_shows_origin_and_verifies_proofs(registry_server, browser) -
         timeout=60_000,
     )
     assert page.inner_text("#proof-status") == "verified"  # type: ignore[attr-defined]
+    assert page.inner_text("#signature-status") == "verified"  # type: ignore[attr-defined]
     cells = page.locator("#events-table tbody tr td:last-child").all_inner_texts()  # type: ignore[attr-defined]
     assert cells and all(c == "verified" for c in cells), cells
     assert page.inner_text("#lot-title").endswith("/10/LC-S1")  # type: ignore[attr-defined]
@@ -113,6 +115,34 @@ def test_tampered_proof_is_not_verified(registry_server, browser) -> None:
         timeout=60_000,
     )
     assert page.inner_text("#proof-status") == "not verified"  # type: ignore[attr-defined]
+
+
+def test_forged_checkpoint_signature_is_not_verified(registry_server, browser) -> None:
+    """A checkpoint whose signature does not verify with the page's key fails the whole check, even though every
+    inclusion proof still reaches its root (a server could serve a root nobody signed)."""
+    base, tokens = registry_server
+    page = _page(browser, tokens["auditor"])
+
+    def forge(route: object) -> None:
+        response = route.fetch()  # type: ignore[attr-defined]
+        note = response.text()
+        head, _, sig_line = note.rstrip("\n").rpartition("\n")
+        prefix, blob = sig_line.rsplit(" ", 1)
+        raw = bytearray(base64.b64decode(blob))
+        raw[10] ^= 0x01  # one bit of the Ed25519 signature
+        forged = f"{head}\n{prefix} {base64.b64encode(bytes(raw)).decode()}\n"
+        route.fulfill(response=response, body=forged)  # type: ignore[attr-defined]
+
+    page.route("**/api/v1/registry/checkpoint", forge)  # type: ignore[attr-defined]
+    page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
+        timeout=60_000,
+    )
+    assert page.inner_text("#signature-status") == "NOT verified"  # type: ignore[attr-defined]
+    assert page.inner_text("#proof-status") == "not verified"  # type: ignore[attr-defined]
+    cells = page.locator("#events-table tbody tr td:last-child").all_inner_texts()  # type: ignore[attr-defined]
+    assert cells and all(c == "verified" for c in cells), cells  # the paths themselves are fine
 
 
 def test_participant_cannot_open_another_participants_lot(registry_server, browser) -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lodeline.api.deps import PrincipalDep, session_from_cookie
+from lodeline.trace.registry_service import verifier_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,5 +31,8 @@ def registry_explorer(
         "principal": session[0] if session else None,
         "csrf_token": session[1] if session else "",
         "signed_in": principal.authenticated,
+        # The verifier key the browser checks the checkpoint's signature with; the page shows its key ID so a
+        # user can compare it with the key published out of band.
+        "vkey": verifier_key(),
     }
     return templates.TemplateResponse(request, "registry.html", context)

@@ -74,6 +74,36 @@
     return { origin: lines[0], size: parseInt(lines[1], 10), root: fromBase64(lines[2]) };
   }
 
+  // C2SP signed note: text (up to and including the newline before the blank line), then signature lines
+  // "— <name> <base64(4-byte key ID ‖ 64-byte Ed25519 signature)>". The vkey is "<name>+<hex key ID>+<base64(
+  // 0x01 ‖ 32-byte public key)>"; its key ID must be SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4].
+  async function verifyNoteSignature(note, vkey) {
+    // the name has no "+", the base64 key may: split at the first two only
+    var first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+    if (first < 1 || second < 0) { return false; }
+    var parts = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
+    var name = parts[0], raw = fromBase64(parts[2]);
+    if (raw.length !== 33 || raw[0] !== 1) { return false; }
+    var keyId = (await sha256(concat([bytesOf(name + "\n"), raw]))).slice(0, 4);
+    if (toHex(keyId) !== parts[1]) { return false; }
+    var cut = note.lastIndexOf("\n\n");
+    if (cut < 0) { return false; }
+    var text = note.slice(0, cut + 1), lines = note.slice(cut + 2).split("\n");
+    var key = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
+    for (var i = 0; i < lines.length; i++) {
+      var fields = lines[i].split(" ");
+      if (fields.length !== 3 || fields[0] !== "\u2014" || fields[1] !== name) { continue; }
+      var blob = fromBase64(fields[2]);
+      if (blob.length !== 68 || !equal(blob.slice(0, 4), keyId)) { continue; }
+      return crypto.subtle.verify({ name: "Ed25519" }, key, blob.slice(4), bytesOf(text));
+    }
+    return false;
+  }
+
+  function toHex(bytes) {
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
   async function verifyEvent(hashId, checkpoint) {
     var proof = await getJSON("/api/v1/registry/proofs/inclusion?event_hash=" + encodeURIComponent(hashId) +
       "&size=" + checkpoint.size);
@@ -151,12 +181,20 @@
       if (!r.ok) { throw new Error("checkpoint: HTTP " + r.status); }
       return r.text();
     });
-    var checkpoint = parseCheckpoint(note);
+    var checkpoint = parseCheckpoint(note), vkey = $("checkpoint-line").dataset.vkey || "";
     $("checkpoint-line").textContent = "Checkpoint: " + checkpoint.origin + ", tree size " + checkpoint.size +
-      ", root " + note.split("\n")[2];
+      ", root " + note.split("\n")[2] + ", key " + vkey.split("+").slice(0, 2).join("+");
+    var signed = false;
+    try {
+      signed = await verifyNoteSignature(note, vkey);
+    } catch (err) {  // a malformed note or key is a failed check, not a crash
+      signed = false;
+    }
+    $("signature-status").textContent = signed ? "verified" : "NOT verified";
+    $("signature-status").className = signed ? "ok" : "bad";
     var tbody = document.querySelector("#events-table tbody");
     tbody.textContent = "";
-    var all = events.length > 0;
+    var all = events.length > 0 && signed;
     for (var i = 0; i < events.length; i++) {
       var tr = eventRow(events[i]);
       tbody.appendChild(tr);
