@@ -3,12 +3,14 @@ in the capture transaction and re-derivable from the stored events (the migratio
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import Engine, delete, select
 
 from lodeline.store import registry_reads
 from lodeline.store import trace as db
-from lodeline.trace.capture import backfill_lot_movements
+from lodeline.trace.capture import backfill_event_epcs, backfill_lot_movements
 from lodeline.trace.chain_setup import capture_all, register
 from lodeline.trace.generator import lithium_chain
 from lodeline.trace.identifiers import canonical_id
@@ -70,3 +72,68 @@ def test_backfill_rebuilds_the_journal_from_stored_events(captured: tuple[Engine
         assert backfill_lot_movements(conn) == len(before)
         assert backfill_lot_movements(conn) == 0  # nothing left to do: idempotent
     assert _journal(engine) == before
+
+
+def _inspection(chain, private, engine: Engine) -> tuple[list[str], str]:
+    """The cell plant inspects two serialised cells of lot CELL-X1 (moves no material); returns their EPCs."""
+    from lodeline.trace import keys
+    from lodeline.trace.capture import capture
+    from lodeline.trace.chain_setup import document_bytes
+    from lodeline.trace.generator import document
+
+    cells = ["urn:epc:id:sgtin:9521234.012345.1001", "urn:epc:id:sgtin:9521234.012345.1002"]
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2025-04-10T08:00:00.000Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": cells,
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "readPoint": {"id": chain.facilities["ce"].sgln},
+        "quantityList": [{"epcClass": chain.lots["CELL-X1"], "quantity": 10, "uom": "KGM"}],
+    }
+    data = document_bytes(document([event], datetime(2025, 4, 10, tzinfo=UTC)))
+    report = capture(
+        engine, data, participant="saxony-cells", signature=keys.sign(private["saxony-cells"], data)
+    )
+    return [canonical_id(c) for c in cells], report.accepted[0]
+
+
+def test_events_by_epc_are_indexed_lookups(engine: Engine) -> None:
+    chain = lithium_chain()
+    private = register(engine, chain)
+    capture_all(engine, chain, private)
+    cells, inspection = _inspection(chain, private, engine)
+    cell_lot = canonical_id(chain.lots["CELL-X1"])
+    with engine.connect() as conn:
+        by_serial = registry_reads.events_mentioning(conn, [cells[1]], None, 100)
+        by_lot = registry_reads.events_mentioning(conn, [cell_lot], None, 100)
+        by_ore = registry_reads.events_mentioning(conn, [canonical_id(chain.lots["SC6-P1"])], None, 100)
+        nothing = registry_reads.events_mentioning(
+            conn, [canonical_id("urn:epc:id:sgtin:9521234.012345.9")], None, 9
+        )
+        # the plan uses the indexes (SQLite): no scan of the events table
+        if engine.dialect.name == "sqlite":
+            sql = "EXPLAIN QUERY PLAN SELECT event_hash FROM trace_event_epcs WHERE epc = 'x'"
+            assert "USING INDEX ix_trace_event_epcs_epc" in " ".join(
+                str(r) for r in conn.exec_driver_sql(sql)
+            )
+    assert [e["hash_id"] for e in by_serial] == [inspection]
+    # the cell lot: produced at the cell plant (journal) and inspected (EPC index, the event moves nothing)
+    assert [e["biz_step"] for e in by_lot] == ["commissioning", "inspecting"]
+    assert [e["biz_step"] for e in by_ore] == ["commissioning", "shipping", "receiving", "commissioning"]
+    assert nothing == []
+
+
+def test_backfill_rebuilds_the_epc_index(engine: Engine) -> None:
+    chain = lithium_chain()
+    private = register(engine, chain)
+    capture_all(engine, chain, private)
+    _inspection(chain, private, engine)
+    cols = [db.event_epcs.c.epc, db.event_epcs.c.event_hash]
+    with engine.begin() as conn:
+        before = sorted(tuple(r) for r in conn.execute(select(*cols)))
+        assert len(before) == 3  # two serials and the class of the non-material event
+        conn.execute(delete(db.event_epcs))
+        assert backfill_event_epcs(conn) == 3
+        assert sorted(tuple(r) for r in conn.execute(select(*cols))) == before

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, union
+from sqlalchemy import Connection, select, union
 
-from lodeline.store.trace import claims, documents, events, facilities, lot_movements, lots
+from lodeline.store.trace import claims, documents, event_epcs, events, facilities, lot_movements, lots
 
 EVENT_COLUMNS = (
     events.c.hash_id,
@@ -57,10 +57,14 @@ def events_of_lot(conn: Connection, lot_id: str, limit: int) -> list[dict[str, A
 def events_mentioning(
     conn: Connection, needles: list[str], operator: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    """Events whose submitted JSON names one of ``needles`` (an EPC in any of its spellings), optionally only
-    those at facilities ``operator`` runs. A text match: EPC lists are free-form arrays inside the event."""
-    escaped = [n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in needles]
-    q = select(*EVENT_COLUMNS).where(or_(*(events.c.body.like(f'%"{e}"%', escape="\\") for e in escaped)))
+    """Events that name one of ``needles`` (an EPC in its canonical spellings), optionally only those at
+    facilities ``operator`` runs. Two indexed lookups: the EPC index (instance EPCs, and classes named by events
+    that move no material) and the custody journal (the lots material events move)."""
+    hashes = union(
+        select(event_epcs.c.event_hash).where(event_epcs.c.epc.in_(needles)),
+        select(lot_movements.c.event_hash).where(lot_movements.c.lot_id.in_(needles)),
+    ).subquery()
+    q = select(*EVENT_COLUMNS).where(events.c.hash_id.in_(select(hashes.c.event_hash)))
     scope = _operator_filter(operator)
     if scope is not None:
         q = q.where(scope)

@@ -154,6 +154,17 @@ lot_movements = Table(
     Index("ix_trace_lot_movements_lot", "lot_id"),
 )
 
+event_epcs = Table(
+    "trace_event_epcs",
+    metadata,
+    # Which events name an EPC (canonical Digital Link): instance EPCs of every event, quantity classes of events
+    # that move no material. With trace_lot_movements it answers events?epc= without scanning event bodies.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("epc", String(240), nullable=False),
+    Column("event_hash", String(100), nullable=False),
+    Index("ix_trace_event_epcs_epc", "epc"),
+)
+
 balances = Table(
     "trace_balances",
     metadata,
@@ -198,6 +209,7 @@ TRACE_TABLES: tuple[Table, ...] = (
     lots,
     lot_sources,
     lot_movements,
+    event_epcs,
     balances,
     claims,
     credits,

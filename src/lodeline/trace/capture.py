@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from lodeline.trace import keys
 from lodeline.trace.epcis import event_list, load_and_validate
 from lodeline.trace.errors import EventIssue, TraceError, reject
 from lodeline.trace.event_hash import context_namespaces, event_hash_id, normalise_time
-from lodeline.trace.ledger import LedgerOp, movements, parse_event, quarter
+from lodeline.trace.ledger import LedgerOp, movements, named_epcs, parse_event, quarter
 from lodeline.trace.log import append_leaves
 from lodeline.trace.mass_balance import MassBalance, keys_needed
 
@@ -87,6 +87,7 @@ class PreparedDocument:
     ops: dict[int, LedgerOp]  # event index -> what the event does to lots and stocks
     issues: dict[int, list[EventIssue]]  # event index -> ledger problems
     rows: list[dict[str, Any]]  # per event: the stored columns that depend on the event alone
+    epcs: dict[int, list[str]]  # event index -> identifiers it is indexed under for events?epc=
 
 
 def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
@@ -102,6 +103,7 @@ def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
     ops: dict[int, LedgerOp] = {}
     issues: dict[int, list[EventIssue]] = {}
     rows: list[dict[str, Any]] = []
+    epcs: dict[int, list[str]] = {}
     for i, ev in enumerate(evs):
         h = event_hash_id(ev, ns)
         hashes.append(h)
@@ -111,6 +113,9 @@ def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
             ops[i] = op
         if found:
             issues[i] = found
+        named = named_epcs(ev, op is not None)
+        if named:
+            epcs[i] = named
         rows.append(
             {
                 "event_type": ev.get("type"),
@@ -120,7 +125,7 @@ def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
                 "body": _dumps(ev) if "@context" in ev or not ev else context_prefix + _dumps(ev)[1:],
             }
         )
-    return PreparedDocument(hashlib.sha256(data).hexdigest(), file, hashes, ops, issues, rows)
+    return PreparedDocument(hashlib.sha256(data).hexdigest(), file, hashes, ops, issues, rows, epcs)
 
 
 def capture(
@@ -237,6 +242,8 @@ def _write(
     db.insert_rows(conn, db.lot_sources, mb.sources)
     db.insert_rows(conn, db.claims, mb.claims)
     db.insert_rows(conn, db.lot_movements, [row for op in ops for row in movements(op)])
+    named = [(epc, prepared.hashes[i]) for i in fresh for epc in prepared.epcs.get(i, ())]
+    db.insert_rows(conn, db.event_epcs, [{"epc": epc, "event_hash": h} for epc, h in named])
     db.write_balances(conn, {it.lot for op in ops for it in op.inputs + op.outputs}, mb.balances)
     db.write_credits(conn, {k: mb.credits[k] for k in mb.touched_credits})
 
@@ -247,18 +254,37 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def backfill_lot_movements(conn: Connection) -> int:
     """Write the custody journal (``trace_lot_movements``) of every stored event that has none, re-derived from the
     stored event JSON (for stores captured before the journal existed). Returns the rows written."""
-    done = set(conn.execute(select(db.lot_movements.c.event_hash).distinct()).scalars())
+
+    def rows(hash_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+        op = parse_event(0, event, hash_id, [])
+        return movements(op) if op is not None else []
+
+    return _backfill(conn, db.lot_movements, rows)
+
+
+def backfill_event_epcs(conn: Connection) -> int:
+    """Index every stored event under the EPCs it names (``trace_event_epcs``), from the stored event JSON."""
+
+    def rows(hash_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+        moves = parse_event(0, event, hash_id, []) is not None
+        return [{"epc": epc, "event_hash": hash_id} for epc in named_epcs(event, moves)]
+
+    return _backfill(conn, db.event_epcs, rows)
+
+
+def _backfill(
+    conn: Connection, table: Any, rows_of: Callable[[str, dict[str, Any]], list[dict[str, Any]]]
+) -> int:
+    done = set(conn.execute(select(table.c.event_hash).distinct()).scalars())
     written = 0
     batch: list[dict[str, Any]] = []
     for hash_id, body in db.iter_event_hashes_and_bodies(conn):
-        if hash_id in done:
-            continue
-        op = parse_event(0, json.loads(body), hash_id, [])
-        batch.extend(movements(op) if op is not None else [])
+        if hash_id not in done:
+            batch.extend(rows_of(hash_id, json.loads(body)))
         if len(batch) >= 5000:
-            db.insert_rows(conn, db.lot_movements, batch)
+            db.insert_rows(conn, table, batch)
             written, batch = written + len(batch), []
-    db.insert_rows(conn, db.lot_movements, batch)
+    db.insert_rows(conn, table, batch)
     return written + len(batch)
 
 

@@ -179,6 +179,30 @@ def movements(op: LedgerOp) -> list[dict[str, Any]]:
     return rows
 
 
+_INSTANCE_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_CLASS_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def named_epcs(ev: dict[str, Any], moves_material: bool) -> list[str]:
+    """The identifiers to index an event under for ``events?epc=``, canonical: every instance-level EPC it names
+    (EPC lists, ``parentID``) and, for an event that moves no material, the classes in its quantity lists (the
+    custody journal already indexes the lots a material event moves)."""
+    found: list[str] = []
+    for key in _INSTANCE_LISTS:
+        for value in ev.get(key) or ():
+            if isinstance(value, str):
+                found.append(canonical_id(value))
+    parent = ev.get("parentID")
+    if isinstance(parent, str):
+        found.append(canonical_id(parent))
+    if not moves_material:
+        for key in _CLASS_LISTS:
+            for q in ev.get(key) or ():
+                if isinstance(q, dict) and isinstance(q.get("epcClass"), str):
+                    found.append(canonical_id(q["epcClass"]))
+    return sorted(set(found))
+
+
 def quarter(event_time: str) -> str:
     """Mass-balance credit period of an event: its calendar quarter (``2025-Q3``)."""
     return f"{event_time[:4]}-Q{(int(event_time[5:7]) - 1) // 3 + 1}"

@@ -72,8 +72,8 @@ def lot_events(engine: Engine, lot_id: str, limit: int) -> list[dict[str, Any]]:
 
 
 def epc_events(engine: Engine, epc: str, operator: str | None, limit: int) -> list[dict[str, Any]]:
-    """Events naming the EPC (as submitted or in canonical Digital Link form), within ``operator``'s facilities
-    when given."""
+    """Events naming the EPC (an instance EPC, or a class/lot in any of its spellings; looked up by its canonical
+    Digital Link form in the EPC index and the custody journal), within ``operator``'s facilities when given."""
     spellings = sorted({epc.strip(), canonical_id(epc)})
     with engine.connect() as conn:
         return [_event_out(r) for r in reads.events_mentioning(conn, spellings, operator, limit)]
