@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from crash import kill_when  # same folder: pytest puts it on sys.path
+from crash import gone_within, kill_when  # same folder: pytest puts it on sys.path
 from sqlalchemy import Engine, func, select
 
 from lodeline.store import trace as db
@@ -150,8 +150,12 @@ def test_sigkill_mid_stream_leaves_whole_documents(tmp_path: Path) -> None:
     env = {**os.environ, "LODELINE_DATABASE_URL": url}
     args = ["trace", "capture", *files, "--participant", pid, "--workers", "1"]
     # Kill once some documents are in and the next one is being written.
-    killed = kill_when(args, env, lambda: _events(url) >= 2 * 8 * per_doc, timeout=180)
+    children: list[int] = []
+    killed = kill_when(args, env, lambda: _events(url) >= 2 * 8 * per_doc, timeout=180, children=children)
     assert killed, "the capture finished before it could be killed; the test did not exercise a crash"
+    # the preparing worker does not outlive its writer (it would otherwise hold its memory for good)
+    assert children, "the pipeline started no worker process"
+    assert gone_within(children, 10) == []
     stored = _events(url)
     assert stored % (8 * per_doc) == 0 and 0 < stored < 8 * 8 * per_doc, stored
     engine = make_engine(url)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -77,7 +79,7 @@ def capture_many(
     lookahead = 2 * count + 1
     # spawn: the writer holds open database connections and maybe threads, which a fork must not inherit.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_warm) as pool:
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_warm, initargs=(os.getpid(),)) as pool:
         pending: deque[tuple[Submission, Future[PreparedDocument | TraceError]]] = deque()
         for sub in submissions:
             pending.append((sub, pool.submit(_prepare, sub.data, sub.file)))
@@ -89,10 +91,20 @@ def capture_many(
             yield _commit(engine, sub0, fut.result(), at)
 
 
-def _warm() -> None:
-    """Worker start-up: compile the schema validator and load the ledger's reference data once."""
+def _warm(writer_pid: int) -> None:
+    """Worker start-up: leave with the writer, then compile the schema validator and load the reference data."""
+    threading.Thread(target=_exit_with, args=(writer_pid,), name="exit-with-writer", daemon=True).start()
     fast_validator()
     reference_data()
+
+
+def _exit_with(writer_pid: int) -> None:
+    """End this worker once the writer is gone. A writer killed outright (SIGKILL, OOM killer) cannot shut its
+    pool down, and a worker blocked on the task queue never sees end-of-file (it holds the queue's other end
+    too), so without this it would live on, holding its memory, for good."""
+    while os.getppid() == writer_pid:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _prepare(data: bytes, file: str | None) -> PreparedDocument | TraceError:
