@@ -74,16 +74,21 @@ def _page(browser: object, token: str) -> object:
     return page
 
 
+def _wait_until_checked(page: object) -> None:
+    """Until the explorer has finished checking the signature and every proof (either way)."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
+        timeout=60_000,
+    )
+
+
 def test_search_lot_shows_origin_and_verifies_proofs(registry_server, browser) -> None:
     base, tokens = registry_server
     page = _page(browser, tokens["auditor"])
     page.goto(base + "/registry")  # type: ignore[attr-defined]
     page.fill("#lot-input", "LC-S1")  # type: ignore[attr-defined]
     page.click("#lot-search button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
-        timeout=60_000,
-    )
+    _wait_until_checked(page)
     assert page.inner_text("#proof-status") == "verified"  # type: ignore[attr-defined]
     assert page.inner_text("#signature-status") == "verified"  # type: ignore[attr-defined]
     cells = page.locator("#events-table tbody tr td:last-child").all_inner_texts()  # type: ignore[attr-defined]
@@ -110,10 +115,7 @@ def test_tampered_proof_is_not_verified(registry_server, browser) -> None:
 
     page.route("**/api/v1/registry/proofs/inclusion*", tamper)  # type: ignore[attr-defined]
     page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
-        timeout=60_000,
-    )
+    _wait_until_checked(page)
     assert page.inner_text("#proof-status") == "not verified"  # type: ignore[attr-defined]
 
 
@@ -135,10 +137,7 @@ def test_forged_checkpoint_signature_is_not_verified(registry_server, browser) -
 
     page.route("**/api/v1/registry/checkpoint", forge)  # type: ignore[attr-defined]
     page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => ['verified', 'failed'].includes(document.getElementById('proof-status').dataset.state)",
-        timeout=60_000,
-    )
+    _wait_until_checked(page)
     assert page.inner_text("#signature-status") == "NOT verified"  # type: ignore[attr-defined]
     assert page.inner_text("#proof-status") == "not verified"  # type: ignore[attr-defined]
     cells = page.locator("#events-table tbody tr td:last-child").all_inner_texts()  # type: ignore[attr-defined]
