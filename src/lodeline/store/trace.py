@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 
+from lodeline.store import driver
 from lodeline.store.schema import metadata
 
 participants = Table(
@@ -215,27 +216,17 @@ TRACE_TABLES: tuple[Table, ...] = (
     credits,
 )
 
-_CHUNK = 500
+_CHUNK = driver.CHUNK
 
 
 # Small lookups keep SQLAlchemy statements (with an expanding IN parameter, built once). The capture's
 # per-event lookups — hash IDs, lots, balances, thousands of values per document — go straight to the driver
-# (:func:`_driver_in`): SQLAlchemy's per-value parameter processing cost more than running the queries.
+# (:mod:`lodeline.store.driver`): SQLAlchemy's per-value parameter processing cost more than running the queries.
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _FACILITIES_IN = select(facilities).where(facilities.c.id.in_(_IDS))
 _CERTIFICATIONS_IN = select(certifications).where(certifications.c.facility_id.in_(_IDS))
 _CREDITS_IN = select(credits).where(credits.c.facility_id.in_(_IDS))
 _LOT_COLUMNS = [c.name for c in lots.c]
-
-
-def _driver_in(conn: Connection, sql: str, ids: Sequence[str], *, rows: bool = True) -> Iterator[Any]:
-    """Run ``sql`` (ending in ``… IN``) for ``ids`` through the DB-API driver, 500 values per statement; yield the
-    rows (``rows=False`` for statements that return none)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for chunk in _chunks(ids):
-        result = conn.exec_driver_sql(f"{sql} ({', '.join([mark] * len(chunk))})", tuple(chunk))
-        if rows:
-            yield from result
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -257,7 +248,7 @@ def lock_registry(conn: Connection) -> None:
 def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
     return {
         row[0]
-        for row in _driver_in(conn, "SELECT hash_id FROM trace_events WHERE hash_id IN", list(hash_ids))
+        for row in driver.rows_in(conn, "SELECT hash_id FROM trace_events WHERE hash_id IN", list(hash_ids))
     }
 
 
@@ -285,14 +276,15 @@ def facilities_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str
 def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     sql = f"SELECT {', '.join(_LOT_COLUMNS)} FROM trace_lots WHERE id IN"
     return {
-        row[0]: dict(zip(_LOT_COLUMNS, row, strict=True)) for row in _driver_in(conn, sql, sorted(set(ids)))
+        row[0]: dict(zip(_LOT_COLUMNS, row, strict=True))
+        for row in driver.rows_in(conn, sql, sorted(set(ids)))
     }
 
 
 def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
     """Every balance row (facility, lot, state) -> kg of the given lots."""
     sql = "SELECT facility_id, lot_id, state, quantity_kg FROM trace_balances WHERE lot_id IN"
-    return {(f, lot, state): q for f, lot, state, q in _driver_in(conn, sql, sorted(set(lot_ids)))}
+    return {(f, lot, state): q for f, lot, state, q in driver.rows_in(conn, sql, sorted(set(lot_ids)))}
 
 
 def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]) -> None:
@@ -313,8 +305,7 @@ def write_balances(
     """Replace all balance rows of ``lot_ids`` with the non-zero entries of ``values`` (which must hold every
     row of those lots, as read by :func:`balances_for` and updated)."""
     lots_ = sorted(set(lot_ids))
-    for _ in _driver_in(conn, "DELETE FROM trace_balances WHERE lot_id IN", lots_, rows=False):
-        pass
+    driver.execute_in(conn, "DELETE FROM trace_balances WHERE lot_id IN", lots_)
     wanted = set(lots_)
     rows = [
         {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
@@ -364,10 +355,9 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if not _plain(table, columns):
         conn.execute(insert(table), rows)
         return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     row_of = itemgetter(*columns)
-    conn.exec_driver_sql(sql, [row_of(r) for r in rows] if len(columns) > 1 else [(row_of(r),) for r in rows])
+    tuples = [row_of(r) for r in rows] if len(columns) > 1 else [(row_of(r),) for r in rows]
+    driver.insert_tuples(conn, table.name, columns, tuples)
 
 
 def sources_of(conn: Connection, lot_ids: Sequence[str]) -> list[dict[str, Any]]:

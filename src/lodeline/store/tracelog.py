@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 
 from lodeline.errors import LodelineError
+from lodeline.store import driver
 from lodeline.store.schema import metadata
 from lodeline.trace import merkle
 
@@ -134,14 +135,6 @@ def _frontier(size: int) -> list[merkle.Subtree]:
     return merkle.range_subtrees(0, size)
 
 
-def _bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """executemany of plain tuples through the driver. The log's columns are ints and bytes, which both
-    drivers take as they are; skipping SQLAlchemy's per-row bind processing halves the append cost."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, rows)
-
-
 def append_hashes(conn: Connection, leaf_data: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
     """Append leaves (data and precomputed leaf hashes) inside the caller's transaction; return the first index."""
     count = len(leaf_hashes)
@@ -166,14 +159,15 @@ def append_hashes(conn: Connection, leaf_data: Sequence[bytes], leaf_hashes: Seq
         node_rows.extend((level, first + j, h) for j, h in enumerate(nxt))
         cur, cur_start = nxt, first
 
-    _bulk_insert(
+    # ints and bytes: straight to the driver (SQLAlchemy's per-row bind processing doubled the append cost)
+    driver.insert_tuples(
         conn,
-        tracelog_leaves,
+        tracelog_leaves.name,
         ("leaf_index", "leaf_hash", "leaf_data"),
         [(old + j, h, d) for j, (d, h) in enumerate(zip(leaf_data, leaf_hashes, strict=True))],
     )
     if node_rows:
-        _bulk_insert(conn, tracelog_nodes, ("level", "node_index", "hash"), node_rows)
+        driver.insert_tuples(conn, tracelog_nodes.name, ("level", "node_index", "hash"), node_rows)
     return old
 
 
