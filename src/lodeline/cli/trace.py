@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import typer
 
+from lodeline.cli.inputs import read_bytes, read_text
 from lodeline.cli.output import Format, emit
 from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
@@ -20,19 +21,10 @@ register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle
 app.command("capture")(capture_command)
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        from lodeline.errors import InvalidArgumentError
-
-        raise InvalidArgumentError(f"{path}: cannot read ({exc.strerror})") from exc
-
-
 @app.command()
 def validate(file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document")) -> None:
     """Validate a document against the GS1 EPCIS 2.0 JSON Schema (no store). Exit 0 if valid."""
-    doc = load_and_validate(_read(file), file=str(file))
+    doc = load_and_validate(read_bytes(file, "document"), file=str(file))
     n = len(doc["epcisBody"]["eventList"])
     typer.echo(f"{file}: valid EPCIS 2.0 document, {n} event(s)")
 
@@ -46,7 +38,7 @@ def hash_cmd(
     from lodeline.trace.epcis import parse_document
     from lodeline.trace.event_hash import context_namespaces, prehash_string
 
-    doc = parse_document(_read(file), file=str(file))
+    doc = parse_document(read_bytes(file, "document"), file=str(file))
     if prehash:
         ns = context_namespaces(doc.get("@context"))
         for ev in doc.get("epcisBody", {}).get("eventList", []):
@@ -94,7 +86,7 @@ def sign(
     from lodeline.trace import keys
 
     target = out or file.with_name(file.name + ".sig")
-    private, data = keys.read_private(key), _read(file)
+    private, data = keys.read_private(key), read_bytes(file, "document")
     signature = keys.sign_jws(private, data) if jws else keys.sign(private, data)
     target.write_text(signature + "\n", encoding="ascii")
     typer.echo(f"signature: {target}")
@@ -102,7 +94,7 @@ def sign(
 
 def _public_key(value: str) -> str:
     if value.startswith("@"):
-        return _read(Path(value[1:])).decode("ascii").strip()
+        return read_text(Path(value[1:]), "public key").strip()
     return value.strip()
 
 

@@ -13,17 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lodeline.cli.inputs import read_bytes
 from lodeline.cli.output import Format, emit
 from lodeline.errors import InvalidArgumentError
 
 console = Console(stderr=True)
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidArgumentError(f"{path}: cannot read {what} ({exc.strerror})") from exc
 
 
 def _signature_file(file: Path, given: Path | None) -> Path:
@@ -78,9 +72,9 @@ def capture_command(
     engine = get_engine()
     if len(files) == 1 and not workers:
         file = files[0]
-        sig = _read(_signature_file(file, signature), "the signature").decode("ascii", errors="replace")
+        sig = read_bytes(_signature_file(file, signature), "signature").decode("ascii", errors="replace")
         report = capture(
-            engine, _read(file, "the document"), participant=participant, signature=sig, file=str(file)
+            engine, read_bytes(file, "document"), participant=participant, signature=sig, file=str(file)
         )
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
@@ -101,8 +95,8 @@ def _capture_stream(
 
     def submissions() -> Iterator[Submission]:
         for file in files:
-            sig = _read(_signature_file(file, signature), "the signature").decode("ascii", errors="replace")
-            yield Submission(_read(file, "the document"), participant, sig, str(file))
+            sig = read_bytes(_signature_file(file, signature), "signature").decode("ascii", errors="replace")
+            yield Submission(read_bytes(file, "document"), participant, sig, str(file))
 
     rows: list[dict[str, Any]] = []
     with Progress(

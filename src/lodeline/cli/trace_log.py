@@ -17,6 +17,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from lodeline.cli.inputs import read_text
 from lodeline.cli.output import Format, emit
 from lodeline.errors import InvalidArgumentError
 from lodeline.store.engine import get_engine, write_transaction
@@ -29,16 +30,9 @@ from lodeline.trace.registry_key import RegistryKeyError, load_registry_key
 console = Console(stderr=True)
 
 
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidArgumentError(f"{path}: cannot read the {what}: {exc}", file=str(path)) from exc
-
-
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        doc: Any = json.loads(_read_text(path, "proof"))
+        doc: Any = json.loads(read_text(path, "proof"))
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(f"{path}: not JSON: {exc}", file=str(path)) from exc
     if not isinstance(doc, dict):
@@ -99,7 +93,7 @@ def _verifiers(vkey: str | None) -> list[Verifier]:
         key = load_registry_key(create=False)
         return [key.verifier()]
     path = Path(vkey)
-    text = _read_text(path, "verifier key") if path.exists() else vkey
+    text = read_text(path, "verifier key") if path.exists() else vkey
     return [parse_vkey(line) for line in text.splitlines() if line.strip()]
 
 
@@ -116,7 +110,7 @@ def verify_command(
 ) -> None:
     """Verify an inclusion proof and the checkpoint's signature offline (no store). Exit 0 if valid."""
     doc = _read_json(proof)
-    result = verify_inclusion_document(doc, _read_text(checkpoint, "checkpoint"), _verifiers(vkey))
+    result = verify_inclusion_document(doc, read_text(checkpoint, "checkpoint"), _verifiers(vkey))
     typer.echo(
         f"verified: leaf {result.leaf_index} ({(result.leaf_data or b'').decode('utf-8', 'replace')}) is in "
         f"{result.origin} at tree size {result.tree_size}, root {result.root_hash.hex()}"
@@ -157,7 +151,7 @@ def verify_consistency_command(
     doc = _read_json(proof)
     verifiers = _verifiers(vkey)
     result = verify_consistency_document(
-        doc, _read_text(old, "old checkpoint"), _read_text(new, "new checkpoint"), verifiers
+        doc, read_text(old, "old checkpoint"), read_text(new, "new checkpoint"), verifiers
     )
     typer.echo(
         f"consistent: {result.origin} at size {result.new_size} (root {result.new_root.hex()}) extends "
