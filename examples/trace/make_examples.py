@@ -17,10 +17,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from lodeline.trace import keys
-from lodeline.trace.chain_setup import document_bytes
+from lodeline.trace.chain_setup import demo_key, document_bytes
 from lodeline.trace.generator import Chain, lithium_chain, nickel_chain
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +38,6 @@ cd "$(dirname "$0")"
 # `lodeline` from PATH, else the checkout's own environment (made by `make run` or `make test`).
 LODELINE=${{LODELINE:-$(command -v lodeline || echo "$PWD/../../../.venv/bin/lodeline")}}
 """
-
-
-def demo_key(n: int) -> Ed25519PrivateKey:
-    """Fixed demonstration key number ``n`` (the same as the tests' chain_setup.register)."""
-    return Ed25519PrivateKey.from_private_bytes(bytes([(n + 1) % 256]) * 32)
 
 
 def _line(*args: str) -> str:

@@ -13,11 +13,16 @@ from lodeline.trace.capture import CaptureReport, capture
 from lodeline.trace.generator import Chain
 
 
+def demo_key(n: int, seed: int = 0) -> Ed25519PrivateKey:
+    """Fixed demonstration key number ``n`` (deterministic, public knowledge: tests, benchmarks, examples only)."""
+    return Ed25519PrivateKey.from_private_bytes(bytes([(seed + n + 1) % 256]) * 32)
+
+
 def register(engine: Engine, chain: Chain, seed: int = 0) -> dict[str, Ed25519PrivateKey]:
     """Register the chain's participants (one deterministic key each) and facilities; return the private keys."""
     private: dict[str, Ed25519PrivateKey] = {}
     for n, (pid, name, role) in enumerate(chain.participants):
-        key = Ed25519PrivateKey.from_private_bytes(bytes([(seed + n + 1) % 256]) * 32)
+        key = demo_key(n, seed)
         parties.add_participant(engine, pid, name, role, keys.public_b64(key))
         private[pid] = key
     for spec in chain.facilities.values():
