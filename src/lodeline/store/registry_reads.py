@@ -44,14 +44,8 @@ def events_of_lot(conn: Connection, lot_id: str, limit: int) -> list[dict[str, A
     hashes = union(
         select(lot_movements.c.event_hash).where(lot_movements.c.lot_id == lot_id),
         select(claims.c.event_hash).where(claims.c.lot_id == lot_id),
-    ).subquery()
-    q = (
-        select(*EVENT_COLUMNS)
-        .where(events.c.hash_id.in_(select(hashes.c.event_hash)))
-        .order_by(events.c.event_time, events.c.seq)
-        .limit(limit)
     )
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return _events_named_by(conn, hashes, None, limit)
 
 
 def events_mentioning(
@@ -63,8 +57,15 @@ def events_mentioning(
     hashes = union(
         select(event_epcs.c.event_hash).where(event_epcs.c.epc.in_(needles)),
         select(lot_movements.c.event_hash).where(lot_movements.c.lot_id.in_(needles)),
-    ).subquery()
-    q = select(*EVENT_COLUMNS).where(events.c.hash_id.in_(select(hashes.c.event_hash)))
+    )
+    return _events_named_by(conn, hashes, operator, limit)
+
+
+def _events_named_by(conn: Connection, hashes: Any, operator: str | None, limit: int) -> list[dict[str, Any]]:
+    """The events whose hash IDs ``hashes`` (a query of one column) selects, within ``operator``'s facilities
+    when given, in event-time order."""
+    found = hashes.subquery()
+    q = select(*EVENT_COLUMNS).where(events.c.hash_id.in_(select(found.c.event_hash)))
     scope = _operator_filter(operator)
     if scope is not None:
         q = q.where(scope)
