@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         default=RAW_DATA_DIR, description="Bundled raw data (parsed by `lodeline data build`)"
     )
     alliance: str = Field(default="G7+", description="Default alliance (a country group id)")
+    trace_clock_skew_seconds: float = Field(
+        default=300.0, ge=0, description="How far past the capture time an EPCIS eventTime may be (registry)"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,6 +1,8 @@
 """The registry explorer in Debian's Chromium (Playwright, headless): an auditor searches a lot, sees its origin
 shares and upstream graph drawn, and every event's inclusion proof verifies in the browser (Web Crypto) against
-the published checkpoint — with no console or CSP error. A participant sees another participant's lot refused."""
+the published checkpoint — with no console or CSP error. A participant sees another participant's lot refused,
+and on its own lots other parties' events as custody facts only (still verified) and upstream facilities and
+lots it never dealt with without their identities — in the page and in everything the page downloaded."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     tokens = {
         "auditor": create_token(engine, "auditor-x", "auditor")[1],
         "pilbara": create_token(engine, "pilbara-x", "participant", "pilbara-miner")[1],
+        "ulsan": create_token(engine, "ulsan-x", "participant", "ulsan-cathode")[1],
     }
     engine.dispose()
     env = {"LODELINE_DATA_DIR": str(tmp / "data"),
@@ -147,9 +150,52 @@ def test_forged_checkpoint_signature_is_not_verified(registry_server, browser) -
 def test_participant_cannot_open_another_participants_lot(registry_server, browser) -> None:
     base, tokens = registry_server
     page = _page(browser, tokens["pilbara"])
-    page.goto(base + "/registry?lot=LC-S1")  # type: ignore[attr-defined]
+    # the full identifier (as on shipping papers, under the converter's company prefix) of its lot: refused
+    page.goto(base + "/registry?lot=" + lithium_chain().lots["LC-S1"])  # type: ignore[attr-defined]
     page.wait_for_function(
         "() => document.getElementById('registry-message').textContent.startsWith('Error')"
     )  # type: ignore[attr-defined]
     assert "may not" in page.inner_text("#registry-message")  # type: ignore[attr-defined]
     assert page.locator("#registry-result").is_hidden()  # type: ignore[attr-defined]
+    # a bare lot number is looked up among the participant's own lots: not found, nothing else named
+    page.fill("#lot-input", "S1")  # type: ignore[attr-defined]
+    page.click("#lot-search button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.getElementById('registry-message').textContent.includes(\"'S1'\")")  # type: ignore[attr-defined]
+    message = page.inner_text("#registry-message")  # type: ignore[attr-defined]
+    assert "no lot 'S1' visible" in message and "LC-S1" not in message and "LH-S1" not in message
+
+
+#: What the cathode maker (ulsan-cathode) must not learn through its own lot CAM-U1: the lots upstream of its
+#: suppliers' lots, the mines and miners, and the cell maker's output lot made from CAM-U1.
+NOT_FOR_ULSAN = ["SC6-P1", "SC6-Y1", "LC-S1", "BM-R1", "CELL-X1", "Pilbara", "Yilgarn", "pilbara-miner",
+                 "yilgarn-miner", "9521234000013", "9521234000020"]  # fmt: skip
+
+
+def test_participant_sees_custody_facts_and_no_identities_it_never_dealt_with(
+    registry_server, browser
+) -> None:
+    base, tokens = registry_server
+    page = _page(browser, tokens["ulsan"])
+    bodies: list[str] = []
+    page.on(  # type: ignore[attr-defined]
+        "response", lambda r: bodies.append(r.text()) if "/api/v1/registry/" in r.url and r.ok else None
+    )
+    page.goto(base + "/registry")  # type: ignore[attr-defined]
+    page.fill("#lot-input", "CAM-U1")  # type: ignore[attr-defined]
+    page.select_option("#by-select", "facility")  # type: ignore[attr-defined]
+    page.click("#lot-search button[type=submit]")  # type: ignore[attr-defined]
+    _wait_until_checked(page)
+    # every event verifies, the other parties' ones too: hash ID and leaf are enough
+    assert page.inner_text("#proof-status") == "verified"  # type: ignore[attr-defined]
+    seen = page.locator("#events-table tbody td.visibility").all_inner_texts()  # type: ignore[attr-defined]
+    assert seen == ["full event", "full event", "custody facts only", "custody facts only"], seen
+    origin = page.inner_text("#origin-table")  # type: ignore[attr-defined]
+    assert "undisclosed mine (AUS)" in origin and "Rhine recycling plant (DEU)" in origin
+    assert page.locator("#upstream-chart svg .sankey-link").count() >= 4  # type: ignore[attr-defined]
+    labels = page.locator("#upstream-chart svg .sankey-node text").all_text_contents()  # type: ignore[attr-defined]
+    assert any(t.startswith("upstream lot ") for t in labels), labels
+    html = page.content()  # type: ignore[attr-defined]
+    assert bodies and not [s for s in NOT_FOR_ULSAN if s in html or any(s in b for b in bodies)]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-registry-participant.png"), full_page=True)  # type: ignore[attr-defined]
+    assert not page.problems, page.problems  # type: ignore[attr-defined]

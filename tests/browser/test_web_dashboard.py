@@ -5,6 +5,7 @@ first page stays under 300 KB before the charts. Screenshots go to test-artifact
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import pytest
 from sqlalchemy import Engine
 
 from lodeline.bench.server import running_server
-from lodeline.errors import LodelineError
-from lodeline.services import market
+from lodeline.store.accounts import create_token
+from lodeline.store.engine import make_engine
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +44,7 @@ def server(built_sqlite: tuple[str, Engine]) -> Iterator[str]:
                 "LODELINE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing (apt-get install chromium)"
             )
         pytest.skip("/usr/bin/chromium is missing (apt-get install chromium)")
-    url, engine = built_sqlite
-    try:
-        market.shares(engine, "lithium", "mining")
-    except LodelineError as exc:
-        pytest.skip(f"the bundled data in this checkout has no lithium production yet ({exc.code})")
+    url = built_sqlite[0]
     try:
         with running_server(
             url, env={"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}, ready_path="/ready"
@@ -207,3 +204,82 @@ def test_api_docs_render_without_cdn(server: str, page: object) -> None:
     page.goto(server + "/docs")  # type: ignore[attr-defined]
     page.wait_for_selector(".opblock", timeout=30_000)  # type: ignore[attr-defined]
     assert not external, external
+    # the OpenAPI document declares its security schemes, so Swagger UI offers "Authorize" and marks the
+    # operations that need a signed-in caller with a lock
+    page.click(".btn.authorize")  # type: ignore[attr-defined]
+    dialog = page.inner_text(".modal-ux")  # type: ignore[attr-defined]
+    assert "bearerAuth" in dialog and "sessionCookie" in dialog
+    assert page.locator(".opblock .authorization__btn").count() >= 5  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def signin_server(
+    built_sqlite: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A server over a copy of the built store (the shared one is never written) with a member's token."""
+    source = built_sqlite[0].removeprefix("sqlite:///")
+    copy = tmp_path_factory.mktemp("signin") / "store.sqlite"
+    with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # a consistent snapshot through SQLite's own backup API
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    token = create_token(engine, "deu-analyst", "member", "DEU")[1]
+    engine.dispose()
+    env = {"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0", "LODELINE_DATA_DIR": str(copy.parent / "data")}
+    try:
+        with running_server(url, env=env, ready_path="/ready") as base:
+            yield base, token
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+def test_sign_in_and_out_on_loopback_http(signin_server: tuple[str, str], browser: object) -> None:
+    """Chromium keeps ``__Host-`` (Secure) cookies on http://127.0.0.1: loopback counts as a secure context."""
+    base, token = signin_server
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    def cookies() -> dict[str, dict[str, object]]:
+        return {c["name"]: c for c in context.cookies()}
+
+    page.goto(base + "/login")
+    login_cookie = cookies()["__Host-lodeline_login"]
+    assert login_cookie["secure"] and login_cookie["httpOnly"] and login_cookie["path"] == "/"
+    assert login_cookie["sameSite"] == "Strict"
+    page.fill("#token", "ll_000000000000_wrong")
+    page.click("form[action='/login'] button[type=submit]")
+    assert "unknown or revoked" in page.inner_text("main")
+    page.fill("#token", token)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    assert page.url == base + "/"
+    assert "Sign out deu-analyst (member)" in page.inner_text("header")
+    jar = cookies()
+    session = jar["__Host-lodeline_session"]
+    assert (
+        session["secure"]
+        and session["httpOnly"]
+        and session["path"] == "/"
+        and session["sameSite"] == "Strict"
+    )
+    assert (
+        session["domain"] == "127.0.0.1" and "__Host-lodeline_login" not in jar
+    )  # host-only; pre-session gone
+    assert page.evaluate("fetch('/api/v1/me').then(r => r.json()).then(b => b.name)") == "deu-analyst"
+    write = (
+        "h => fetch('/api/v1/submissions', {method: 'POST', headers: {'content-type': 'application/json', ...h},"
+        " body: JSON.stringify({mineral: 'REE', year: 2025, metric: 'stockpile_t', value: 1, unit: 't'})})"
+        ".then(r => r.status)"
+    )
+    assert page.evaluate(write, {}) == 403  # a session write needs the CSRF token …
+    csrf = page.get_attribute('meta[name="csrf-token"]', "content")
+    assert page.evaluate(write, {"X-CSRF-Token": csrf}) == 201  # … which the page carries
+    with page.expect_navigation():
+        page.click("header form[action='/logout'] button")
+    assert "Sign in" in page.inner_text("header") and "__Host-lodeline_session" not in cookies()
+    assert page.evaluate("fetch('/api/v1/me').then(r => r.status)") == 401
+    assert not [p for p in problems if "401" not in p and "403" not in p], problems
+    context.close()

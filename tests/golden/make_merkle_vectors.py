@@ -77,6 +77,32 @@ def proof(m: int, d: list[bytes]) -> list[bytes]:
     return subproof(m, d, True)
 
 
+def edge_cases(inputs: list[bytes]) -> list[dict]:
+    """Consistency between equal sizes and from the empty tree, where RFC 9162 §2.1.4 defines no proof
+    (PROOF(m, D[n]) is for 0 < m < n, and §2.1.4.2 step 1 fails an empty path). The convention, as
+    transparency-dev/merkle: the proof is empty; for m = n it verifies iff the two roots are equal, for m = 0 iff
+    the old root is MTH({}) = SHA-256(). Any non-empty proof fails."""
+    other = [b"\xff" + x for x in inputs]  # a different log with the same sizes
+    cases = []
+
+    def case(m: int, n: int, old_root: bytes, new_root: bytes, proof: list[bytes], valid: bool) -> None:
+        cases.append(
+            {"old_size": m, "new_size": n, "old_root": old_root.hex(), "new_root": new_root.hex(),
+             "proof": [x.hex() for x in proof], "valid": valid}
+        )  # fmt: skip
+
+    for n in range(len(inputs) + 1):
+        root = mth(inputs[:n])
+        case(n, n, root, root, [], True)
+        case(n, n, root, root, [root], False)
+        case(0, n, mth([]), root, [], True)
+        case(0, n, mth([]), root, [root], False)
+        if n:
+            case(n, n, mth(other[:n]), root, [], False)  # same size, another root: a fork
+            case(0, n, root, root, [], False)  # the old root of size 0 must be the empty tree's
+    return cases
+
+
 def build() -> dict:
     inputs = [bytes.fromhex(h) for h in INPUTS_HEX]
     trees = []
@@ -102,6 +128,7 @@ def build() -> dict:
         "inputs": INPUTS_HEX,
         "leaf_hashes": [sha256(b"\x00" + x).hex() for x in inputs],
         "trees": trees,
+        "consistency_edge_cases": edge_cases(inputs),
     }
 
 

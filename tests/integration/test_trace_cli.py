@@ -77,6 +77,8 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
         "refiner",
         "--public-key",
         f"@{tmp_path / 'sichuan.pub'}",
+        "--company-prefix",
+        chain.prefix_of("sichuan-refiner"),
     )
     assert "pilbara-miner" in ok("trace", "participant", "list", "--format", "csv")
     ok(
@@ -119,6 +121,16 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
     doc = tmp_path / "doc.json"
     doc.write_bytes(document_bytes(chain.documents[0][1]))
     ok("trace", "sign", str(doc), "--key", str(tmp_path / "pilbara.key"))
+    capture = ["trace", "capture", str(doc), "--signature", str(tmp_path / "doc.json.sig")]
+    # The miner has no company prefix yet: it cannot create lots (under anyone's prefix).
+    result = runner.invoke(app, [*capture, "--participant", "pilbara-miner"])
+    assert result.exit_code != 0 and "foreign-company-prefix" in str(result.exception)
+    prefix = chain.prefix_of("pilbara-miner")
+    ok("trace", "participant", "add-prefix", "pilbara-miner", prefix)
+    assert (
+        runner.invoke(app, ["trace", "participant", "add-prefix", "sichuan-refiner", prefix]).exit_code != 0
+    )
+    assert prefix in ok("trace", "participant", "list", "--format", "csv")
     report = json.loads(
         ok(
             "trace",

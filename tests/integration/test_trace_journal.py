@@ -79,19 +79,11 @@ def _inspection(chain, private, engine: Engine) -> tuple[list[str], str]:
     from lodeline.trace import keys
     from lodeline.trace.capture import capture
     from lodeline.trace.chain_setup import document_bytes
-    from lodeline.trace.generator import document
+    from lodeline.trace.generator import Events, document
 
     cells = ["urn:epc:id:sgtin:9521234.012345.1001", "urn:epc:id:sgtin:9521234.012345.1002"]
-    event = {
-        "type": "ObjectEvent",
-        "eventTime": "2025-04-10T08:00:00.000Z",
-        "eventTimeZoneOffset": "+00:00",
-        "epcList": cells,
-        "action": "OBSERVE",
-        "bizStep": "inspecting",
-        "readPoint": {"id": chain.facilities["ce"].sgln},
-        "quantityList": [{"epcClass": chain.lots["CELL-X1"], "quantity": 10, "uom": "KGM"}],
-    }
+    when = datetime(2025, 4, 10, 8, tzinfo=UTC)
+    event = Events(chain).inspect(chain.facilities["ce"], "CELL-X1", 10, when, epcs=cells)
     data = document_bytes(document([event], datetime(2025, 4, 10, tzinfo=UTC)))
     report = capture(
         engine, data, participant="saxony-cells", signature=keys.sign(private["saxony-cells"], data)

@@ -125,7 +125,7 @@ def test_prove_unknown_event_is_not_found(cli_store: Engine) -> None:
 
 def test_consistency_between_checkpoints(cli_store: Engine, tmp_path: Path) -> None:
     from lodeline.trace import checkpoint as cpm
-    from lodeline.trace.registry_key import load_registry_key
+    from lodeline.trace import signer
 
     runner = CliRunner()
     assert runner.invoke(app, ["trace", "checkpoint", "-o", str(tmp_path / "old.txt")]).exit_code == 0
@@ -159,7 +159,8 @@ def test_consistency_between_checkpoints(cli_store: Engine, tmp_path: Path) -> N
     assert "consistent:" in result.stdout
 
     # a correctly signed but forked old checkpoint (same size, other root) is caught
-    key = load_registry_key()
+    with cli_store.connect() as conn:
+        key = signer.signer_key(conn)
     fork = cpm.Checkpoint(origin=key.name, tree_size=300, root_hash=bytes(32))
     (tmp_path / "fork.txt").write_text(cpm.sign_checkpoint(fork, key.name, key.private_key))
     args[3] = str(tmp_path / "fork.txt")

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, delete, update
 
 from lodeline.store import tracelog as tables
 from lodeline.store.engine import write_transaction
-from lodeline.trace import checkpoint, log, merkle
+from lodeline.trace import checkpoint, log, merkle, signer
 from lodeline.trace.audit import run_audit
-from lodeline.trace.registry_key import load_registry_key
+from lodeline.trace.registry_key import RegistryKey
 
 
 def event_ids(prefix: str, count: int) -> list[bytes]:
@@ -135,13 +135,16 @@ def test_concurrent_appends_do_not_corrupt_the_tree(store: tuple[str, Engine]) -
 
 
 def issue(engine: Engine) -> log.StoredCheckpoint:
-    key = load_registry_key()
-    with write_transaction(engine) as conn:
-        return log.issue_checkpoint(conn, key)
+    return signer.issue(engine).checkpoint
+
+
+def store_key(engine: Engine) -> RegistryKey:
+    with engine.connect() as conn:
+        return signer.signer_key(conn)
 
 
 def test_checkpoint_round_trip(engine: Engine) -> None:
-    key = load_registry_key()
+    key = store_key(engine)
     empty = issue(engine)
     assert empty.tree_size == 0 and empty.root_hash == merkle.EMPTY_ROOT
     data = event_ids("c", 21)
@@ -168,7 +171,7 @@ def test_checkpoint_round_trip(engine: Engine) -> None:
 
 
 def audit(engine: Engine, **kwargs: object) -> list[tuple[str, int | None, int | None, int | None]]:
-    key = load_registry_key()
+    key = store_key(engine)
     with engine.connect() as conn:
         report = run_audit(conn, [key.verifier()], **kwargs)  # type: ignore[arg-type]
     return [(f.kind, f.leaf_index, f.level, f.node_index) for f in report.findings]

@@ -3,19 +3,21 @@ API contract (schemathesis against the app's own OpenAPI: no 500s, no schema vio
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import time
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
-from lodeline.errors import LodelineError
-from lodeline.services import market
+from webstore import WebStore, build_web_store, run_operation  # tests/webstore.py
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient asks for httpx2; the locked httpx works
@@ -25,10 +27,6 @@ with warnings.catch_warnings():
 @pytest.fixture(scope="module")
 def client(built_sqlite: tuple[str, Engine]) -> Iterator[TestClient]:
     engine = built_sqlite[1]
-    try:
-        market.shares(engine, "lithium", "mining")
-    except LodelineError as exc:
-        pytest.skip(f"the bundled data in this checkout has no lithium production yet ({exc.code})")
     settings = ApiSettings(anonymous_rate_per_second=0)
     with TestClient(create_app(engine, settings), base_url="https://testserver") as c:
         yield c
@@ -79,6 +77,36 @@ def test_cursor_pages_cover_every_row_once(client: TestClient) -> None:
     assert client.get("/api/v1/minerals?limit=100000").status_code == 400
 
 
+def _forge(cursor: str, **fields: object) -> str:
+    raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return base64.urlsafe_b64encode(json.dumps({**raw, **fields}).encode()).decode().rstrip("=")
+
+
+def test_forged_or_malformed_cursors_are_400_with_a_reason(client: TestClient) -> None:
+    genuine = client.get("/api/v1/minerals?limit=7").json()["page"]["next_cursor"]
+    forged = {
+        "huge offset": (_forge(genuine, o=10**30), "out-of-range"),
+        "offset past the end": (_forge(genuine, o=10**6), "out-of-range"),
+        "64-bit overflow": (_forge(genuine, o=2**63), "out-of-range"),
+        "negative offset": (_forge(genuine, o=-1), "out-of-range"),
+        "fractional offset": (_forge(genuine, o=1.5), "malformed"),
+        "boolean offset": (_forge(genuine, o=True), "malformed"),
+        "string offset": (_forge(genuine, o="7"), "malformed"),
+        "not JSON": ("bm90IGpzb24", "malformed"),
+        "not base64": ("%%%", "malformed"),
+        "a JSON list": (base64.urlsafe_b64encode(b"[1,2,3]").decode().rstrip("="), "malformed"),
+        "too long": ("A" * 600, "malformed"),
+        "other query": (_forge(genuine, q="0" * 12), "other-query"),
+    }
+    for what, (cursor, reason) in forged.items():
+        response = client.get("/api/v1/minerals", params={"limit": 7, "cursor": cursor})
+        assert response.status_code == 400, (what, response.status_code, response.text[:200])
+        body = response.json()
+        assert body["code"] == "invalid-cursor" and body["reason"] == reason, (what, body)
+    expired = client.get("/api/v1/minerals", params={"limit": 7, "cursor": _forge(genuine, v="0-0")})
+    assert expired.status_code == 410 and expired.json()["code"] == "cursor-expired"
+
+
 def test_etag_and_conditional_get(client: TestClient) -> None:
     response = client.get("/api/v1/minerals/lithium/dependency")
     etag = response.headers["etag"]
@@ -103,32 +131,117 @@ def test_targets_compare_rare_earth_magnets_with_60_percent(client: TestClient) 
         assert r["gap"] == pytest.approx(r["top_external_share"] - r["target"])
 
 
-def test_openapi_contract(client: TestClient) -> None:
-    """schemathesis over the app's own OpenAPI: no 500s, responses match the documented schemas."""
+@pytest.fixture(scope="module")
+def contract_store(
+    built_sqlite: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebStore]:
+    store = build_web_store(built_sqlite[0], tmp_path_factory.mktemp("contract"))
+    yield store
+    store.engine.dispose()
+
+
+#: Generated examples per operation (and role); a second pass per operation sends known-good values.
+EXAMPLES = 8
+#: Statuses that mean the request never reached the operation (refused before it, or not routed).
+NOT_REACHED = frozenset({401, 403, 405, 429})
+ROLE_PREFERENCE = ("admin", "participant", "member", "auditor")
+
+
+def _role_for(operation: Any) -> str | None:
+    """A role the operation's security requirement allows (None: the operation is public)."""
+    allowed: set[str] = set()
+    for requirement in operation.definition.raw.get("security", []):
+        for roles in requirement.values():
+            allowed.update(roles)
+    return next((r for r in ROLE_PREFERENCE if r in allowed), None)
+
+
+def _known_values(store: WebStore, sizes: tuple[int, int], method: str, path: str) -> dict[str, Any] | None:
+    """Values that make the operation succeed, for its second pass (None: generated values only)."""
+    if method == "POST" and path == "/epcis/capture":
+        pid, data, signature = store.pending[1]
+        headers = {**store.headers(pid), "Lodeline-Signature": signature, "Content-Type": "application/json"}
+        return {
+            "headers": headers,
+            "body": json.loads(data),
+            "call": {"data": data},
+        }  # the signed bytes as they are
+    known: dict[str, dict[str, Any]] = {
+        "/api/v1/minerals/{mineral}/shares": {
+            "path_parameters": {"mineral": "lithium"},
+            "query": {"stage": "mining"},
+        },
+        "/api/v1/minerals/{mineral}/concentration": {"path_parameters": {"mineral": "lithium"}, "query": {}},
+        "/api/v1/minerals/{mineral}/dependency": {"path_parameters": {"mineral": "rare-earths"}, "query": {}},
+        "/api/v1/minerals/{mineral}/trade-flows": {"path_parameters": {"mineral": "lithium"}, "query": {}},
+        "/api/v1/minerals/{mineral}/prices": {"path_parameters": {"mineral": "copper"}, "query": {}},
+        "/api/v1/submissions/{submission_id}": {"path_parameters": {"submission_id": store.submission_id}},
+        "/epcis/capture/{capture_id}": {"path_parameters": {"capture_id": store.capture_id}},
+        "/api/v1/registry/lots/{lot}/origin": {"path_parameters": {"lot": store.lot}, "query": {}},
+        "/api/v1/registry/events": {"query": {"lot": store.lot}},
+        "/api/v1/registry/proofs/inclusion": {"query": {"event_hash": store.event_hash}},
+        "/api/v1/registry/proofs/consistency": {"query": {"old": sizes[0], "new": sizes[1]}},
+    }
+    if method == "POST" and path == "/api/v1/submissions":
+        return {"body": SUBMISSION}
+    if method == "GET":
+        return known.get(path, {"query": {}})
+    return None
+
+
+SUBMISSION = {"mineral": "REE", "year": 2025, "metric": "stockpile_t", "value": 1200.0, "unit": "t"}
+
+
+def _two_checkpoints(app: Any, store: WebStore) -> tuple[int, int]:
+    """Sign a checkpoint, capture one more document, sign again: two sizes a consistency proof can join."""
+    with TestClient(app, base_url="https://testserver") as client:
+        old = client.get("/api/v1/registry/checkpoint?format=json").json()["tree_size"]
+        pid, data, signature = store.pending[0]
+        headers = {**store.headers(pid), "Lodeline-Signature": signature, "Content-Type": "application/json"}
+        assert client.post("/epcis/capture", content=data, headers=headers).status_code == 202
+        new = client.get("/api/v1/registry/checkpoint?format=json").json()["tree_size"]
+    assert new > old
+    return old, new
+
+
+def test_openapi_contract(contract_store: WebStore) -> None:
+    """schemathesis over every operation of the app's own OpenAPI, with the credentials of a role each operation
+    allows: no 5xx, responses match their documented schemas, and every operation is exercised — it fails if one
+    was skipped, never reached past authentication, or (for reads) never answered 2xx."""
     import schemathesis
-    from hypothesis import HealthCheck, given, settings
 
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    settings_ = ApiSettings(rate_per_second=0, anonymous_rate_per_second=0, auth_failures_per_address=10**6)
+    app = create_app(contract_store.engine, settings_)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checks = [schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance]
-    deadline = time.monotonic() + 60
+    sizes = _two_checkpoints(app, contract_store)
+    documented = {(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops}
+    statuses: dict[tuple[str, str], list[int]] = {}
     failures: list[str] = []
-    for operation in schema.get_all_operations():
-        op = operation.ok()
-        if time.monotonic() > deadline:
-            break
-
-        @settings(
-            max_examples=8,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=op.as_strategy())
-        def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(checks=checks)
-
-        try:
-            run()
-        except Exception as exc:
-            failures.append(f"{op.method.upper()} {op.path}: {str(exc)[:400]}")
+    for result in schema.get_all_operations():
+        op = result.ok()
+        key = (op.method.upper(), op.path)
+        role = _role_for(op)
+        seen = statuses.setdefault(key, [])
+        passes: list[dict[str, Any]] = [{"headers": contract_store.headers(role) if role else {}}]
+        known = _known_values(contract_store, sizes, *key)
+        if known is not None:
+            headers = known.pop("headers", passes[0]["headers"])
+            passes.append({"headers": headers, **known})
+        for arguments in passes:
+            call = arguments.pop("call", None)
+            error = run_operation(
+                op, arguments, EXAMPLES, checks, lambda r, seen=seen: seen.append(r.status_code), call=call
+            )
+            if error:
+                failures.append(f"{key[0]} {key[1]} as {role or 'public'}: {error}")
     assert not failures, "\n".join(failures)
+    assert len(documented) >= 22 and set(statuses) == documented, documented ^ set(statuses)
+    unreached = {k: sorted(set(v)) for k, v in statuses.items() if not any(s not in NOT_REACHED for s in v)}
+    assert not unreached, f"operations never reached past authentication: {unreached}"
+    never_ok = {
+        k: sorted(set(v)) for k, v in statuses.items() if k[0] == "GET" and not any(200 <= s < 300 for s in v)
+    }
+    assert not never_ok, f"reads that never answered 2xx: {never_ok}"
+    assert any(s == 202 for s in statuses[("POST", "/epcis/capture")]), statuses[("POST", "/epcis/capture")]
+    assert any(s == 201 for s in statuses[("POST", "/api/v1/submissions")])

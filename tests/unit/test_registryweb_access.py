@@ -32,14 +32,15 @@ def test_log_is_public_capture_is_participants_only() -> None:
 
 def test_scopes_and_lot_visibility() -> None:
     assert registry_scope(MINER) == "pilbara-miner" and registry_scope(AUDITOR) is None
-    check_lot_visible(MINER, "pilbara-miner", "lot")
-    check_lot_visible(AUDITOR, "sichuan-refiner", "lot")
+    # a participant may read the lots it held (produced, shipped, received or consumed), scoped to itself
+    assert check_lot_visible(MINER, {"pilbara-miner", "sichuan-refiner"}, "lot") == "pilbara-miner"
+    assert check_lot_visible(AUDITOR, {"sichuan-refiner"}, "lot") is None
     with pytest.raises(PermissionDeniedError):
-        check_lot_visible(MINER, "sichuan-refiner", "lot")
+        check_lot_visible(MINER, {"sichuan-refiner"}, "lot")
     with pytest.raises(PermissionDeniedError):
-        check_lot_visible(MEMBER, "DEU", "lot")
+        check_lot_visible(MEMBER, {"DEU"}, "lot")
     with pytest.raises(AuthenticationRequiredError):
-        check_lot_visible(ANON, None, "lot")
+        check_lot_visible(ANON, set(), "lot")
     with pytest.raises(NotFoundError):
         check_row_visible_to_participant(MINER, "yilgarn-miner", "capture")
     with pytest.raises(PermissionDeniedError):

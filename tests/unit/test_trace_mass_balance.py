@@ -6,11 +6,11 @@ import pytest
 
 from lodeline.trace.errors import EventIssue
 from lodeline.trace.ledger import Item, LedgerOp, parse_event, quarter
-from lodeline.trace.mass_balance import MassBalance
+from lodeline.trace.mass_balance import LEGACY_OPENING_STOCK, MassBalance, in_time_order, lot_owners
 
 
-def _fac(fid: str, model: str = "segregated", certs: list | None = None) -> dict:
-    return {"id": fid, "custody_model": model, "certifications": certs or []}
+def _fac(fid: str, model: str = "segregated", certs: list | None = None, kind: str = "mine") -> dict:
+    return {"id": fid, "custody_model": model, "certifications": certs or [], "facility_type": kind}
 
 
 def _op(kind: str, facility: str, *, inputs=(), outputs=(), counterpart=None, **attrs) -> LedgerOp:
@@ -149,7 +149,108 @@ def test_only_a_facilitys_operator_records_events_there() -> None:
         ("facility-not-operated", "destinationList"),
         ("facility-not-operated", "bizLocation"),
     ]
-    assert "does not operate facility R (operator 'refiner')" in mb.issues[0].reason
+    # the facility named in the submitter's own event, and why; never its operator (another party)
+    assert "'miner' does not operate facility R;" in mb.issues[0].reason
+    assert all("refiner" not in i.reason for i in mb.issues)
     assert mb.balances[("R", "ore", "transit")] == pytest.approx(
         4.0
     )  # nothing applied for the refused events
+
+
+def test_a_lot_conflict_does_not_say_where_another_partys_lot_was_produced() -> None:
+    facs = {
+        "M": _fac("M") | {"operator_id": "miner"},
+        "N": _fac("N") | {"operator_id": "other-miner"},
+    }
+    lots = {"ore": {"facility_id": "M", "metal_fraction": 0.1, "opening_stock": None, "recycled": None}}
+    mb = MassBalance(facs, lots, {}, {}, submitter="other-miner")
+    mb.apply(_op("produce", "N", outputs=[Item("ore", 5.0)], material="lithium_carbonate"))
+    (issue,) = mb.issues
+    assert (issue.code, issue.field) == ("lot-conflict", "quantityList[0]")
+    # the submitter's own lot and facility, and why; not where (nor how) the other party produced the lot
+    assert "lot ore was first produced at another facility, not at N" in issue.reason
+    assert "M" not in issue.reason.replace("lot ore", "") and "miner'" not in issue.reason
+    # the same lot declared as opening stock at N: still the generic conflict, not "first recorded as primary"
+    mb.issues.clear()
+    mb.apply(_op("produce", "N", outputs=[Item("ore", 5.0)], material="lithium_carbonate", openingStock="x"))
+    assert [i.code for i in mb.issues] == ["lot-conflict"] and "primary" not in mb.issues[0].reason
+
+
+def _at(op: LedgerOp, when: str) -> LedgerOp:
+    op.event_time = when
+    return op
+
+
+def test_draws_only_from_stock_added_at_or_before_their_time() -> None:
+    mb = MassBalance({"M": _fac("M"), "R": _fac("R", kind="refinery")}, {}, {}, {})
+    mb.apply(
+        _at(
+            _op("produce", "M", outputs=[Item("ore", 10.0)], material="lithium_carbonate"),
+            "2025-05-02T10:00:00.000Z",
+        )
+    )
+    mb.apply(_at(_op("ship", "M", inputs=[Item("ore", 4.0)], counterpart="R"), "2025-05-02T09:59:59.999Z"))
+    assert [(i.code, i.field) for i in mb.issues] == [("event-out-of-order", "quantityList[0]")]
+    mb.issues.clear()
+    mb.apply(_at(_op("ship", "M", inputs=[Item("ore", 4.0)], counterpart="R"), "2025-05-02T10:00:00.000Z"))
+    assert mb.added_at[("R", "ore", "transit")] == "2025-05-02T10:00:00.000Z"
+    mb.apply(
+        _at(_op("receive", "R", outputs=[Item("ore", 4.0)]), "2025-05-02T09:00:00.000Z")
+    )  # before shipment
+    assert [i.code for i in mb.issues] == ["event-out-of-order"]
+    # the same history replayed as accepted before the rule existed (legacy) is not re-judged
+    legacy = MassBalance({"M": _fac("M"), "R": _fac("R", kind="refinery")}, {}, {}, {}, legacy=True)
+    legacy.apply(
+        _at(
+            _op("produce", "M", outputs=[Item("ore", 10.0)], material="lithium_carbonate"),
+            "2025-05-02T10:00:00.000Z",
+        )
+    )
+    legacy.apply(
+        _at(_op("ship", "M", inputs=[Item("ore", 4.0)], counterpart="R"), "2025-05-02T09:00:00.000Z")
+    )
+    assert not legacy.issues
+
+
+def test_in_time_order_is_stable() -> None:
+    ops = [_at(_op("ship", "M"), t) for t in ("2025-01-02T00:00:00.000Z", "2025-01-01T00:00:00.000Z")]
+    ops.append(_at(_op("produce", "M"), "2025-01-02T00:00:00.000Z"))
+    assert [(o.kind, o.event_time[:10]) for o in in_time_order(ops)] == [
+        ("ship", "2025-01-01"),
+        ("ship", "2025-01-02"),
+        ("produce", "2025-01-02"),
+    ]
+
+
+def test_origination_only_at_mines_recyclers_or_as_opening_stock() -> None:
+    facs = {"M": _fac("M"), "R": _fac("R", kind="refinery"), "C": _fac("C", kind="recycler")}
+    mb = MassBalance(facs, {}, {}, {})
+    mb.apply(_op("produce", "R", outputs=[Item("x", 1.0)], material="lithium_carbonate"))
+    mb.apply(_op("produce", "C", outputs=[Item("y", 1.0)], material="black_mass"))
+    assert [i.code for i in mb.issues] == ["origination-not-allowed"] * 2
+    mb.issues.clear()
+    mb.apply(_op("produce", "C", outputs=[Item("y", 1.0)], material="black_mass", recycled="post-consumer"))
+    mb.apply(
+        _op("produce", "R", outputs=[Item("x", 1.0)], material="lithium_carbonate", openingStock="stocktake")
+    )
+    assert not mb.issues
+    assert mb.lots["x"]["opening_stock"] == "stocktake" and mb.lots["y"]["opening_stock"] is None
+    # a lot keeps how it entered
+    mb.apply(_op("produce", "M", outputs=[Item("z", 1.0)], material="lithium_carbonate"))
+    mb.apply(
+        _op("produce", "M", outputs=[Item("z", 1.0)], material="lithium_carbonate", openingStock="found")
+    )
+    assert [i.code for i in mb.issues] == ["lot-conflict"]
+    # replaying events accepted before the rule: allowed, and flagged
+    legacy = MassBalance(facs, {}, {}, {}, legacy=True)
+    legacy.apply(_op("produce", "R", outputs=[Item("x", 1.0)], material="lithium_carbonate"))
+    assert not legacy.issues and legacy.lots["x"]["opening_stock"] == LEGACY_OPENING_STOCK
+
+
+def test_lot_owners_are_holders_and_the_producer() -> None:
+    facs = {f: _fac(f) | {"operator_id": f.lower()} for f in ("M", "R", "S")}
+    lots = {"ore": {"facility_id": "M"}}
+    balances = {("R", "ore", "stock"): 5.0, ("S", "ore", "transit"): 2.0, ("S", "ore", "stock"): 1e-9}
+    assert lot_owners("ore", lots, balances, facs) == {"m", "r", "s"}
+    assert lot_owners("ore", lots, {("S", "ore", "stock"): 1e-9}, facs) == {"m"}
+    assert lot_owners("unknown", lots, balances, facs) == set()

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lodeline.trace import checkpoint as cpm
 from lodeline.trace import merkle
-from lodeline.trace.registry_key import RegistryKeyError, load_registry_key
+from lodeline.trace.registry_key import RegistryKeyError, load_registry_key, registry_origin
 
 # The example of the C2SP signed-note spec / Go golang.org/x/mod/sumdb/note tests (signed by example.com/foo).
 GO_NOTE = (
@@ -102,27 +102,43 @@ def test_bad_vkeys_rejected() -> None:
 def test_registry_key_created_once_private_and_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = load_registry_key()
+    first = load_registry_key("lodeline.local/registry/0011223344556677")
     assert first.path.name == "registry-key.pem"
     assert stat.S_IMODE(os.stat(first.path).st_mode) == 0o600
     assert [p.name for p in first.path.parent.iterdir() if p.name.startswith(".registry-key-")] == []
-    second = load_registry_key()
+    second = load_registry_key("lodeline.local/registry/0011223344556677")
     assert second.vkey == first.vkey
-    assert cpm.parse_vkey(first.vkey).name == "lodeline.local/registry"
+    assert cpm.parse_vkey(first.vkey).name == "lodeline.local/registry/0011223344556677"
+    # one key, any number of logs: another store's origin names the same key differently
+    other = load_registry_key("lodeline.local/registry/8899aabbccddeeff")
+    assert other.public_key == first.public_key and other.key_id_hex != first.key_id_hex
+    with pytest.raises(RegistryKeyError, match="without spaces"):
+        load_registry_key("bad origin")
 
     monkeypatch.setenv("LODELINE_REGISTRY_KEY_FILE", str(tmp_path / "absent.pem"))
     with pytest.raises(RegistryKeyError, match="no such key file"):
-        load_registry_key()
+        load_registry_key("x.example/log")
     monkeypatch.setenv("LODELINE_REGISTRY_KEY_FILE", str(first.path))
-    monkeypatch.setenv("LODELINE_REGISTRY_ORIGIN", "registry.example.org/log")
-    renamed = load_registry_key()
+    renamed = load_registry_key("registry.example.org/log")
     assert renamed.name == "registry.example.org/log"
     assert renamed.public_key == first.public_key
     bad = tmp_path / "bad.pem"
     bad.write_text("not a key")
     monkeypatch.setenv("LODELINE_REGISTRY_KEY_FILE", str(bad))
     with pytest.raises(RegistryKeyError, match="cannot read"):
-        load_registry_key()
+        load_registry_key("x.example/log")
+
+
+def test_origin_default_pinned_and_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LODELINE_REGISTRY_ORIGIN", raising=False)
+    assert registry_origin("00ff") == "lodeline.local/registry/00ff"
+    assert registry_origin("00ff", "lodeline.local/registry") == "lodeline.local/registry"  # a pre-ID store
+    monkeypatch.setenv("LODELINE_REGISTRY_ORIGIN", "registry.example.org/minerals")
+    assert registry_origin("00ff") == "registry.example.org/minerals"
+    assert registry_origin("00ff", "lodeline.local/registry") == "registry.example.org/minerals"
+    monkeypatch.setenv("LODELINE_REGISTRY_ORIGIN", "has+plus")
+    with pytest.raises(RegistryKeyError, match="LODELINE_REGISTRY_ORIGIN"):
+        registry_origin("00ff")
 
 
 def test_consistency_document_checks() -> None:
@@ -149,6 +165,14 @@ def test_consistency_document_checks() -> None:
         verify_consistency_document(doc | {"consistency_path": path[::-1]}, note(6), note(11), [verifier])
     with pytest.raises(ProofError, match="base64"):
         verify_consistency_document(doc | {"consistency_path": ["%%"]}, note(6), note(11), [verifier])
+    # equal sizes: the empty proof verifies when the roots match, and fails for another root (a fork)
+    same = doc | {"new_size": 6, "consistency_path": []}
+    assert verify_consistency_document(same, note(6), note(6), [verifier]).new_size == 6
+    fork = cpm.sign_checkpoint(cpm.Checkpoint(name, 6, merkle.root_hash(leaves[5:11])), name, key)
+    with pytest.raises(ProofError, match="not shown to extend"):
+        verify_consistency_document(same, note(6), fork, [verifier])
+    with pytest.raises(ProofError, match="not shown to extend"):
+        verify_consistency_document(same | {"consistency_path": path[:1]}, note(6), note(6), [verifier])
 
 
 def test_inclusion_document_round_trip_and_rejections() -> None:

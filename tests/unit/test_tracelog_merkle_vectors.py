@@ -64,6 +64,29 @@ def test_consistency_proofs_all_old_sizes(size: int) -> None:
             assert not merkle.verify_consistency(old + 1, size, old_root, new_root, expected)
 
 
+EDGE_CASES = VECTORS["consistency_edge_cases"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    EDGE_CASES,
+    ids=[
+        f"{c['old_size']}-{c['new_size']}-{'ok' if c['valid'] else 'bad'}-{i}"
+        for i, c in enumerate(EDGE_CASES)
+    ],
+)
+def test_consistency_equal_sizes_and_from_empty(case: dict) -> None:
+    """RFC 9162 defines PROOF(m, D[n]) for 0 < m < n only: between equal sizes, an empty proof verifies iff the
+    roots match; from size 0 iff the old root is SHA-256(); any other proof fails (vectors from the generator)."""
+    proof = [h(x) for x in case["proof"]]
+    got = merkle.verify_consistency(
+        case["old_size"], case["new_size"], h(case["old_root"]), h(case["new_root"]), proof
+    )
+    assert got is case["valid"]
+    if case["valid"]:
+        assert merkle.consistency_proof(case["old_size"], LEAVES[: case["new_size"]]) == proof
+
+
 # --- hand-derived values (worked out from the RFC text, asserted literally) ---------------------------------
 
 EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # SHA-256 of the empty string

@@ -16,7 +16,7 @@ from lodeline.api.access import (
     check_row_visible,
     confidential_scope,
 )
-from lodeline.api.envelope import Cursor, CursorExpiredError, decode_cursor, encode_cursor
+from lodeline.api.envelope import Cursor, CursorExpiredError, InvalidCursorError, decode_cursor, encode_cursor
 from lodeline.api.limits import RateLimitedError, RateLimiter
 from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store.accounts import Principal
@@ -62,14 +62,23 @@ def test_confidential_scope_is_the_callers_organisation() -> None:
 
 def test_cursor_round_trip_and_rejections() -> None:
     text = encode_cursor(Cursor("7-abc", "q1", 200))
-    assert decode_cursor(text, "7-abc", "q1") == 200
+    assert decode_cursor(text, "7-abc", "q1", 500) == 200
     with pytest.raises(CursorExpiredError):
-        decode_cursor(text, "8-def", "q1")
-    with pytest.raises(InvalidArgumentError, match="different query"):
-        decode_cursor(text, "7-abc", "q2")
-    for bad in ("", "!!!", "eyJ4IjoxfQ", encode_cursor(Cursor("7-abc", "q1", -5))):
-        with pytest.raises(InvalidArgumentError):
-            decode_cursor(bad, "7-abc", "q1")
+        decode_cursor(text, "8-def", "q1", 500)
+    with pytest.raises(InvalidCursorError, match="different query"):
+        decode_cursor(text, "7-abc", "q2", 500)
+    reasons = {
+        "": "malformed",
+        "!!!": "malformed",
+        "eyJ4IjoxfQ": "malformed",  # {"x":1}
+        "A" * 513: "malformed",
+        encode_cursor(Cursor("7-abc", "q1", -5)): "out-of-range",
+        text: "out-of-range",  # offset 200 of 150 rows
+    }
+    for bad, reason in reasons.items():
+        with pytest.raises(InvalidCursorError) as caught:
+            decode_cursor(bad, "7-abc", "q1", 150)
+        assert caught.value.reason == reason and isinstance(caught.value, InvalidArgumentError)
 
 
 def test_rate_limiter_refills_at_its_rate() -> None:

@@ -1,1 +1,1 @@
-h20lz4ZrlYFkNc/4GlhsX6ZrzrkbUt7My5B6IlMtSyPfsdkKxl+3yWGXrF+eOsOtYtrLhYkecEN5+LifIJSCDQ==
+cGX+IJ87PT2dNpQ7IUYIw52LoEiauKKlbVjKXlTEmrptkA7LDVuZ6MAQLhx01JZBiaEfCrgRctjj7eF6oo7lCw==

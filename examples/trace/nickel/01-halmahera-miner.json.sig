@@ -1,1 +1,1 @@
-/7gRLWJ9mP9byLy+dJeG72A9g9mGjQieuPBHWkRxB4staADJ5+PV7rwVKbYoHkkF7Gr8M4aaRidJgBzOr3INCA==
+o+GOlaw+ymRjvrBuzcpfHFOBmwwFvedI7EyzfbTccjowa+SGqDTtWm2S7EeAVSBk0xcz6ftmVWKvPh8x8X5bDg==

@@ -1,1 +1,1 @@
-/MpwOm+3ZPj39VPQNJsd5LwJtAvw8hVfUBzJ/auZlom0gU7J0u9cKof6tTiU4sXCYlOzjfPoSah/YTGgeA3SCA==
+UdFZGls6ew3nu5w/a+yhHlOKkP3/wYlpKfGLyUIa3ccWrrz3CP8knbQKXkbFabSNDmGtLx5VrjWkj3IEehorDw==

@@ -11,6 +11,7 @@ analyses and its own confidential submissions), ``participant`` (a company: its 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from lodeline.errors import LodelineError, NotFoundError
@@ -114,7 +115,8 @@ def check_row_visible(principal: Principal, owner_org: str | None, what: str) ->
 
 
 def registry_scope(principal: Principal) -> str | None:
-    """The trace participant whose facilities' lots and events ``principal`` may read; None means all.
+    """The trace participant whose view of the registry ``principal`` gets (its own records in full, other
+    parties' as custody facts: :mod:`lodeline.trace.visibility`); None means everything (auditors, admins).
 
     A participant account's organisation is its trace participant id (the company that signs documents).
     """
@@ -126,15 +128,18 @@ def registry_scope(principal: Principal) -> str | None:
     return principal.org
 
 
-def check_lot_visible(principal: Principal, operator: str | None, lot: str) -> None:
-    """403 when the lot was produced at a facility another participant operates.
+def check_lot_visible(principal: Principal, holders: Collection[str], lot: str) -> str | None:
+    """The viewer to scope the lot's records to (None: everything); 403 when the caller is a participant that
+    never held the lot (did not produce it, and nothing moved it at, to or from a facility it operates).
 
     403, not 404: lot identifiers appear on shipping documents and product labels, so the lot's existence is
-    not the secret; its composition and custody events are.
+    not the secret; its composition and custody events are. What a holder sees of other parties' records is
+    :mod:`lodeline.trace.visibility`.
     """
     scope = registry_scope(principal)
-    if scope is not None and operator != scope:
+    if scope is not None and scope not in holders:
         raise PermissionDeniedError(principal.role, Action.READ_REGISTRY, what=f"lot {lot}")
+    return scope
 
 
 def capturing_participant(principal: Principal) -> str:

@@ -12,8 +12,13 @@ from sqlalchemy import Engine
 from lodeline import __version__
 from lodeline.api.cache import ResultCache
 from lodeline.api.errors import install_error_handlers
-from lodeline.api.limits import RateLimiter
-from lodeline.api.middleware import AuditWritesMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from lodeline.api.limits import AuthThrottle, RateLimiter
+from lodeline.api.middleware import (
+    AuditWritesMiddleware,
+    BodySizeLimitMiddleware,
+    CredentialGuardMiddleware,
+    SecurityHeadersMiddleware,
+)
 from lodeline.api.routes import market, registry, submissions, system
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
@@ -49,6 +54,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     app.state.anonymous_limiter = RateLimiter(
         api_settings.anonymous_rate_per_second, api_settings.anonymous_rate_burst
     )
+    throttle = app.state.auth_throttle = AuthThrottle(store, api_settings)
 
     install_error_handlers(app)
     app.include_router(system.router)
@@ -58,9 +64,15 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     install_web(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
-    # Added innermost first: audit sees the final status; the size limit runs before any body is read;
+    # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before
+    # the audit (no write) and before any credential is checked; the size limit runs before any body is read;
     # security headers wrap everything, errors included.
-    app.add_middleware(AuditWritesMiddleware, engine_getter=lambda: store)
+    app.add_middleware(AuditWritesMiddleware, engine_getter=lambda: store, throttle_getter=lambda: throttle)
+    app.add_middleware(
+        CredentialGuardMiddleware,
+        throttle_getter=lambda: throttle,
+        retry_getter=lambda: api_settings.unavailable_retry_after_seconds,
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=api_settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -5,7 +5,9 @@ CSV (``Accept: text/csv`` or ``?format=csv``): the rows of the page; the provena
 ``X-Lodeline-Sources`` / ``X-Lodeline-Flags`` headers and the next page in a ``Link: rel="next"`` header.
 
 A cursor names the data build it was cut from and the query it belongs to, so it always returns the same
-page; after a rebuild it is refused with 410 rather than silently shifting rows.
+page; after a rebuild it is refused with 410 rather than silently shifting rows. A cursor is not secret and not
+signed: anything a client can forge is checked (shape, query, build, offset within the rows) and refused with
+400 ``invalid-cursor`` and a named ``reason`` (``malformed``, ``other-query``, ``out-of-range``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,10 +27,27 @@ from pydantic import BaseModel, Field
 
 from lodeline.errors import InvalidArgumentError, LodelineError
 
+#: Longest cursor accepted; genuine ones are about 80 characters.
+MAX_CURSOR_CHARS = 512
+_CURSOR_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+
 
 class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
+
+
+class InvalidCursorError(InvalidArgumentError):
+    """A cursor that this service did not issue for this query: 400 with ``reason``."""
+
+    code = "invalid-cursor"
+    http_status = 400
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(
+            f"{message}; pass the next_cursor of a page, or start again without ?cursor=", reason=reason
+        )
+        self.reason = reason
 
 
 class CursorExpiredError(LodelineError):
@@ -134,18 +154,33 @@ def encode_cursor(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(text: str, version: str, query: str) -> int:
+def decode_cursor(text: str, version: str, query: str, total: int) -> int:
+    """The row offset a cursor names, checked against the query, the data build and the ``total`` rows."""
+    if len(text) > MAX_CURSOR_CHARS or not _CURSOR_CHARS.match(text):
+        raise InvalidCursorError(
+            "malformed", f"malformed cursor: at most {MAX_CURSOR_CHARS} characters of base64url expected"
+        )
     try:
         raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        offset, cursor_version, cursor_query = int(raw["o"]), str(raw["v"]), str(raw["q"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidArgumentError(f"malformed cursor {text[:40]!r}: pass the next_cursor of a page") from exc
-    if cursor_query != query:
-        raise InvalidArgumentError("this cursor belongs to a different query (path or filters changed)")
-    if offset < 0:
-        raise InvalidArgumentError("malformed cursor: negative offset")
-    if cursor_version != version:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidCursorError("malformed", "malformed cursor: not base64url-encoded JSON") from exc
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != {"v", "q", "o"}
+        or not isinstance(raw["v"], str)
+        or not isinstance(raw["q"], str)
+        or type(raw["o"]) is not int  # not bool, not float
+    ):
+        raise InvalidCursorError("malformed", 'malformed cursor: expected {"v": str, "q": str, "o": int}')
+    if raw["q"] != query:
+        raise InvalidCursorError(
+            "other-query", "this cursor belongs to a different query (path or filters changed)"
+        )
+    if raw["v"] != version:
         raise CursorExpiredError()
+    offset: int = raw["o"]
+    if not 0 <= offset < total:
+        raise InvalidCursorError("out-of-range", f"cursor offset outside the {total} rows of this query")
     return offset
 
 
@@ -189,7 +224,7 @@ def render_page(
 ) -> RenderedPage:
     """Page ``frame`` (rows in a deterministic order) as JSON or CSV, with its ETag."""
     query = query_fingerprint(request)
-    offset = decode_cursor(cursor, data_version, query) if cursor else 0
+    offset = decode_cursor(cursor, data_version, query, frame.height) if cursor else 0
     page = frame.slice(offset, limit)
     end = offset + page.height
     next_cursor = encode_cursor(Cursor(data_version, query, end)) if end < frame.height else None

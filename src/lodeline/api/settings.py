@@ -20,9 +20,29 @@ class ApiSettings(BaseSettings):
         default=50.0, ge=0, description="Sustained requests/s per client address without a token (0 disables)"
     )
     anonymous_rate_burst: int = Field(default=200, ge=1)
+    auth_failure_window_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="Failed sign-ins are counted for this long from a key's first failure",
+    )
+    auth_failures_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins per client address (IPv6: per /64) and window before 429",
+    )
+    auth_failures_per_account: int = Field(
+        default=10, ge=1, description="Failed sign-ins naming one existing token id per window before 429"
+    )
     session_hours: float = Field(default=8.0, gt=0, description="Browser session lifetime")
     page_limit_default: int = Field(default=100, ge=1)
     page_limit_max: int = Field(default=1000, ge=1)
+    unavailable_retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="Retry-After of a 503 when the database is unreachable or locked",
+    )
     cache_check_seconds: float = Field(
         default=2.0, ge=0, description="How often cached results re-check the store's data version"
     )

@@ -14,6 +14,12 @@ from lodeline.market.indicators import compute_all
 from lodeline.store.canonical import read_table
 from lodeline.store.engine import make_engine, upgrade
 
+# How read_table gets the rows (store/columnar.py): SQLite only ever through Python's sqlite3 (docs/durability.md).
+STORE_READ = {
+    "sqlite": "sqlite3 cursor fetchall -> Polars rows",
+    "postgresql": "ADBC libpq -> Arrow -> Polars",
+}
+
 
 def _best_of(fn: Any, repeat: int) -> tuple[float, Any]:
     best, result = float("inf"), None
@@ -34,6 +40,7 @@ def run_market_bench(repeat: int = 3, database_url: str | None = None) -> dict[s
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         engine = make_engine(url)
+        backend = engine.dialect.name
         upgrade(engine)
         start = time.perf_counter()
         report = build(engine, get_settings().raw_dir, force=True)
@@ -69,6 +76,7 @@ def run_market_bench(repeat: int = 3, database_url: str | None = None) -> dict[s
             "dependency": result.dependency.height,
         },
         "pandas_version": pd.__version__,
+        "store_read": STORE_READ.get(backend, backend),
         "note": "indicators_seconds includes reading production/trade/prices/targets from the store; "
         "baseline_seconds is the pandas groupby/apply computation on frames already in memory",
     }

@@ -23,6 +23,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "Stress tests and emergency exercises: scenarios, Monte Carlo, stockpile release, tabletop.",
     ),
     ("admin", "admin", "API tokens and the audit log."),
+    ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )
 
 #: Modules under lodeline.cli that add top-level commands (not groups) through ``register(app)``.

@@ -10,8 +10,19 @@ from rich.console import Console
 from lodeline.config import get_settings
 from lodeline.store.canonical import is_built
 from lodeline.store.engine import get_engine
+from lodeline.trace import signer
 
 console = Console(stderr=True)
+#: How long uvicorn's supervisor waits for a worker to answer its health check before killing and replacing it.
+#: uvicorn's default (5 s) is shorter than a worker's start on a busy machine (it imports the whole `lodeline`
+#: command, ~6 s at load 6 on two cores), which killed every worker of `--workers N` again and again.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def check_signer() -> None:
+    """Refuse to start when the store does not extend what the registry's signer signed (a restored or swapped
+    database): raises ``registry-signer-refused`` naming the sizes and roots."""
+    signer.check(get_engine())
 
 
 def ensure_built() -> None:
@@ -44,6 +55,7 @@ def serve(
     """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the dashboard."""
     import uvicorn
 
+    check_signer()
     ensure_built()
     console.print(f"serving on http://{host}:{port}  (dashboard /, API /api/v1, docs /docs)")
     # uvicorn stops accepting, drains in-flight requests (bounded by timeout_graceful_shutdown) and runs
@@ -57,6 +69,7 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         timeout_graceful_shutdown=graceful_timeout,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         server_header=False,
         log_level="info",
     )
@@ -66,6 +79,7 @@ def app_factory() -> Any:
     """Entry point for uvicorn's workers (each process builds its own app and engine)."""
     from lodeline.api import create_app
 
+    check_signer()  # every worker, however it was started
     return create_app()
 
 

@@ -23,8 +23,12 @@ app.command("capture")(capture_command)
 
 @app.command()
 def validate(file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document")) -> None:
-    """Validate a document against the GS1 EPCIS 2.0 JSON Schema (no store). Exit 0 if valid."""
+    """Validate a document against the GS1 EPCIS 2.0 JSON Schema and the registry's profile (no store): quantities,
+    attributes, identifier lengths, no eventTime in the future. Exit 0 if valid."""
+    from lodeline.trace.capture import check_event_times
+
     doc = load_and_validate(read_bytes(file, "document"), file=str(file))
+    check_event_times(doc, file=str(file))
     n = len(doc["epcisBody"]["eventList"])
     typer.echo(f"{file}: valid EPCIS 2.0 document, {n} event(s)")
 
@@ -110,23 +114,43 @@ def participant_add(
     name: str = typer.Option(..., "--name"),
     role: str = typer.Option(..., "--role", help="miner|refiner|trader|manufacturer|recycler|auditor"),
     public_key: str = typer.Option(..., "--public-key", help="base64 Ed25519 public key, or @FILE.pub"),
+    company_prefix: list[str] = typer.Option(
+        [],
+        "--company-prefix",
+        help="GS1 company prefix (6-12 digits) the participant creates lots under; repeatable",
+    ),
 ) -> None:
-    """Register a participant with its first public key."""
+    """Register a participant with its first public key and its GS1 company prefixes."""
     from lodeline.store.engine import get_engine
     from lodeline.trace import parties
 
-    kid = parties.add_participant(get_engine(), pid, name, role, _public_key(public_key))
-    typer.echo(f"participant {pid} registered; key id {kid}")
+    kid = parties.add_participant(get_engine(), pid, name, role, _public_key(public_key), company_prefix)
+    bound = f"; company prefixes {', '.join(company_prefix)}" if company_prefix else ""
+    typer.echo(f"participant {pid} registered; key id {kid}{bound}")
+
+
+@participant_app.command("add-prefix")
+def participant_add_prefix(
+    pid: str = typer.Argument(..., help="participant id"),
+    prefix: str = typer.Argument(..., help="GS1 company prefix, 6-12 digits"),
+) -> None:
+    """Bind one more GS1 company prefix to a participant (a prefix belongs to one participant; none may nest)."""
+    from lodeline.store.engine import get_engine
+    from lodeline.trace import parties
+
+    parties.add_company_prefix(get_engine(), pid, prefix)
+    typer.echo(f"company prefix {prefix.strip()} bound to participant {pid}")
 
 
 @participant_app.command("list")
 def participant_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
-    """List participants with their key counts."""
+    """List participants with their key counts and GS1 company prefixes."""
     from lodeline.store.engine import get_engine
     from lodeline.trace import parties
 
     rows = parties.list_participants(get_engine())
-    emit(_frame(rows, ["id", "name", "role", "keys", "active_keys", "created_at"]), fmt, title="Participants")
+    columns = ["id", "name", "role", "keys", "active_keys", "company_prefixes", "created_at"]
+    emit(_frame(rows, columns), fmt, title="Participants")
 
 
 @participant_app.command("keys")
@@ -300,6 +324,8 @@ def origin(
                 "contained_metal_kg",
                 "upstream_lots",
                 "through",
+                "opening_stock_share",
+                "opening_stock",
                 sections[by],
             }
             report = {k: v for k, v in report.items() if k in keep}
@@ -314,6 +340,13 @@ def origin(
             emit(_frame(report[section], list(report[section][0]) if report[section] else []), fmt, title=key)
     if "through" in report:
         typer.echo(f"share of the upstream path through {through}: {report['through']['share']:.4f}")
+    if report["opening_stock_share"] > 0:
+        typer.echo(
+            f"flag: {report['opening_stock_share']:.4f} of the metal rests on declared opening stock "
+            "(entered the registry without an originating facility):"
+        )
+        for row in report["opening_stock"]:
+            typer.echo(f"  {row['share']:.4f} from lot {row['lot']} at {row['facility']}: {row['reason']}")
 
 
 @app.command()

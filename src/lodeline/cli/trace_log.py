@@ -1,4 +1,5 @@
-"""``lodeline trace checkpoint|prove|verify|consistency|verify-consistency|audit|vkey``: the verifiable log.
+"""``lodeline trace checkpoint|prove|verify|consistency|verify-consistency|audit|vkey``: the verifiable log
+(the signer and witness commands are in :mod:`lodeline.cli.trace_witness`, registered here too).
 
 These commands belong to the shared ``trace`` group. They are registered on :data:`log_app` and, through
 :func:`register_log_commands`, on any other Typer app (``lodeline.cli.trace.app``), so the group's module only
@@ -19,13 +20,14 @@ from rich.console import Console
 
 from lodeline.cli.inputs import read_text
 from lodeline.cli.output import Format, emit
+from lodeline.cli.trace_witness import register_witness_commands
 from lodeline.errors import InvalidArgumentError
-from lodeline.store.engine import get_engine, write_transaction
-from lodeline.trace import log
+from lodeline.store.engine import get_engine
+from lodeline.trace import cosign, log, registry_service, signer
 from lodeline.trace.audit import LEAF_SOURCE_HOOK, LeafSource, run_audit
 from lodeline.trace.checkpoint import Verifier, parse_vkey
+from lodeline.trace.cosignature import Cosigner, parse_cosigner_vkey, require_quorum
 from lodeline.trace.proof_verify import verify_consistency_document, verify_inclusion_document
-from lodeline.trace.registry_key import RegistryKeyError, load_registry_key
 
 console = Console(stderr=True)
 
@@ -48,10 +50,15 @@ def _write_or_print(text: str, out: Path | None) -> None:
 
 
 def _current_checkpoint() -> log.StoredCheckpoint:
-    """The latest checkpoint, issuing one first if the tree has grown since (or none exists)."""
-    key = load_registry_key()
-    with write_transaction(get_engine()) as conn:
-        return log.issue_checkpoint(conn, key)
+    """The latest checkpoint, issuing one first if the tree has grown since (or none exists); a new one is sent
+    to the configured witnesses."""
+    return registry_service.current_checkpoint(get_engine())
+
+
+def _served_note(cp: log.StoredCheckpoint) -> str:
+    """The checkpoint's note with its witness cosignature lines."""
+    with get_engine().connect() as conn:
+        return cosign.cosigned_note(conn, cp)
 
 
 def checkpoint_command(
@@ -59,8 +66,14 @@ def checkpoint_command(
 ) -> None:
     """Print the latest signed checkpoint (C2SP signed note), signing a new one if the log has grown."""
     cp = _current_checkpoint()
-    _write_or_print(cp.note, out)
-    console.print(f"checkpoint {cp.checkpoint_id}: size {cp.tree_size}, key {cp.key_name}+{cp.key_id}")
+    with get_engine().connect() as conn:
+        note = cosign.cosigned_note(conn, cp)
+        cosigned = len(cosign.cosignature_rows(conn, cp))
+    _write_or_print(note, out)
+    console.print(
+        f"checkpoint {cp.checkpoint_id}: size {cp.tree_size}, key {cp.key_name}+{cp.key_id}, "
+        f"{cosigned} witness cosignature(s)"
+    )
 
 
 def prove_command(
@@ -82,19 +95,27 @@ def prove_command(
             cp = log.checkpoint_at_size(conn, size)
     with get_engine().connect() as conn:
         doc = log.prove_event(conn, data, cp)
-    doc["checkpoint"] = cp.note
+    doc["checkpoint"] = _served_note(cp)
     _write_or_print(json.dumps(doc, indent=2) + "\n", out)
     if checkpoint_out is not None:
-        checkpoint_out.write_text(cp.note, encoding="utf-8")
+        checkpoint_out.write_text(doc["checkpoint"], encoding="utf-8")
+
+
+def _key_lines(value: str, what: str) -> list[str]:
+    """A key given inline, or a file holding one per line."""
+    path = Path(value)
+    text = read_text(path, what) if path.exists() else value
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _verifiers(vkey: str | None) -> list[Verifier]:
     if vkey is None:
-        key = load_registry_key(create=False)
-        return [key.verifier()]
-    path = Path(vkey)
-    text = read_text(path, "verifier key") if path.exists() else vkey
-    return [parse_vkey(line) for line in text.splitlines() if line.strip()]
+        return [parse_vkey(signer.verifier_key(get_engine()))]
+    return [parse_vkey(line) for line in _key_lines(vkey, "verifier key")]
+
+
+def _witnesses(values: list[str]) -> list[Cosigner]:
+    return [parse_cosigner_vkey(line) for value in values for line in _key_lines(value, "witness key")]
 
 
 def verify_command(
@@ -107,14 +128,37 @@ def verify_command(
         help="Registry verifier key (<name>+<id>+<key>) or a file holding one per line. "
         "Default: the public half of this machine's registry key.",
     ),
+    witness: list[str] = typer.Option(
+        [],
+        "--witness",
+        "-w",
+        help="A witness's cosignature/v1 key (<name>+<id>+<key>) or a file of them; repeatable.",
+    ),
+    quorum: int | None = typer.Option(
+        None, "--quorum", "-q", help="Valid witness cosignatures required (default: every --witness given)."
+    ),
 ) -> None:
-    """Verify an inclusion proof and the checkpoint's signature offline (no store). Exit 0 if valid."""
+    """Verify an inclusion proof and the checkpoint's signature offline (no store), and with --witness, that
+    enough of those witnesses cosigned that checkpoint. Exit 0 if valid."""
     doc = _read_json(proof)
-    result = verify_inclusion_document(doc, read_text(checkpoint, "checkpoint"), _verifiers(vkey))
+    note = read_text(checkpoint, "checkpoint")
+    witnesses = _witnesses(witness)
+    if quorum is not None and not witnesses:
+        raise InvalidArgumentError("--quorum needs the witnesses' keys (--witness)")
+    result = verify_inclusion_document(doc, note, _verifiers(vkey))
     typer.echo(
         f"verified: leaf {result.leaf_index} ({(result.leaf_data or b'').decode('utf-8', 'replace')}) is in "
         f"{result.origin} at tree size {result.tree_size}, root {result.root_hash.hex()}"
     )
+    if witnesses:
+        needed = len({w.public_key for w in witnesses}) if quorum is None else quorum
+        verdict = require_quorum(note, witnesses, needed)
+        names = ", ".join(f"{c.name} (time {c.timestamp})" for c in verdict.verified)
+        typer.echo(
+            f"cosigned by {len(verdict.verified)} of {len(witnesses)} witnesses (quorum {needed}): {names}"
+        )
+        if verdict.missing:
+            typer.echo(f"no valid cosignature from: {', '.join(verdict.missing)}")
 
 
 def consistency_command(
@@ -133,10 +177,10 @@ def consistency_command(
         old = log.checkpoint_at_size(conn, old_size)
         new = latest if new_size is None else log.checkpoint_at_size(conn, new_size)
         doc = log.prove_consistency(conn, old, new)
-    doc["checkpoint"] = new.note
+        doc["checkpoint"] = cosign.cosigned_note(conn, new)
     _write_or_print(json.dumps(doc, indent=2) + "\n", out)
     if checkpoint_out is not None:
-        checkpoint_out.write_text(new.note, encoding="utf-8")
+        checkpoint_out.write_text(doc["checkpoint"], encoding="utf-8")
 
 
 def verify_consistency_command(
@@ -176,43 +220,76 @@ def audit_command(
         "--events/--no-events",
         help="Also recompute leaves from stored events (when capture provides it).",
     ),
+    derived: bool = typer.Option(
+        True,
+        "--derived/--no-derived",
+        help="Also replay the logged events and compare every derived table (lots, origin edges, balances, "
+        "claims, credits, custody journal, EPC index, event columns, documents).",
+    ),
+    full: bool = typer.Option(
+        False, "--full", help="Re-prepare every document's signed bytes, not a sample (exhaustive; slower)."
+    ),
+    sample: int | None = typer.Option(
+        None, "--sample", min=0, help="Documents re-prepared when not --full (default 32, and the newest)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the document sample (default: random)."),
 ) -> None:
-    """Recompute the log from stored leaves (and events) and check every subtree hash and checkpoint."""
-    try:
-        verifiers = [load_registry_key(create=False).verifier()]
-    except RegistryKeyError:
-        # No key yet means no checkpoint was ever signed here; any stored checkpoint will then be reported as
-        # unverifiable rather than silently trusted.
-        verifiers = []
+    """Recompute the log from stored leaves (and events) and check every subtree hash and checkpoint; replay the
+    events and compare the derived tables with them."""
+    # imported here: the replay needs capture's code, which the other commands of this group do not load
+    from lodeline.trace.audit_derived import DEFAULT_SAMPLE_DOCUMENTS, audit_derived
+
     engine = get_engine()
+    # The key under every origin the store's checkpoints name; none without a key (then any stored checkpoint is
+    # reported as unverifiable rather than silently trusted).
+    verifiers = signer.audit_verifiers(engine)
     hook = _leaf_source_hook() if events else None
+    count = DEFAULT_SAMPLE_DOCUMENTS if sample is None else sample
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # one snapshot for the whole audit while appends go on
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             report = run_audit(conn, verifiers, leaf_source=hook)
+            replay = audit_derived(conn, full=full, sample=count, seed=seed) if derived else None
+    ok = report.ok and (replay is None or replay.ok)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
         f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
     )
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-    elif report.findings:
-        frame = pl.DataFrame(
-            [{"kind": f.kind, "message": f.message} for f in report.findings],
-            schema={"kind": pl.String, "message": pl.String},
+    if replay is not None:
+        summary += (
+            f"; {replay.events_replayed:,} events replayed ({replay.mode}), "
+            f"{sum(replay.rows_compared.values()):,} derived rows compared, {replay.documents_verified:,} of "
+            f"{replay.documents:,} documents' signatures checked, {replay.documents_reprepared:,} re-prepared"
         )
+        if replay.legacy_events:
+            summary += (
+                f"; {replay.legacy_events:,} events captured before trace_0004 replayed under its older rules"
+            )
+        if replay.warnings:
+            summary += f"; {len(replay.warnings):,} documents captured before their signed bytes were kept"
+    findings = [{"kind": f.kind, "message": f.message} for f in report.findings]
+    if replay is not None:
+        findings += [{"kind": f.kind, "message": f.message} for f in replay.findings + replay.warnings]
+    if fmt is Format.json:
+        body = report.to_dict() | {"ok": ok}
+        if replay is not None:
+            body["derived"] = replay.to_dict()
+        sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+    elif findings:
+        frame = pl.DataFrame(findings, schema={"kind": pl.String, "message": pl.String})
         emit(frame, fmt, title="trace audit: findings")
-    if report.ok:
+    if ok:
         console.print(f"[green]audit passed[/]: {summary}")
         return
-    console.print(f"[bold red]audit failed[/]: {len(report.findings)} finding(s); {summary}")
+    failed = len(report.findings) + (len(replay.findings) if replay is not None else 0)
+    console.print(f"[bold red]audit failed[/]: {failed} finding(s); {summary}")
     raise typer.Exit(1)
 
 
 def vkey_command() -> None:
     """Print the registry's public verifier key (C2SP vkey: <name>+<hex key id>+<base64 key>)."""
-    typer.echo(load_registry_key().vkey)
+    typer.echo(signer.verifier_key(get_engine()))
 
 
 def register_log_commands(app: typer.Typer) -> None:
@@ -224,6 +301,7 @@ def register_log_commands(app: typer.Typer) -> None:
     app.command("verify-consistency")(verify_consistency_command)
     app.command("audit")(audit_command)
     app.command("vkey")(vkey_command)
+    register_witness_commands(app)
 
 
 log_app = typer.Typer(no_args_is_help=True)

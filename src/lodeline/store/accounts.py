@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -29,6 +31,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store.engine import write_transaction
@@ -84,6 +88,11 @@ audit_log = Table(
     Column("status", Integer),
     Column("client", String(64)),
     Column("detail", Text),
+    # An aggregated row (failed sign-ins) stands for ``count`` events from ``at`` to ``last_at`` on ``subject``,
+    # the throttled key (lodeline.store.throttle); every other row is one event (count 1, no last_at).
+    Column("count", Integer, nullable=False, server_default="1"),
+    Column("last_at", DateTime(timezone=True)),
+    Column("subject", String(80)),
 )
 
 member_submissions = Table(
@@ -99,6 +108,16 @@ member_submissions = Table(
     Column("value", Float, nullable=False),
     Column("unit", String(48), nullable=False),
     Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Secrets the service generates for itself and shares between its workers and hosts through the store
+#: (e.g. the key that binds a login form's CSRF token to its pre-session cookie). Created on first use.
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret_hex", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -144,6 +163,19 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 
 
 # ---------------------------------------------------------------------------------------------- tokens
+#: Names that stay readable in logs, tables and terminals: no control characters, no spaces, bounded length.
+#: (An organisation is an ISO3 code or a trace participant id, which has no stricter syntax.)
+_NAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,120}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def _check_name(what: str, value: str) -> None:
+    if not _NAME.match(value):
+        shown = f"{value[:40]!r}{'…' if len(value) > 40 else ''}"
+        raise InvalidArgumentError(f"{what} {shown}: 1–120 characters, no spaces or control characters")
+
+
 def create_token(
     engine: Engine, account: str, role: str, org: str | None = None, label: str = ""
 ) -> tuple[str, str]:
@@ -152,6 +184,11 @@ def create_token(
         raise InvalidArgumentError(f"role {role!r} cannot hold a token; choose one of {', '.join(ROLES[1:])}")
     if role in ("member", "participant") and not org:
         raise InvalidArgumentError(f"a {role} acts for an organisation: pass --org (ISO3 or company id)")
+    _check_name("account", account)
+    if org is not None:
+        _check_name("org", org)
+    if len(label) > 120 or _CONTROL.search(label):
+        raise InvalidArgumentError("label: at most 120 characters, no control characters")
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with write_transaction(engine) as conn:
@@ -185,6 +222,10 @@ def create_token(
 
 
 def revoke_token(engine: Engine, token_id: str) -> None:
+    if not _TOKEN_ID.match(token_id):
+        raise InvalidArgumentError(
+            f"{token_id[:40]!r} is not a token id (12 hex digits, see `lodeline admin token list`)"
+        )
     with write_transaction(engine) as conn:
         found = conn.execute(
             update(api_tokens)
@@ -215,12 +256,28 @@ def list_tokens(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def authenticate_token(engine: Engine, token: str) -> Principal | None:
-    """The principal for a presented token, or None when it is malformed, unknown or revoked."""
+def token_id_of(token: str) -> str | None:
+    """The public id part of a presented token ``ll_<id>_<secret>`` (None when it does not have that shape)."""
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or len(parts[1]) > 16:
         return None
-    token_id, secret = parts[1], parts[2]
+    return parts[1]
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The outcome of checking a presented token: the principal, or why not (and whether its id exists)."""
+
+    principal: Principal | None
+    token_id: str | None  # the id of an existing token the presented one named (even when it failed)
+    reason: str  # ok, malformed, unknown, revoked, wrong-secret
+
+
+def check_token(engine: Engine, token: str) -> TokenCheck:
+    token_id = token_id_of(token)
+    if token_id is None:
+        return TokenCheck(None, None, "malformed")
+    secret = token.split("_", 2)[2]
     query = (
         select(api_tokens.c.secret_sha256, api_tokens.c.revoked_at, accounts)
         .join(accounts, accounts.c.id == api_tokens.c.account_id)
@@ -228,13 +285,21 @@ def authenticate_token(engine: Engine, token: str) -> Principal | None:
     )
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    if row is None or row["revoked_at"] is not None:
-        return None
+    if row is None:
+        return TokenCheck(None, None, "unknown")
+    if row["revoked_at"] is not None:
+        return TokenCheck(None, token_id, "revoked")
     if not hmac.compare_digest(row["secret_sha256"], sha256_hex(secret)):
-        return None
-    return Principal(
+        return TokenCheck(None, token_id, "wrong-secret")
+    principal = Principal(
         role=row["role"], account_id=row["id"], name=row["name"], org=row["org"], token_id=token_id
     )
+    return TokenCheck(principal, token_id, "ok")
+
+
+def authenticate_token(engine: Engine, token: str) -> Principal | None:
+    """The principal for a presented token, or None when it is malformed, unknown or revoked."""
+    return check_token(engine, token).principal
 
 
 # -------------------------------------------------------------------------------------------- sessions
@@ -308,6 +373,29 @@ def record_audit(
         )
 
 
+def upsert_for(conn: Connection, table: Table) -> Any:
+    """``INSERT`` with the backend's ``ON CONFLICT`` clauses (SQLite and PostgreSQL spell them the same)."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
+
+def service_secret(engine: Engine, name: str) -> bytes:
+    """The service's 256-bit secret ``name``, created at first use; every worker and host reads the same one."""
+    query = select(service_secrets.c.secret_hex).where(service_secrets.c.name == name)
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if found is None:
+        with write_transaction(engine) as conn:
+            conn.execute(
+                upsert_for(conn, service_secrets)
+                .values(name=name, secret_hex=secrets.token_hex(32), created_at=_now())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            found = conn.execute(query).scalar_one()  # ours, or the one another worker created first
+    return bytes.fromhex(found)
+
+
 def read_audit(engine: Engine, limit: int = 100, event: str | None = None) -> list[dict[str, Any]]:
     query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if event:
@@ -365,7 +453,9 @@ __all__ = [
     "ACCOUNT_TABLES",
     "ROLES",
     "Principal",
+    "TokenCheck",
     "authenticate_token",
+    "check_token",
     "create_session",
     "create_token",
     "data_version",
@@ -376,6 +466,8 @@ __all__ = [
     "record_audit",
     "revoke_token",
     "select_submissions",
+    "service_secret",
     "session_principal",
     "submission_owner",
+    "token_id_of",
 ]

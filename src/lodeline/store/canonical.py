@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Select, Table, delete, func, insert, select
 
 from lodeline.store import schema
-from lodeline.store.arrow import read_arrow
+from lodeline.store.columnar import read_frame
 from lodeline.store.engine import write_transaction
 from lodeline.store.frames import table_schema
 
@@ -95,24 +95,11 @@ def is_built(engine: Engine) -> bool:
 def read_table(engine: Engine, name: str, **equals: Any) -> pl.DataFrame:
     """Load a canonical table (optionally filtered by column equality) into a typed Polars frame.
 
-    Reads go through Arrow (ADBC) when the driver can take the query, which is several times faster than
-    materialising Python rows; any ADBC failure falls back to SQLAlchemy, so results never depend on it.
+    Columnar: rows come from the engine's own driver straight into Polars (ADBC on PostgreSQL); see
+    :mod:`lodeline.store.columnar` for why SQLite is never read through another library.
     """
     table = _table(name)
-    query = _select(table, equals)
-    frame_schema = table_schema(table)
-    frame = read_arrow(engine, query, frame_schema)
-    if frame is not None:
-        return frame
-    with engine.connect() as conn:
-        rows = conn.execute(query).fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in frame_schema]
-    return pl.DataFrame(
-        [
-            pl.Series(col, list(values), dtype=dtype)
-            for (col, dtype), values in zip(frame_schema.items(), columns, strict=True)
-        ]
-    )
+    return read_frame(engine, _select(table, equals), table_schema(table))
 
 
 def _select(table: Table, equals: dict[str, Any]) -> Select[Any]:

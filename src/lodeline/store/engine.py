@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,12 +15,15 @@ from lodeline.config import get_settings, normalise_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: every commit fsyncs the WAL before it returns, so a 202/201/CLI success survives power loss, not
+    # only a process crash (NORMAL would lose the last commits on power loss). See docs/durability.md.
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     # Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: registry captures rewrite the same index
@@ -27,6 +31,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # once per capture (measured: commit cost per event roughly halved at 200k events, see BENCHMARKS.md).
     cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.close()
+
+
+def _postgresql_durable(dbapi_conn, _record) -> None:
+    """Never run a session with ``synchronous_commit=off`` (a role or database default could set it): a commit
+    must be flushed to the server's WAL before we acknowledge it. Stronger settings (remote_apply …) are kept."""
+    cur = dbapi_conn.cursor()
+    cur.execute("SELECT current_setting('synchronous_commit'), current_setting('fsync')")
+    synchronous_commit, fsync = cur.fetchone()
+    if synchronous_commit == "off":
+        cur.execute("SET SESSION synchronous_commit TO on")
+    if fsync == "off":
+        log.warning("the PostgreSQL server runs with fsync=off: acknowledged writes can be lost on a crash")
+    cur.close()
+    dbapi_conn.commit()
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -55,7 +73,10 @@ def make_engine(url: str | None = None) -> Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _postgresql_durable)
+    return engine
 
 
 def upgrade(engine: Engine) -> None:

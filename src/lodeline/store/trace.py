@@ -7,6 +7,7 @@ tables inside the capture transaction.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -35,6 +37,7 @@ from sqlalchemy import (
 
 from lodeline.store import driver
 from lodeline.store.schema import metadata
+from lodeline.trace.identifiers import owners_by_prefix
 
 participants = Table(
     "trace_participants",
@@ -73,6 +76,16 @@ facilities = Table(
     Column("custody_model", String(16), nullable=False),
 )
 
+company_prefixes = Table(
+    "trace_company_prefixes",
+    metadata,
+    # A GS1 company prefix (6–12 digits) and the one participant it is bound to: lots and EPCs a participant
+    # creates must carry one of its prefixes. No two prefixes nest (one is never a prefix of another).
+    Column("prefix", String(12), primary_key=True),
+    Column("participant_id", String(200), ForeignKey("trace_participants.id"), nullable=False, index=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
 certifications = Table(
     "trace_certifications",
     metadata,
@@ -109,6 +122,16 @@ events = Table(
     Column("facility_id", String(200)),
     Column("leaf_index", Integer),  # position in the Merkle log
     Column("body", Text, nullable=False),  # the event JSON as submitted
+    Column("participant_id", String(200)),  # who submitted it (its document's participant)
+    Column("event_id", String(240)),  # its EPCIS eventID, if any: unique per participant (checked at capture)
+    # Partial: most events carry no eventID, and an index entry per event would cost every capture a B-tree insert.
+    Index(
+        "ix_trace_events_participant_event",
+        "participant_id",
+        "event_id",
+        sqlite_where=text("event_id IS NOT NULL"),
+        postgresql_where=text("event_id IS NOT NULL"),
+    ),
 )
 
 lots = Table(
@@ -122,6 +145,9 @@ lots = Table(
     Column("certified_fraction", Float, nullable=False),  # of contained metal, per the claim's custody model
     Column("produced_metal_kg", Float, nullable=False),  # contained metal produced into this lot so far
     Column("facility_id", String(200), nullable=False),  # where the lot was produced
+    # Declared opening stock (ILMD lodeline:openingStock): the reason given; NULL for material that entered at a
+    # facility that can originate it (a mine, a recycler of declared recycled feed).
+    Column("opening_stock", String(240)),
 )
 
 lot_sources = Table(
@@ -173,6 +199,9 @@ balances = Table(
     Column("lot_id", String(240), nullable=False),
     Column("state", String(8), nullable=False),  # stock | transit (shipped to facility_id, not yet received)
     Column("quantity_kg", Float, nullable=False),
+    # eventTime (UTC ms) of the latest event that added to this balance: an event may draw from it only at or
+    # after that time. NULL: unknown (rows older than trace_0004 that the journal could not date).
+    Column("added_at", String(32)),
     # lot first: capture reads and rewrites balances by lot (SQLite will not use an index for row-value IN)
     UniqueConstraint("lot_id", "facility_id", "state", name="uq_trace_balances"),
 )
@@ -200,9 +229,32 @@ credits = Table(
     UniqueConstraint("facility_id", "period", name="uq_trace_credits"),
 )
 
+document_bytes = Table(
+    # The exact bytes of every captured document, as signed (zlib), written in the capture transaction, so the
+    # audit can check the document's SHA-256, its signature and which events it holds (migration trace_0005;
+    # created there, not by trace_0001, so it is not in TRACE_TABLES).
+    "trace_document_bytes",
+    metadata,
+    Column("sha256", String(64), primary_key=True),  # = trace_documents.sha256
+    Column("codec", String(8), nullable=False),  # zlib
+    Column("body", LargeBinary, nullable=False),
+)
+
+capture_rules = Table(
+    # Since which log leaf capture has applied the rules of a migration: events at leaves >= first_leaf were
+    # captured under them, earlier ones under the older rules (the audit replays those as they were accepted).
+    # Written once by the migration that brought the rules in (trace_0004); created there, not by trace_0001.
+    "trace_capture_rules",
+    metadata,
+    Column("revision", String(32), primary_key=True),
+    Column("first_leaf", Integer, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
 TRACE_TABLES: tuple[Table, ...] = (
     participants,
     participant_keys,
+    company_prefixes,
     facilities,
     certifications,
     documents,
@@ -283,8 +335,21 @@ def lots_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]
 
 def balances_for(conn: Connection, lot_ids: Iterable[str]) -> dict[tuple[str, str, str], float]:
     """Every balance row (facility, lot, state) -> kg of the given lots."""
-    sql = "SELECT facility_id, lot_id, state, quantity_kg FROM trace_balances WHERE lot_id IN"
-    return {(f, lot, state): q for f, lot, state, q in driver.rows_in(conn, sql, sorted(set(lot_ids)))}
+    return balances_and_times(conn, lot_ids)[0]
+
+
+def balances_and_times(
+    conn: Connection, lot_ids: Iterable[str]
+) -> tuple[dict[tuple[str, str, str], float], dict[tuple[str, str, str], str]]:
+    """Every balance row of the given lots: (facility, lot, state) -> kg, and -> eventTime of its latest addition."""
+    sql = "SELECT facility_id, lot_id, state, quantity_kg, added_at FROM trace_balances WHERE lot_id IN"
+    kg: dict[tuple[str, str, str], float] = {}
+    times: dict[tuple[str, str, str], str] = {}
+    for f, lot, state, q, added in driver.rows_in(conn, sql, sorted(set(lot_ids))):
+        kg[(f, lot, state)] = q
+        if added is not None:
+            times[(f, lot, state)] = added
+    return kg, times
 
 
 def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]) -> None:
@@ -299,20 +364,53 @@ def upsert_lots(conn: Connection, rows: list[dict[str, Any]], existing: set[str]
             )
 
 
-def write_balances(
-    conn: Connection, lot_ids: Iterable[str], values: dict[tuple[str, str, str], float]
-) -> None:
-    """Replace all balance rows of ``lot_ids`` with the non-zero entries of ``values`` (which must hold every
-    row of those lots, as read by :func:`balances_for` and updated)."""
-    lots_ = sorted(set(lot_ids))
-    driver.execute_in(conn, "DELETE FROM trace_balances WHERE lot_id IN", lots_)
-    wanted = set(lots_)
-    rows = [
-        {"facility_id": f, "lot_id": lot, "state": s, "quantity_kg": q}
-        for (f, lot, s), q in values.items()
-        if lot in wanted and abs(q) > 1e-9
-    ]
+def write_balances(conn: Connection, lot_ids: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """Replace all balance rows of ``lot_ids`` with ``rows`` (every non-zero balance of those lots, with its
+    ``added_at``: :func:`lodeline.trace.capture_core.derived_rows`)."""
+    driver.execute_in(conn, "DELETE FROM trace_balances WHERE lot_id IN", list(lot_ids))
     insert_rows(conn, balances, rows)
+
+
+def event_ids_used(conn: Connection, participant: str, event_ids: Iterable[str]) -> dict[str, str]:
+    """eventID -> hash ID of the participant's stored events that carry one of ``event_ids``."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(event_ids))):
+        q = select(events.c.event_id, events.c.hash_id).where(
+            events.c.participant_id == participant, events.c.event_id.in_(list(chunk))
+        )
+        found.update({eid: hid for eid, hid in conn.execute(q)})
+    return found
+
+
+def capture_rules_since(conn: Connection, revision: str) -> tuple[int, Any] | None:
+    """(first log leaf captured under ``revision``'s capture rules, when they came in), or None if not recorded."""
+    q = select(capture_rules.c.first_leaf, capture_rules.c.applied_at).where(
+        capture_rules.c.revision == revision
+    )
+    row = conn.execute(q).first()
+    return None if row is None else (int(row[0]), row[1])
+
+
+def bound_prefixes(conn: Connection) -> list[tuple[str, str, Any]]:
+    """Every bound company prefix: (prefix, participant, bound at)."""
+    q = select(company_prefixes.c.prefix, company_prefixes.c.participant_id, company_prefixes.c.added_at)
+    return [(p, pid, at) for p, pid, at in conn.execute(q)]
+
+
+def prefixes_of(conn: Connection, participant: str) -> list[str]:
+    """The GS1 company prefixes bound to a participant."""
+    q = select(company_prefixes.c.prefix).where(company_prefixes.c.participant_id == participant)
+    return sorted(conn.execute(q).scalars())
+
+
+def prefix_owner(conn: Connection, digits: Iterable[str]) -> dict[str, str]:
+    """For each key (the digits of a GS1 key after its indicator/extension digit), the participant whose company
+    prefix it starts with, if any (prefixes never nest, so there is at most one)."""
+    wanted = sorted(set(digits))
+    if not wanted:
+        return {}
+    bound = conn.execute(select(company_prefixes.c.prefix, company_prefixes.c.participant_id)).all()
+    return owners_by_prefix([(prefix, pid) for prefix, pid in bound], wanted)
 
 
 def credits_for(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[float]]:
@@ -338,6 +436,34 @@ def write_credits(conn: Connection, values: dict[tuple[str, str], list[float]]) 
             for (f, p), v in values.items()
         ],
     )
+
+
+DOCUMENT_CODEC = "zlib"
+_ZLIB_LEVEL = 3  # ~20× on EPCIS JSON at ~1.7 µs per event (levels 6–9 save a third more at 2–6× the time)
+
+
+def insert_document_bytes(conn: Connection, sha256: str, data: bytes) -> None:
+    """Keep a captured document's signed bytes (compressed), in the capture's transaction."""
+    conn.execute(
+        insert(document_bytes).values(
+            sha256=sha256, codec=DOCUMENT_CODEC, body=zlib.compress(data, _ZLIB_LEVEL)
+        )
+    )
+
+
+def stored_document_bytes(conn: Connection, sha256s: Sequence[str]) -> dict[str, bytes]:
+    """sha256 -> the signed bytes of those documents that have them (documents captured before trace_0005 do
+    not). A row whose codec is unknown or whose body does not decompress is returned as b"" (it then fails the
+    SHA-256 check, by name)."""
+    out: dict[str, bytes] = {}
+    for chunk in _chunks(list(sha256s)):
+        q = select(document_bytes).where(document_bytes.c.sha256.in_(chunk))
+        for sha, codec, body in conn.execute(q):
+            try:
+                out[sha] = zlib.decompress(body) if codec == DOCUMENT_CODEC else b""
+            except zlib.error:
+                out[sha] = b""
+    return out
 
 
 def _plain(table: Table, columns: Sequence[str]) -> bool:
@@ -384,8 +510,10 @@ def facilities_all(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def lot_ids_like(conn: Connection, text: str) -> list[str]:
-    """Lots whose id ends with ``text`` (users type the lot number, not the whole epcClass)."""
-    q = select(lots.c.id).where(lots.c.id.like(f"%{text}")).limit(5)
+    """Up to five lots whose id ends with ``text`` (users type the lot number, not the whole epcClass), taken
+    literally: ``%`` and ``_`` are escaped (``LIKE … ESCAPE '/'``), not wildcards. Unscoped: for the operator's
+    CLI; the API matches among the caller's lots (:func:`lodeline.store.registry_reads.lots_ending_with`)."""
+    q = select(lots.c.id).where(lots.c.id.endswith(text, autoescape=True)).order_by(lots.c.id).limit(5)
     return list(conn.execute(q).scalars())
 
 
@@ -431,7 +559,7 @@ _UPSTREAM_SQL = text(
         UNION
         SELECT s.source_lot FROM trace_lot_sources s JOIN up ON s.lot_id = up.lot WHERE s.source_lot IS NOT NULL
     )
-    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled, l.certified_fraction
+    SELECT s.lot_id, s.facility_id, s.source_lot, s.metal_kg, l.recycled, l.certified_fraction, l.opening_stock
     FROM trace_lot_sources s
     JOIN up ON s.lot_id = up.lot
     LEFT JOIN trace_lots l ON s.source_lot IS NULL AND l.id = s.lot_id
@@ -441,7 +569,8 @@ _UPSTREAM_SQL = text(
 
 def upstream_edges(
     conn: Connection, lot_id: str
-) -> list[tuple[str, str, str | None, float, str | None, float | None]]:
+) -> list[tuple[str, str, str | None, float, str | None, float | None, str | None]]:
     """Every composition edge upstream of a lot in one recursive query: (lot, facility, source lot or None for
-    an origin, contained metal kg, and for an origin lot its recycled status and certified fraction)."""
-    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]
+    an origin, contained metal kg, and for an origin lot its recycled status, certified fraction and declared
+    opening-stock reason)."""
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(_UPSTREAM_SQL, {"lot": lot_id})]

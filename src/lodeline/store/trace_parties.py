@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from lodeline.store.trace import certifications, facilities, participant_keys, participants
+from lodeline.store.trace import certifications, company_prefixes, facilities, participant_keys, participants
 
 
 def get_participant(conn: Connection, pid: str) -> dict[str, Any] | None:
@@ -48,12 +48,28 @@ def revoke_key(conn: Connection, key_id: str, at: datetime, reason: str | None) 
 def list_participants(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(participants).order_by(participants.c.id)).mappings().all()
     keys = conn.execute(select(participant_keys)).mappings().all()
+    prefixes: dict[str, list[str]] = {}
+    for prefix, pid in all_prefixes(conn):
+        prefixes.setdefault(pid, []).append(prefix)
     out = []
     for p in rows:
         mine = [k for k in keys if k["participant_id"] == p["id"]]
         active = [k for k in mine if k["revoked_at"] is None]
-        out.append({**p, "keys": len(mine), "active_keys": len(active)})
+        bound = " ".join(sorted(prefixes.get(p["id"], [])))
+        out.append({**p, "keys": len(mine), "active_keys": len(active), "company_prefixes": bound})
     return out
+
+
+def all_prefixes(conn: Connection) -> list[tuple[str, str]]:
+    """Every bound GS1 company prefix: (prefix, participant id)."""
+    q = select(company_prefixes.c.prefix, company_prefixes.c.participant_id).order_by(
+        company_prefixes.c.prefix
+    )
+    return [(r[0], r[1]) for r in conn.execute(q)]
+
+
+def add_prefix(conn: Connection, prefix: str, pid: str, added_at: datetime) -> None:
+    conn.execute(insert(company_prefixes).values(prefix=prefix, participant_id=pid, added_at=added_at))
 
 
 def add_facility(conn: Connection, row: dict[str, Any]) -> None:

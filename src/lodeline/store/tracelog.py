@@ -12,12 +12,16 @@ Layout (see docs/methods/merkle-log.md):
   covers leaves ``[node_index * 2**level, (node_index + 1) * 2**level)``. Perfect subtrees never change once
   complete, so any tree size's root and proofs are folds of O(log n) stored hashes.
 - ``tracelog_checkpoints``: every signed checkpoint issued, with its note text, so audit can re-check them.
+- ``tracelog_identity``: one row (``id = 1``): the log's random ID, generated with the log, from which the default
+  origin ``lodeline.local/registry/<log id>`` is made (so a new database is a new log, never a fork of another),
+  and the origin the log is pinned to, if any (stores whose checkpoints predate the log ID keep their origin).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -98,6 +102,20 @@ tracelog_checkpoints = Table(
 )
 
 TRACELOG_TABLES = (tracelog_head, tracelog_leaves, tracelog_nodes, tracelog_checkpoints)
+
+# Created by migration tracelog_0003 (not by tracelog_0001, which creates TRACELOG_TABLES).
+tracelog_identity = Table(
+    "tracelog_identity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("log_id", String(64), nullable=False),
+    # NULL: the origin is the default made from log_id (or LODELINE_REGISTRY_ORIGIN when set)
+    Column("origin", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: pg_advisory_xact_lock key that serialises checkpoint issuing (b"lodeline" as a big-endian int64).
+CHECKPOINT_LOCK_KEY = int.from_bytes(b"lodeline", "big")
 
 
 class TraceLogError(LodelineError):
@@ -327,7 +345,54 @@ def node_counts(conn: Connection) -> dict[int, tuple[int, int]]:
     return {int(lvl): (int(n), int(mx)) for lvl, n, mx in rows}
 
 
+# --- identity -----------------------------------------------------------------------------------------------
+
+
+def new_log_id() -> str:
+    """A random log ID (64 bits, hex): unique per store, so default origins never collide."""
+    return secrets.token_hex(8)
+
+
+def create_identity(conn: Connection, *, pinned_origin: str | None = None) -> None:
+    """Give the log its identity row if it has none (migration tracelog_0003)."""
+    exists = conn.execute(select(tracelog_identity.c.id).where(tracelog_identity.c.id == 1)).first()
+    if exists is None:
+        conn.execute(
+            insert(tracelog_identity).values(
+                id=1, log_id=new_log_id(), origin=pinned_origin, created_at=datetime.now(UTC)
+            )
+        )
+
+
+def log_identity(conn: Connection) -> tuple[str, str | None]:
+    """(log ID, pinned origin or None)."""
+    row = conn.execute(
+        select(tracelog_identity.c.log_id, tracelog_identity.c.origin).where(tracelog_identity.c.id == 1)
+    ).first()
+    if row is None:
+        raise TraceLogError(
+            "the log identity row (tracelog_identity id=1) is missing; the store was not migrated"
+        )
+    return str(row[0]), None if row[1] is None else str(row[1])
+
+
 # --- checkpoints --------------------------------------------------------------------------------------------
+
+
+def lock_checkpoint_issue(conn: Connection) -> None:
+    """Serialise checkpoint issuing until the end of the caller's transaction.
+
+    PostgreSQL: a transaction-scoped advisory lock (appends are not blocked, only other issuers); SQLite: the
+    caller's ``BEGIN IMMEDIATE`` already holds the database write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CHECKPOINT_LOCK_KEY)))
+
+
+def checkpoint_origins(conn: Connection) -> list[str]:
+    """Every origin a stored checkpoint was issued under."""
+    rows = conn.execute(select(tracelog_checkpoints.c.origin).distinct())
+    return sorted(str(r[0]) for r in rows)
 
 
 def insert_checkpoint(

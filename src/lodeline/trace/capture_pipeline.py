@@ -14,6 +14,7 @@ committed only after every document before it, so the log order is the submissio
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -96,6 +97,11 @@ def _warm(writer_pid: int) -> None:
     threading.Thread(target=_exit_with, args=(writer_pid,), name="exit-with-writer", daemon=True).start()
     fast_validator()
     reference_data()
+    # Preparing builds a JSON tree per document and frees it by reference counting (it holds no cycles), so the
+    # cyclic collector's frequent passes over it are wasted: ~15 % of preparation. The long-lived state just loaded
+    # is frozen out of its scans, and it runs less often. Only this worker process is tuned.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)
 
 
 def _exit_with(writer_pid: int) -> None:

@@ -19,11 +19,12 @@ def demo_key(n: int, seed: int = 0) -> Ed25519PrivateKey:
 
 
 def register(engine: Engine, chain: Chain, seed: int = 0) -> dict[str, Ed25519PrivateKey]:
-    """Register the chain's participants (one deterministic key each) and facilities; return the private keys."""
+    """Register the chain's participants (one deterministic key and the chain's company prefix each) and facilities;
+    return the private keys."""
     private: dict[str, Ed25519PrivateKey] = {}
     for n, (pid, name, role) in enumerate(chain.participants):
         key = demo_key(n, seed)
-        parties.add_participant(engine, pid, name, role, keys.public_b64(key))
+        parties.add_participant(engine, pid, name, role, keys.public_b64(key), [chain.prefix_of(pid)])
         private[pid] = key
     for spec in chain.facilities.values():
         parties.add_facility(

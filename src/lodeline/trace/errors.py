@@ -34,6 +34,26 @@ class EventIssue:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+#: Issues listed per rejection; the rest are counted in one last ``too-many-issues`` issue, so a rejection's size
+#: is bounded whatever the document.
+MAX_ISSUES = 100
+
+
+def cap_issues(issues: list[EventIssue]) -> list[EventIssue]:
+    """The first MAX_ISSUES issues, then one ``too-many-issues`` counting the rest (a list already capped this
+    way is returned as it is)."""
+    if len(issues) <= MAX_ISSUES or (len(issues) == MAX_ISSUES + 1 and issues[-1].code == "too-many-issues"):
+        return issues
+    return [
+        *issues[:MAX_ISSUES],
+        EventIssue(
+            code="too-many-issues",
+            reason=f"only the first {MAX_ISSUES} problems are listed; {len(issues) - MAX_ISSUES} more problem(s) "
+            "not listed",
+        ),
+    ]
+
+
 class TraceError(LodelineError):
     """A document or request was rejected; ``issues`` lists every problem with its stable code."""
 
@@ -41,6 +61,7 @@ class TraceError(LodelineError):
     http_status = 422
 
     def __init__(self, issues: list[EventIssue], *, file: str | None = None) -> None:
+        issues = cap_issues(issues)
         head = f"{file}: " if file else ""
         shown = "\n  ".join(str(i) for i in issues[:50])
         more = f"\n  … and {len(issues) - 50} more" if len(issues) > 50 else ""

@@ -1,9 +1,10 @@
 """EPCIS 2.0 documents for realistic mineral chains, used by the tests (hand-checked origin shares) and the
 benchmarks (synthetic chains at scale). Deterministic: the same arguments give the same bytes.
 
-Facilities are GS1 GLNs (SGLN URNs in events), lots are LGTIN classes (epcClass + lot), quantities are in
+Facilities are GS1 GLNs (SGLN URNs in events), lots are LGTIN classes (epcClass + lot) under the GS1 company
+prefix of the participant that produces them (:meth:`Chain.prefix_of`, bound at registration), quantities are in
 UN/CEFACT units, and material/process attributes use the ``lodeline:`` ILMD/extension vocabulary read by
-:mod:`lodeline.trace.ledger`.
+:mod:`lodeline.trace.ledger`. Prefixes starting 952 are GS1's range for demonstrations and examples.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from lodeline.trace.ledger import reference_data
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 LODELINE_VOCAB = "https://lodeline.org/voc/"
-COMPANY = "9521234"  # GS1 company prefix used by the generated documents (fictitious)
+COMPANY = "9521234"  # GS1 company prefix of the generated facility GLNs (fictitious)
+
+
+def company_prefix(n: int) -> str:
+    """The GS1 company prefix of the chain's ``n``-th participant (7 digits: none is a prefix of another, nor
+    of the facilities' 9521234)."""
+    return f"95201{n:02d}"
 
 
 @dataclass
@@ -51,6 +58,10 @@ class Chain:
     lots: dict[str, str] = field(default_factory=dict)  # short name -> epcClass URN
     metal_kg: dict[str, float] = field(default_factory=dict)  # short name -> contained metal produced
 
+    def prefix_of(self, participant: str) -> str:
+        """The company prefix of a participant (bound to it by chain_setup.register and the example run.sh)."""
+        return company_prefix([p[0] for p in self.participants].index(participant))
+
     def facility(self, spec: FacilitySpec) -> FacilitySpec:
         spec.number = len(self.facilities) + 1
         self.facilities[spec.key] = spec
@@ -66,8 +77,8 @@ _ITEM_REF = {  # one GTIN item reference per material (indicator digit 0)
 }
 
 
-def lot_class(material: str, lot: str) -> str:
-    return f"urn:epc:class:lgtin:{COMPANY}.{_ITEM_REF[material]}.{lot}"
+def lot_class(material: str, lot: str, prefix: str = COMPANY) -> str:
+    return f"urn:epc:class:lgtin:{prefix}.{_ITEM_REF[material]}.{lot}"
 
 
 def document(events: list[dict[str, Any]], created: datetime) -> dict[str, Any]:
@@ -113,8 +124,9 @@ class Events:
             shipped,
         )
 
-    def _lot(self, name: str, material: str) -> str:
-        self.chain.lots.setdefault(name, lot_class(material, name))
+    def _lot(self, name: str, material: str, producer: FacilitySpec) -> str:
+        """The lot's class, under the company prefix of the producing facility's operator."""
+        self.chain.lots.setdefault(name, lot_class(material, name, self.chain.prefix_of(producer.operator)))
         return self.chain.lots[name]
 
     def commission(
@@ -125,10 +137,15 @@ class Events:
         kg: float,
         when: datetime,
         recycled: str | None = None,
+        opening_stock: str | None = None,
     ) -> dict[str, Any]:
+        """Commission ``kg`` of a lot at ``fac``: extracted at a mine, collected at a recycler (``recycled``), or
+        declared opening stock with a reason (``opening_stock``; material that cannot originate there)."""
         ilmd: dict[str, Any] = {"lodeline:material": material}
         if recycled:
             ilmd["lodeline:recycled"] = recycled
+        if opening_stock:
+            ilmd["lodeline:openingStock"] = opening_stock
         self.chain.metal_kg[name] = kg * self.materials[material]["metal_fraction"]
         return {
             "type": "ObjectEvent",
@@ -140,9 +157,34 @@ class Events:
             "disposition": "active",
             "readPoint": {"id": fac.sgln},
             "bizLocation": {"id": fac.sgln},
-            "quantityList": [_qty(self._lot(name, material), kg)],
+            "quantityList": [_qty(self._lot(name, material, fac), kg)],
             "ilmd": ilmd,
         }
+
+    def inspect(
+        self,
+        fac: FacilitySpec,
+        name: str,
+        kg: float,
+        when: datetime,
+        event_id: str | None = None,
+        epcs: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """An inspection of ``kg`` of a lot (and of serialised items ``epcs``) at ``fac``: an event that names
+        them without moving material."""
+        ev: dict[str, Any] = {
+            "type": "ObjectEvent",
+            "eventTime": _t(when),
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": list(epcs or []),
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "readPoint": {"id": fac.sgln},
+            "quantityList": [_qty(self.chain.lots[name], kg)],
+        }
+        if event_id is not None:
+            ev = {"eventID": event_id, **ev}
+        return ev
 
     def ship(
         self, src: FacilitySpec, dst: FacilitySpec, name: str, kg: float, when: datetime
@@ -218,7 +260,7 @@ class Events:
             "eventTimeZoneOffset": "+00:00",
             "inputQuantityList": [_qty(self.chain.lots[n], kg) for n, kg in inputs],
             "outputQuantityList": [
-                _qty(self._lot(n, material), kg) for n, kg in zip(outputs, kgs, strict=True)
+                _qty(self._lot(n, material, fac), kg) for n, kg in zip(outputs, kgs, strict=True)
             ],
             "bizStep": "commissioning",
             "disposition": "active",

@@ -8,6 +8,7 @@ Link 1.2 §4, EPC Tag Data Standard 2.0 §6), so ``urn:epc:class:lgtin:4012345.0
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -112,3 +113,45 @@ def to_digital_link(identifier: str) -> str | None:
 def canonical_id(identifier: str) -> str:
     """The identifier the registry compares on: its Digital Link form when it has one, else itself."""
     return to_digital_link(identifier) or identifier.strip()
+
+
+# AIs whose value starts with one digit before the company prefix: the GTIN's indicator digit (01, and 8006 which
+# starts with a GTIN), the SSCC's extension digit (00), GRAI's leading zero (8003).
+_LEADING_DIGIT = {"01", "00", "8003", "8006"}
+_DL_ROOT_SLASH = DL_ROOT + "/"
+
+
+@lru_cache(maxsize=65536)
+def company_key(identifier: str) -> str | None:
+    """The part of a GS1 key that starts with its company prefix (the key after its indicator or extension digit),
+    for matching against registered prefixes; None for an identifier that is not a GS1 key.
+
+    The length of a company prefix cannot be read from a key (a GTIN or an EPC URN may split it anywhere), so the
+    registry matches keys against the registered prefixes, which never nest."""
+    # Capture passes canonical identifiers: read a canonical Digital Link directly (no URL parsing).
+    parts = identifier[len(_DL_ROOT_SLASH) :].split("/") if identifier.startswith(_DL_ROOT_SLASH) else []
+    if len(parts) < 2 or parts[0] not in _DL_PRIMARY or len(parts) % 2:
+        dl = to_digital_link(identifier)
+        if dl is None:
+            return None
+        parts = dl[len(_DL_ROOT_SLASH) :].split("/")
+    if len(parts) < 2 or parts[0] not in _DL_PRIMARY:
+        return None
+    value = parts[1][1:] if parts[0] in _LEADING_DIGIT else parts[1]
+    return value if value[:6].isdigit() else None
+
+
+def owners_by_prefix(bound: Iterable[tuple[str, str]], keys: Iterable[str]) -> dict[str, str]:
+    """For each company key (:func:`company_key`), the participant whose bound company prefix it starts with, if
+    any. ``bound``: (prefix, participant) pairs; prefixes never nest, so there is at most one."""
+    by_length: dict[int, dict[str, str]] = {}
+    for prefix, pid in bound:
+        by_length.setdefault(len(prefix), {})[prefix] = pid
+    out: dict[str, str] = {}
+    for key in keys:
+        for n, table in by_length.items():
+            owner = table.get(key[:n])
+            if owner is not None:
+                out[key] = owner
+                break
+    return out

@@ -9,8 +9,10 @@ Event semantics (CBV 2.0 business steps):
 - ``receiving``: in-transit stock arrives; a facility cannot receive more than was shipped to it.
 - TransformationEvent: input lots are consumed at the facility and output lots produced; contained metal out
   must not exceed contained metal in (same mineral) times the process's maximum yield.
-Material attributes come from the ILMD (``lodeline:material``, ``lodeline:metalFraction``, ``lodeline:recycled``)
-and the event (``lodeline:process``, ``lodeline:declaredYield``); conversion factors are data (materials.yaml).
+Material attributes come from the ILMD (``lodeline:material``, ``lodeline:metalFraction``, ``lodeline:recycled``,
+``lodeline:openingStock``) and the event (``lodeline:process``, ``lodeline:declaredYield``); conversion factors
+are data (materials.yaml). :func:`event_facts` lists what capture checks for every event, material or not: the
+facilities it names (and on whose side), the identifiers it creates, the lots a non-material event names.
 """
 
 from __future__ import annotations
@@ -145,9 +147,16 @@ def parse_event(index: int, ev: dict[str, Any], hash_id: str, issues: list[Event
         return None
     raw_ilmd = ev.get("ilmd")
     ilmd: dict[str, Any] = raw_ilmd if isinstance(raw_ilmd, dict) else {}
-    for key in ("material", "metalFraction", "recycled"):
+    for key in ("material", "metalFraction", "recycled", "openingStock"):
         if NS + key in ilmd:
             op.attrs[key] = ilmd[NS + key]
+    if "openingStock" in op.attrs and kind != "produce":
+        bad(
+            "ledger-bad-value",
+            "lodeline:openingStock declares stock that entered the registry: only on a commissioning event",
+            "ilmd.lodeline:openingStock",
+        )
+        return None
     for key in ("process", "declaredYield"):
         if NS + key in ev:
             op.attrs[key] = ev[NS + key]
@@ -211,3 +220,97 @@ def quarter(event_time: str) -> str:
 def certified_at(facility: dict[str, Any], event_time: str) -> bool:
     day = event_time[:10]
     return any(str(c["valid_from"]) <= day <= str(c["valid_to"]) for c in facility["certifications"])
+
+
+#: Business steps after which the destination is where the event happens (the submitter's side).
+RECEIVING_STEPS = frozenset({"receiving", "arriving", "accepting"})
+
+
+#: What capture checks for one event besides mass balance, all identifiers canonical: (locations as (field,
+#: facility, on the submitter's side), identifiers the event creates as (field, id), lots an event that moves no
+#: material names as (field, class)). Plain, shared tuples: the writer unpickles them for every event of the pipeline,
+#: and a store-sized run keeps fewer objects for the garbage collector to scan.
+EventFacts = tuple[
+    tuple[tuple[str, str, bool], ...], tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]
+]
+_SHARED: dict[Any, Any] = {}  # equal tuples and field names shared, so a document pickles each once
+
+
+def _shared(value: Any) -> Any:
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= 8192:
+            _SHARED.clear()
+        _SHARED[value] = found = value
+    return found
+
+
+def event_facts(ev: dict[str, Any], op: LedgerOp | None) -> EventFacts | None:
+    """The facilities an event names, the identifiers it creates and the lots it names without moving them.
+
+    A location is on the submitter's side when it is the bizLocation, the readPoint, a ``location`` source (the
+    origin of a shipment) or, for a receiving event, a ``location`` destination; the other end of a shipment or
+    receipt is the counterpart. Created: the EPCs and classes of an ObjectEvent or TransactionEvent that
+    commissions (action ADD) and a transformation's outputs. Runs for every captured event: kept tight."""
+    get = ev.get
+    etype = get("type")
+    receiving = (op.kind == "receive") if op is not None else _step(get("bizStep")) in RECEIVING_STEPS
+    locations: list[tuple[str, str, bool]] = []
+    for key in ("bizLocation", "readPoint"):
+        loc = get(key)
+        if type(loc) is dict:
+            ident = loc.get("id")
+            if type(ident) is str:
+                locations.append(_shared((key, canonical_id(ident), True)))
+    for key, member, own in (
+        ("sourceList", "source", not receiving),
+        ("destinationList", "destination", receiving),
+    ):
+        entries = get(key)
+        if entries:
+            for j, entry in enumerate(entries):
+                if type(entry) is dict and _is_location(entry.get("type")):
+                    value = entry.get(member)
+                    if type(value) is str:
+                        locations.append(_shared((_shared(f"{key}[{j}]"), canonical_id(value), own)))
+    created: list[tuple[str, str]] = []
+    made: tuple[str, ...] = ()
+    if etype == "TransformationEvent":
+        made = ("outputEPCList", "outputQuantityList")
+    elif get("action") == "ADD" and (etype == "ObjectEvent" or (op is not None and op.kind == "produce")):
+        made = ("epcList", "quantityList")
+    for key in made:
+        values = get(key)
+        if values:
+            for j, value in enumerate(values):
+                if type(value) is dict:
+                    ident = value.get("epcClass")
+                    if type(ident) is str:
+                        created.append((_shared(f"{key}[{j}].epcClass"), canonical_id(ident)))
+                elif type(value) is str:
+                    created.append((_shared(f"{key}[{j}]"), canonical_id(value)))
+    lots: list[tuple[str, str]] = []
+    if op is None:
+        for key in _CLASS_LISTS:
+            for j, q in enumerate(get(key) or ()):
+                if type(q) is dict and type(q.get("epcClass")) is str:
+                    lots.append((f"{key}[{j}].epcClass", canonical_id(q["epcClass"])))
+    if not (locations or created or lots):
+        return None
+    # Events at one facility name the same locations: share one tuple (fewer objects kept, pickled once).
+    return _shared(tuple(locations)), tuple(created), tuple(lots)
+
+
+_LOCATION_TYPES: dict[str, bool] = {}
+
+
+def _is_location(raw: Any) -> bool:
+    """Whether a source/destination type is CBV ``location`` (bare word, URN or Web URI)."""
+    if type(raw) is not str:
+        return False
+    known = _LOCATION_TYPES.get(raw)
+    if known is None:
+        known = _step(raw) == "location"
+        if len(_LOCATION_TYPES) < 256:
+            _LOCATION_TYPES[raw] = known
+    return known

@@ -40,7 +40,6 @@ __all__ = [
     "consistency_proof",
     "event_leaf_data",
     "inclusion_proof",
-    "issue_checkpoint",
     "latest_checkpoint",
     "leaf_index",
     "locate_leaf",
@@ -48,6 +47,7 @@ __all__ = [
     "prove_consistency",
     "prove_event",
     "root_at",
+    "store_signed_checkpoint",
     "tree_size",
 ]
 
@@ -157,22 +157,12 @@ def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
     return None if row is None else StoredCheckpoint.from_row(row)
 
 
-def issue_checkpoint(conn: Connection, key: RegistryKey) -> StoredCheckpoint:
-    """Sign and store a checkpoint for the current tree, unless the latest one already covers it.
+def store_signed_checkpoint(conn: Connection, key: RegistryKey, size: int, root: bytes) -> StoredCheckpoint:
+    """Sign the tree head (``size``, ``root``) with ``key`` and store the checkpoint, in the caller's transaction.
 
-    Call inside a write transaction (:func:`lodeline.store.engine.write_transaction`) so the size read and
-    the checkpoint insert see the same tree.
+    Only :mod:`lodeline.trace.signer` calls this, after it has checked the head against the signer state (which
+    this function does not): signing anything else could fork the log.
     """
-    size = tree_size(conn)
-    latest = latest_checkpoint(conn)
-    if (
-        latest is not None
-        and latest.tree_size == size
-        and latest.key_name == key.name
-        and latest.key_id == key.key_id_hex
-    ):
-        return latest
-    root = root_at(conn, size)
     note = checkpoint.sign_checkpoint(
         checkpoint.Checkpoint(origin=key.name, tree_size=size, root_hash=root), key.name, key.private_key
     )

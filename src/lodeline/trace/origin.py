@@ -7,7 +7,9 @@ extraction/collection at a facility (an origin). The share of origin ``o`` in lo
     s(L, o) = Σ_e  m_e / Σ m  ×  (1[e is origin o]  or  s(source(e), o))
 
 where ``m_e`` is the contained metal on edge ``e``. Splitting a lot does not change its composition; blending
-weights by metal. See docs/methods/origin-shares.md.
+weights by metal. Origins that are declared opening stock (material that entered the registry without an
+originating facility) are flagged: every report carries the share of metal resting on them. See
+docs/methods/origin-shares.md.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from lodeline.trace.identifiers import canonical_id
 Graph = dict[str, list[tuple[str, str | None, float]]]
 
 
-def load_upstream(
-    engine: Engine, lot: str
-) -> tuple[str, Graph, dict[str, Any], dict[str, tuple[str | None, float]], dict[str, Any]]:
+#: origin lot -> (recycled status, certified fraction at extraction, opening-stock reason or None)
+Origins = dict[str, tuple[str | None, float, str | None]]
+
+
+def load_upstream(engine: Engine, lot: str) -> tuple[str, Graph, dict[str, Any], Origins, dict[str, Any]]:
     """The lot's id, its upstream composition graph (one recursive query), its row, (recycled status, certified
-    fraction at extraction) of each origin lot, and the facilities."""
+    fraction at extraction, opening-stock reason) of each origin lot, and the facilities."""
     with engine.connect() as conn:
         lot_id = canonical_id(lot)
         found = db.lots_by_id(conn, [lot_id])
@@ -41,11 +45,11 @@ def load_upstream(
             lot_id = matches[0]
             found = db.lots_by_id(conn, [lot_id])
         graph: Graph = {}
-        origins: dict[str, tuple[str | None, float]] = {}
-        for lot_of, facility, source, metal, rec, cert in db.upstream_edges(conn, lot_id):
+        origins: Origins = {}
+        for lot_of, facility, source, metal, rec, cert, opening in db.upstream_edges(conn, lot_id):
             graph.setdefault(lot_of, []).append((facility, source, metal))
             if source is None:
-                origins[lot_of] = (rec, cert or 0.0)
+                origins[lot_of] = (rec, cert or 0.0, opening)
         facilities = db.facilities_all(conn)
     return lot_id, graph, found[lot_id], origins, facilities
 
@@ -108,12 +112,15 @@ def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> di
     by_country: dict[str, float] = defaultdict(float)
     recycled: dict[str, float] = defaultdict(float)
     certified_origin = 0.0
+    opening: dict[tuple[str, str, str], float] = defaultdict(float)
     for (fid, origin_lot), s in shares.items():
         by_fac[fid] += s
         by_country[facilities[fid]["country"]] += s
-        status, certified = origins.get(origin_lot, (None, 0.0))
+        status, certified, reason = origins.get(origin_lot, (None, 0.0, None))
         recycled[status or "primary"] += s
         certified_origin += s * certified
+        if reason:
+            opening[(origin_lot, fid, reason)] += s
     cf = row["certified_fraction"]
     report: dict[str, Any] = {
         "lot": lot_id,
@@ -144,6 +151,13 @@ def origin_report(engine: Engine, lot: str, *, through: str | None = None) -> di
         # regardless of the custody models downstream (by_certification follows them).
         "certified_at_origin": certified_origin,
         "recycled": [{"status": k, "share": s} for k, s in sorted(recycled.items())],
+        # Metal resting on declared opening stock: it entered the registry without an originating facility, so
+        # every share above is only as good as that declaration for this part.
+        "opening_stock_share": float(sum(opening.values())),
+        "opening_stock": [
+            {"lot": lot, "facility": f, "reason": reason, "share": s, "metal_kg": s * metal}
+            for (lot, f, reason), s in sorted(opening.items(), key=lambda kv: -kv[1])
+        ],
     }
     if through:
         fid = canonical_id(through)

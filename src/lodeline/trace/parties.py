@@ -1,7 +1,10 @@
-"""Participants (with Ed25519 keys, rotation and revocation) and facilities (with certifications).
+"""Participants (with Ed25519 keys, rotation and revocation, and the GS1 company prefixes bound to them) and
+facilities (with certifications).
 
 These are the registry's directory. Every change is one transaction; a revoked key stays on record so signatures
-made before its revocation can still be explained.
+made before its revocation can still be explained. A GS1 company prefix belongs to exactly one participant, and
+no bound prefix is a prefix of another (whoever holds ``952123`` would otherwise also claim every key under
+``9521234``): capture only lets a participant create lots and EPCs under its own prefixes.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lodeline.domain.countries import resolve_country
 from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import trace_parties as db
 from lodeline.store.engine import write_transaction
+from lodeline.store.trace import lock_registry
 from lodeline.trace import keys
 from lodeline.trace.identifiers import check_digit, to_digital_link
 
@@ -54,19 +58,56 @@ def facility_id(raw: str) -> str:
     return raw
 
 
-def add_participant(engine: Engine, pid: str, name: str, role: str, public_key: str) -> str:
-    """Register a participant with its first public key; returns the key id."""
+def add_participant(
+    engine: Engine, pid: str, name: str, role: str, public_key: str, prefixes: list[str] | None = None
+) -> str:
+    """Register a participant with its first public key and its GS1 company prefixes; returns the key id."""
     if role not in ROLES:
         raise InvalidArgumentError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     keys.load_public(public_key)
     kid = keys.key_id(public_key)
+    wanted = [check_prefix(p) for p in prefixes or []]
     with write_transaction(engine) as conn:
+        lock_registry(conn)
         if db.get_participant(conn, pid):
             raise InvalidArgumentError(f"participant {pid!r} already exists")
         at = now()
         db.add_participant(conn, pid, name, role, at)
         db.add_key(conn, pid, kid, public_key, at)
+        for prefix in wanted:
+            _bind(conn, pid, prefix, at)
     return kid
+
+
+def check_prefix(prefix: str) -> str:
+    """A GS1 company prefix as given: 6 to 12 digits (GS1 General Specifications §1.4.3)."""
+    prefix = prefix.strip()
+    if not (prefix.isascii() and prefix.isdigit() and 6 <= len(prefix) <= 12):
+        raise InvalidArgumentError(f"company prefix {prefix!r}: expected 6 to 12 digits")
+    return prefix
+
+
+def add_company_prefix(engine: Engine, pid: str, prefix: str) -> None:
+    """Bind one more GS1 company prefix to a registered participant."""
+    prefix = check_prefix(prefix)
+    with write_transaction(engine) as conn:
+        lock_registry(conn)  # two registrations of nesting prefixes must not both pass the check
+        if not db.get_participant(conn, pid):
+            raise NotFoundError(f"unknown participant {pid!r}")
+        _bind(conn, pid, prefix, now())
+
+
+def _bind(conn: Connection, pid: str, prefix: str, at: datetime) -> None:
+    for bound, owner in db.all_prefixes(conn):
+        if bound == prefix and owner == pid:
+            raise InvalidArgumentError(f"company prefix {prefix} is already bound to {pid!r}")
+        if bound.startswith(prefix) or prefix.startswith(bound):
+            whose = "another participant" if owner != pid else repr(pid)
+            raise InvalidArgumentError(
+                f"company prefix {prefix} overlaps prefix {bound} of {whose}: GS1 company prefixes never "
+                "nest, so one of them is wrong"
+            )
+    db.add_prefix(conn, prefix, pid, at)
 
 
 def rotate_key(engine: Engine, pid: str, public_key: str, *, revoke_old: bool = False) -> str:

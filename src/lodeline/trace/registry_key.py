@@ -1,11 +1,20 @@
-"""The registry's checkpoint signing key: where it lives, how it is created, and its public verifier key.
+"""The registry's checkpoint signing key: where it lives, how it is created, its name (the log origin), and where
+the signer keeps its state.
 
 The key is an Ed25519 private key in unencrypted PKCS#8 PEM. It is read from ``LODELINE_REGISTRY_KEY_FILE``
 when that is set (never created there: a key the operator names must exist), otherwise from
 ``<data_dir>/registry-key.pem``, generated on first use. Creation is atomic and race-free: the PEM is
 written to a temporary file with mode 0600 in the same folder, flushed to disk, then hard-linked to the final
-name; if another process won the race, its key is used. The key name (and checkpoint origin) is
-``LODELINE_REGISTRY_ORIGIN`` (default :data:`DEFAULT_ORIGIN`).
+name; if another process won the race, its key is used.
+
+**Origin.** The key name is the log's origin (C2SP tlog-checkpoint: the key name SHOULD match the origin). It is
+``LODELINE_REGISTRY_ORIGIN`` when set; otherwise the origin the store is pinned to (stores that issued checkpoints
+before logs had IDs); otherwise ``lodeline.local/registry/<log id>``, where the log ID is random and created with
+the store (``tracelog_identity``). So one key serves any number of stores, each a log of its own.
+
+**Signer state.** ``<key folder>/<key file stem>.signer-state.json`` (or ``LODELINE_REGISTRY_SIGNER_STATE``):
+the last (size, root) signed per origin, kept next to the key and outside any database (see
+:mod:`lodeline.trace.signer_state`).
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ from lodeline.trace import checkpoint
 
 KEY_FILE_ENV = "LODELINE_REGISTRY_KEY_FILE"
 ORIGIN_ENV = "LODELINE_REGISTRY_ORIGIN"
-DEFAULT_ORIGIN = "lodeline.local/registry"
+STATE_FILE_ENV = "LODELINE_REGISTRY_SIGNER_STATE"
+DEFAULT_ORIGIN_PREFIX = "lodeline.local/registry"
 KEY_FILE_NAME = "registry-key.pem"
 
 
@@ -60,12 +70,33 @@ class RegistryKey:
     def verifier(self) -> checkpoint.Verifier:
         return checkpoint.parse_vkey(self.vkey)
 
+    def named(self, name: str) -> RegistryKey:
+        """The same key under another name (to check checkpoints issued under an earlier origin)."""
+        return RegistryKey(name=name, private_key=self.private_key, path=self.path)
 
-def registry_origin() -> str:
-    origin = os.environ.get(ORIGIN_ENV, DEFAULT_ORIGIN).strip()
-    if not origin or "+" in origin or any(ch.isspace() for ch in origin):
-        raise RegistryKeyError(f"{ORIGIN_ENV}={origin!r}: the origin must be non-empty without spaces or '+'")
+
+def _check_origin(origin: str, where: str) -> str:
+    if not origin or "+" in origin or any(ch.isspace() for ch in origin) or len(origin) > 255:
+        raise RegistryKeyError(
+            f"{where}={origin!r}: the origin must be 1-255 characters without spaces or '+'", origin=origin
+        )
     return origin
+
+
+def configured_origin() -> str | None:
+    """``LODELINE_REGISTRY_ORIGIN`` when the operator set it (used as is), else None."""
+    value = os.environ.get(ORIGIN_ENV, "").strip()
+    return _check_origin(value, ORIGIN_ENV) if value else None
+
+
+def registry_origin(log_id: str, pinned: str | None = None) -> str:
+    """The origin of the log with this ID: the configured origin, else the pinned one, else the default."""
+    explicit = configured_origin()
+    if explicit is not None:
+        return explicit
+    if pinned:
+        return _check_origin(pinned, "pinned origin")
+    return _check_origin(f"{DEFAULT_ORIGIN_PREFIX}/{log_id}", "log ID")
 
 
 def key_path() -> tuple[Path, bool]:
@@ -76,22 +107,31 @@ def key_path() -> tuple[Path, bool]:
     return get_settings().data_dir / KEY_FILE_NAME, False
 
 
-def _load(path: Path) -> Ed25519PrivateKey:
+def signer_state_path() -> Path:
+    """The signer state file: ``LODELINE_REGISTRY_SIGNER_STATE``, else next to the key."""
+    explicit = os.environ.get(STATE_FILE_ENV)
+    if explicit:
+        return Path(explicit)
+    path, _ = key_path()
+    return path.with_name(f"{path.stem}.signer-state.json")
+
+
+def read_key_file(path: Path, what: str = "registry signing key") -> Ed25519PrivateKey:
+    """An Ed25519 private key from a PKCS#8 PEM file."""
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise RegistryKeyError(
-            f"{path}: cannot read the registry signing key: {exc}", file=str(path)
-        ) from exc
+        raise RegistryKeyError(f"{path}: cannot read the {what}: {exc}", file=str(path)) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise RegistryKeyError(f"{path}: the registry signing key must be Ed25519", file=str(path))
+        raise RegistryKeyError(f"{path}: the {what} must be Ed25519", file=str(path))
     return key
 
 
-def _create(path: Path) -> None:
+def create_key_file(path: Path) -> None:
+    """Create a new Ed25519 key at ``path`` (mode 0600) unless one exists: atomic, first creator wins."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    fd, tmp = tempfile.mkstemp(prefix=".registry-key-", dir=path.parent)  # mkstemp creates with mode 0600
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)  # mkstemp creates with mode 0600
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, pem)
@@ -104,8 +144,9 @@ def _create(path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def load_registry_key(*, create: bool = True) -> RegistryKey:
-    """The registry signing key; generated in the data dir on first use unless ``create`` is False."""
+def load_registry_key(origin: str, *, create: bool = True) -> RegistryKey:
+    """The registry signing key named ``origin``; generated in the data dir on first use unless ``create`` is
+    False. (The origin comes from the store: :func:`lodeline.trace.signer.store_origin`.)"""
     path, explicit = key_path()
     if not path.exists():
         if explicit:
@@ -115,5 +156,5 @@ def load_registry_key(*, create: bool = True) -> RegistryKey:
                 f"{path}: no registry key yet (it is created by the first `lodeline trace checkpoint`)",
                 file=str(path),
             )
-        _create(path)
-    return RegistryKey(name=registry_origin(), private_key=_load(path), path=path)
+        create_key_file(path)
+    return RegistryKey(name=_check_origin(origin, "origin"), private_key=read_key_file(path), path=path)

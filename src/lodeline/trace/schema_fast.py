@@ -52,7 +52,8 @@ def _json_key(value: Any) -> Any:
     return (type(value) is bool, type(value) is str, value)
 
 
-def _unique(items: list[Any]) -> bool:
+def unique_items(items: list[Any]) -> bool:
+    """uniqueItems by hashing (linear): items equal as JSON values (1 == 1.0, 1 != true) count as repeats."""
     if all(type(item) is str for item in items):  # EPC lists
         return len(set(items)) == len(items)
     return len({_json_key(item) for item in items}) == len(items)
@@ -265,7 +266,7 @@ class Compiler:
                 for x in v:
                     if not sub(x):
                         return False
-            return not unique or _unique(v)
+            return not unique or unique_items(v)
 
         return check
 
@@ -344,7 +345,7 @@ class Compiler:
         return lambda v: not isinstance(v, list) or len(v) >= arg
 
     def _uniqueItems(self, arg: bool, _s: Any) -> Check:
-        return (lambda v: not isinstance(v, list) or _unique(v)) if arg else (lambda v: True)
+        return (lambda v: not isinstance(v, list) or unique_items(v)) if arg else (lambda v: True)
 
     def _enum(self, arg: list[Any], _s: Any) -> Check:
         hashable = all(isinstance(a, str | int | float | bool) or a is None for a in arg)

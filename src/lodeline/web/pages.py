@@ -7,6 +7,9 @@ show is published (``Action.READ_PUBLISHED``), which the access layer grants to 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,19 +28,30 @@ from lodeline.api.deps import (
     check_allowed,
     client_address,
     csrf_matches,
+    record_failure,
     session_from_cookie,
 )
+from lodeline.api.limits import AuthThrottle, AuthThrottledError, account_key
 from lodeline.api.routes.market import targets_frame
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
 from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.services import market
 from lodeline.services.results import MarketResult
-from lodeline.store.accounts import authenticate_token, create_session, end_session, record_audit
+from lodeline.store.accounts import (
+    check_token,
+    create_session,
+    end_session,
+    record_audit,
+    service_secret,
+    token_id_of,
+)
 from lodeline.web import registry_page
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-LOGIN_CSRF_COOKIE = "lodeline_login_csrf"
+#: The pre-session cookie the login form's CSRF token is bound to (``__Host-``: see api/deps.SESSION_COOKIE).
+LOGIN_COOKIE = "__Host-lodeline_login"
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 ALLIANCE = "G7+"
 
 router = APIRouter(include_in_schema=False)
@@ -192,11 +206,43 @@ def targets_page(request: Request, engine: EngineDep, principal: PrincipalDep) -
 
 
 # ------------------------------------------------------------------------------------- sign in / out
+def _login_nonce(request: Request) -> str:
+    """The browser's pre-session nonce: reused while its cookie lives (two open forms both work), else new."""
+    current = request.cookies.get(LOGIN_COOKIE, "")
+    return current if _NONCE.match(current) else secrets.token_urlsafe(32)
+
+
+def _login_csrf(request: Request, nonce: str) -> str:
+    """The form's CSRF token: an HMAC of the pre-session nonce under the service's secret (kept in the store).
+
+    Knowing a valid (nonce, token) pair of one's own is useless against someone else: the nonce travels only in
+    a ``__Host-`` cookie, which no other site, sibling subdomain or plain-HTTP attacker can plant.
+    """
+    state = request.app.state
+    key = getattr(state, "login_csrf_key", None)
+    if key is None:
+        key = state.login_csrf_key = service_secret(state.engine, "login-csrf")
+    return hmac.new(key, b"lodeline login-csrf v1\x00" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _insecure_origin(request: Request) -> bool:
+    """Plain HTTP to a host that is not loopback: browsers drop Secure cookies there, so sign-in cannot work."""
+    host = request.url.hostname or ""
+    return request.url.scheme != "https" and host not in ("127.0.0.1", "::1", "localhost")
+
+
 def _login_form(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
-    csrf = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", status=status, login_csrf=csrf, error=error)
+    nonce = _login_nonce(request)
+    response = _render(
+        request,
+        "login.html",
+        status=status,
+        login_csrf=_login_csrf(request, nonce),
+        error=error,
+        insecure_origin=_insecure_origin(request),
+    )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, csrf, max_age=1800, httponly=True, secure=True, samesite="strict", path="/login"
+        LOGIN_COOKIE, nonce, max_age=1800, path="/", secure=True, httponly=True, samesite="strict"
     )
     return response
 
@@ -206,6 +252,15 @@ def login_page(request: Request) -> HTMLResponse:
     return _login_form(request)
 
 
+def _refuse(request: Request, token_id: str | None, status: int, detail: str, message: str) -> HTMLResponse:
+    """Count a failed sign-in (429 instead when it was one past the limit) and show the form again."""
+    try:
+        record_failure(request, token_id, status, detail)
+    except AuthThrottledError as exc:
+        message, status = f"Too many failed sign-in attempts. Try again in {round(exc.retry_after)} s.", 429
+    return _login_form(request, message, status=status)
+
+
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
@@ -213,17 +268,35 @@ def login(
     token: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)],
 ) -> Response:
-    """Exchange an API token for a browser session (HttpOnly, Secure, SameSite=Strict cookie)."""
-    if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
-        record_audit(engine, "login.failed", method="POST", path="/login", status=403,
-                     client=client_address(request), detail="login CSRF check failed")  # fmt: skip
-        return _login_form(request, "The form expired. Please try again.", status=403)
-    principal = authenticate_token(engine, token.strip())
-    if principal is None:
-        record_audit(engine, "login.failed", method="POST", path="/login", status=401,
-                     client=client_address(request), detail="browser sign-in with a bad token")  # fmt: skip
-        return _login_form(request, "That token is unknown or revoked.", status=401)
+    """Exchange an API token for a browser session (``__Host-`` cookie: HttpOnly, Secure, SameSite=Strict).
+
+    The client address was checked against the sign-in throttle before this ran (CredentialGuardMiddleware);
+    the account the token names is checked here, before the token is.
+    """
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not _NONCE.match(nonce) or not csrf_matches(_login_csrf(request, nonce), csrf_token):
+        why = "login CSRF check failed" + ("" if nonce else " (no pre-session cookie)")
+        message = (
+            "This page was reached over plain HTTP at a network address, where browsers refuse the secure "
+            "sign-in cookies. Use https, or http://127.0.0.1 on this machine."
+            if _insecure_origin(request)
+            else "The form expired. Please try again."
+        )
+        return _refuse(request, None, 403, why, message)
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    token = token.strip()
+    token_id = token_id_of(token)
+    if token_id:
+        throttle.check([account_key(token_id)])  # 429 (error page) before the token is looked at
+    checked = check_token(engine, token)
+    if checked.principal is None:
+        detail = f"browser sign-in with a bad token ({checked.reason})"
+        return _refuse(request, checked.token_id, 401, detail, "That token is unknown or revoked.")
+    principal = checked.principal
     request.state.principal = principal
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        end_session(engine, previous)  # a new sign-in never keeps an old (possibly planted) session id
     lifetime = dt.timedelta(hours=request.app.state.api_settings.session_hours)
     session_id, _csrf = create_session(engine, principal, lifetime)
     record_audit(engine, "login.ok", principal=principal, method="POST", path="/login", status=303,
@@ -233,25 +306,28 @@ def login(
         SESSION_COOKIE,
         session_id,
         max_age=int(lifetime.total_seconds()),
-        httponly=True,
+        path="/",
         secure=True,
+        httponly=True,
         samesite="strict",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, engine: EngineDep, csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
     found = session_from_cookie(request, engine)
-    if found is not None:
+    if found is None:
+        request.state.audit_recorded = True  # nothing to end: not a write, not a failure
+    else:
         principal, expected = found
         request.state.principal = principal
         if not csrf_matches(expected, csrf_token):
             raise LodelineError("sign-out needs the session's CSRF token")
         end_session(engine, request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
 

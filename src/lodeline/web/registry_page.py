@@ -33,6 +33,6 @@ def registry_explorer(
         "signed_in": principal.authenticated,
         # The verifier key the browser checks the checkpoint's signature with; the page shows its key ID so a
         # user can compare it with the key published out of band.
-        "vkey": verifier_key(),
+        "vkey": verifier_key(request.app.state.engine),
     }
     return templates.TemplateResponse(request, "registry.html", context)

@@ -33,7 +33,8 @@ AllianceQuery = Annotated[
     str, Query(min_length=1, max_length=32, description="Country group id, e.g. G7+, EU27")
 ]
 FormatQuery = Annotated[OutputFormat | None, Query(alias="format", description="json (default) or csv")]
-CursorQuery = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
+# No max_length here: an over-long cursor is a malformed cursor (400 invalid-cursor), not a validation error.
+CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 def _cache(request: Request) -> ResultCache:

@@ -37,6 +37,8 @@ EPCIS_VERSION = "2.0.0"  # the REST binding's GS1-EPCIS-Version response header
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorBody} for s in (400, 401, 403, 404, 409, 413, 422, 429)
 }
+# The log's routes also answer 503 `registry-signer-refused` when the store does not extend what the signer signed.
+LOG_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 503: {"model": ErrorBody}}
 CAPTURE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -90,6 +92,8 @@ async def capture_document(
     problem and ``issues``: every problem with its event index, eventID and field.
     """
     participant = capturing_participant(principal)
+    if not signature.isascii():  # base64 or a JWS; anything else is not a signature (and not a 500)
+        raise InvalidArgumentError(f"the {SIGNATURE_HEADER} header must be ASCII", header=SIGNATURE_HEADER)
     body = await request.body()
     try:
         report = await run_in_threadpool(capture, engine, body, participant=participant, signature=signature)
@@ -125,39 +129,32 @@ def capture_job(
 @router.get(
     "/api/v1/registry/checkpoint",
     dependencies=[Public],
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **ERRORS},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **LOG_ERRORS},
     summary="The latest signed checkpoint",
 )
 def checkpoint(
     request: Request, engine: EngineDep, format: Literal["text", "json"] | None = None
 ) -> Response:
-    """The C2SP signed note (text/plain), or JSON with ``?format=json`` / ``Accept: application/json``.
+    """The C2SP signed note with its witness cosignature lines (text/plain), or JSON with ``?format=json`` /
+    ``Accept: application/json`` (which lists the cosignatures).
 
-    Signs a new checkpoint first if the log has grown since the last one.
+    Signs a new checkpoint first if the log has grown since the last one; answers 503
+    ``registry-signer-refused`` when the store does not extend the checkpoints the signer signed.
     """
-    cp = svc.current_checkpoint(engine)
+    doc = svc.checkpoint_document(engine)
     wants_json = format == "json" or (
         format is None and "application/json" in request.headers.get("accept", "")
     )
     if not wants_json:
-        return PlainTextResponse(cp.note, headers={"cache-control": "no-cache"})
-    return JSONResponse(
-        {
-            "origin": cp.origin,
-            "tree_size": cp.tree_size,
-            "root_hash": cp.root_hash.hex(),
-            "key_name": cp.key_name,
-            "key_id": cp.key_id,
-            "issued_at": cp.issued_at.isoformat(),
-            "note": cp.note,
-            "vkey": svc.verifier_key(),
-        },
-        headers={"cache-control": "no-cache"},
-    )
+        return PlainTextResponse(doc["note"], headers={"cache-control": "no-cache"})
+    return JSONResponse(doc, headers={"cache-control": "no-cache"})
 
 
 @router.get(
-    "/api/v1/registry/proofs/inclusion", dependencies=[Public], responses=ERRORS, summary="Inclusion proof"
+    "/api/v1/registry/proofs/inclusion",
+    dependencies=[Public],
+    responses=LOG_ERRORS,
+    summary="Inclusion proof",
 )
 def inclusion_proof(
     engine: EngineDep,
@@ -174,7 +171,7 @@ def inclusion_proof(
 @router.get(
     "/api/v1/registry/proofs/consistency",
     dependencies=[Public],
-    responses=ERRORS,
+    responses=LOG_ERRORS,
     summary="Consistency proof",
 )
 def consistency_proof(
@@ -186,7 +183,7 @@ def consistency_proof(
     return svc.consistency(engine, old, new)
 
 
-@router.get("/api/v1/registry/lots/{lot}/origin", responses=ERRORS, summary="Origin shares of a lot")
+@router.get("/api/v1/registry/lots/{lot:path}/origin", responses=ERRORS, summary="Origin shares of a lot")
 def lot_origin(
     engine: EngineDep,
     principal: Reader,
@@ -194,10 +191,11 @@ def lot_origin(
     by: Literal["country", "facility", "certification", "recycled"] = "country",
 ) -> dict[str, Any]:
     """Shares of the lot's contained metal by origin country, facility, certification or recycled status, and
-    the upstream composition edges."""
-    lot_id, operator = svc.find_lot(engine, lot)
-    check_lot_visible(principal, operator, lot_id)
-    return svc.lot_origin(engine, lot_id, by)
+    the upstream composition edges. Participants: lots they held; other parties' facilities and lots are named
+    only as far as their own records already name them (docs/trace.md, *Who sees what*)."""
+    lot_id, holders = svc.find_lot(engine, lot, registry_scope(principal))
+    viewer = check_lot_visible(principal, holders, lot_id)
+    return svc.lot_origin(engine, lot_id, by, viewer)
 
 
 @router.get("/api/v1/registry/events", responses=ERRORS, summary="Events of an EPC or a lot")
@@ -208,12 +206,14 @@ def registry_events(
     lot: Annotated[str | None, Query(min_length=1, max_length=240)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Exactly one of ``epc`` / ``lot``. Participants see their own facilities' lots and events only."""
+    """Exactly one of ``epc`` / ``lot``. Participants see their own events in full and, on lots they held,
+    other parties' movements as custody facts (``visibility: custody``: no event body, no document)."""
     if (epc is None) == (lot is None):
         raise InvalidArgumentError("give exactly one of ?epc= or ?lot=")
+    viewer = registry_scope(principal)
     if lot is not None:
-        lot_id, operator = svc.find_lot(engine, lot)
-        check_lot_visible(principal, operator, lot_id)
-        return {"lot": lot_id, "events": svc.lot_events(engine, lot_id, limit)}
+        lot_id, holders = svc.find_lot(engine, lot, viewer)
+        check_lot_visible(principal, holders, lot_id)
+        return {"lot": lot_id, "events": svc.lot_events(engine, lot_id, limit, viewer)}
     assert epc is not None
-    return {"epc": epc, "events": svc.epc_events(engine, epc, registry_scope(principal), limit)}
+    return {"epc": epc, "events": svc.epc_events(engine, epc, viewer, limit)}

@@ -16,7 +16,7 @@ from lodeline.store.accounts import Principal, insert_submission, select_submiss
 router = APIRouter(prefix="/api/v1/submissions", tags=["confidential submissions"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 413, 422, 429)
+    s: {"model": ErrorBody} for s in (400, 401, 403, 404, 413, 422, 429, 503)
 }
 
 
@@ -29,8 +29,9 @@ class SubmissionIn(BaseModel):
         min_length=1, max_length=48, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. stockpile_t, demand_t"
     )
     value: float = Field(allow_inf_nan=False)
-    unit: str = Field(min_length=1, max_length=48)
-    note: str | None = Field(default=None, max_length=2000)
+    # no control characters: they would reach CSV exports, terminals and logs of the people who read the rows
+    unit: str = Field(min_length=1, max_length=48, pattern=r"^[^\x00-\x1f\x7f]+$")
+    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
 
 
 class SubmissionOut(BaseModel):

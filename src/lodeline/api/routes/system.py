@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from lodeline import __version__
 from lodeline.api.access import Action
-from lodeline.api.deps import Allowed, EngineDep
+from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
 from lodeline.api.envelope import ErrorBody
 from lodeline.store.accounts import Principal, read_audit
 from lodeline.store.canonical import is_built
@@ -62,7 +62,7 @@ def health() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready: store unreachable or empty"}},
     summary="Readiness",
 )
-def ready(engine: EngineDep) -> Any:
+def ready(engine: EngineDep, settings: ApiSettingsDep) -> Any:
     """Ready when the store answers and holds a data build; 503 otherwise (load balancers drain)."""
     try:
         with engine.connect() as conn:
@@ -74,7 +74,10 @@ def ready(engine: EngineDep) -> Any:
     body = Readiness(
         status="ready" if database and built else "not-ready", database=database, data_built=built
     )
-    return JSONResponse(body.model_dump(), status_code=200 if body.status == "ready" else 503)
+    if body.status == "ready":
+        return JSONResponse(body.model_dump())
+    retry = {"retry-after": str(settings.unavailable_retry_after_seconds)}
+    return JSONResponse(body.model_dump(), status_code=503, headers=retry)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -82,6 +85,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody},
     422: {"model": ErrorBody},
     429: {"model": ErrorBody},
+    503: {"model": ErrorBody},
 }
 
 

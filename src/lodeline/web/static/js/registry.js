@@ -116,8 +116,15 @@
   }
 
   // ------------------------------------------------------------------ drawing
-  function originLabel(row) {
-    return row.country || row.name || row.facility || row.status || "?";
+  // A participant sees other parties' facilities only where its own records name them; the rest come without
+  // an identifier (type and country only) and upstream lots it never held under a label local to the answer.
+  function facilityLabel(name, type, country) {
+    return (name || "undisclosed " + (type || "facility").replace(/_/g, " ")) + " (" + (country || "?") + ")";
+  }
+
+  function originLabel(row, by) {
+    if (by === "facility") { return facilityLabel(row.name, row.type, row.country); }
+    return row.country || row.status || row.name || "?";
   }
 
   function short(lot) {
@@ -127,7 +134,8 @@
   }
 
   function drawOrigin(body) {
-    var labels = body.shares.map(originLabel), values = body.shares.map(function (s) { return s.share * 100; });
+    var labels = body.shares.map(function (s) { return originLabel(s, body.by); });
+    var values = body.shares.map(function (s) { return s.share * 100; });
     Plotly.newPlot("origin-chart", [{
       type: "bar", x: labels, y: values, marker: { color: PALETTE.slice(0, labels.length) },
       hovertemplate: "%{x}: %{y:.1f}%<extra></extra>"
@@ -138,7 +146,7 @@
     tbody.textContent = "";
     body.shares.forEach(function (s) {
       var tr = document.createElement("tr"), th = document.createElement("th"), td = document.createElement("td");
-      th.scope = "row"; th.textContent = originLabel(s);
+      th.scope = "row"; th.textContent = originLabel(s, body.by);
       td.className = "num"; td.textContent = (100 * s.share).toFixed(1) + "%";
       tr.appendChild(th); tr.appendChild(td); tbody.appendChild(tr);
     });
@@ -152,7 +160,7 @@
     }
     var source = [], target = [], value = [];
     body.edges.forEach(function (e) {
-      var from = e.source_lot ? short(e.source_lot) : e.facility_name + " (" + e.country + ")";
+      var from = e.source_lot ? short(e.source_lot) : facilityLabel(e.facility_name, e.facility_type, e.country);
       source.push(node(from)); target.push(node(short(e.lot))); value.push(e.metal_kg);
     });
     Plotly.newPlot("upstream-chart", [{
@@ -162,13 +170,23 @@
     }], { margin: { t: 10, r: 10, b: 10, l: 10 }, height: 360 }, { displayModeBar: false, responsive: true });
   }
 
+  function movementText(ev) {
+    return (ev.movements || []).map(function (m) {
+      return m.movement + " " + Math.round(m.quantity_kg).toLocaleString("en") + " kg";
+    }).join(", ") || "—";
+  }
+
+  // Columns: time, step, movement, what the caller may see of it, log leaf, hash ID, inclusion (always last).
   function eventRow(ev) {
     var tr = document.createElement("tr");
-    [ev.event_time, (ev.biz_step || ev.event_type || "").split(/[/:]/).pop(), String(ev.leaf_index), ev.hash_id, "checking…"]
+    var detail = ev.visibility === "custody" ? "custody facts only" : "full event";
+    [ev.event_time, (ev.biz_step || ev.event_type || "").split(/[/:]/).pop(), movementText(ev), detail,
+      String(ev.leaf_index), ev.hash_id, "checking…"]
       .forEach(function (text, i) {
         var td = document.createElement(i === 0 ? "th" : "td");
         if (i === 0) { td.scope = "row"; }
-        if (i === 3) { td.className = "hash"; }
+        if (i === 3) { td.className = "visibility"; }
+        if (i === 5) { td.className = "hash"; }
         td.textContent = text; tr.appendChild(td);
       });
     return tr;
