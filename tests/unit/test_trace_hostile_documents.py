@@ -13,7 +13,14 @@ import pytest
 
 from lodeline.trace.capture import prepare
 from lodeline.trace.chain_setup import document_bytes
-from lodeline.trace.epcis import MAX_DEPTH, MAX_ISSUES, load_and_validate, parse_document, validate_document
+from lodeline.trace.epcis import (
+    MAX_CONTEXT_ENTRIES,
+    MAX_DEPTH,
+    MAX_ISSUES,
+    load_and_validate,
+    parse_document,
+    validate_document,
+)
 from lodeline.trace.errors import TraceError
 from lodeline.trace.generator import lithium_chain
 
@@ -166,6 +173,24 @@ def test_unusable_event_times_are_named(value: str) -> None:
     doc["epcisBody"]["eventList"][0]["eventTime"] = value
     err = _rejected(document_bytes(doc))
     assert (err.code, err.issues[0].index, err.issues[0].field) == ("epcis-bad-format", 0, "eventTime")
+
+
+def test_an_overlong_context_is_named_and_the_longest_accepted_one_passes() -> None:
+    """The document's and each event's ``@context`` hold at most MAX_CONTEXT_ENTRIES (64) entries: 64 pass,
+    65 are rejected before the schema is consulted, naming the place (document or event index)."""
+    doc = _doc()
+    extra = [{f"ex{i}": f"https://example.org/ns/{i}#"} for i in range(MAX_CONTEXT_ENTRIES)]
+    doc["@context"] = [*doc["@context"], *extra][:MAX_CONTEXT_ENTRIES]
+    assert len(doc["@context"]) == 64
+    load_and_validate(document_bytes(doc))
+    doc["@context"] = [*doc["@context"], {"one": "https://example.org/one#"}]
+    err = _rejected(document_bytes(doc))
+    assert [(i.code, i.index, i.field) for i in err.issues] == [("epcis-bad-value", None, "@context")]
+    assert "65 entries" in err.issues[0].reason
+    doc = _doc()
+    doc["epcisBody"]["eventList"][1]["@context"] = [*extra, {"one": "https://example.org/one#"}]
+    err = _rejected(document_bytes(doc))
+    assert [(i.code, i.index, i.field) for i in err.issues] == [("epcis-bad-value", 1, "@context")]
 
 
 @lru_cache(maxsize=1)

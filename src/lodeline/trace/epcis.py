@@ -40,9 +40,20 @@ EVENT_TYPES = (
 #: Deepest nesting of arrays and objects accepted (the document itself is level 1). EPCIS events need about 8;
 #: the rest is room for extensions. Checked before anything recursive (schema, hash, storage) sees the document.
 MAX_DEPTH = 32
+#: Most entries accepted in an ``@context`` array (the document's or an event's). EPCIS documents name one to a
+#: few contexts; the schema has no bound, and explaining a long one through jsonschema is slow (70,000 entries:
+#: over 10 s), so a longer one is rejected before the schema is consulted.
+MAX_CONTEXT_ENTRIES = 64
 #: Longest reason kept per issue: schema messages quote the offending value, which may be huge.
 MAX_REASON = 300
-__all__ = ["MAX_DEPTH", "MAX_ISSUES", "load_and_validate", "parse_document", "validate_document"]
+__all__ = [
+    "MAX_CONTEXT_ENTRIES",
+    "MAX_DEPTH",
+    "MAX_ISSUES",
+    "load_and_validate",
+    "parse_document",
+    "validate_document",
+]
 
 # jsonschema only checks ``format`` when a checker for it is registered. The optional rfc3339/rfc3987 packages are
 # not dependencies, so we register the two formats the EPCIS schema uses ourselves.
@@ -311,10 +322,27 @@ def validate_document(doc: dict[str, Any]) -> list[EventIssue]:
     return _validate(doc, non_finite)
 
 
+def _long_contexts(doc: dict[str, Any], events: list[Any]) -> list[EventIssue]:
+    """An ``@context`` array (the document's, or any event's) longer than :data:`MAX_CONTEXT_ENTRIES`."""
+    out: list[EventIssue] = []
+    places = [(None, doc), *enumerate(events)]
+    for index, holder in places:
+        context = holder.get("@context") if isinstance(holder, dict) else None
+        if isinstance(context, list) and len(context) > MAX_CONTEXT_ENTRIES:
+            reason = f"@context has {len(context)} entries; at most {MAX_CONTEXT_ENTRIES} are accepted"
+            out.append(EventIssue(code="epcis-bad-value", reason=reason, index=index, field="@context"))
+            if len(out) >= MAX_ISSUES:
+                break
+    return out
+
+
 def _validate(doc: dict[str, Any], non_finite: bool) -> list[EventIssue]:
     body = doc.get("epcisBody")
     raw_events = body.get("eventList") if isinstance(body, dict) else None
     events: list[Any] = raw_events if isinstance(raw_events, list) else []
+    long_contexts = _long_contexts(doc, events)
+    if long_contexts:  # the schema's explanation of such a document is slow; this is reason enough
+        return long_contexts
     report = _Report(events)
     if doc.get("type") != "EPCISDocument":
         report.add(EventIssue(code="epcis-not-document", reason="type must be EPCISDocument", field="type"))
