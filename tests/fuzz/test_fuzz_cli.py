@@ -228,6 +228,8 @@ ARGUMENT_COMMANDS: dict[str, list[str]] = {
     "admin token create --org": ["admin", "token", "create", "--account", "{account}", "--role", "member", "--org", "{}"],
     "admin token revoke": ["admin", "token", "revoke", "{}"],
     "admin throttle reset": ["admin", "throttle", "reset", "{}"],
+    "trace validate (file name)": ["trace", "validate", "{}"],
+    "trace capture (file name)": ["trace", "capture", "{}", "--participant", "pilbara-miner"],
     "trace origin": ["trace", "origin", "{}"],
     "trace prove": ["trace", "prove", "{}"],
     "trace consistency": ["trace", "consistency", "{}"],

@@ -63,3 +63,12 @@ def test_the_message_is_bounded_and_keeps_the_count_in_view() -> None:
     assert lines[4] == "  … and 28 more not shown here"
     assert lines[5].startswith("  too-many-issues — document: only the first 31 problems are listed")
     assert len(lines) == 6 and len(error.issues) == 32
+
+
+def test_one_oversized_issue_is_cut_not_dropped() -> None:
+    # a reason quoting a 5,000-character path: 5,000 × 6 + 27 = 30,027 bytes, cut to 1,000 characters and "…"
+    huge = EventIssue(code="bad-private-key", reason="é" * 5_000, field="f" * 2_000)
+    fitted = fit_report([huge])
+    assert len(fitted) == 1 and fitted[0].code == "bad-private-key"
+    assert fitted[0].reason == "é" * 1_000 + "…" and fitted[0].field == "f" * 1_000 + "…"
+    assert TraceError([huge]).issues == fitted

@@ -7,7 +7,7 @@ fix the document without reading our code.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from lodeline.errors import LodelineError
@@ -69,9 +69,25 @@ def _json_size(issue: EventIssue) -> int:
     return len(json.dumps(issue.to_dict()))
 
 
+#: The most characters of one text (reason, field, event ID) of an issue: so the first issue always fits.
+MAX_ISSUE_TEXT = 1_000
+
+
+def _clip(issue: EventIssue) -> EventIssue:
+    def cut(text: str | None) -> str | None:
+        return text if text is None or len(text) <= MAX_ISSUE_TEXT else text[:MAX_ISSUE_TEXT] + "…"
+
+    if max(len(issue.reason), len(issue.field or ""), len(issue.event_id or "")) <= MAX_ISSUE_TEXT:
+        return issue
+    return replace(
+        issue, reason=cut(issue.reason) or "", field=cut(issue.field), event_id=cut(issue.event_id)
+    )
+
+
 def fit_report(issues: list[EventIssue]) -> list[EventIssue]:
-    """The issues within MAX_REPORT_BYTES: when some must be left out, the last one listed is a
-    ``too-many-issues`` counting them (and repeating the count of an earlier cut)."""
+    """The issues within MAX_REPORT_BYTES, each text at most MAX_ISSUE_TEXT characters: when some must be left
+    out, the last one listed is a ``too-many-issues`` counting them (and repeating the count of an earlier cut)."""
+    issues = [_clip(i) for i in issues]
     if sum(map(_json_size, issues)) <= MAX_REPORT_BYTES:
         return issues
     earlier = issues[-1] if issues[-1].code == "too-many-issues" else None
