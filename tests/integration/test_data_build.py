@@ -139,3 +139,15 @@ def test_parser_code_change_triggers_rebuild(engine: Engine, tmp_path: Path, mon
 
     monkeypatch.setattr(build_module, "code_fingerprint", lambda: "a-different-parser-version")
     assert not build(engine, raw, datasets=specs(raw)).skipped
+
+
+def test_raw_dir_that_is_not_a_folder_is_named(engine: Engine, tmp_path: Path) -> None:
+    raw = small_raw(tmp_path)
+    too_long = tmp_path / ("é" * 5_000)
+    with pytest.raises(DataFormatError, match=r"cannot open the raw data folder \(File name too long\)"):
+        build(engine, too_long, datasets=specs(raw))
+    with pytest.raises(DataFormatError, match="does not exist or is not a folder"):
+        build(engine, tmp_path / "missing", datasets=specs(raw))
+    with pytest.raises(DataFormatError, match="does not exist or is not a folder"):
+        build(engine, raw / "policy_facts" / TARGETS_CSV.name, datasets=specs(raw))
+    assert counts(engine)["targets"] == 0

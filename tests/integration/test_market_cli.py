@@ -97,3 +97,25 @@ def test_sources_lists_licences(cli_store: str) -> None:
     ids = {r["id"] for r in rows}
     assert {"lodeline_reference", "policy_facts_targets"} <= ids
     assert all(r["licence"] and len(r["sha256"]) == 64 for r in rows)
+
+
+def test_an_empty_alliance_is_an_error_not_the_default(cli_store: str) -> None:
+    for command in (["market", "dependency", "--mineral", "lithium"], ["market", "overview"]):
+        result = runner.invoke(app, [*command, "--alliance", ""])
+        assert result.exit_code != 0
+        assert "unknown country group ''" in str(result.exception), result.output
+
+
+@pytest.mark.parametrize(("value", "reason"), [("0", "greater than or equal to 1"), ("-1", "greater than or equal to 1"),
+                                               ("10001", "less than or equal to 10000"),
+                                               ("100000000000000000000", "less than or equal to 10000")])  # fmt: skip
+def test_prices_last_is_bounded(cli_store: str, value: str, reason: str) -> None:
+    result = runner.invoke(
+        app, ["market", "prices", "--mineral", "copper", "--last", value], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2 and reason in result.output, result.output
+
+
+def test_prices_last_accepts_its_bounds(cli_store: str) -> None:
+    for value in ("1", "10000"):
+        assert "copper prices" in invoke("market", "prices", "--mineral", "copper", "--last", value)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from lodeline.cli.main import app
+from lodeline.errors import LodelineError
 
 REPO = Path(__file__).resolve().parents[2]
 WORKED = REPO / "docs" / "examples" / "worked-example.yaml"
@@ -162,3 +163,43 @@ def test_interactive_exercise_records_decisions(tmp_path: Path) -> None:
     assert by["USA"]["shortfall_t_optimised"] == pytest.approx(50.0)
     assert by["DEU"]["shortfall_t_optimised"] == pytest.approx(20.0)
     assert aar["participants"]["member_shortfall_by_month"] == pytest.approx([20.0, 50.0, 0.0])
+
+
+def test_scenario_files_and_names_are_read_within_bounds(tmp_path: Path) -> None:
+    """A scenario argument is a file (read by lodeline.cli.inputs, with its bounds) or a library name; anything
+    else is one error naming it (a usage error for an empty name)."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: x\nmineral: " + "[" * 5_000 + "]" * 5_000 + "\n", encoding="utf-8")
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_bytes(WORKED.read_text(encoding="utf-8").encode("utf-16"))
+    cases = {
+        str(deep): "nested deeper than 64 levels",
+        str(utf16): "not UTF-8",
+        str(tmp_path): "not a file, and no library scenario of that name",
+        "é" * 5_000: "not a file, and no library scenario of that name",
+        "": "give a scenario file or a library scenario name",
+    }
+    for name, reason in cases.items():
+        for command in (["sim", "run", name], ["sim", "montecarlo", name, "--samples", "10"]):
+            result = runner.invoke(app, command, env={"COLUMNS": "100000"})
+            message = str(result.exception) if isinstance(result.exception, LodelineError) else result.output
+            assert result.exit_code != 0 and reason in message, (name[:40], message[-300:])
+            if name == "":  # a usage error
+                assert result.exit_code == 2 and "Invalid value for 'scenario_file'" in result.output
+
+
+def test_montecarlo_samples_are_bounded() -> None:
+    from lodeline.errors import InvalidArgumentError
+    from lodeline.sim.montecarlo import MAX_SAMPLES, chunk_plan
+
+    assert MAX_SAMPLES == 10_000_000
+    assert sum(n for _, n in chunk_plan(MAX_SAMPLES, 2_500, 0)) == 10_000_000  # 4,000 chunks of 2,500
+    with pytest.raises(InvalidArgumentError, match="between 1 and 10,000,000"):
+        chunk_plan(MAX_SAMPLES + 1, 2_500, 0)
+    with pytest.raises(InvalidArgumentError, match="the seed must be 0 or more"):
+        chunk_plan(10, 2_500, -1)
+    for value in ("10000001", "100000000000000000000"):
+        result = runner.invoke(
+            app, ["sim", "montecarlo", str(WORKED), "--samples", value], env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 2 and "less than or equal to 10000000" in result.output, result.output

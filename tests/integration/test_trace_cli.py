@@ -48,6 +48,26 @@ def test_validate_and_hash_without_store(tmp_path: Path) -> None:
     assert result.exit_code != 0
 
 
+def test_file_names_the_os_refuses_are_named(tmp_path: Path) -> None:
+    """keygen, validate and capture given a name too long for the OS, no name, or a missing folder: one error each
+    naming the path and the OS's reason (an OSError or ValueError escaped before)."""
+    from lodeline.errors import InvalidArgumentError
+
+    long = str(tmp_path / ("é" * 5_000))
+    cases = [
+        (["trace", "keygen", long], "cannot write the key (File name too long)"),
+        (["trace", "keygen", ""], "'.' is not a path prefix"),
+        (["trace", "keygen", str(tmp_path / "missing" / "k")], "cannot write the key (No such file or directory)"),
+        (["trace", "validate", long], "cannot read the document (File name too long)"),
+        (["trace", "capture", long, "--participant", "x"], "cannot read the document (File name too long)"),
+    ]  # fmt: skip
+    for args, reason in cases:
+        result = runner.invoke(app, args)
+        assert isinstance(result.exception, InvalidArgumentError), (args[:2], result.exception)
+        assert reason in str(result.exception), str(result.exception)[-200:]
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
 def test_full_session(tmp_path: Path, store_url: str) -> None:
     chain = lithium_chain()
     m1, cv = chain.facilities["m1"], chain.facilities["cv"]

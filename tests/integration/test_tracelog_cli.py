@@ -171,3 +171,12 @@ def test_consistency_between_checkpoints(cli_store: Engine, tmp_path: Path) -> N
     result = runner.invoke(app, ["trace", "consistency", "299"])
     assert result.exit_code != 0
     assert "no checkpoint was issued at tree size 299" in str(result.exception)
+
+    # a size the store cannot hold (over 2^63 - 1) is a usage error, not an OverflowError from the driver
+    result = runner.invoke(app, ["trace", "consistency", str(2**63 - 1)])
+    assert "no checkpoint was issued at tree size 9223372036854775807" in str(result.exception)
+    for args in (["consistency", str(2**63)], ["consistency", "0", "--new", str(2**63)], ["prove", EVENT.format(0), "--size", str(2**63)]):  # fmt: skip
+        result = runner.invoke(app, ["trace", *args], env={"COLUMNS": "200"})
+        assert result.exit_code == 2 and "less than or equal to 9223372036854775807" in result.output, (
+            result.output
+        )

@@ -20,6 +20,13 @@ err = Console(stderr=True)
 
 FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
+#: The most rows per price series `market prices --last` shows (monthly series: over 800 years).
+MAX_LAST = 10_000
+
+
+def _alliance(value: str | None) -> str:
+    """The --alliance given (an empty one is an error, not the default), or the configured default."""
+    return get_settings().alliance if value is None else value
 
 
 def _show(result: MarketResult, fmt: Format, out: Path | None, title: str) -> None:
@@ -58,14 +65,15 @@ def concentration_command(
 @app.command("dependency")
 def dependency_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
-    alliance: str = typer.Option(
+    alliance: str | None = typer.Option(
         None, "--alliance", "-a", help="Country group id (default: LODELINE_ALLIANCE or G7+)"
     ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
     """Per year and stage: the largest supplier outside the alliance, its share, the target and the gap."""
-    result = svc.dependency(get_engine(), mineral, alliance or get_settings().alliance)
+    alliance = _alliance(alliance)
+    result = svc.dependency(get_engine(), mineral, alliance)
     frame = result.frame
     if fmt is Format.table:
         frame = frame.select(
@@ -85,7 +93,7 @@ def dependency_command(
         frame,
         fmt,
         out=out,
-        title=f"{mineral}: dependency of {alliance or get_settings().alliance} on a single supplier",
+        title=f"{mineral}: dependency of {alliance} on a single supplier",
         caption=result.provenance.source_line(),
     )
 
@@ -118,7 +126,9 @@ def prices_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
-    last: int = typer.Option(24, "--last", help="Rows per series in the table view"),
+    last: int = typer.Option(
+        24, "--last", min=1, max=MAX_LAST, help=f"Rows per series in the table view (1–{MAX_LAST:,})"
+    ),
 ) -> None:
     """Monthly prices with year-on-year change and 12-month rolling volatility."""
     result = svc.prices(get_engine(), mineral)
@@ -130,25 +140,25 @@ def prices_command(
 
 @app.command("overview")
 def overview_command(
-    alliance: str = typer.Option(None, "--alliance", "-a"),
+    alliance: str | None = typer.Option(None, "--alliance", "-a"),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
     """One line per mineral: concentration, top supplier and the alliance's single-supplier dependency."""
-    result = svc.minerals_overview(get_engine(), alliance or get_settings().alliance)
+    result = svc.minerals_overview(get_engine(), _alliance(alliance))
     _show(result, fmt, out, "Market overview")
 
 
 @app.command("report")
 def report_command(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write"),
-    alliance: str = typer.Option(None, "--alliance", "-a"),
+    alliance: str | None = typer.Option(None, "--alliance", "-a"),
 ) -> None:
     """Write a self-contained HTML overview (maps, concentration trends, dependency vs target); works offline."""
     from lodeline.reports.market_report import write_market_report
 
     with err.status("building the market report…"):
-        path = write_market_report(get_engine(), out, alliance or get_settings().alliance)
+        path = write_market_report(get_engine(), out, _alliance(alliance))
     err.print(f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

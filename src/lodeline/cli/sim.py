@@ -13,22 +13,40 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lodeline.cli.inputs import is_file, read_yaml
 from lodeline.cli.output import Format, emit
 from lodeline.errors import InvalidArgumentError
 from lodeline.sim.compile import network_from_spec
-from lodeline.sim.montecarlo import DEFAULT_CHUNK, Executor, make_task, run_montecarlo
+from lodeline.sim.montecarlo import DEFAULT_CHUNK, MAX_SAMPLES, Executor, make_task, run_montecarlo
 from lodeline.sim.network import SupplyNetwork
 from lodeline.sim.report import MEMBER_COLUMNS
 from lodeline.sim.scenario import (
     Scenario,
     ScenarioError,
+    library_scenario,
     library_scenarios,
-    load_scenario,
+    parse_scenario,
     scenario_from_text,
 )
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
+
+
+def load_scenario(name: str) -> Scenario:
+    """A scenario file, or a library scenario by name (a file of that name wins)."""
+    if not name.strip():
+        raise typer.BadParameter(
+            "give a scenario file or a library scenario name (see `lodeline sim scenarios`)",
+            param_hint="'scenario_file'",
+        )
+    path = Path(name)
+    if not is_file(path):
+        shipped = library_scenario(name)
+        if shipped is not None:
+            return shipped
+        raise ScenarioError(name, "(file)", "not a file, and no library scenario of that name")
+    return parse_scenario(read_yaml(path, "scenario"), name)
 
 
 def _network(scenario: Scenario, where: str) -> SupplyNetwork:
@@ -55,7 +73,7 @@ def _json(data: Any) -> None:
 
 @app.command("run")
 def run_command(
-    scenario_file: Path = typer.Argument(
+    scenario_file: str = typer.Argument(
         ..., help="Scenario YAML, or a library name (see `lodeline sim scenarios`)."
     ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json"),
@@ -68,7 +86,7 @@ def run_command(
     from lodeline.sim.run import run_scenario
 
     scenario = load_scenario(scenario_file)
-    report = run_scenario(_network(scenario, str(scenario_file)), scenario, str(scenario_file)).to_dict()
+    report = run_scenario(_network(scenario, scenario_file), scenario, scenario_file).to_dict()
     if out is not None:
         out.write_text(run_report_html(report), encoding="utf-8")
         console.print(f"report written to {out}")
@@ -100,10 +118,12 @@ def run_command(
 
 @app.command("montecarlo")
 def montecarlo_command(
-    scenario_file: Path = typer.Argument(..., help="Scenario YAML or library name."),
-    samples: int = typer.Option(100_000, "--samples", "-n", min=1, help="Number of sampled scenarios."),
+    scenario_file: str = typer.Argument(..., help="Scenario YAML or library name."),
+    samples: int = typer.Option(
+        100_000, "--samples", "-n", min=1, max=MAX_SAMPLES, help="Number of sampled scenarios."
+    ),
     seed: int = typer.Option(
-        0, "--seed", help="Random seed (same seed, same result, in-process or on Dask)."
+        0, "--seed", min=0, help="Random seed (same seed, same result, in-process or on Dask)."
     ),
     chunk_size: int = typer.Option(
         DEFAULT_CHUNK, "--chunk-size", min=1, help="Samples per chunk / Dask task."
@@ -115,8 +135,8 @@ def montecarlo_command(
 ) -> None:
     """Sample correlated disruptions (Gaussian copula) and report mean, VaR95, CVaR95 and P(target breached)."""
     scenario = load_scenario(scenario_file)
-    network = _network(scenario, str(scenario_file))
-    task, notes = make_task(network, scenario, _stability(), str(scenario_file))
+    network = _network(scenario, scenario_file)
+    task, notes = make_task(network, scenario, _stability(), scenario_file)
     executor: Executor | None = None
     client = None
     if dask_scheduler:
@@ -178,13 +198,7 @@ def exercise_command(
     """Play a tabletop exercise and write the after-action report (HTML with charts + JSON)."""
     from lodeline.sim.exercise import parse_script, run_exercise
 
-    if not script_file.exists():
-        raise ScenarioError(str(script_file), "(file)", "no such file")
-    try:
-        data = yaml.safe_load(script_file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(script_file), "(root)", f"not valid YAML: {exc}") from None
-    script, scenario = parse_script(data, str(script_file))
+    script, scenario = parse_script(read_yaml(script_file, "exercise script"), str(script_file))
     network = _network(scenario, str(script_file))
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = script_file.stem
@@ -260,7 +274,7 @@ def scenarios_command(
 
 @app.command("bench")
 def bench_command(
-    samples: int = typer.Option(100_000, "--samples", "-n", min=1),
+    samples: int = typer.Option(100_000, "--samples", "-n", min=1, max=MAX_SAMPLES),
     subsample: int = typer.Option(
         50, "--subsample", min=1, help="Scenarios solved one LP at a time (baseline)."
     ),
@@ -270,7 +284,7 @@ def bench_command(
     """Vectorised Monte Carlo vs. one HiGHS LP per scenario, on the store's network; prints one JSON object."""
     from lodeline.sim.bench import run_benchmark
 
-    scenario = load_scenario(Path(scenario_name))
+    scenario = load_scenario(scenario_name)
     task, _ = make_task(_network(scenario, scenario_name), scenario, _stability(), scenario_name)
     result = run_benchmark(task, samples, subsample)
     if fmt is Format.json:

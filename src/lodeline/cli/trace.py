@@ -67,13 +67,22 @@ def keygen(
     from lodeline.errors import InvalidArgumentError
     from lodeline.trace import keys
 
+    if not out.name or out.name == "..":
+        raise InvalidArgumentError(f"{str(out)!r} is not a path prefix: give one such as keys/pilbara")
     key_path, pub_path = out.with_name(out.name + ".key"), out.with_name(out.name + ".pub")
-    if key_path.exists() or pub_path.exists():
-        raise InvalidArgumentError(f"{key_path} or {pub_path} already exists; refusing to overwrite a key")
-    private = keys.generate()
-    keys.write_private(private, key_path)
-    pub = keys.public_b64(private)
-    pub_path.write_text(pub + "\n", encoding="ascii")
+    try:
+        if key_path.exists() or pub_path.exists():
+            raise InvalidArgumentError(
+                f"{key_path} or {pub_path} already exists; refusing to overwrite a key"
+            )
+        private = keys.generate()
+        keys.write_private(private, key_path)
+        pub = keys.public_b64(private)
+        pub_path.write_text(pub + "\n", encoding="ascii")
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"{exc.filename or out}: cannot write the key ({exc.strerror or exc})", file=str(out)
+        ) from exc
     typer.echo(
         f"private key: {key_path} (mode 0600)\npublic key:  {pub_path}\n{pub}\nkey id: {keys.key_id(pub)}"
     )

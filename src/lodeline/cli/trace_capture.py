@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lodeline.cli.inputs import read_bytes
+from lodeline.cli.inputs import is_file, read_bytes
 from lodeline.cli.output import Format, emit
 from lodeline.errors import InvalidArgumentError
 
@@ -24,7 +24,7 @@ def _signature_file(file: Path, given: Path | None) -> Path:
     if given is not None:
         return given
     candidate = file.with_name(file.name + ".sig")
-    if not candidate.exists():
+    if not is_file(candidate):
         raise InvalidArgumentError(
             f"{file}: no signature; pass --signature SIG (one file) or put it in {candidate.name} next to it"
         )
@@ -72,10 +72,9 @@ def capture_command(
     engine = get_engine()
     if len(files) == 1 and not workers:
         file = files[0]
+        document = read_bytes(file, "document")  # first: a document that cannot be read is named as such
         sig = read_bytes(_signature_file(file, signature), "signature").decode("ascii", errors="replace")
-        report = capture(
-            engine, read_bytes(file, "document"), participant=participant, signature=sig, file=str(file)
-        )
+        report = capture(engine, document, participant=participant, signature=sig, file=str(file))
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
     rows = _capture_stream(engine, files, signature, participant, workers)
@@ -95,8 +94,9 @@ def _capture_stream(
 
     def submissions() -> Iterator[Submission]:
         for file in files:
+            document = read_bytes(file, "document")
             sig = read_bytes(_signature_file(file, signature), "signature").decode("ascii", errors="replace")
-            yield Submission(read_bytes(file, "document"), participant, sig, str(file))
+            yield Submission(document, participant, sig, str(file))
 
     rows: list[dict[str, Any]] = []
     with Progress(

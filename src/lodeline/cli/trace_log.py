@@ -18,7 +18,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.inputs import read_text
+from lodeline.cli.inputs import is_file, read_json, read_text
 from lodeline.cli.output import Format, emit
 from lodeline.cli.trace_witness import register_witness_commands
 from lodeline.errors import InvalidArgumentError
@@ -30,13 +30,12 @@ from lodeline.trace.cosignature import Cosigner, parse_cosigner_vkey, require_qu
 from lodeline.trace.proof_verify import verify_consistency_document, verify_inclusion_document
 
 console = Console(stderr=True)
+#: The largest tree size the store can hold (a signed 64-bit integer column).
+MAX_TREE_SIZE = 2**63 - 1
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        doc: Any = json.loads(read_text(path, "proof"))
-    except json.JSONDecodeError as exc:
-        raise InvalidArgumentError(f"{path}: not JSON: {exc}", file=str(path)) from exc
+    doc = read_json(path, "proof")
     if not isinstance(doc, dict):
         raise InvalidArgumentError(f"{path}: the proof must be a JSON object", file=str(path))
     return doc
@@ -83,7 +82,11 @@ def prove_command(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."
     ),
     size: int | None = typer.Option(
-        None, "--size", help="Prove against the checkpoint issued at this tree size (one you already hold)."
+        None,
+        "--size",
+        min=0,
+        max=MAX_TREE_SIZE,
+        help="Prove against the checkpoint issued at this tree size (one you already hold).",
     ),
 ) -> None:
     """Print an inclusion proof (JSON) for an event against the latest signed checkpoint (or --size's)."""
@@ -104,7 +107,7 @@ def prove_command(
 def _key_lines(value: str, what: str) -> list[str]:
     """A key given inline, or a file holding one per line."""
     path = Path(value)
-    text = read_text(path, what) if path.exists() else value
+    text = read_text(path, what) if is_file(path) else value
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -162,9 +165,15 @@ def verify_command(
 
 
 def consistency_command(
-    old_size: int = typer.Argument(..., help="Tree size of an earlier checkpoint you hold."),
+    old_size: int = typer.Argument(
+        ..., min=0, max=MAX_TREE_SIZE, help="Tree size of an earlier checkpoint you hold."
+    ),
     new_size: int | None = typer.Option(
-        None, "--new", help="Tree size of a later checkpoint (default: the latest, signed now if needed)."
+        None,
+        "--new",
+        min=0,
+        max=MAX_TREE_SIZE,
+        help="Tree size of a later checkpoint (default: the latest, signed now if needed).",
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof JSON to this file."),
     checkpoint_out: Path | None = typer.Option(

@@ -39,6 +39,21 @@ class BuildReport:
         return sum(int(d["rows"]) for d in self.datasets)
 
 
+def _check_raw_dir(raw_dir: Path) -> None:
+    """The raw data folder must be a readable folder; a name the OS cannot look up (too long, a NUL byte) is a
+    clear error rather than a traceback from the first file under it."""
+    try:
+        is_dir = raw_dir.is_dir()
+    except OSError as exc:
+        raise DataFormatError(
+            str(raw_dir), f"cannot open the raw data folder ({exc.strerror or exc})"
+        ) from None
+    except ValueError as exc:
+        raise DataFormatError(repr(str(raw_dir))[:200], f"not a valid folder name ({exc})") from None
+    if not is_dir:
+        raise DataFormatError(str(raw_dir), "the raw data folder does not exist or is not a folder")
+
+
 def _hash_dataset(spec: DatasetSpec, raw_dir: Path) -> list[dict[str, Any]]:
     files = []
     for path in spec.paths(raw_dir):
@@ -95,6 +110,7 @@ def build(
         if progress:
             progress(what, step, total_steps)
 
+    _check_raw_dir(raw_dir)
     hashed = {}
     for spec in specs:
         hashed[spec.id] = _hash_dataset(spec, raw_dir)

@@ -10,7 +10,6 @@ built from the store.
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -243,14 +242,11 @@ def scenario_from_text(text: str, where: str = "<scenario>") -> Scenario:
     return parse_scenario(data, where)
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Read a scenario file, or a library scenario by name (``lodeline sim scenarios``)."""
-    if not path.exists():
-        library = library_scenarios()
-        if str(path) in library:
-            return scenario_from_text(library[str(path)], f"library:{path}")
-        raise ScenarioError(str(path), "(file)", "no such file and no library scenario of that name")
-    return scenario_from_text(path.read_text(encoding="utf-8"), str(path))
+def library_scenario(name: str) -> Scenario | None:
+    """The shipped scenario of that name (``lodeline sim scenarios``), or None. Files are read by the caller
+    (``lodeline.cli.sim`` reads them through ``lodeline.cli.inputs``, with its size and nesting bounds)."""
+    text = library_scenarios().get(name)
+    return None if text is None else scenario_from_text(text, f"library:{name}")
 
 
 def library_scenarios() -> dict[str, str]:
