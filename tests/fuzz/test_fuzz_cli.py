@@ -295,3 +295,37 @@ def test_real_processes_print_one_error_and_no_traceback(
     assert done.returncode != 0 and "Traceback" not in done.stderr + done.stdout, done.stderr[-500:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error (")]
     assert len(errors) == 1 and len(done.stderr) < 4_000, done.stderr[-500:]
+
+
+# ------------------------------------------------------------------------------------------ output files
+OUTPUT_COMMANDS = {
+    "market shares": ["market", "shares", "--mineral", "lithium", "--format", "csv", "--out", "{}"],
+    "market report": ["market", "report", "--out", "{}"],
+    "risk criticality": ["risk", "criticality", "--format", "json", "--out", "{}"],
+    "trace keygen": ["trace", "keygen", "{}"],
+}
+REFUSED_OUTPUTS = {
+    "name too long": lambda base: base / ("é" * 200),  # 400 bytes: over NAME_MAX (255)
+    "a folder": lambda base: base,
+    "no such folder": lambda base: base / "missing" / "out.file",
+}
+#: where the command rightly writes: `trace keygen` takes a prefix (a folder F gives F.key and F.pub beside it),
+#: and `market report` creates the folders of its output
+WRITES = {("trace keygen", "a folder"): ".key", ("market report", "no such folder"): ""}
+
+
+@pytest.mark.parametrize("target", list(REFUSED_OUTPUTS))
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+def test_output_files_the_os_refuses_are_named(
+    built_env: dict[str, str], tmp_path: Path, command: str, target: str
+) -> None:
+    """Writing where the operating system refuses gives one error naming the file and the reason, no traceback."""
+    path = str(REFUSED_OUTPUTS[target](tmp_path))
+    outcome = run([path if a == "{}" else a for a in OUTPUT_COMMANDS[command]], env=built_env)
+    if (command, target) in WRITES:
+        assert outcome.exit_code == 0 and Path(path + WRITES[command, target]).is_file(), outcome.stderr[
+            -300:
+        ]
+        return
+    assert outcome.rejected_cleanly() is None, outcome.rejected_cleanly()
+    assert "error (" in outcome.stderr and path[:60] in outcome.stderr.replace("\n", ""), outcome.stderr

@@ -50,6 +50,21 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _os_reason(exc: OSError) -> str:
+    """What the operating system refused, naming the file (cut to 120 characters) and its reason."""
+    # a rename names its target second: that is the file the user gave
+    name = next((n for n in (exc.filename2, exc.filename) if isinstance(n, str | bytes)), None)
+    shown = (
+        (name.decode("utf-8", "replace") if isinstance(name, bytes) else name) if name is not None else None
+    )
+    if shown is not None and len(shown) > 120:
+        shown = shown[:120] + "…"
+    reason = exc.strerror or type(exc).__name__
+    return (
+        f"cannot use {shown!r}: {reason}" if shown is not None else f"the operating system refused: {reason}"
+    )
+
+
 def main() -> None:
     """Entry point: run the app and turn Lodeline errors into a clear message and exit status 2."""
     try:
@@ -63,6 +78,13 @@ def main() -> None:
     except typer.Abort:
         Console(stderr=True).print("aborted")
         sys.exit(1)
+    except (
+        OSError
+    ) as exc:  # a file the operating system refuses (name too long, a folder, no such folder, full disk)
+        Console(stderr=True).print(
+            f"[bold red]error[/] [dim](os-error)[/]: {_os_reason(exc)}", highlight=False
+        )
+        sys.exit(2)
     except Exception as exc:
         # Usage errors from Typer's (vendored) click carry their own formatting and exit code.
         show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
