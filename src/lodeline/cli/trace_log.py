@@ -77,7 +77,17 @@ def checkpoint_command(
 
 
 def prove_command(
-    event_hash: str = typer.Argument(..., help="The event's EPCIS hash ID, ni:///sha-256;…?ver=CBV2.0"),
+    event_hash: str | None = typer.Argument(
+        None,
+        help="The event's EPCIS hash ID, ni:///sha-256;…?ver=CBV2.0 (or name a directory record instead).",
+    ),
+    facility: str | None = typer.Option(
+        None, "--facility", help="Prove a facility's record (GLN, SGLN or URI)."
+    ),
+    participant: str | None = typer.Option(None, "--participant", help="Prove a participant's registration."),
+    key: str | None = typer.Option(None, "--key", help="Prove a participant key's record (key id)."),
+    prefix: str | None = typer.Option(None, "--prefix", help="Prove a GS1 company prefix's binding."),
+    certification: str | None = typer.Option(None, "--certification", help="Prove a certification (its id)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof JSON to this file."),
     checkpoint_out: Path | None = typer.Option(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."
@@ -86,16 +96,38 @@ def prove_command(
         None, "--size", help="Prove against the checkpoint issued at this tree size (one you already hold)."
     ),
 ) -> None:
-    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint (or --size's)."""
-    data = log.event_leaf_data(event_hash.strip())
-    if size is None:
-        cp = _current_checkpoint()
+    """Print an inclusion proof (JSON) for an event, or for the last directory leaf recording a facility,
+    participant, key, company prefix or certification, against the latest signed checkpoint (or --size's)."""
+    named = {
+        kind: value
+        for kind, value in (
+            ("facility", facility),
+            ("participant", participant),
+            ("key", key),
+            ("prefix", prefix),
+            ("certification", certification),
+        )
+        if value is not None
+    }
+    if len(named) + (event_hash is not None) != 1:
+        raise InvalidArgumentError(
+            "name exactly one thing to prove: an event hash ID, or one of --facility, --participant, --key, "
+            "--prefix, --certification"
+        )
+    engine = get_engine()
+    if named:
+        ((kind, value),) = named.items()
+        doc = registry_service.directory_inclusion(engine, kind, value, size)
     else:
-        with get_engine().connect() as conn:
-            cp = log.checkpoint_at_size(conn, size)
-    with get_engine().connect() as conn:
-        doc = log.prove_event(conn, data, cp)
-    doc["checkpoint"] = _served_note(cp)
+        data = log.event_leaf_data(str(event_hash).strip())
+        if size is None:
+            cp = _current_checkpoint()
+        else:
+            with engine.connect() as conn:
+                cp = log.checkpoint_at_size(conn, size)
+        with engine.connect() as conn:
+            doc = log.prove_event(conn, data, cp)
+        doc["checkpoint"] = _served_note(cp)
     _write_or_print(json.dumps(doc, indent=2) + "\n", out)
     if checkpoint_out is not None:
         checkpoint_out.write_text(doc["checkpoint"], encoding="utf-8")
