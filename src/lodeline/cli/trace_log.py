@@ -255,8 +255,9 @@ def audit_command(
     derived: bool = typer.Option(
         True,
         "--derived/--no-derived",
-        help="Also replay the logged events and compare every derived table (lots, origin edges, balances, "
-        "claims, credits, custody journal, EPC index, event columns, documents).",
+        help="Also compare the directory tables with the directory the log records, replay the logged events "
+        "and compare every derived table (lots, origin edges, balances, claims, credits, custody journal, EPC "
+        "index, event columns, documents).",
     ),
     full: bool = typer.Option(
         False, "--full", help="Re-prepare every document's signed bytes, not a sample (exhaustive; slower)."
@@ -286,7 +287,8 @@ def audit_command(
     ok = report.ok and (replay is None or replay.ok)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
-        f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
+        f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events and "
+        f"{report.directory_leaves:,} directory changes checked"
     )
     if replay is not None:
         summary += (
@@ -298,8 +300,16 @@ def audit_command(
             summary += (
                 f"; {replay.legacy_events:,} events captured before trace_0004 replayed under its older rules"
             )
-        if replay.warnings:
-            summary += f"; {len(replay.warnings):,} documents captured before their signed bytes were kept"
+        legacy = sum(1 for w in replay.warnings if w.kind == "document-bytes-legacy")
+        if legacy:
+            summary += f"; {legacy:,} documents captured before their signed bytes were kept"
+        if replay.snapshot_events:
+            summary += (
+                f"; {replay.snapshot_events:,} events replayed against the directory snapshot of trace_0006"
+            )
+        rebased = sum(1 for w in replay.warnings if w.kind == "directory-snapshot-rebased")
+        if rebased:
+            summary += f"; {rebased:,} directory rows replaced by a later snapshot (warnings)"
     findings = [{"kind": f.kind, "message": f.message} for f in report.findings]
     if replay is not None:
         findings += [{"kind": f.kind, "message": f.message} for f in replay.findings + replay.warnings]

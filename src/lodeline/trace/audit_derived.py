@@ -11,9 +11,15 @@ stored one. Each difference names the table, the row's key, the column, the stor
 Documents captured before the capture rules of ``trace_0004`` (log leaves before the one that migration
 recorded in ``trace_capture_rules``) are replayed as they were accepted then (``legacy``).
 
+The directory the replay reads — facilities, company prefixes, participants' keys — is the one the log recorded
+before each document (:mod:`lodeline.trace.audit_directory`), and the directory tables are compared with the
+directory the whole log records, each difference named; an edited directory table changes nothing the replay
+concludes.
+
 Documents are checked from their signed bytes (``trace_document_bytes``, kept by capture since migration
 ``trace_0005``): SHA-256 of the bytes = the document id, the signature verifies as the named participant's with
-a key valid at capture time (capture's own :func:`~lodeline.trace.capture.verify_signature`), and — by
+a key valid at capture time among its keys as logged then (capture's own
+:func:`~lodeline.trace.capture.check_signature`), and — by
 re-running :func:`~lodeline.trace.capture.prepare` on the bytes — the document's events hash to the stored
 events' hash IDs and bodies. The re-preparation costs about as much as capture's own validation, so by default
 it runs on a random sample of documents; ``full=True`` (``lodeline trace audit --full``) runs it on every
