@@ -151,3 +151,36 @@ def test_the_rebuilt_directory_and_its_differences() -> None:
         ),
         ("directory-mismatch", f"facility {MINE['id']} country: table 'CHN', log 'AUS'"),
     ]
+
+
+def test_certifications_follow_their_facility() -> None:
+    other = MINE | {"id": "https://id.gs1.org/414/9521234000037", "name": "Converter"}
+    irma = {
+        "id": 1,
+        "facility_id": MINE["id"],
+        "scheme": "IRMA",
+        "valid_from": date(2024, 1, 1),
+        "valid_to": date(2027, 1, 1),
+    }
+    rmap = {
+        "id": 2,
+        "facility_id": MINE["id"],
+        "scheme": "RMAP",
+        "valid_from": date(2023, 1, 1),
+        "valid_to": date(2026, 1, 1),
+    }
+    state = d.Directory()
+    for i, (op, row) in enumerate(
+        [
+            ("facility-registered", MINE),
+            ("certification-added", irma),
+            ("certification-added", rmap),
+            ("facility-registered", other),
+            ("certification-added", rmap | {"facility_id": other["id"]}),  # a snapshot's row moving it
+        ]
+    ):
+        state.apply(d.parse_leaf(i, d.leaf_data(op, row, AT)))
+    assert [c["scheme"] for c in state.facilities[MINE["id"]]["certifications"]] == ["IRMA"]
+    assert [(c["scheme"], c["valid_from"]) for c in state.facilities[other["id"]]["certifications"]] == [
+        ("RMAP", "2023-01-01")
+    ]

@@ -262,6 +262,7 @@ class Directory:
     #: facility id -> its row with ``certifications`` (what capture reads, :mod:`lodeline.trace.capture_core`)
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     _keys_by_participant: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _certs_by_facility: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict)
     _prefixes: list[tuple[str, str, datetime]] | None = None
 
     def apply(self, entry: Entry) -> None:
@@ -273,29 +274,30 @@ class Directory:
         key, record = entry.key, dict(entry.record)
         self.rows[table][key] = record
         if table == "trace_facilities":
-            certs = self.facilities.get(key, {}).get("certifications", [])
-            self.facilities[key] = {**record, "certifications": certs}
+            self.facilities[key] = {**record, "certifications": self._certifications_of(key)}
         elif table == "trace_certifications":
-            self._index_certifications()
+            for fid, mine in self._certs_by_facility.items():
+                if mine.pop(key, None) is not None and fid in self.facilities:
+                    self.facilities[fid]["certifications"] = self._certifications_of(fid)
+            fid = record["facility_id"]
+            self._certs_by_facility.setdefault(fid, {})[key] = record
+            if fid in self.facilities:
+                self.facilities[fid]["certifications"] = self._certifications_of(fid)
         elif table == "trace_participant_keys":
             for mine in self._keys_by_participant.values():
                 mine.pop(key, None)
             self._keys_by_participant.setdefault(record["participant_id"], {})[key] = record
 
-    def _index_certifications(self) -> None:
-        for row in self.facilities.values():
-            row["certifications"] = []
-        for cert in sorted(
-            self.rows["trace_certifications"].values(), key=lambda c: (c["valid_from"], c["id"])
-        ):
-            if cert["facility_id"] in self.facilities:
-                self.facilities[cert["facility_id"]]["certifications"].append(cert)
+    def _certifications_of(self, fid: str) -> list[dict[str, Any]]:
+        mine = self._certs_by_facility.get(fid, {}).values()
+        return sorted(mine, key=lambda c: (c["valid_from"], str(c["id"])))
 
     def reset(self) -> None:
         for rows in self.rows.values():
             rows.clear()
         self.facilities.clear()
         self._keys_by_participant.clear()
+        self._certs_by_facility.clear()
         self._prefixes = None
 
     def has_participant(self, pid: str) -> bool:
