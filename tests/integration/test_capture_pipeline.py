@@ -238,8 +238,14 @@ def test_cli_captures_several_files_and_exits_2_on_a_rejection(tmp_path: Path) -
     assert again.returncode == 2 and "--signature" in again.stderr.decode()
     # a failed audit exits non-zero through the real entry point too (click returns, not raises, its code)
     with make_engine(url).begin() as conn:
-        conn.execute(
-            db.events.update().where(db.events.c.leaf_index == 5).values(body='{"type":"ObjectEvent"}')
+        assert (
+            conn.execute(
+                # the sixth event: leaf 5 after the registration's 33 directory leaves
+                db.events.update()
+                .where(db.events.c.leaf_index == 33 + 5)
+                .values(body='{"type":"ObjectEvent"}')
+            ).rowcount
+            == 1
         )
     subprocess.run([sys.executable, "-m", "lodeline.cli.main", "trace", "checkpoint"], env=env, check=True)
     audit = subprocess.run([sys.executable, "-m", "lodeline.cli.main", "trace", "audit"], env=env)
