@@ -162,7 +162,9 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
             "pilbara-miner",
         )
     )
-    assert report["accepted"] == 2 and report["first_leaf"] == 0
+    # the directory came first in the log: two participants and their keys (4), the refiner's prefix (1), the mine
+    # and its certification (2), the converter (1), the miner's prefix bound later (1)
+    assert report["accepted"] == 2 and report["first_leaf"] == 9
     # The wrong participant's signature is rejected with exit status 2 and a stable code.
     ok(
         "trace",
@@ -191,8 +193,8 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
     assert "Pilbara" in ok("trace", "origin", "SC6-P1")
     trail = json.loads(ok("trace", "trail", "SC6-P1", "--format", "json"))
     assert [(r["movement"], r["quantity_kg"], r["leaf_index"]) for r in trail] == [
-        ("produce", 1_000_000, 0),
-        ("ship", 1_000_000, 1),
+        ("produce", 1_000_000, 9),
+        ("ship", 1_000_000, 10),
     ]
     assert "Pilbara" in (table := ok("trace", "trail", "SC6-P1")) and "produce" in table
     assert runner.invoke(app, ["trace", "trail", "NO-SUCH-LOT"]).exit_code != 0
@@ -206,7 +208,7 @@ def test_full_session(tmp_path: Path, store_url: str) -> None:
     with engine.begin() as conn:
         body = conn.execute(db.events.select().limit(1)).mappings().one()["body"]
         conn.execute(
-            update(db.events).where(db.events.c.leaf_index == 0).values(body=body.replace("1000000", "9"))
+            update(db.events).where(db.events.c.leaf_index == 9).values(body=body.replace("1000000", "9"))
         )
     result = runner.invoke(app, ["trace", "audit", "--format", "json"])
     assert result.exit_code != 0

@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, delete, select, update
 
 from lodeline.store import trace as db
+from lodeline.store import tracelog
 from lodeline.store.engine import MIGRATIONS_DIR, upgrade
 from lodeline.trace import keys, parties
 from lodeline.trace.audit_derived import DerivedReport, audit_derived
@@ -92,6 +93,11 @@ def _audit(engine: Engine) -> DerivedReport:
         return audit_derived(conn, full=True)
 
 
+def _directory_leaves(engine: Engine, stop: int) -> int:
+    with engine.connect() as conn:
+        return len(tracelog.leaves_starting_with(conn, b"{", stop))
+
+
 def _log_order(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         q = select(db.events.c.document_sha256).order_by(db.events.c.leaf_index)
@@ -135,11 +141,19 @@ def test_the_audit_replays_what_was_accepted_before_the_rules_as_it_was_accepted
     report = _audit(engine)
     assert report.ok, report.findings
     events = sum(len(doc["epcisBody"]["eventList"]) for _, doc in chain.documents) + 1
-    assert report.rules_first_leaf == report.legacy_events == report.events_replayed == events
+    assert report.legacy_events == report.events_replayed == events
+    # the boundary is the log size at the upgrade: the events and the directory leaves logged at registration
+    assert report.rules_first_leaf == events + _directory_leaves(engine, report.rules_first_leaf or 0)
     # trace_0005's rule still holds: documents from before it have no signed bytes, each named as legacy
-    assert [(f.kind, f.document) for f in report.warnings] == [
+    assert [(f.kind, f.document) for f in report.warnings if f.kind == "document-bytes-legacy"] == [
         ("document-bytes-legacy", sha) for sha in before
     ]
+    # trace_0006's snapshot of the edited tables replaces what the registration leaves said, each change named
+    rebased = {f.message.split(") ", 1)[1] for f in report.warnings if f.kind == "directory-snapshot-rebased"}
+    m2, wh = (canonical_id(chain.facilities[k].sgln) for k in ("m2", "wh"))
+    assert f"changes facility {m2} facility_type from 'mine' to 'warehouse'" in rebased
+    assert f"changes facility {wh} operator_id from 'saxony-cells' to 'ulsan-cathode'" in rebased
+    assert len(rebased) == 2 + len(chain.participants)  # and drops every company prefix
 
     # the operator binds the prefixes; a new document is judged under the rules, and has its bytes
     for pid, _name, _role in chain.participants:
@@ -163,11 +177,11 @@ def test_the_audit_replays_what_was_accepted_before_the_rules_as_it_was_accepted
         events + 2,
         1,
     )
-    assert [f.document for f in report.warnings] == before
+    assert [f.document for f in report.warnings if f.kind == "document-bytes-legacy"] == before
 
     # a boundary moved past a document captured under the rules is named
     with engine.begin() as conn:
-        conn.execute(update(db.capture_rules).values(first_leaf=events + 2))
+        conn.execute(update(db.capture_rules).values(first_leaf=tracelog.tree_size(conn)))
     report = _audit(engine)
     boundary = [f for f in report.findings if f.kind == "capture-rules-boundary"]
     assert [f.document for f in boundary] == [_log_order(engine)[-1]]

@@ -76,7 +76,17 @@ def checkpoint_command(
 
 
 def prove_command(
-    event_hash: str = typer.Argument(..., help="The event's EPCIS hash ID, ni:///sha-256;…?ver=CBV2.0"),
+    event_hash: str | None = typer.Argument(
+        None,
+        help="The event's EPCIS hash ID, ni:///sha-256;…?ver=CBV2.0 (or name a directory record instead).",
+    ),
+    facility: str | None = typer.Option(
+        None, "--facility", help="Prove a facility's record (GLN, SGLN or URI)."
+    ),
+    participant: str | None = typer.Option(None, "--participant", help="Prove a participant's registration."),
+    key: str | None = typer.Option(None, "--key", help="Prove a participant key's record (key id)."),
+    prefix: str | None = typer.Option(None, "--prefix", help="Prove a GS1 company prefix's binding."),
+    certification: str | None = typer.Option(None, "--certification", help="Prove a certification (its id)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof JSON to this file."),
     checkpoint_out: Path | None = typer.Option(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."
@@ -89,16 +99,38 @@ def prove_command(
         help="Prove against the checkpoint issued at this tree size (one you already hold).",
     ),
 ) -> None:
-    """Print an inclusion proof (JSON) for an event against the latest signed checkpoint (or --size's)."""
-    data = log.event_leaf_data(event_hash.strip())
-    if size is None:
-        cp = _current_checkpoint()
+    """Print an inclusion proof (JSON) for an event, or for the last directory leaf recording a facility,
+    participant, key, company prefix or certification, against the latest signed checkpoint (or --size's)."""
+    named = {
+        kind: value
+        for kind, value in (
+            ("facility", facility),
+            ("participant", participant),
+            ("key", key),
+            ("prefix", prefix),
+            ("certification", certification),
+        )
+        if value is not None
+    }
+    if len(named) + (event_hash is not None) != 1:
+        raise InvalidArgumentError(
+            "name exactly one thing to prove: an event hash ID, or one of --facility, --participant, --key, "
+            "--prefix, --certification"
+        )
+    engine = get_engine()
+    if named:
+        ((kind, value),) = named.items()
+        doc = registry_service.directory_inclusion(engine, kind, value, size)
     else:
-        with get_engine().connect() as conn:
-            cp = log.checkpoint_at_size(conn, size)
-    with get_engine().connect() as conn:
-        doc = log.prove_event(conn, data, cp)
-    doc["checkpoint"] = _served_note(cp)
+        data = log.event_leaf_data(str(event_hash).strip())
+        if size is None:
+            cp = _current_checkpoint()
+        else:
+            with engine.connect() as conn:
+                cp = log.checkpoint_at_size(conn, size)
+        with engine.connect() as conn:
+            doc = log.prove_event(conn, data, cp)
+        doc["checkpoint"] = _served_note(cp)
     _write_or_print(json.dumps(doc, indent=2) + "\n", out)
     if checkpoint_out is not None:
         checkpoint_out.write_text(doc["checkpoint"], encoding="utf-8")
@@ -232,8 +264,9 @@ def audit_command(
     derived: bool = typer.Option(
         True,
         "--derived/--no-derived",
-        help="Also replay the logged events and compare every derived table (lots, origin edges, balances, "
-        "claims, credits, custody journal, EPC index, event columns, documents).",
+        help="Also compare the directory tables with the directory the log records, replay the logged events "
+        "and compare every derived table (lots, origin edges, balances, claims, credits, custody journal, EPC "
+        "index, event columns, documents).",
     ),
     full: bool = typer.Option(
         False, "--full", help="Re-prepare every document's signed bytes, not a sample (exhaustive; slower)."
@@ -263,7 +296,8 @@ def audit_command(
     ok = report.ok and (replay is None or replay.ok)
     summary = (
         f"{report.leaves_checked:,} leaves, {report.subtrees_checked:,} subtree hashes, "
-        f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events checked"
+        f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events and "
+        f"{report.directory_leaves:,} directory changes checked"
     )
     if replay is not None:
         summary += (
@@ -275,8 +309,16 @@ def audit_command(
             summary += (
                 f"; {replay.legacy_events:,} events captured before trace_0004 replayed under its older rules"
             )
-        if replay.warnings:
-            summary += f"; {len(replay.warnings):,} documents captured before their signed bytes were kept"
+        legacy = sum(1 for w in replay.warnings if w.kind == "document-bytes-legacy")
+        if legacy:
+            summary += f"; {legacy:,} documents captured before their signed bytes were kept"
+        if replay.snapshot_events:
+            summary += (
+                f"; {replay.snapshot_events:,} events replayed against the directory snapshot of trace_0006"
+            )
+        rebased = sum(1 for w in replay.warnings if w.kind == "directory-snapshot-rebased")
+        if rebased:
+            summary += f"; {rebased:,} directory rows replaced by a later snapshot (warnings)"
     findings = [{"kind": f.kind, "message": f.message} for f in report.findings]
     if replay is not None:
         findings += [{"kind": f.kind, "message": f.message} for f in replay.findings + replay.warnings]

@@ -9,6 +9,9 @@ from sqlalchemy import Connection, insert, select, update
 
 from lodeline.store.trace import certifications, company_prefixes, facilities, participant_keys, participants
 
+#: The directory's tables; every change to them is logged as a directory leaf (lodeline.trace.directory).
+DIRECTORY_TABLES = (participants, participant_keys, company_prefixes, facilities, certifications)
+
 
 def get_participant(conn: Connection, pid: str) -> dict[str, Any] | None:
     row = conn.execute(select(participants).where(participants.c.id == pid)).mappings().first()
@@ -78,8 +81,9 @@ def add_facility(conn: Connection, row: dict[str, Any]) -> None:
 
 def add_certification(
     conn: Connection, facility_id: str, scheme: str, certificate: str | None, valid_from: date, valid_to: date
-) -> None:
-    conn.execute(
+) -> int:
+    """Insert one certification; returns its id."""
+    result = conn.execute(
         insert(certifications).values(
             facility_id=facility_id,
             scheme=scheme,
@@ -88,6 +92,21 @@ def add_certification(
             valid_to=valid_to,
         )
     )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def key_row(conn: Connection, key_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(participant_keys).where(participant_keys.c.key_id == key_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def directory_rows(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every directory table, by table name (the directory is small next to the event tables)."""
+    return {
+        table.name: [dict(r) for r in conn.execute(select(table)).mappings()] for table in DIRECTORY_TABLES
+    }
 
 
 def get_facility(conn: Connection, fid: str) -> dict[str, Any] | None:

@@ -318,6 +318,19 @@ def iter_leaves(
         pos = end
 
 
+def leaves_starting_with(conn: Connection, first_byte: bytes, stop: int) -> list[tuple[int, bytes]]:
+    """(leaf_index, leaf_data) of the leaves below ``stop`` whose data starts with ``first_byte``, in order (a scan
+    in the database: the registry's directory leaves start with ``{``, event leaves with ``n``)."""
+    leaves = tracelog_leaves.c
+    q = (
+        select(leaves.leaf_index, leaves.leaf_data)
+        .where(func.substr(leaves.leaf_data, 1, 1) == bindparam("first", first_byte, type_=LargeBinary))
+        .where(leaves.leaf_index < stop)
+        .order_by(leaves.leaf_index)
+    )
+    return [(int(i), bytes(d)) for i, d in conn.execute(q)]
+
+
 def max_leaf_index(conn: Connection) -> int | None:
     value = conn.execute(select(func.max(tracelog_leaves.c.leaf_index))).scalar_one_or_none()
     return None if value is None else int(value)

@@ -15,7 +15,9 @@ What is checked (each failure is one :class:`Finding` naming the place):
   the leaf data at that size (``checkpoint-root-mismatch``, names the checkpoint id and size).
 - With a leaf source hook: ``event-leaf-mismatch`` (the leaf data recomputed from a stored event differs
   from the stored leaf data), ``event-leaf-missing`` (an event's leaf index is not in the log) and
-  ``leaf-without-event`` (a leaf no event accounts for).
+  ``leaf-without-event`` (a leaf no event accounts for and that is not a well-formed directory leaf: the
+  registry's directory changes are leaves too, see :mod:`lodeline.trace.directory`, checked against the directory
+  tables by :mod:`lodeline.trace.audit_directory`).
 
 **The leaf source hook.** ``leaf_source(conn)`` is any callable that yields ``(leaf_index, leaf_data)`` for
 every leaf it can recompute from its own records; the capture side passes one that re-derives each stored
@@ -33,9 +35,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from lodeline.errors import LodelineError
+from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.store import tracelog as store
-from lodeline.trace import checkpoint, merkle
+from lodeline.trace import checkpoint, directory, merkle
 
 #: "module:function" the CLI imports (when present) as the audit's leaf source hook.
 LEAF_SOURCE_HOOK = "lodeline.trace.capture:leaf_data_from_events"
@@ -68,6 +70,7 @@ class AuditReport:
     subtrees_checked: int = 0
     checkpoints_checked: int = 0
     events_checked: int = 0
+    directory_leaves: int = 0  # leaves that are directory changes (lodeline.trace.directory), not events
     findings: list[Finding] = field(default_factory=list)
     truncated: dict[str, int] = field(default_factory=dict)
 
@@ -90,6 +93,7 @@ class AuditReport:
             "subtrees_checked": self.subtrees_checked,
             "checkpoints_checked": self.checkpoints_checked,
             "events_checked": self.events_checked,
+            "directory_leaves": self.directory_leaves,
             "findings": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.findings],
             "findings_not_listed": self.truncated,
         }
@@ -313,7 +317,15 @@ def _check_leaf_source(conn: Connection, report: AuditReport, leaf_source: LeafS
             from_events[index] = data
     for index, _stored_hash, stored_data in store.iter_leaves(conn, 0, report.tree_size):
         expected = from_events.pop(index, None)
-        if expected is None:
+        if expected is None and directory.is_directory_leaf(stored_data):
+            try:  # a directory change: accounted for by the directory audit (lodeline.trace.audit_directory)
+                directory.parse_leaf(index, stored_data)
+                report.directory_leaves += 1
+                continue
+            except InvalidArgumentError as exc:
+                why = f"no stored event yields it, and it is not a directory leaf ({exc.message})"
+                report.add(Finding("leaf-without-event", f"leaf {index}: {why}", leaf_index=index))
+        elif expected is None:
             report.add(
                 Finding("leaf-without-event", f"leaf {index}: no stored event yields it", leaf_index=index)
             )

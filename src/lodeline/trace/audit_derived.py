@@ -11,9 +11,15 @@ stored one. Each difference names the table, the row's key, the column, the stor
 Documents captured before the capture rules of ``trace_0004`` (log leaves before the one that migration
 recorded in ``trace_capture_rules``) are replayed as they were accepted then (``legacy``).
 
+The directory the replay reads — facilities, company prefixes, participants' keys — is the one the log recorded
+before each document (:mod:`lodeline.trace.audit_directory`), and the directory tables are compared with the
+directory the whole log records, each difference named; an edited directory table changes nothing the replay
+concludes.
+
 Documents are checked from their signed bytes (``trace_document_bytes``, kept by capture since migration
 ``trace_0005``): SHA-256 of the bytes = the document id, the signature verifies as the named participant's with
-a key valid at capture time (capture's own :func:`~lodeline.trace.capture.verify_signature`), and — by
+a key valid at capture time among its keys as logged then (capture's own
+:func:`~lodeline.trace.capture.check_signature`), and — by
 re-running :func:`~lodeline.trace.capture.prepare` on the bytes — the document's events hash to the stored
 events' hash IDs and bodies. The re-preparation costs about as much as capture's own validation, so by default
 it runs on a random sample of documents; ``full=True`` (``lodeline trace audit --full``) runs it on every
@@ -35,10 +41,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from lodeline.store import driver
+from lodeline.store import driver, tracelog
 from lodeline.store import trace as db
-from lodeline.trace.audit_replay import EVENT_COLUMNS, TABLES, Keyed, Replay, StoredDocument
-from lodeline.trace.capture import prepare, verify_signature
+from lodeline.trace.audit_directory import Timeline, check_tables, read_entries
+from lodeline.trace.audit_replay import EVENT_COLUMNS, TABLES, DerivedFinding, Keyed, Replay, StoredDocument
+from lodeline.trace.capture import check_signature, prepare
 from lodeline.trace.capture_core import derived_rows, describe_event
 from lodeline.trace.errors import TraceError
 
@@ -47,19 +54,6 @@ MAX_FINDINGS_PER_KIND = 1000
 READ_CHUNK = 2000
 #: The migration whose capture rules the replay applies from the log leaf it recorded (trace_capture_rules).
 RULES_REVISION = "trace_0004"
-
-
-@dataclass(frozen=True)
-class DerivedFinding:
-    kind: str
-    message: str
-    table: str | None = None
-    key: dict[str, Any] | None = None
-    column: str | None = None
-    stored: Any = None
-    recomputed: Any = None
-    leaf_index: int | None = None
-    document: str | None = None
 
 
 @dataclass
@@ -72,6 +66,8 @@ class DerivedReport:
     documents_reprepared: int = 0  # the signed bytes re-prepared and matched with the stored events
     rules_first_leaf: int | None = None  # first leaf captured under trace_0004's rules (None: not recorded)
     legacy_events: int = 0  # events before it, replayed as accepted under the older rules
+    directory_leaves: int = 0  # directory changes read from the log (lodeline.trace.directory)
+    snapshot_events: int = 0  # events replayed against a later directory snapshot (trace_0006)
     rows_compared: dict[str, int] = field(default_factory=dict)
     findings: list[DerivedFinding] = field(default_factory=list)
     warnings: list[DerivedFinding] = field(default_factory=list)
@@ -102,6 +98,8 @@ class DerivedReport:
             "documents_reprepared": self.documents_reprepared,
             "rules_first_leaf": self.rules_first_leaf,
             "legacy_events": self.legacy_events,
+            "directory_leaves": self.directory_leaves,
+            "snapshot_events": self.snapshot_events,
             "rows_compared": self.rows_compared,
             "findings": [plain(f) for f in self.findings],
             "warnings": [plain(f) for f in self.warnings],
@@ -238,18 +236,23 @@ def _stored_document(report: DerivedReport, group: list[dict[str, Any]]) -> tupl
     return doc, sorted(doc.hashes)
 
 
+#: (whether the signer is registered, its keys) in the directory a document was captured under
+Signer = tuple[bool, list[dict[str, Any]]]
+
+
 def _replay(
-    conn: Connection, report: DerivedReport, documents: dict[str, dict[str, Any]]
-) -> tuple[dict[str, Keyed], dict[str, list[dict[str, Any]]]]:
-    """Replay every stored event in log order; returns every recomputed table by key, and each document's
-    stored events (hash ID, index, leaf: for the document checks)."""
+    conn: Connection, report: DerivedReport, documents: dict[str, dict[str, Any]], timeline: Timeline
+) -> tuple[dict[str, Keyed], dict[str, list[dict[str, Any]]], dict[str, Signer]]:
+    """Replay every stored event in log order, each document against the directory the log held before it;
+    returns every recomputed table by key, each document's stored events (hash ID, index, leaf: for the document
+    checks) and its signer as that directory knew it."""
     since = db.capture_rules_since(conn, RULES_REVISION)
     # Not recorded (the row was removed): every document is judged under the rules, so none passes unjudged.
     first_rules_leaf, rules_at = (0, None) if since is None else (since[0], _aware(since[1]))
     report.rules_first_leaf = None if since is None else first_rules_leaf
-    prefixes = [(prefix, pid, _aware(at)) for prefix, pid, at in db.bound_prefixes(conn)]
-    replay = Replay(db.facilities_all(conn), prefixes)
+    replay = Replay()
     by_document: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    signers: dict[str, Signer] = {}
     for sha, group in _documents_in_log_order(_events_in_log_order(conn)):
         report.events_replayed += len(group)
         by_document[sha] = [{k: ev[k] for k in ("hash_id", "event_index", "leaf_index")} for ev in group]
@@ -276,7 +279,17 @@ def _replay(
                         leaf_index=first_leaf,
                     )
                 )
-        judgement = replay.judge(stored, fresh, participant, captured, legacy=legacy)
+        if first_leaf is None:  # no leaf of its own (named as event-unlogged): placed by its capture time
+            position = timeline.position_at(captured) if captured is not None else 0
+        else:
+            position = first_leaf
+        directory, from_snapshot = timeline.view(position)
+        if from_snapshot:
+            report.snapshot_events += len(group)
+        signers[sha] = (directory.has_participant(participant), directory.keys_of(participant))
+        judgement = replay.judge(
+            stored, fresh, participant, captured, legacy=legacy, directory=directory, by_time=from_snapshot
+        )
         rows = derived_rows(
             stored,
             fresh,
@@ -308,7 +321,7 @@ def _replay(
                     document=sha,
                 )
             )
-    return replay.finish(), by_document
+    return replay.finish(), by_document, signers
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -429,6 +442,8 @@ def _check_documents(
     report: DerivedReport,
     documents: dict[str, dict[str, Any]],
     by_document: dict[str, list[dict[str, Any]]],
+    signers: dict[str, Signer],
+    timeline: Timeline,
     *,
     full: bool,
     sample: int,
@@ -507,15 +522,23 @@ def _check_documents(
                     )
                 )
                 continue
-            _check_signature(conn, report, doc, data)
+            signer = signers.get(sha)
+            if signer is None:  # a document whose events were all duplicates: placed by its capture time
+                state, _ = timeline.view(timeline.position_at(_aware(doc["captured_at"])))
+                signer = (state.has_participant(doc["participant_id"]), state.keys_of(doc["participant_id"]))
+            _check_signature(report, doc, data, signer)
             if sha in chosen:
                 _check_prepared(conn, report, doc, data, by_document.get(sha, []))
 
 
-def _check_signature(conn: Connection, report: DerivedReport, doc: dict[str, Any], data: bytes) -> None:
+def _check_signature(report: DerivedReport, doc: dict[str, Any], data: bytes, signer: Signer) -> None:
+    """The document's signature, checked against the signer's keys in the directory the log held at capture."""
     sha, participant = doc["sha256"], doc["participant_id"]
+    known, candidates = signer
     try:
-        key_id = verify_signature(conn, participant, doc["signature"], data, _aware(doc["captured_at"]))
+        key_id = check_signature(
+            participant, known, candidates, doc["signature"], data, _aware(doc["captured_at"])
+        )
     except TraceError as exc:
         report.add(
             DerivedFinding(
@@ -546,9 +569,19 @@ def audit_derived(
     report = DerivedReport(mode="full" if full else "sampled", seed=None if full else seed)
     documents = {r["sha256"]: dict(r) for r in conn.execute(select(db.documents)).mappings()}
     report.documents = len(documents)
-    recomputed, by_document = _replay(conn, report, documents)
+    entries, invalid = read_entries(conn, tracelog.tree_size(conn))
+    report.directory_leaves = len(entries)
+    timeline = Timeline(entries)
+    for finding in invalid + timeline.findings:
+        report.add(finding)
+    report.warnings.extend(timeline.warnings)
+    directory_findings, directory_rows = check_tables(conn, timeline.final())
+    for finding in directory_findings:
+        report.add(finding)
+    report.rows_compared.update(directory_rows)
+    recomputed, by_document, signers = _replay(conn, report, documents, timeline)
     for table in TABLES:
         _compare(report, table, _stored(conn, table), recomputed.pop(table))
-    _check_documents(conn, report, documents, by_document, full=full, sample=sample)
+    _check_documents(conn, report, documents, by_document, signers, timeline, full=full, sample=sample)
     report.seconds = time.perf_counter() - start
     return report

@@ -1,11 +1,12 @@
 """The registry's derived state rebuilt in memory from the logged events, one captured document at a time, through
 capture's own core (:mod:`lodeline.trace.capture_core`). Pure: :mod:`lodeline.trace.audit_derived` reads the
-stored events, the facility directory and the company prefixes and feeds them in; :meth:`Replay.finish` returns
-every derived table by key.
+stored events and feeds them in, each with the directory (facilities, company prefixes) the log held before it
+(:mod:`lodeline.trace.audit_directory`); :meth:`Replay.finish` returns every derived table by key.
 
 :class:`Replay` is the audit's :class:`~lodeline.trace.capture_core.StateSource`: capture reads the state a
-document touches from the store, the replay from what the documents before it produced. The company prefixes a
-document is judged against are those bound at its capture time (``added_at``), as capture saw them.
+document touches from the store, the replay from what the documents before it produced. The facilities and company
+prefixes a document is judged against are those the log recorded before it, as capture saw them (from a snapshot,
+prefixes count from their ``added_at`` at capture time).
 
 Events accepted before ``trace_0004`` (``legacy``) are replayed as capture then ran them. When the replay leaves
 them for the first document captured under the rules, it dates every balance as ``trace_0004``'s backfill did
@@ -24,10 +25,27 @@ from operator import itemgetter
 from typing import Any
 
 from lodeline.trace.capture_core import DerivedRows, Judgement, judge
+from lodeline.trace.directory import Directory
 from lodeline.trace.errors import EventIssue
 from lodeline.trace.identifiers import owners_by_prefix
 from lodeline.trace.ledger import EventFacts, LedgerOp
 from lodeline.trace.mass_balance import Key, journal_dates
+
+
+@dataclass(frozen=True)
+class DerivedFinding:
+    """One difference the audit of the derived tables (and of the directory) names."""
+
+    kind: str
+    message: str
+    table: str | None = None
+    key: dict[str, Any] | None = None
+    column: str | None = None
+    stored: Any = None
+    recomputed: Any = None
+    leaf_index: int | None = None
+    document: str | None = None
+
 
 #: table -> (key columns, compared columns) of the derived tables compared row by row
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -94,11 +112,9 @@ class StoredDocument:
 class Replay:
     """The derived state after the documents replayed so far; a StateSource for the next one."""
 
-    def __init__(
-        self, facilities: dict[str, dict[str, Any]], prefixes: Iterable[tuple[str, str, datetime]]
-    ) -> None:
-        self._facilities = facilities
-        self._prefixes = sorted(prefixes, key=lambda p: p[2])  # (prefix, participant, bound at)
+    def __init__(self) -> None:
+        self._directory = Directory()  # the directory the document being replayed was captured under
+        self._by_time = False  # count company prefixes from their added_at (a directory from a snapshot)
         self._lots: dict[str, dict[str, Any]] = {}
         self._balances: dict[str, dict[Key, float]] = {}  # by lot
         self._added_at: dict[str, dict[Key, str | None]] = {}  # by lot
@@ -112,7 +128,8 @@ class Replay:
 
     # --- StateSource ----------------------------------------------------------------------------------------
     def facilities(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        return {f: self._facilities[f] for f in ids if f in self._facilities}
+        known = self._directory.facilities
+        return {f: known[f] for f in ids if f in known}
 
     def lots(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         return {lot: dict(self._lots[lot]) for lot in ids if lot in self._lots}
@@ -129,8 +146,8 @@ class Replay:
         return {k: list(self._credits[k]) for k in keys if k in self._credits}
 
     def _bound(self) -> list[tuple[str, str]]:
-        at = self._at
-        return [(p, pid) for p, pid, added in self._prefixes if at is None or added <= at]
+        at = self._at if self._by_time else None
+        return [(p, pid) for p, pid, added in self._directory.prefixes() if at is None or added <= at]
 
     def prefixes_of(self, participant: str) -> list[str]:
         return sorted(p for p, pid in self._bound() if pid == participant)
@@ -144,10 +161,21 @@ class Replay:
 
     # --- replay ---------------------------------------------------------------------------------------------
     def judge(
-        self, doc: StoredDocument, fresh: list[int], participant: str, at: datetime | None, *, legacy: bool
+        self,
+        doc: StoredDocument,
+        fresh: list[int],
+        participant: str,
+        at: datetime | None,
+        *,
+        legacy: bool,
+        directory: Directory,
+        by_time: bool = False,
     ) -> Judgement:
-        """Judge one document as capture did at ``at`` (its capture time; None: every prefix counts), applying
-        it even when a rule now rejects it (the rejection is the finding; the replay goes on)."""
+        """Judge one document as capture did at ``at`` (its capture time) under ``directory`` (the one logged
+        before it, :mod:`lodeline.trace.audit_directory`), applying it even when a rule now rejects it (the
+        rejection is the finding; the replay goes on). ``by_time``: the directory is a later snapshot, whose
+        company prefixes count from their ``added_at`` (None ``at``: every prefix counts)."""
+        self._directory, self._by_time = directory, by_time
         if legacy:
             self._legacy_seen = True
         elif self._legacy_seen and not self._dated:

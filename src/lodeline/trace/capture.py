@@ -56,13 +56,23 @@ class CaptureReport:
 
 def verify_signature(conn: Connection, participant: str, signature: str, data: bytes, at: datetime) -> str:
     """The id of the participant's key that signed ``data``; reject unsigned, unknown, revoked or bad."""
+    known = trace_parties.get_participant(conn, participant) is not None
+    candidates = trace_parties.keys_of(conn, participant) if known else []
+    return check_signature(participant, known, candidates, signature, data, at)
+
+
+def check_signature(
+    participant: str, known: bool, candidates: list[dict[str, Any]], signature: str, data: bytes, at: datetime
+) -> str:
+    """:func:`verify_signature` on a given directory: whether the participant is ``known`` and its keys
+    (``candidates``, rows as :func:`lodeline.store.trace_parties.keys_of` returns them). The audit passes the
+    directory the log held when the document was captured."""
     if not signature.strip():
         raise reject("unsigned-document", "the document carries no signature")
     if not signature.isascii():
         raise reject("bad-signature", "the signature is not ASCII (base64 or a detached JWS expected)")
-    if trace_parties.get_participant(conn, participant) is None:
+    if not known:
         raise reject("unknown-participant", f"participant {participant!r} is not registered")
-    candidates = trace_parties.keys_of(conn, participant)
     if not candidates:
         raise reject("unknown-key", f"participant {participant!r} has no registered key")
     for k in candidates:

@@ -5,7 +5,9 @@ Thin layer over :mod:`lodeline.store.tracelog` (storage) and :mod:`lodeline.trac
 **What a leaf is.** For every accepted EPCIS event the registry appends one leaf whose data is the UTF-8
 bytes of the event's EPCIS Event Hash ID (CBV 2.0 §8.9), e.g.
 ``b"ni:///sha-256;6ad8e8c1…?ver=CBV2.0"``; the leaf hash is ``SHA-256(0x00 || those bytes)``
-(:func:`event_leaf_data`). Anyone holding the event can recompute its hash ID, hence its leaf.
+(:func:`event_leaf_data`). Anyone holding the event can recompute its hash ID, hence its leaf. Every change to
+the directory (participants, keys, company prefixes, facilities, certifications) is a leaf too: the RFC 8785
+canonical JSON of the change (:mod:`lodeline.trace.directory`), which starts with ``{``.
 
 **Transactions and locking.** :func:`append_leaves` runs inside the CALLER's transaction, so an event row
 and its leaf commit or roll back together. Appends serialise on the backend's own lock: the first statement
@@ -28,7 +30,7 @@ from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import trace as registry_db
 from lodeline.store import tracelog as store
 from lodeline.store.tracelog import TreeSizeError
-from lodeline.trace import checkpoint, merkle
+from lodeline.trace import checkpoint, directory, merkle
 from lodeline.trace.proof_verify import CONSISTENCY_FORMAT, PROOF_FORMAT
 from lodeline.trace.registry_key import RegistryKey
 
@@ -45,6 +47,7 @@ __all__ = [
     "locate_leaf",
     "proof_document",
     "prove_consistency",
+    "prove_directory_record",
     "prove_event",
     "root_at",
     "store_signed_checkpoint",
@@ -200,6 +203,29 @@ def prove_event(
         )
     path = inclusion_proof(conn, index, at.tree_size)
     return proof_document(leaf_data, index, at.tree_size, path, origin=at.origin)
+
+
+def prove_directory_record(conn: Connection, table: str, key: object, at: StoredCheckpoint) -> dict[str, Any]:
+    """The inclusion proof (JSON-able), against checkpoint ``at``, of the last directory leaf before it that
+    records row ``key`` of ``table`` (:mod:`lodeline.trace.directory`): what the directory held for that row at
+    that tree size. A scan of the directory leaves (the directory is small next to the events)."""
+    found: tuple[int, bytes] | None = None
+    for index, data in store.leaves_starting_with(conn, b"{", at.tree_size):
+        try:
+            entry = directory.parse_leaf(index, data)
+        except InvalidArgumentError:
+            continue  # not a directory leaf: the audit names it
+        if entry.table == table and entry.key == key:
+            found = (index, data)
+    if found is None:
+        raise NotFoundError(
+            f"no directory leaf records {directory.NOUNS.get(table, table)} {key!r} in the log's first "
+            f"{at.tree_size} leaves (checkpoint {at.checkpoint_id})",
+            key=str(key),
+        )
+    index, data = found
+    path = inclusion_proof(conn, index, at.tree_size)
+    return proof_document(data, index, at.tree_size, path, origin=at.origin)
 
 
 def proof_document(

@@ -25,9 +25,6 @@ from lodeline.trace.errors import EventIssue
 from lodeline.trace.ledger import YIELD_TOLERANCE, LedgerOp, certified_at, quarter, reference_data
 
 EPS = 1e-6  # kg; float noise allowed when a stock is drawn to exactly zero
-#: Facility types where material can enter the registry without being declared opening stock (a recycler only
-#: for lots that declare lodeline:recycled).
-ORIGINATING = ("mine", "recycler")
 #: The opening-stock reason of lots originated, before these rules existed, where material cannot originate.
 LEGACY_OPENING_STOCK = "originated before trace_0004 at a facility that cannot originate material"
 

@@ -1,8 +1,11 @@
 """Participants (with Ed25519 keys, rotation and revocation, and the GS1 company prefixes bound to them) and
 facilities (with certifications).
 
-These are the registry's directory. Every change is one transaction; a revoked key stays on record so signatures
-made before its revocation can still be explained. A GS1 company prefix belongs to exactly one participant, and
+These are the registry's directory. Every change is one transaction, which also appends the change to the registry's
+Merkle log as a directory leaf (:mod:`lodeline.trace.directory`), so the directory at any log position can be
+rebuilt from the log and an edited table is caught by ``lodeline trace audit``. Directory writes take the
+registry lock, as capture does, so the log's order is the order captures saw the directory in. A revoked key stays
+on record so signatures made before its revocation can still be explained. A GS1 company prefix belongs to exactly one participant, and
 no bound prefix is a prefix of another (whoever holds ``952123`` would otherwise also claim every key under
 ``9521234``): capture only lets a participant create lots and EPCs under its own prefixes.
 """
@@ -17,10 +20,12 @@ from sqlalchemy import Connection, Engine
 from lodeline.domain.countries import resolve_country
 from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import trace_parties as db
+from lodeline.store import tracelog
 from lodeline.store.engine import write_transaction
 from lodeline.store.trace import lock_registry
-from lodeline.trace import keys
+from lodeline.trace import directory, keys
 from lodeline.trace.identifiers import check_digit, to_digital_link
+from lodeline.trace.log import append_leaves
 
 ROLES = ("miner", "refiner", "trader", "manufacturer", "recycler", "auditor")
 FACILITY_TYPES = (
@@ -42,6 +47,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _log(conn: Connection, at: datetime, changes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Append one directory leaf per (op, row) change, in the caller's transaction (the table write's)."""
+    append_leaves(conn, [directory.leaf_data(op, row, at) for op, row in changes])
+
+
 def facility_id(raw: str) -> str:
     """Canonical facility id: a 13-digit GLN, an SGLN URN or a GLN Digital Link become the DL URI; other URIs
     are kept as given."""
@@ -56,6 +66,22 @@ def facility_id(raw: str) -> str:
     if ":" not in raw:
         raise InvalidArgumentError(f"facility id {raw!r}: expected a GLN, an SGLN URN or a URI")
     return raw
+
+
+def log_directory_snapshot(conn: Connection, revision: str) -> int:
+    """Append a snapshot of the directory tables to the log (migration ``revision``), unless the directory the log
+    already records is the one the tables hold; returns the leaves appended. In the caller's transaction."""
+    lock_registry(conn)
+    logged = directory.Directory()
+    for index, data in tracelog.leaves_starting_with(conn, b"{", tracelog.tree_size(conn)):
+        try:
+            logged.apply(directory.parse_leaf(index, data))
+        except InvalidArgumentError:
+            continue  # not a directory leaf: the audit names it
+    held = directory.state_of(db.directory_rows(conn))
+    if not directory.differences(held, logged):
+        return 0
+    return len(append_leaves(conn, directory.snapshot_leaves(held, now(), revision)))
 
 
 def add_participant(
@@ -74,9 +100,25 @@ def add_participant(
         at = now()
         db.add_participant(conn, pid, name, role, at)
         db.add_key(conn, pid, kid, public_key, at)
+        changes = [
+            ("participant-registered", {"id": pid, "name": name, "role": role, "created_at": at}),
+            ("key-added", _key_row(pid, kid, public_key, at)),
+        ]
         for prefix in wanted:
-            _bind(conn, pid, prefix, at)
+            changes.append(("prefix-bound", _bind(conn, pid, prefix, at)))
+        _log(conn, at, changes)
     return kid
+
+
+def _key_row(pid: str, kid: str, public_key: str, at: datetime) -> dict[str, Any]:
+    return {
+        "key_id": kid,
+        "participant_id": pid,
+        "public_key": public_key,
+        "valid_from": at,
+        "revoked_at": None,
+        "revocation_reason": None,
+    }
 
 
 def check_prefix(prefix: str) -> str:
@@ -94,10 +136,11 @@ def add_company_prefix(engine: Engine, pid: str, prefix: str) -> None:
         lock_registry(conn)  # two registrations of nesting prefixes must not both pass the check
         if not db.get_participant(conn, pid):
             raise NotFoundError(f"unknown participant {pid!r}")
-        _bind(conn, pid, prefix, now())
+        at = now()
+        _log(conn, at, [("prefix-bound", _bind(conn, pid, prefix, at))])
 
 
-def _bind(conn: Connection, pid: str, prefix: str, at: datetime) -> None:
+def _bind(conn: Connection, pid: str, prefix: str, at: datetime) -> dict[str, Any]:
     for bound, owner in db.all_prefixes(conn):
         if bound == prefix and owner == pid:
             raise InvalidArgumentError(f"company prefix {prefix} is already bound to {pid!r}")
@@ -108,6 +151,7 @@ def _bind(conn: Connection, pid: str, prefix: str, at: datetime) -> None:
                 "nest, so one of them is wrong"
             )
     db.add_prefix(conn, prefix, pid, at)
+    return {"prefix": prefix, "participant_id": pid, "added_at": at}
 
 
 def rotate_key(engine: Engine, pid: str, public_key: str, *, revoke_old: bool = False) -> str:
@@ -115,14 +159,18 @@ def rotate_key(engine: Engine, pid: str, public_key: str, *, revoke_old: bool = 
     keys.load_public(public_key)
     kid = keys.key_id(public_key)
     with write_transaction(engine) as conn:
+        lock_registry(conn)
         if not db.get_participant(conn, pid):
             raise NotFoundError(f"unknown participant {pid!r}")
         at = now()
+        changes: list[tuple[str, dict[str, Any]]] = []
         if revoke_old:
             for k in db.keys_of(conn, pid):
                 if k["revoked_at"] is None:
                     db.revoke_key(conn, k["key_id"], at, "rotated")
+                    changes.append(("key-revoked", k | {"revoked_at": at, "revocation_reason": "rotated"}))
         db.add_key(conn, pid, kid, public_key, at)
+        _log(conn, at, [*changes, ("key-added", _key_row(pid, kid, public_key, at))])
     return kid
 
 
@@ -130,12 +178,19 @@ def revoke_key(
     engine: Engine, pid: str, kid: str, *, at: datetime | None = None, reason: str | None = None
 ) -> None:
     """Revoke a key from ``at`` (default now): nothing it signs is accepted after that time."""
+    # stored in UTC: SQLite keeps no offset, so a local time would be read back as that wall time in UTC
+    when = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC) if at is not None else None
     with write_transaction(engine) as conn:
-        owned = {k["key_id"] for k in db.keys_of(conn, pid)}
+        lock_registry(conn)
+        owned = {k["key_id"]: k for k in db.keys_of(conn, pid)}
         if kid not in owned:
             raise NotFoundError(f"participant {pid!r} has no key {kid!r}")
-        if db.revoke_key(conn, kid, at or now(), reason) == 0:
+        logged = now()
+        when = when or logged
+        if db.revoke_key(conn, kid, when, reason) == 0:
             raise InvalidArgumentError(f"key {kid!r} is already revoked")
+        row = owned[kid] | {"revoked_at": when, "revocation_reason": reason}
+        _log(conn, logged, [("key-revoked", row)])
 
 
 def list_participants(engine: Engine) -> list[dict[str, Any]]:
@@ -192,26 +247,40 @@ def add_facility(
     for scheme, _c, start, end in parsed:
         if end < start:
             raise InvalidArgumentError(f"certification {scheme}: valid_to {end} is before valid_from {start}")
+    row = {
+        "id": fid,
+        "name": name,
+        "facility_type": facility_type,
+        "country": iso3,
+        "latitude": latitude,
+        "longitude": longitude,
+        "operator_id": operator,
+        "custody_model": custody_model,
+    }
     with write_transaction(engine) as conn:
+        lock_registry(conn)
         if not db.get_participant(conn, operator):
             raise NotFoundError(f"unknown operator participant {operator!r}")
         if db.get_facility(conn, fid):
             raise InvalidArgumentError(f"facility {fid!r} already exists")
-        db.add_facility(
-            conn,
-            {
-                "id": fid,
-                "name": name,
-                "facility_type": facility_type,
-                "country": iso3,
-                "latitude": latitude,
-                "longitude": longitude,
-                "operator_id": operator,
-                "custody_model": custody_model,
-            },
-        )
+        db.add_facility(conn, row)
+        changes: list[tuple[str, dict[str, Any]]] = [("facility-registered", row)]
         for scheme, cert, start, end in parsed:
-            db.add_certification(conn, fid, scheme, cert, start, end)
+            cid = db.add_certification(conn, fid, scheme, cert, start, end)
+            changes.append(
+                (
+                    "certification-added",
+                    {
+                        "id": cid,
+                        "facility_id": fid,
+                        "scheme": scheme,
+                        "certificate": cert,
+                        "valid_from": start,
+                        "valid_to": end,
+                    },
+                )
+            )
+        _log(conn, now(), changes)
     return fid
 
 

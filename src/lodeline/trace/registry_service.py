@@ -162,6 +162,41 @@ def inclusion(engine: Engine, event_hash: str, size: int | None) -> dict[str, An
         return doc | {"checkpoint": cosign.cosigned_note(conn, cp)}
 
 
+#: what ``lodeline trace prove`` names a directory record by -> its table
+DIRECTORY_RECORDS = {
+    "participant": "trace_participants",
+    "key": "trace_participant_keys",
+    "prefix": "trace_company_prefixes",
+    "facility": "trace_facilities",
+    "certification": "trace_certifications",
+}
+
+
+def directory_inclusion(engine: Engine, kind: str, key: str, size: int | None) -> dict[str, Any]:
+    """The inclusion proof of a directory record (``kind``: a key of :data:`DIRECTORY_RECORDS`; a facility by GLN,
+    SGLN or URI, a certification by its id) — the last leaf recording it — against the latest checkpoint or the
+    one of ``size``; the JSON adds the decoded ``record`` so a reader sees what was proven."""
+    from lodeline.trace.parties import facility_id
+
+    table = DIRECTORY_RECORDS.get(kind)
+    if table is None:
+        raise InvalidArgumentError(
+            f"directory record kind {kind!r}: expected one of {', '.join(DIRECTORY_RECORDS)}"
+        )
+    value: object = _identifier(key, kind)
+    if kind == "facility":
+        value = facility_id(str(value))
+    elif kind == "certification":
+        if not str(value).isdigit():
+            raise InvalidArgumentError(f"certification id {key!r}: expected a number", field=kind)
+        value = int(str(value))
+    cp = current_checkpoint(engine) if size is None else None
+    with engine.connect() as conn:
+        cp = cp or log.checkpoint_at_size(conn, size or 0)
+        doc = log.prove_directory_record(conn, table, value, cp)
+        return doc | {"checkpoint": cosign.cosigned_note(conn, cp)}
+
+
 def consistency(engine: Engine, old: int, new: int | None) -> dict[str, Any]:
     """The consistency proof from the checkpoint of size ``old`` to that of ``new`` (default: latest)."""
     if new is not None and old > new:
