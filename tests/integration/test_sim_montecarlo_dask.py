@@ -10,14 +10,16 @@ import pytest
 
 from lodeline.sim.compile import network_from_spec
 from lodeline.sim.montecarlo import ChunkTask, make_task, run_montecarlo, sample_events
-from lodeline.sim.scenario import load_scenario
+from lodeline.sim.scenario import scenario_from_text
 
 WORKED = Path(__file__).resolve().parents[2] / "docs" / "examples" / "worked-example.yaml"
 
 
 @pytest.fixture(scope="module")
 def task() -> ChunkTask:
-    sc = load_scenario(WORKED).model_copy(update={"horizon_months": 6})
+    sc = scenario_from_text(WORKED.read_text(encoding="utf-8"), str(WORKED)).model_copy(
+        update={"horizon_months": 6}
+    )
     assert sc.network is not None
     net = network_from_spec(sc.network, sc.mineral, sc.alliance_members(), "mc")
     built, _ = make_task(net, sc, {"JPN": 90.0})
