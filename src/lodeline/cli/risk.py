@@ -17,7 +17,7 @@ from lodeline.errors import InvalidArgumentError, UnknownGroupError
 from lodeline.risk import EU_STAGES
 from lodeline.risk.assessment import CompiledAssessment, assessment_table, compile_assessment
 from lodeline.risk.chart import criticality_chart, tornado_chart
-from lodeline.risk.economic_importance import economic_importance
+from lodeline.risk.economic_importance import economic_importance, merge_ei
 from lodeline.risk.geopol import geopolitical_supply_risk
 from lodeline.risk.governance import WGI_DIMENSIONS, governance_matrix
 from lodeline.risk.loader import RiskInputs, domestic_production_tonnes, load_risk_inputs
@@ -50,35 +50,37 @@ def _read_csv(path: Path, what: str) -> pl.DataFrame:
 
 
 def _compile(inputs: RiskInputs, stage: StageChoice, wgi_year: int | None) -> CompiledAssessment:
-    params = (
-        inputs.params if stage is StageChoice.all else inputs.params.filter(pl.col("stage") == stage.value)
-    )
+    """``stage`` all = each material at the EC's bottleneck stage; extraction/processing = that stage only."""
     return compile_assessment(
-        params,
+        inputs.params,
         inputs.shares,
         inputs.trade_factors,
         inputs.governance,
         wgi_year=wgi_year,
         extra_provenance=inputs.provenance,
+        stage=None if stage is StageChoice.all else stage.value,
     )
 
 
-def _ei(inputs: RiskInputs, end_uses: Path | None, value_added: Path | None) -> pl.DataFrame | None:
+def _ei(inputs: RiskInputs, end_uses: Path | None, value_added: Path | None) -> pl.DataFrame:
+    """The published EC 2023 EI, replaced material by material by EI computed from supplied end uses."""
     if end_uses is None and value_added is None:
-        return None
+        return inputs.ei_published
     if end_uses is None or value_added is None:
         raise InvalidArgumentError("EI needs both --end-uses and --value-added")
     si_ei = inputs.params.select("material", "si_ei").unique("material")
-    return economic_importance(
+    computed = economic_importance(
         _read_csv(end_uses, "end-use shares"), _read_csv(value_added, "value added"), si_ei
     )
+    return merge_ei(inputs.ei_published, computed)
 
 
 def _source_line(inputs: RiskInputs) -> str:
     return (
         "EC (2017) CRM method; "
         + "; ".join(inputs.provenance)
-        + "; shares: bundled production and BACI trade"
+        + "; shares: bundled production, BGS refined shares and BACI trade"
+        + "; SR computed by Lodeline (not the EC's published SR); EI published (EC 2023) unless computed"
     )
 
 
@@ -102,6 +104,7 @@ def criticality_command(
         table = table.select(
             "material",
             "sr",
+            pl.col("sr_stage").str.extract(r"^(\w+)").alias("stage"),
             "sr_extraction",
             "sr_processing",
             "ei",
@@ -116,7 +119,11 @@ def criticality_command(
         fmt,
         out=out,
         title=f"Criticality, {method.value} method",
-        caption="SR >= 1 and EI >= 2.8 = critical; null EI = no bundled end-use data (see docs/methods/criticality.md)",
+        caption=(
+            "SR computed by Lodeline (not the EC's published SR) at the EU bottleneck stage unless --stage; "
+            "EI published (EC 2023) unless computed; critical = SR >= 1 and EI >= 2.8; flags and sources in "
+            "csv/json (docs/methods/criticality.md)"
+        ),
     )
 
 
@@ -165,7 +172,7 @@ def sensitivity_command(
         )
     compiled = _compile(inputs, StageChoice.all, None)
     ei_frame = _ei(inputs, end_uses, value_added)
-    ei = dict(ei_frame.select("material", "ei").iter_rows()) if ei_frame is not None else None
+    ei = dict(ei_frame.select("material", "ei").iter_rows())
     with console.status(f"{draws} draws…"):
         summary = sensitivity_summary(compiled.model, draws, seed, ei)
         bars = tornado(compiled.model)

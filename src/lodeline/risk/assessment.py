@@ -18,7 +18,9 @@ from lodeline.risk import EI_THRESHOLD, INSUFFICIENT, SR_THRESHOLD
 from lodeline.risk.eu_method import BASIS_BOTH, BASIS_CODES, BASIS_EU, BASIS_GS, SCOPES, SupplyRiskModel
 from lodeline.risk.governance import GovernanceMatrix, governance_matrix
 
-EI_MISSING_NOTE = "no bundled end-use shares (A_s) or NACE value added (Q_s): EI not computed; pass --end-uses and --value-added"
+EI_MISSING_NOTE = "no published EI in the EU 2023 inputs and no --end-uses/--value-added for this material"
+#: Lodeline never reports the EC's published SR: every SR it shows is its own computation.
+SR_SOURCE = "computed (Lodeline, bundled data; not the EC's published SR)"
 
 
 @dataclass
@@ -29,6 +31,38 @@ class CompiledAssessment:
     inputs: list[dict[str, Any]]  # per item: the inputs used
     provenance: dict[str, set[str]] = field(default_factory=dict)  # per material
     governance: GovernanceMatrix | None = None
+    reported_stage: dict[str, str] = field(default_factory=dict)  # per material: which stage `sr` is, and why
+    flags: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # per material: data caveats shown in the output
+
+
+def _reported_stages(items: pl.DataFrame, requested: str | None) -> tuple[list[bool], dict[str, str]]:
+    """Per item whether its stage is the material's reported one, and per material the label saying why.
+
+    The EC reports a material's SR at its bottleneck stage (``bottleneck`` column); a requested ``--stage``
+    overrides it. Without a bottleneck (or when the bottleneck stage is not among the items) every item is
+    reported and the higher SR counts, which the label says.
+    """
+    has_bottleneck = "bottleneck" in items.columns
+    stages_of: dict[str, set[str]] = {}
+    for material, stage in items.select("material", "stage").iter_rows():
+        stages_of.setdefault(material, set()).add(stage)
+    flags: list[bool] = []
+    labels: dict[str, str] = {}
+    for row in items.iter_rows(named=True):
+        material, stage = row["material"], row["stage"]
+        bottleneck = row["bottleneck"] if has_bottleneck else None
+        if requested is not None:
+            flags.append(True)
+            labels[material] = f"{requested} (requested; EU bottleneck: {bottleneck or 'not given'})"
+        elif bottleneck in stages_of[material]:
+            flags.append(stage == bottleneck)
+            labels[material] = f"{bottleneck} (EU bottleneck)"
+        else:
+            flags.append(True)
+            labels[material] = "higher of the assessed stages (no EU bottleneck stage given)"
+    return flags, labels
 
 
 def _trade_factor_lookup(trade_factors: pl.DataFrame) -> dict[tuple[str, str, str, str], float]:
@@ -75,10 +109,19 @@ def compile_assessment(
     *,
     wgi_year: int | None = None,
     extra_provenance: tuple[str, ...] = (),
+    stage: str | None = None,
 ) -> CompiledAssessment:
     """Build the model. ``params`` comes from :func:`lodeline.risk.parameters.eu_parameters`, ``shares``
-    from :mod:`lodeline.risk.shares`, ``trade_factors`` is the canonical table (t_c = 1 where unlisted)."""
+    from :mod:`lodeline.risk.shares`, ``trade_factors`` is the canonical table (t_c = 1 where unlisted).
+
+    ``stage`` (extraction | processing) assesses that stage only and reports it; None (default) reports each
+    material at the EC's bottleneck stage."""
+    if stage is not None:
+        params = params.filter(pl.col("stage") == stage)
+    if "flag" not in shares.columns:
+        shares = shares.with_columns(pl.lit(None, dtype=pl.String).alias("flag"))
     items = params.sort("material", "stage").with_row_index("item")
+    headline, reported_stage = _reported_stages(items, stage)
     n_items = items.height
     items = items.with_columns(_supply_stage(items, shares))
     global_rows = items.select("item", "mineral", pl.col("supply_stage").alias("stage")).join(
@@ -129,8 +172,19 @@ def compile_assessment(
 
     reasons: list[str | None] = []
     inputs: list[dict[str, Any]] = []
-    years = rows.group_by("group").agg(pl.col("year").unique().sort()).to_dict(as_series=False)
+    years = (
+        rows.group_by("group")
+        .agg(
+            pl.col("year").unique().sort(),
+            pl.col("source").unique().sort().alias("sources"),
+            pl.col("flag").drop_nulls().unique().sort().alias("flags"),
+        )
+        .to_dict(as_series=False)
+    )
     years_by_group = dict(zip(years["group"], years["year"], strict=True))
+    sources_by_group = dict(zip(years["group"], years["sources"], strict=True))
+    flags_by_group = dict(zip(years["group"], years["flags"], strict=True))
+    flags: dict[str, list[str]] = {}
     for i in range(n_items):
         has_gs, has_eu = n_slots[2 * i] > 0, n_slots[2 * i + 1] > 0
         where = f"{minerals[i]} {stages[i]}"
@@ -162,6 +216,8 @@ def compile_assessment(
                 "si_sr": items["si_sr"][i],
                 "years_global": years_by_group.get(2 * i, []),
                 "years_eu": years_by_group.get(2 * i + 1, []),
+                "sources_global": sources_by_group.get(2 * i, []),
+                "sources_eu": sources_by_group.get(2 * i + 1, []),
                 "eu_sourcing": (
                     "extra-EU imports (trade)"
                     if has_eu
@@ -173,6 +229,12 @@ def compile_assessment(
             }
         )
         reasons.append(reason)
+        item_flags = flags.setdefault(materials[i], [])
+        for note in [*flags_by_group.get(2 * i, []), *flags_by_group.get(2 * i + 1, [])]:
+            item_flags.append(f"{stages[i]} shares: {note}")
+        proxy = items["proxy"][i] if "proxy" in items.columns else None
+        if proxy and proxy not in item_flags:
+            item_flags.append(proxy)
 
     model = SupplyRiskModel(
         materials=materials,
@@ -187,6 +249,7 @@ def compile_assessment(
         share_slots=share_slots,
         n_slots=n_slots,
         wgi_dims=gov.values,
+        headline=np.array(headline, dtype=bool),
     )
     provenance: dict[str, set[str]] = {}
     prov_rows = pl.concat(
@@ -199,7 +262,16 @@ def compile_assessment(
         provenance.setdefault(material, set()).add(f"{source} {edition}")
     for material in materials:
         provenance.setdefault(material, set()).update(extra_provenance)
-    return CompiledAssessment(model, minerals, reasons, inputs, provenance, gov)
+    return CompiledAssessment(
+        model,
+        minerals,
+        reasons,
+        inputs,
+        provenance,
+        gov,
+        reported_stage,
+        {m: f for m, f in flags.items() if f},
+    )
 
 
 def _critical(sr: float | None, ei: float | None) -> bool | None:
@@ -211,15 +283,28 @@ def _critical(sr: float | None, ei: float | None) -> bool | None:
 def assessment_table(compiled: CompiledAssessment, ei: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per material: SR per stage and overall, EI (or null with a note), critical, status, inputs.
 
-    ``ei`` is an optional ``[material, ei, ei_note]`` frame from
-    :func:`lodeline.risk.economic_importance.economic_importance`.
+    ``sr`` is the SR at the material's reported stage (``sr_stage``: the EC bottleneck stage unless a stage
+    was requested); it stays null when that stage has no SR, even if the other stage has one.
+    ``ei`` is an optional ``[material, ei, ei_note(, ei_source)]`` frame from
+    :mod:`lodeline.risk.economic_importance` (published EC 2023 values or computed ones).
     """
     model = compiled.model
-    stage_sr = model.evaluate()[0]
-    ei_by_material: dict[str, tuple[float | None, str]] = {}
+    evaluated = model.evaluate()
+    stage_sr = evaluated[0]
+    names, reported = model.material_sr(evaluated)
+    sr_of = {m: float(reported[0, j]) for j, m in enumerate(names)}
+    ei_by_material: dict[str, tuple[float | None, str, str | None]] = {}
     if ei is not None:
-        for material, value, note in ei.select("material", "ei", "ei_note").iter_rows():
-            ei_by_material[str(material)] = (value, note)
+        has_source = "ei_source" in ei.columns
+        columns = ["material", "ei", "ei_note", *(["ei_source"] if has_source else [])]
+        for row in ei.select(columns).iter_rows():
+            value = row[1]
+            source = (
+                row[3]
+                if has_source
+                else ("computed (--end-uses, --value-added)" if value is not None else None)
+            )
+            ei_by_material[str(row[0])] = (value, row[2], source)
     gov = compiled.governance
     records: dict[str, dict[str, Any]] = {}
     for i, material in enumerate(model.materials):
@@ -242,9 +327,13 @@ def assessment_table(compiled: CompiledAssessment, ei: pl.DataFrame | None = Non
         rec["inputs"][model.stages[i]] = compiled.inputs[i]
     out = []
     for material, rec in records.items():
-        stage_values = [v for v in (rec["sr_extraction"], rec["sr_processing"]) if v is not None]
-        sr = max(stage_values) if stage_values else None
-        ei_value, ei_note = ei_by_material.get(material, (None, EI_MISSING_NOTE))
+        sr = None if np.isnan(sr_of[material]) else sr_of[material]
+        stage_label = compiled.reported_stage.get(material)
+        if sr is None and any(rec[f"sr_{s}"] is not None for s in ("extraction", "processing")):
+            rec["reasons"].insert(
+                0, f"no SR at the reported stage {stage_label}; the other stage's SR is shown apart"
+            )
+        ei_value, ei_note, ei_source = ei_by_material.get(material, (None, EI_MISSING_NOTE, None))
         inputs = dict(rec["inputs"])
         if gov is not None:
             inputs["wgi"] = {
@@ -257,14 +346,18 @@ def assessment_table(compiled: CompiledAssessment, ei: pl.DataFrame | None = Non
                 "material": material,
                 "mineral": rec["mineral"],
                 "sr": sr,
+                "sr_stage": stage_label,
+                "sr_source": SR_SOURCE if sr is not None else None,
                 "sr_extraction": rec["sr_extraction"],
                 "sr_processing": rec["sr_processing"],
                 "ei": ei_value,
+                "ei_source": ei_source,
                 "sr_above_threshold": None if sr is None else sr >= SR_THRESHOLD,
                 "critical": _critical(sr, ei_value),
                 "status": "ok" if sr is not None else INSUFFICIENT,
                 "reason": "; ".join(rec["reasons"]) or None,
                 "ei_note": ei_note or None,
+                "flags": "; ".join(compiled.flags.get(material, [])) or None,
                 "inputs": json.dumps(inputs, sort_keys=True, default=str),
                 "provenance": "; ".join(sorted(compiled.provenance.get(material, set()))),
             }
@@ -273,14 +366,18 @@ def assessment_table(compiled: CompiledAssessment, ei: pl.DataFrame | None = Non
         "material": pl.String,
         "mineral": pl.String,
         "sr": pl.Float64,
+        "sr_stage": pl.String,
+        "sr_source": pl.String,
         "sr_extraction": pl.Float64,
         "sr_processing": pl.Float64,
         "ei": pl.Float64,
+        "ei_source": pl.String,
         "sr_above_threshold": pl.Boolean,
         "critical": pl.Boolean,
         "status": pl.String,
         "reason": pl.String,
         "ei_note": pl.String,
+        "flags": pl.String,
         "inputs": pl.String,
         "provenance": pl.String,
     }

@@ -4,7 +4,9 @@ A_s is the share of the material's EU end uses in NACE Rev. 2 two-digit sector s
 added. The sum is divided by the largest Q_s in the supplied value-added table and multiplied by 10, so a
 material used only in the largest manufacturing sector and impossible to substitute (SI_EI = 1) scores 10.
 Lodeline bundles neither A_s nor Q_s: both are INPUTS, and a material missing either gets EI = null with the
-reason, never an invented value.
+reason, never an invented value. What it does bundle is the EI the EC PUBLISHED in the 2023 assessment
+(:func:`published_ei`), labelled "published (EC 2023)" wherever it is shown; :func:`merge_ei` lets EI computed
+from supplied end uses replace it material by material.
 """
 
 from __future__ import annotations
@@ -14,6 +16,41 @@ import polars as pl
 from lodeline.errors import InvalidArgumentError
 
 EI_SCHEMA = {"material": pl.String, "ei": pl.Float64, "ei_note": pl.String}
+PUBLISHED = "published (EC 2023)"
+COMPUTED = "computed (--end-uses, --value-added)"
+EI_SOURCE_SCHEMA = pl.Schema(
+    {"material": pl.String(), "ei": pl.Float64(), "ei_note": pl.String(), "ei_source": pl.String()}
+)
+
+
+def published_ei(criticality_inputs: pl.DataFrame) -> pl.DataFrame:
+    """``[material, ei, ei_note, ei_source]`` from the ``EI_published`` rows of ``criticality_inputs``."""
+    rows = criticality_inputs.filter(pl.col("parameter") == "EI_published")
+    return rows.select(
+        "material",
+        pl.col("value").alias("ei"),
+        pl.lit("").alias("ei_note"),
+        pl.lit(PUBLISHED).alias("ei_source"),
+    ).cast(EI_SOURCE_SCHEMA)
+
+
+def merge_ei(published: pl.DataFrame, computed: pl.DataFrame | None) -> pl.DataFrame:
+    """Computed EI where it exists, else the published one; ``ei_source`` says which each row is."""
+    if computed is None:
+        return published
+    labelled = computed.filter(pl.col("ei").is_not_null()).with_columns(pl.lit(COMPUTED).alias("ei_source"))
+    rest = published.join(labelled.select("material"), on="material", how="anti")
+    missing = computed.filter(pl.col("ei").is_null()).join(
+        published.select("material"), on="material", how="anti"
+    )
+    return pl.concat(
+        [
+            labelled.cast(EI_SOURCE_SCHEMA),
+            rest,
+            missing.with_columns(pl.lit(None, dtype=pl.String).alias("ei_source")).cast(EI_SOURCE_SCHEMA),
+        ],
+        how="vertical",
+    )
 
 
 def economic_importance(

@@ -2,7 +2,8 @@
 
     HHI_WGI,t = sum_c S_c^2 * WGI_c * t_c                     (S_c as a fraction of supply, WGI_c on 0-10)
     SR_stage  = [HHI_WGI,t(GS) * IR/2 + HHI_WGI,t(EU) * (1 - IR/2)] * (1 - EoL_RIR) * SI_SR
-    SR        = max over the assessed stages (extraction, processing)
+    SR        = SR_stage at the EC's bottleneck stage of the material (``bottleneck_stage`` of the EU inputs),
+                or at the stage the user asks for; the higher stage only where no bottleneck is given
 
 With shares as fractions HHI_WGI,t lies on 0-10 (up to 15 with t_c = 1.5), the scale on which the EC's
 threshold SR >= 1 is defined; with shares in percent the same sum is 10,000 times larger, so the EC's
@@ -93,6 +94,8 @@ class SupplyRiskModel:
     share_slots: np.ndarray  # [K, P]
     n_slots: np.ndarray  # [G]
     wgi_dims: np.ndarray  # [6, C] scaled WGI
+    #: [I] bool: the item's stage is the material's reported stage (None = every item; the higher one counts)
+    headline: np.ndarray | None = None
     group_start: np.ndarray = field(init=False)  # [G_nonempty] start offset of each non-empty group
     group_ids: np.ndarray = field(init=False)  # [G_nonempty] their group ids
 
@@ -100,6 +103,8 @@ class SupplyRiskModel:
         if np.any(np.diff(self.pair_group) < 0):
             raise InvalidArgumentError("pairs must be sorted by group")
         self.group_ids, self.group_start = np.unique(self.pair_group, return_index=True)
+        if self.headline is None:
+            self.headline = np.ones(len(self.materials), dtype=bool)
 
     @property
     def n_items(self) -> int:
@@ -168,12 +173,19 @@ class SupplyRiskModel:
         sr, _ = self.stage_sr(self.hhi(np.asarray(shares), np.asarray(wgi), np.asarray(t_c)), eol)
         return np.asarray(sr)
 
-    def material_max(self, stage_sr: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Materials in first-seen order and [D, M] SR = max over the material's stages (NaN if none)."""
+    def material_sr(self, stage_sr: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Materials in first-seen order and [D, M] SR at the material's reported stage (NaN if it has none).
+
+        The reported stage is the ``headline`` item (the EC bottleneck stage); where several items of one
+        material are headline (no bottleneck given) the higher counts.
+        """
         names = list(dict.fromkeys(self.materials))
         index = {m: i for i, m in enumerate(names)}
         out = np.full((stage_sr.shape[0], len(names)), np.nan)
+        headline = self.headline if self.headline is not None else np.ones(len(self.materials), dtype=bool)
         for item, material in enumerate(self.materials):
+            if not headline[item]:
+                continue
             column = index[material]
             out[:, column] = np.fmax(out[:, column], stage_sr[:, item])
         return names, out

@@ -6,7 +6,7 @@ Everything it calls afterwards is pure. It reads through :func:`lodeline.store.c
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 from sqlalchemy import Engine
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from lodeline.domain.groups import get_group
 from lodeline.errors import StoreNotBuiltError
 from lodeline.risk import EU_STAGES
+from lodeline.risk.economic_importance import EI_SOURCE_SCHEMA, published_ei
 from lodeline.risk.parameters import eu_parameters, parameters_provenance
 from lodeline.risk.shares import (
     SOURCE_PREFERENCE,
@@ -34,6 +35,8 @@ class RiskInputs:
     production: pl.DataFrame
     trade: pl.DataFrame
     provenance: tuple[str, ...]
+    #: ``[material, ei, ei_note, ei_source]``: the EI the EC published in 2023 (never computed here)
+    ei_published: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=EI_SOURCE_SCHEMA))
 
 
 def _provenance(frame: pl.DataFrame, label: str) -> list[str]:
@@ -84,6 +87,7 @@ def load_risk_inputs(
         production=production,
         trade=trade,
         provenance=provenance,
+        ei_published=published_ei(criticality_inputs),
     )
 
 

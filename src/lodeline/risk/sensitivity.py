@@ -44,9 +44,9 @@ def draw_parameters(model: SupplyRiskModel, draws: int, seed: int = 0) -> dict[s
 def sensitivity_draws(
     model: SupplyRiskModel, draws: int = 1000, seed: int = 0
 ) -> tuple[list[str], np.ndarray]:
-    """Materials and their [draws, materials] SR (max over stages) under random inputs."""
+    """Materials and their [draws, materials] SR (at each material's reported stage) under random inputs."""
     stage_sr = model.evaluate(**draw_parameters(model, draws, seed))
-    return model.material_max(stage_sr)
+    return model.material_sr(stage_sr)
 
 
 def _tornado_cases(model: SupplyRiskModel) -> dict[str, dict[str, np.ndarray]]:
@@ -65,10 +65,10 @@ def _tornado_cases(model: SupplyRiskModel) -> dict[str, dict[str, np.ndarray]]:
 
 def tornado(model: SupplyRiskModel) -> pl.DataFrame:
     """[material, factor, sr_base, sr_low, sr_high, swing]: the SR range each factor alone produces."""
-    names, base = model.material_max(model.evaluate())
+    names, base = model.material_sr(model.evaluate())
     rows = []
     for factor, case in _tornado_cases(model).items():
-        _, sr = model.material_max(model.evaluate(**case))
+        _, sr = model.material_sr(model.evaluate(**case))
         with warnings.catch_warnings():  # all-NaN columns are materials without data: skipped below
             warnings.simplefilter("ignore", RuntimeWarning)
             lows, highs = np.nanmin(sr, axis=0), np.nanmax(sr, axis=0)
@@ -108,7 +108,7 @@ def sensitivity_summary(
     statistics. P(critical) needs EI; without it (no bundled end-use data) it is null and ``p_sr_above_threshold`` is the
     supply-risk half of the test alone.
     """
-    names, base = model.material_max(model.evaluate())
+    names, base = model.material_sr(model.evaluate())
     _, sr = sensitivity_draws(model, draws, seed)
     ei = ei or {}
     rows = []

@@ -1,8 +1,10 @@
 """Supply shares for the EU method: global supply from production, EU sourcing from extra-EU imports.
 
 All functions take canonical frames and return long frames
-``[mineral, stage, scope, year, country, share, source, edition]`` with ``stage`` in the EU vocabulary
-(extraction | processing), ``scope`` global | eu and ``share`` a fraction of the year's total.
+``[mineral, stage, scope, year, country, share, source, edition, flag]`` with ``stage`` in the EU vocabulary
+(extraction | processing), ``scope`` global | eu and ``share`` a fraction of the year's total. Shares of one
+(mineral, stage, scope, year) never sum above 1: where the named countries add up to more than the stated total
+(rounded world totals, rounded percentages) the larger of the two is the denominator and ``flag`` says so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from lodeline.risk import EU_STAGES
 #: Production rows with these codes are totals, not suppliers.
 AGGREGATE_CODES = frozenset({"WLD", "ROW"})
 _TO_EU_STAGE = {v: k for k, v in EU_STAGES.items()}
-SHARE_COLUMNS = ("mineral", "stage", "scope", "year", "country", "share", "source", "edition")
+SHARE_COLUMNS = ("mineral", "stage", "scope", "year", "country", "share", "source", "edition", "flag")
 #: When several sources give the same (mineral, stage, year), the first listed wins: USGS MCS (newest edition
 #: first) covers the most minerals with one consistent method; the IEA fills the refining stages USGS lacks.
 SOURCE_PREFERENCE: tuple[str, ...] = ("usgs_mcs2026", "usgs_mcs2025", "iea_critical_minerals")
@@ -41,7 +43,26 @@ def _empty() -> pl.DataFrame:
             "share": pl.Float64,
             "source": pl.String,
             "edition": pl.String,
+            "flag": pl.String,
         }
+    )
+
+
+def _over_total_flag(parts: pl.Expr, stated: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """The note a share gets when the named parts exceed the stated total (null otherwise)."""
+    return (
+        pl.when(parts > stated)
+        .then(
+            pl.format(
+                "{}: named countries sum to {} {} > stated total {} {}: shares normalised to the sum of parts",
+                pl.col("year"),
+                parts.round(4),
+                unit,
+                stated.round(4),
+                unit,
+            )
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
     )
 
 
@@ -96,18 +117,18 @@ def production_shares(production: pl.DataFrame, *, years: int = 5) -> pl.DataFra
         pl.col("quantity").filter(pl.col("country") == "WLD").count().alias("_has_world"),
         pl.col("quantity").filter(pl.col("country") != "WLD").sum().alias("_all"),
         pl.col("quantity").filter(named).sum().alias("_named"),
+        (pl.col("unit").first() if "unit" in rows.columns else pl.lit("(source unit)")).alias("_unit"),
     )
+    stated = pl.when(pl.col("_has_world") > 0).then(pl.col("_world")).otherwise(pl.col("_all"))
     totals = totals.with_columns(
-        pl.max_horizontal(
-            pl.when(pl.col("_has_world") > 0).then(pl.col("_world")).otherwise(pl.col("_all")),
-            pl.col("_named"),
-        ).alias("_total")
+        pl.max_horizontal(stated, pl.col("_named")).alias("_total"),
+        _over_total_flag(pl.col("_named"), stated, pl.col("_unit")).alias("flag"),
     ).filter(pl.col("_total") > 0)
     shares = (
         rows.filter(named & (pl.col("quantity") > 0))
         .group_by([*keys, "country"])
         .agg(pl.col("quantity").sum(), pl.col("source").first(), pl.col("edition").first())
-        .join(totals.select([*keys, "_total"]), on=keys)
+        .join(totals.select([*keys, "_total", "flag"]), on=keys)
         .with_columns(
             (pl.col("quantity") / pl.col("_total")).alias("share"),
             pl.col("stage").replace_strict(_TO_EU_STAGE).alias("stage"),
@@ -118,7 +139,12 @@ def production_shares(production: pl.DataFrame, *, years: int = 5) -> pl.DataFra
 
 
 def refined_stage_shares(stage_shares: pl.DataFrame, *, years: int = 5) -> pl.DataFrame:
-    """Processing-stage global shares from the ``stage_shares`` table (BGS refined-production shares)."""
+    """Processing-stage global shares from the ``stage_shares`` table (BGS refined-production shares).
+
+    BGS publishes rounded percentages of the top countries, so a year may add up to a little over 100 %
+    (germanium 2022: 94 + 4 + 3 = 101). Each share is divided by max(1, sum of the year's shares) and flagged
+    where that changes it; a year summing below 1 keeps its gap (the unnamed rest adds no concentration).
+    """
     rows = stage_shares.filter(
         pl.col("share").is_not_null()
         & (pl.col("share") > 0)
@@ -127,7 +153,12 @@ def refined_stage_shares(stage_shares: pl.DataFrame, *, years: int = 5) -> pl.Da
     )
     if rows.is_empty():
         return _empty()
-    shares = rows.with_columns(pl.lit("processing").alias("stage"), pl.lit("global").alias("scope"))
+    keys = ["mineral", "stage", "year"]
+    parts = pl.col("share").sum().over(keys)
+    shares = rows.with_columns(
+        (pl.col("share") / pl.max_horizontal(parts, pl.lit(1.0))).alias("share"),
+        _over_total_flag(parts, pl.lit(1.0), pl.lit("(fraction)")).alias("flag"),
+    ).with_columns(pl.lit("processing").alias("stage"), pl.lit("global").alias("scope"))
     return _last_years(shares.select(SHARE_COLUMNS), ["mineral", "stage"], years)
 
 
@@ -162,13 +193,23 @@ def eu_sourcing_shares(trade: pl.DataFrame, eu_members: Collection[str], *, year
         .with_columns(
             pl.col("stage").replace_strict(_TO_EU_STAGE).alias("stage"),
             pl.lit("eu").alias("scope"),
+            pl.lit(None, dtype=pl.String).alias("flag"),
         )
     )
     return _last_years(flows.select(SHARE_COLUMNS), ["mineral", "stage"], years)
 
 
 def combine_global(production_based: pl.DataFrame, bgs_based: pl.DataFrame) -> pl.DataFrame:
-    """Production-based shares, plus BGS refined shares for (mineral, processing) pairs production lacks."""
-    have = production_based.select("mineral", "stage").unique()
-    extra = bgs_based.join(have, on=["mineral", "stage"], how="anti")
-    return pl.concat([production_based, extra], how="vertical")
+    """Per (mineral, stage) the NEWEST source: production-based shares unless the BGS refined shares reach a
+    later year (germanium: the USGS yearbook estimates stop at 2020, later years are "NA"; BGS runs to 2024).
+    On a tie the production series wins (tonnages, not rounded percentages). One source per (mineral, stage),
+    never a mix, so the averaged years come from one method."""
+    keys = ["mineral", "stage"]
+    latest_production = production_based.group_by(keys).agg(pl.col("year").max().alias("_production"))
+    latest_bgs = bgs_based.group_by(keys).agg(pl.col("year").max().alias("_bgs"))
+    newer_bgs = latest_bgs.join(latest_production, on=keys, how="left").filter(
+        pl.col("_production").is_null() | (pl.col("_bgs") > pl.col("_production"))
+    )
+    extra = bgs_based.join(newer_bgs.select(keys), on=keys, how="semi")
+    kept = production_based.join(newer_bgs.select(keys), on=keys, how="anti")
+    return pl.concat([kept, extra.select(kept.columns).cast(kept.schema)], how="vertical")

@@ -9,6 +9,10 @@ extraction for a processing-only material) and produces no row.
 and NULL otherwise (aggregates, kaolin, wood, the individual rare-earth elements, the LREE/HREE groups …). ``Titanium metal`` is
 assessed separately from ``Titanium`` and keeps mineral NULL so one mineral never has two competing EU rows.
 
+``eu_crm_2023_economic_importance.csv`` gives the EI score the assessment PUBLISHED for each material; it is added
+to ``criticality_inputs`` as parameter ``EI_published`` (0-10). It is a published result, not a method input, and
+every output that shows it says "published (EC 2023)". Each of its materials must be one of the inputs file.
+
 Trade factors keep the EU's own stage words (``extraction`` / ``processing``) and scope (``global`` /
 ``eu_sourcing``); the t_c value is the multiplier of the EU supply-risk formula.
 """
@@ -27,6 +31,10 @@ from lodeline.errors import DataFormatError, UnknownMineralError
 
 INPUTS_FILE = "eu_crm_2023_inputs.csv"
 TC_FILE = "eu_crm_2023_trade_parameters_tc.csv"
+EI_FILE = "eu_crm_2023_economic_importance.csv"
+EI_HEADER = ("material", "EI_published")
+#: The EC's EI scale (EC 2017): 0-10.
+EI_MAX = 10.0
 SOURCE_ID = "eu_crm_2023"
 EDITION = "2023 (5th assessment)"
 
@@ -110,6 +118,42 @@ def parse_inputs(folder: Path) -> pl.DataFrame:
     return frame.with_columns(flag=pl.lit(None, dtype=pl.String), _file=pl.lit(file))
 
 
+def parse_economic_importance(folder: Path, materials: Mapping[str, str | None]) -> pl.DataFrame:
+    """The published EI per material, long like :func:`parse_inputs` (``materials``: name -> mineral id)."""
+    file = _files.label(folder, EI_FILE)
+    out: dict[str, list[object]] = {
+        k: [] for k in ("material", "mineral", "parameter", "value", "text_value", "_row")
+    }
+    seen: dict[str, int] = {}
+    for r in _files.read_csv(folder, EI_FILE, header=EI_HEADER):
+        c, line = r.cells, r.line
+        material = c["material"].strip()
+        if material not in materials:
+            raise DataFormatError(
+                file, f"material {material!r} is not in {INPUTS_FILE}", row=line, column="material"
+            )
+        if material in seen:
+            raise DataFormatError(
+                file, f"material {material!r} repeats row {seen[material]}", row=line, column="material"
+            )
+        seen[material] = line
+        value = _files.required_number(c["EI_published"], file=file, row=line, column="EI_published")
+        if not 0.0 <= value <= EI_MAX:
+            raise DataFormatError(
+                file, f"EI {value:g} outside the EC's 0-{EI_MAX:g} scale", row=line, column="EI_published"
+            )
+        out["material"].append(material)
+        out["mineral"].append(materials[material])
+        out["parameter"].append("EI_published")
+        out["value"].append(value)
+        out["text_value"].append(None)
+        out["_row"].append(line)
+    frame = pl.DataFrame(
+        out, schema_overrides={"mineral": pl.String, "value": pl.Float64, "text_value": pl.String}
+    )
+    return frame.with_columns(flag=pl.lit(None, dtype=pl.String), _file=pl.lit(file))
+
+
 def parse_trade_factors(folder: Path) -> pl.DataFrame:
     file = _files.label(folder, TC_FILE)
     out: dict[str, list[object]] = {
@@ -149,20 +193,23 @@ def parse_trade_factors(folder: Path) -> pl.DataFrame:
 
 def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
     prov = {"source": pl.lit(SOURCE_ID), "edition": pl.lit(EDITION)}
+    inputs = parse_inputs(folder)
+    materials = dict(inputs.select("material", "mineral").unique("material").iter_rows())
+    ei = parse_economic_importance(folder, materials)
     return {
-        "criticality_inputs": parse_inputs(folder).with_columns(**prov),
+        "criticality_inputs": pl.concat([inputs, ei], how="vertical").with_columns(**prov),
         "trade_factors": parse_trade_factors(folder).with_columns(**prov),
     }
 
 
 DATASET = DatasetSpec(
     id=SOURCE_ID,
-    title="EU Critical Raw Materials 2023 assessment: method inputs and trade factors t_c",
+    title="EU Critical Raw Materials 2023 assessment: method inputs, trade factors t_c and published EI",
     publisher="European Commission, DG GROW (Grohol & Veeh 2023, DOI 10.2873/725585); transcribed by "
     "github.com/meyerdata/CritMAT",
     edition=EDITION,
     licence="EC reuse policy (Decision 2011/833/EU): reuse allowed with acknowledgement",
     folder="eu_crm_2023",
-    files=(INPUTS_FILE, TC_FILE),
+    files=(INPUTS_FILE, TC_FILE, EI_FILE),
     parse=parse,
 )
