@@ -46,6 +46,12 @@ def test_eu_crm_cobalt_inputs_and_trade_factor() -> None:
     assert _one(ci, material="Potash", parameter="EoL_RIR_pct")["mineral"] == "potash"
     assert _one(ci, material="Titanium metal", parameter="SI_EI")["mineral"] is None
     assert ci["material"].n_unique() == 90
+    # eu_crm_2023_economic_importance.csv: the EI the EC published, one row per material (Gallium 3.7, HREE 4.2)
+    ei = ci.filter(pl.col("parameter") == "EI_published")
+    assert ei.height == 90 and ei["material"].n_unique() == 90
+    assert _one(ci, material="Gallium", parameter="EI_published")["value"] == pytest.approx(3.7)
+    assert _one(ci, material="HREE", parameter="EI_published")["value"] == pytest.approx(4.2)
+    assert _one(ci, material="Natural graphite", parameter="EI_published")["mineral"] == "graphite"
     tf = frames["trade_factors"]
     row = _one(tf, material="Cobalt", country="COD", stage="extraction", scope="global")
     assert row["t_c"] == pytest.approx(1.1) and row["mineral"] == "cobalt"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -29,20 +31,46 @@ def test_criticality_json_lists_every_material_with_inputs(cli: CliRunner) -> No
     rows = {r["material"]: r for r in json.loads(result.stdout)}
     assert len(rows) >= 80
     cobalt = rows["Cobalt"]
-    assert cobalt["sr"] == max(cobalt["sr_extraction"], cobalt["sr_processing"])
-    assert cobalt["ei"] is None and cobalt["critical"] is None and cobalt["ei_note"]
+    # EU inputs: cobalt's bottleneck stage is Extraction; EI published 6.8 (eu_crm_2023_economic_importance.csv)
+    assert cobalt["sr"] == cobalt["sr_extraction"] and cobalt["sr_stage"] == "extraction (EU bottleneck)"
+    assert cobalt["ei"] == 6.8 and cobalt["ei_source"] == "published (EC 2023)" and cobalt["critical"] is True
     inputs = json.loads(cobalt["inputs"])
     assert inputs["extraction"]["basis"] == "GSonly" and inputs["wgi"]["year"] == 2023
     assert rows["Aggregates"]["status"] == "insufficient data" and rows["Aggregates"]["sr"] is None
 
 
+def test_criticality_reports_the_eu_bottleneck_stage_and_published_ei(cli: CliRunner) -> None:
+    """eu_crm_2023_inputs.csv: Nickel's bottleneck_stage is Processing, so SR is the processing value even
+    though the mining stage (Indonesia's share 2023-2025) is higher; the old code reported the higher one.
+    eu_crm_2023_economic_importance.csv: Nickel EI 5.7, Gallium 3.7, Indium 2.6 (< 2.8, never critical)."""
+    result = cli.invoke(app, ["risk", "criticality", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["material"]: r for r in json.loads(result.stdout)}
+    nickel = rows["Nickel"]
+    assert nickel["sr_extraction"] > nickel["sr_processing"]
+    assert nickel["sr"] == nickel["sr_processing"] and nickel["sr_stage"] == "processing (EU bottleneck)"
+    assert nickel["ei"] == 5.7 and nickel["critical"] is (nickel["sr"] >= 1.0)
+    gallium, indium = rows["Gallium"], rows["Indium"]
+    assert (
+        gallium["ei"] == 3.7 and gallium["ei_source"] == "published (EC 2023)" and gallium["critical"] is True
+    )
+    assert indium["ei"] == 2.6 and indium["sr"] >= 1.0 and indium["critical"] is False
+    assert "not the EC's published SR" in gallium["sr_source"]
+    # Tungsten's bottleneck (processing) has no bundled supply data: a gap, not the extraction value
+    tungsten = rows["Tungsten"]
+    assert tungsten["sr"] is None and tungsten["sr_extraction"] is not None and tungsten["critical"] is None
+    assert "reported stage processing" in tungsten["reason"]
+
+
 def test_criticality_stage_filter_and_csv(cli: CliRunner) -> None:
     result = cli.invoke(app, ["risk", "criticality", "--stage", "processing", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    header, *lines = result.stdout.strip().splitlines()
-    assert header.startswith("material,mineral,sr,sr_extraction,sr_processing,ei")
-    cobalt = next(line for line in lines if line.startswith("Cobalt,"))
-    assert cobalt.split(",")[3] == ""  # no extraction SR when only processing is assessed
+    assert result.stdout.startswith("material,mineral,sr,sr_stage,sr_source,sr_extraction,sr_processing,ei,")
+    rows = {r["material"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    cobalt = rows["Cobalt"]
+    assert cobalt["sr_extraction"] == ""  # no extraction SR when only processing is assessed
+    assert cobalt["sr"] == cobalt["sr_processing"] != ""
+    assert cobalt["sr_stage"] == "processing (requested; EU bottleneck: extraction)"
 
 
 def test_ei_inputs_make_critical_a_verdict(cli: CliRunner, tmp_path: Path) -> None:
@@ -70,6 +98,7 @@ def test_chart_writes_offline_html_with_thresholds(cli: CliRunner, tmp_path: Pat
     assert '<script src="https://cdn.plot.ly' not in html  # plotly.js embedded, works offline
     assert len(html) > 1_000_000
     assert "SR = 1" in html and "EI = 2.8" in html and "Gallium" in html and "Source:" in html
+    assert "EI, published (EC 2023)" in html and "computed by Lodeline" in html
 
 
 def test_sensitivity_for_one_material_writes_a_tornado(cli: CliRunner, tmp_path: Path) -> None:

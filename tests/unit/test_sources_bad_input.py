@@ -163,6 +163,22 @@ def test_eu_crm_unknown_country_and_shifted_column(tmp_path: Path) -> None:
     assert (err.value.row, err.value.column) == (3, "SI_EI")
 
 
+def test_eu_crm_published_ei_out_of_scale_unknown_or_repeated(tmp_path: Path) -> None:
+    folder = copy_source(tmp_path, "eu_crm_2023")
+    ei = folder / eu_crm_2023.EI_FILE
+    for line, reason, column in (
+        ("Aluminium,58", "outside the EC's 0-10 scale", "EI_published"),
+        ("Unobtainium,3.0", "not in eu_crm_2023_inputs.csv", "material"),
+        ("Aggregates,3.2", "repeats row 2", "material"),
+        ("Aluminium,", "", "EI_published"),
+    ):
+        shutil.copy(RAW_DATA_DIR / "eu_crm_2023" / eu_crm_2023.EI_FILE, ei)
+        edit_lines(ei, set_line(3, line))
+        with pytest.raises(DataFormatError) as err:
+            eu_crm_2023.parse(folder)
+        assert (err.value.row, err.value.column) == (3, column) and reason in err.value.reason
+
+
 def test_bgs_share_over_100_and_unknown_material(tmp_path: Path) -> None:
     folder = copy_source(tmp_path, "bgs_refined_shares")
     path = folder / bgs_refined_shares.FILE

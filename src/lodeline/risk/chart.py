@@ -22,9 +22,10 @@ def _html(fig: go.Figure) -> str:
 def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
     """SR (y) against EI (x) with the EC thresholds, every point labelled.
 
-    Materials whose EI is unknown (no bundled end-use data) are not hidden: they are drawn on a separate
-    strip left of the EI axis (three staggered columns, so neighbouring labels do not collide), under the
-    heading "EI n/a", so their supply risk is still visible.
+    Materials whose EI is unknown are not hidden: they are drawn on a separate strip left of the EI axis
+    (three staggered columns, so neighbouring labels do not collide), under the heading "EI n/a", so their
+    supply risk is still visible. The axis titles say where each number comes from: SR is always Lodeline's
+    own computation (never the EC's published SR); EI is the EC's published 2023 value unless computed.
     """
     rows = table.filter(pl.col("sr").is_not_null())
     known = rows.filter(pl.col("ei").is_not_null())
@@ -43,8 +44,12 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
                     "size": 9,
                     "color": ["#c0392b" if c else "#2c7fb8" for c in known["critical"].to_list()],
                 },
-                name="assessed (EI known)",
-                hovertemplate="%{text}<br>EI %{x:.2f}<br>SR %{y:.2f}<extra></extra>",
+                name="assessed (red = critical: SR >= 1 and EI >= 2.8)",
+                customdata=[str(v or "") for v in known["ei_source"].to_list()]
+                if "ei_source" in known.columns
+                else None,
+                hovertemplate="%{text}<br>EI %{x:.2f} %{customdata}<br>SR %{y:.2f} computed by Lodeline"
+                "<extra></extra>",
             )
         )
     if unknown.height:
@@ -56,7 +61,7 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
                 text=unknown["material"].to_list(),
                 textposition="middle right",
                 marker={"size": 8, "symbol": "diamond-open", "color": "#7f7f7f"},
-                name="EI n/a (no bundled end-use data)",
+                name="EI n/a (not published, not computed)",
                 hovertemplate="%{text}<br>EI not available<br>SR %{y:.2f}<extra></extra>",
             )
         )
@@ -71,14 +76,23 @@ def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
         fig.add_annotation(x=STRIP_COLUMNS[1], y=y_max, text="EI n/a (not bundled)", showarrow=False)
         fig.add_shape(type="line", x0=-0.3, x1=-0.3, y0=0, y1=y_max, line={"color": "#bbbbbb", "width": 1})
     fig.add_annotation(x=EI_THRESHOLD, y=y_max, text=f"EI = {EI_THRESHOLD:g}", showarrow=False, xshift=30)
+    sources = (
+        sorted({str(v) for v in known["ei_source"].drop_nulls().to_list()})
+        if "ei_source" in known.columns
+        else []
+    )
+    ei_title = f"Economic importance (EI, {' / '.join(sources)})" if sources else "Economic importance (EI)"
     fig.update_layout(
         title="Criticality (EU 2017 method): supply risk vs economic importance",
         xaxis={
-            "title": "Economic importance (EI)",
+            "title": ei_title,
             "range": [STRIP_LEFT, x_max],
             "tickvals": list(range(0, 11, 2)),
         },
-        yaxis={"title": "Supply risk (SR)", "range": [0, y_max]},
+        yaxis={
+            "title": "Supply risk (SR, computed by Lodeline, not the EC's published SR)",
+            "range": [0, y_max],
+        },
         template="plotly_white",
         height=760,
         margin={"b": 110},
