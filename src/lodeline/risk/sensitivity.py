@@ -105,7 +105,7 @@ def sensitivity_summary(
     """Per material: base SR, draw mean and 5/50/95th percentiles, P(SR >= 1) and P(critical).
 
     Materials without an SR (insufficient data) are listed with ``status = "insufficient data"`` and null
-    statistics. P(critical) needs EI; without it (no bundled end-use data) it is null and ``p_sr_above_threshold`` is the
+    statistics. P(critical) needs EI (the published EC 2023 EI by default); without it it is null and ``p_sr_above_threshold`` is the
     supply-risk half of the test alone.
     """
     names, base = model.material_sr(model.evaluate())
