@@ -39,7 +39,9 @@ from lodeline.trace.event_hash_rules import (
     _number,
     canonical_time,
 )
-from lodeline.trace.event_hash_rules import normalise_time as normalise_time  # re-exported for capture, ledger
+from lodeline.trace.event_hash_rules import (
+    normalise_time as normalise_time,  # re-exported for capture, ledger
+)
 
 # Entries per cache before it is emptied and refilled (a bound on memory, whatever the documents hold).
 # Caches hold pure functions of their keys: emptying one only costs recomputation, and a race between
