@@ -436,11 +436,11 @@ def carries_events(doc: Any) -> bool:
     if not isinstance(body, dict):
         return False
     results = body.get("queryResults")
-    in_query = isinstance(results, dict) and isinstance(results.get("resultsBody"), dict)
+    inner = results.get("resultsBody") if isinstance(results, dict) else None
     return (
         isinstance(body.get("eventList"), list)
         or "event" in body
-        or (in_query and isinstance(results["resultsBody"].get("eventList"), list))
+        or (isinstance(inner, dict) and isinstance(inner.get("eventList"), list))
     )
 
 
