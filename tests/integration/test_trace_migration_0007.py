@@ -144,6 +144,14 @@ def test_trace_0007_rekeys_events_hashed_the_old_way(engine: Engine, monkeypatch
             update(db.events).where(db.events.c.hash_id == new_id).values(body=json.dumps(rows[0][3]))
         )
 
+    # an event row put back on its old hash ID is named by the derived-table audit (hash_id = current algorithm)
+    with engine.begin() as conn:
+        conn.execute(update(db.events).where(db.events.c.hash_id == new_id).values(hash_id=rows[0][1]))
+    with engine.connect() as conn, conn.begin():
+        assert not audit_derived(conn, full=True).ok
+    with engine.begin() as conn:
+        conn.execute(update(db.events).where(db.events.c.hash_id == rows[0][1]).values(hash_id=new_id))
+
     upgrade(engine)  # again: nothing changes
     assert _events(engine) == rows
 
