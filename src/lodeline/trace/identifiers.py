@@ -112,10 +112,6 @@ def to_digital_link(identifier: str) -> str | None:
 
 # EPC URN schemes beyond those the registry compares on (TDS 2.0 §6 / GS1 Digital Link 1.2): only the event hash
 # (CBV 2.0 §8.9) canonicalises them, so the registry's stored identifiers (``to_digital_link``) stay as captured.
-def _gtin_of(company_prefix: str, item_ref: str) -> str:
-    return _gtin14(company_prefix, item_ref)
-
-
 def _more_urn_to_dl(urn: str) -> str | None:
     m = _EPC_URN.fullmatch(urn)
     if not m:
@@ -144,9 +140,9 @@ def _more_urn_to_dl(urn: str) -> str | None:
             return f"{DL_ROOT}/8010/{parts[0]}{parts[1]}{serial}"
         if scheme == "itip" and len(parts) == (4 if pattern else 5):
             serial = "" if pattern else f"/21/{parts[4]}"
-            return f"{DL_ROOT}/8006/{_gtin_of(parts[0], parts[1])}{parts[2]}{parts[3]}{serial}"
+            return f"{DL_ROOT}/8006/{_gtin14(parts[0], parts[1])}{parts[2]}{parts[3]}{serial}"
         if scheme == "upui" and len(parts) == 3 and not pattern:
-            return f"{DL_ROOT}/01/{_gtin_of(parts[0], parts[1])}/235/{parts[2]}"
+            return f"{DL_ROOT}/01/{_gtin14(parts[0], parts[1])}/235/{parts[2]}"
         if scheme == "grai" and pattern and len(parts) == 2:
             body = "0" + parts[0] + parts[1]
             return f"{DL_ROOT}/8003/{body}{check_digit(body)}"
