@@ -14,7 +14,7 @@ from lodeline.cli.output import Format, emit
 from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import load_and_validate
-from lodeline.trace.event_hash import document_hash_ids
+from lodeline.trace.event_hash import hash_id
 
 app = typer.Typer(no_args_is_help=True)
 register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle log's commands)
@@ -38,18 +38,19 @@ def hash_cmd(
     file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document"),
     prehash: bool = typer.Option(False, "--prehash", help="print the canonical pre-hash strings instead"),
 ) -> None:
-    """Print each event's EPCIS Event Hash ID (CBV 2.0 §8.9), one per line."""
+    """Print each event's EPCIS Event Hash ID (CBV 2.0 §8.9), one per line: the events of an EPCISDocument
+    (epcisBody.eventList) or of an EPCISQueryDocument (epcisBody.queryResults.resultsBody.eventList)."""
     from lodeline.trace.epcis import parse_document
-    from lodeline.trace.event_hash import context_namespaces, prehash_string
+    from lodeline.trace.errors import EventIssue, TraceError
+    from lodeline.trace.event_hash import carries_events, document_prehashes
 
     doc = parse_document(read_bytes(file, "document"), file=str(file))
-    if prehash:
-        ns = context_namespaces(doc.get("@context"))
-        for ev in doc.get("epcisBody", {}).get("eventList", []):
-            typer.echo(prehash_string(ev, ns))
-        return
-    for hid in document_hash_ids(doc):
-        typer.echo(hid)
+    if not carries_events(doc):
+        reason = "no event list: expected epcisBody.eventList or epcisBody.queryResults.resultsBody.eventList"
+        raise TraceError([EventIssue(code="epcis-no-events", reason=reason)], file=str(file))
+    prehashes = document_prehashes(doc)
+    for line in prehashes if prehash else [hash_id(p) for p in prehashes]:
+        typer.echo(line)
 
 
 def _json(obj: object) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
@@ -124,6 +125,10 @@ events = Table(
     Column("body", Text, nullable=False),  # the event JSON as submitted
     Column("participant_id", String(200)),  # who submitted it (its document's participant)
     Column("event_id", String(240)),  # its EPCIS eventID, if any: unique per participant (checked at capture)
+    # The hash ID its log leaf holds when that is not hash_id: events captured before trace_0007 whose CBV 2.0
+    # §8.9 hash changed when the algorithm was brought in line with the reference (the leaf, append-only, keeps the
+    # hash of the algorithm then in force: lodeline.trace.event_hash_v1). NULL: the leaf holds hash_id.
+    Column("leaf_hash_id", String(100)),
     # Partial: most events carry no eventID, and an index entry per event would cost every capture a B-tree insert.
     Index(
         "ix_trace_events_participant_event",
@@ -131,6 +136,12 @@ events = Table(
         "event_id",
         sqlite_where=text("event_id IS NOT NULL"),
         postgresql_where=text("event_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_trace_events_leaf_hash_id",
+        "leaf_hash_id",
+        sqlite_where=text("leaf_hash_id IS NOT NULL"),
+        postgresql_where=text("leaf_hash_id IS NOT NULL"),
     ),
 )
 
@@ -302,6 +313,17 @@ def existing_hashes(conn: Connection, hash_ids: Sequence[str]) -> set[str]:
         row[0]
         for row in driver.rows_in(conn, "SELECT hash_id FROM trace_events WHERE hash_id IN", list(hash_ids))
     }
+
+
+def event_leaf(conn: Connection, hash_id: str) -> tuple[int | None, str] | None:
+    """(leaf index, the hash ID that leaf holds) of the event known by ``hash_id`` — its current hash ID, or the
+    hash ID its leaf holds (``leaf_hash_id``, an event whose hash changed in trace_0007); None if no such event."""
+    c = events.c
+    q = select(c.leaf_index, func.coalesce(c.leaf_hash_id, c.hash_id))
+    row = conn.execute(q.where(c.hash_id == hash_id)).first()
+    if row is None:
+        row = conn.execute(q.where(c.leaf_hash_id == hash_id)).first()
+    return None if row is None else (row[0], str(row[1]))
 
 
 def event_leaf_index(conn: Connection, hash_id: str) -> int | None:

@@ -23,7 +23,7 @@ from lodeline.store import trace_parties
 from lodeline.store.engine import write_transaction
 from lodeline.trace import capture_core as core
 from lodeline.trace import capture_rules as rules
-from lodeline.trace import keys
+from lodeline.trace import keys, rehash
 from lodeline.trace.capture_core import describe_event
 from lodeline.trace.epcis import event_list, load_and_validate
 from lodeline.trace.errors import EventIssue, TraceError, reject
@@ -328,14 +328,16 @@ def _backfill(
 
 def leaf_data_from_events(conn: Connection) -> Iterator[tuple[int, bytes]]:
     """For ``lodeline trace audit``: each stored event's leaf data re-derived from the stored event itself
-    (its EPCIS hash ID recomputed from the stored JSON), so an edited event row is detected even when its
-    leaf was left alone."""
+    (its EPCIS hash ID recomputed from the stored JSON, with the algorithm in force when the leaf was appended:
+    :func:`lodeline.trace.rehash.leaf_hash_id`), so an edited event row is detected even when its leaf was left
+    alone."""
+    first_current = rehash.boundary(conn)
     for leaf_index, body in db.iter_event_bodies(conn):
         if leaf_index is None:
             continue
         try:
             event = json.loads(body)
-            yield leaf_index, event_hash_id(event, context_namespaces(event.get("@context"))).encode("utf-8")
+            yield leaf_index, rehash.leaf_hash_id(event, leaf_index, first_current).encode("utf-8")
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
             # a body edited into something capture never accepts: no hash ID, so it matches no leaf (named)
             yield leaf_index, f"<stored event body unreadable: {type(exc).__name__}>".encode()

@@ -16,164 +16,33 @@ Pure module: no I/O.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, TypeVar
 
-from lodeline.trace.identifiers import to_digital_link
-
-# (name, child order or None). Lists of values are written as the list name, then one "child=value" per element.
-_QTY = (("epcClass", None), ("quantity", None), ("uom", None))
-_SENSOR_METADATA = tuple(
-    (n, None)
-    for n in (
-        [
-            "time",
-            "startTime",
-            "endTime",
-            "deviceID",
-            "deviceMetadata",
-            "rawData",
-            "dataProcessingMethod",
-            "bizRules",
-        ]
-    )
+from lodeline.trace.event_hash_rules import (
+    _CANONICAL_TIME,
+    _DEFAULT_CONTEXT,
+    _EMPTY,
+    _GS1_VOCAB_FIELDS,
+    _LOCATION_FIELDS,
+    _METADATA_FIELDS,
+    _NOT_EXTENSION,
+    _REPORT_FIELDS,
+    _SCHEMES,
+    _SENSOR_ELEMENT_FIELDS,
+    _SENSOR_METADATA,
+    _SENSOR_REPORT,
+    _VOCAB_PREFIX,
+    GS1_VOC,
+    PROP_ORDER,
+    _canonical_text,
+    _number,
+    canonical_time,
 )
-_SENSOR_REPORT = tuple(
-    (n, None)
-    for n in [
-        "type",
-        "exception",
-        "deviceID",
-        "deviceMetadata",
-        "rawData",
-        "dataProcessingMethod",
-        "time",
-        "microorganism",
-        "chemicalSubstance",
-        "value",
-        "component",
-        "stringValue",
-        "booleanValue",
-        "hexBinaryValue",
-        "uriValue",
-        "minValue",
-        "maxValue",
-        "meanValue",
-        "sDev",
-        "percRank",
-        "percValue",
-        "uom",
-        "coordinateReferenceSystem",
-    ]
+from lodeline.trace.event_hash_rules import (
+    normalise_time as normalise_time,  # re-exported for capture, ledger
 )
-PROP_ORDER: tuple[tuple[str, Any], ...] = (
-    ("eventTime", None),
-    ("eventTimeZoneOffset", None),
-    ("epcList", "epc"),
-    ("parentID", None),
-    ("inputEPCList", "epc"),
-    ("childEPCs", "epc"),
-    ("quantityList", ("quantityElement", _QTY)),
-    ("childQuantityList", ("quantityElement", _QTY)),
-    ("inputQuantityList", ("quantityElement", _QTY)),
-    ("outputEPCList", "epc"),
-    ("outputQuantityList", ("quantityElement", _QTY)),
-    ("action", None),
-    ("transformationID", None),
-    ("bizStep", None),
-    ("disposition", None),
-    ("persistentDisposition", (("set", "list"), ("unset", "list"))),
-    ("readPoint", (("id", None),)),
-    ("bizLocation", (("id", None),)),
-    ("bizTransactionList", ("typed", "bizTransaction")),
-    ("sourceList", ("typed", "source")),
-    ("destinationList", ("typed", "destination")),
-    (
-        "sensorElementList",
-        ("sensorElement", (("sensorMetadata", _SENSOR_METADATA), ("sensorReport", "reports"))),
-    ),
-)
-_ORDERED = {name for name, _ in PROP_ORDER}
-_EXCLUDED = {"type", "eventID", "recordTime", "@context", "comment", "rdfs:comment"}
 
-CBV = "https://ref.gs1.org/cbv/"
-# Fields whose bare CBV words expand to Web vocabulary URIs, and the vocabulary's term prefix.
-_VOCAB_PREFIX = {
-    "bizStep": "BizStep-",
-    "disposition": "Disp-",
-    "set": "Disp-",
-    "unset": "Disp-",
-    "bizTransactionType": "BTT-",
-    "sourceDestType": "SDT-",
-    "reason": "ER-",
-}
-_URN_VOCAB = {
-    "urn:epcglobal:cbv:bizstep:": "BizStep-",
-    "urn:epcglobal:cbv:disp:": "Disp-",
-    "urn:epcglobal:cbv:btt:": "BTT-",
-    "urn:epcglobal:cbv:sdt:": "SDT-",
-    "urn:epcglobal:cbv:er:": "ER-",
-}
-_DEFAULT_CONTEXT = {"cbv": CBV, "gs1": "https://gs1.org/voc/", "epcis": "https://ref.gs1.org/epcis/"}
-
-
-def normalise_time(value: str) -> str:
-    """UTC, millisecond precision, ``Z`` suffix (CBV 2.0 §8.9 rule on timestamps)."""
-    if _CANONICAL_TIME.fullmatch(value):
-        return value
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return value.strip()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@lru_cache(maxsize=131072)
-def _canonical_text(raw: str, vocab_prefix: str, cbv_ns: str | None, gs1_ns: str | None) -> str:
-    """Canonical form of a non-time text value (cached: locations, steps and lots repeat across events)."""
-    text = raw.strip()
-    for urn, term in _URN_VOCAB.items():
-        if text.startswith(urn):
-            return CBV + term + text[len(urn) :]
-    if vocab_prefix and ":" not in text:
-        return CBV + vocab_prefix + text
-    prefix, sep, local = text.partition(":")
-    if sep and not local.startswith("//"):
-        if prefix == "cbv" and cbv_ns:
-            return cbv_ns + local
-        if prefix == "gs1" and gs1_ns:
-            return gs1_ns + local
-    if ":" not in text:  # no float literal has a colon: spare URNs and URIs a raised ValueError
-        try:
-            number = float(text)
-        except ValueError:
-            pass
-        else:
-            if text.lower() not in ("nan", "inf", "-inf", "infinity", "-infinity") and "_" not in text:
-                return _number(number)
-    return to_digital_link(text) or text
-
-
-_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-def _number(value: float | int) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# Values that count as absent (``in`` compares with ==, as JSON gives them; 0 and False are values).
-_EMPTY: tuple[Any, ...] = (None, "", [], {})
-_NOT_EXTENSION = frozenset(_ORDERED | _EXCLUDED)
-_REPORT_FIELDS = frozenset(name for name, _ in _SENSOR_REPORT)
 # Entries per cache before it is emptied and refilled (a bound on memory, whatever the documents hold).
 # Caches hold pure functions of their keys: emptying one only costs recomputation, and a race between
 # threads at worst recomputes an entry or miscounts the budget.
@@ -243,6 +112,7 @@ class EventHasher:
             "quantityElement": self._quantity_list,
             "typed": self._typed_list,
             "location": self._location,
+            "sensors": self._sensor_list,
         }
         self._plan: tuple[_Step, ...] = tuple(
             (name, sub, handlers.get(_handler_kind(name, sub), self.field)) for name, sub in PROP_ORDER
@@ -283,8 +153,12 @@ class EventHasher:
         if type(raw) is not str and isinstance(raw, bool | int | float):
             return _number(raw)
         if _is_time_field(field):
-            return normalise_time(str(raw))
-        return _canonical_text(str(raw), _VOCAB_PREFIX.get(field, ""), self._cbv, self._gs1)
+            return canonical_time(str(raw))
+        text = str(raw)
+        prefix, sep, local = text.strip().partition(":")
+        if sep and prefix in self.ns and prefix not in _SCHEMES and not local.startswith("//"):
+            text = self.ns[prefix] + local  # a CURIE of the document's context: its full URI
+        return _canonical_text(text, _VOCAB_PREFIX.get(field, ""), self._cbv, self._gs1)
 
     def pair(self, name: str, raw: Any) -> str:
         """``name=value``; cached for text values (equal strings always canonicalise alike)."""
@@ -347,8 +221,8 @@ class EventHasher:
         if type(val) is not dict:
             return name + self.ordered(val, sub)
         ident = val.get("id")
-        if type(ident) is not str:
-            return name + self.ordered(val, sub)
+        if type(ident) is not str or len(val) > 1:  # extensions inside the location follow its id
+            return name + self.ordered(val, sub) + self._nested_extensions(val, _LOCATION_FIELDS)
         return name + self.pair("id", ident) if ident else name
 
     def _typed_list(self, name: str, val: Any, sub: Any) -> str:
@@ -387,6 +261,8 @@ class EventHasher:
             return self.pair(name, val)
         if sub == "list":
             return "".join(sorted(self.pair(name, v) for v in val))
+        if sub == "sensors":
+            return self._sensor_list(name, val, sub)
         if isinstance(sub, str):  # a list of plain values, each written as "<sub>=value"
             return name + "".join(sorted(self.pair(sub, v) for v in val))
         if sub[0] == "typed":  # bizTransaction/source/destination: type first, then the value
@@ -408,23 +284,58 @@ class EventHasher:
                 continue
             if sub is None:
                 out.append(self.pair(name, el[name]))
-            elif sub == "reports":
-                out.append("".join(sorted("sensorReport" + self.report(r) for r in el[name])))
             else:
                 out.append(name + self.ordered(el[name], sub))
         return "".join(out)
 
+    def _sensor_list(self, name: str, val: Any, sub: Any) -> str:
+        """``sensorElementList`` then each ``sensorElement`` (sorted): its ``sensorMetadata`` (canonical fields,
+        then its extensions), its ``sensorReport`` entries (each canonical fields then extensions; sorted), then
+        the element's own extensions. Extensions stay inside the object that holds them."""
+        return name + "".join(sorted("sensorElement" + self.sensor_element(el) for el in val))
+
+    def sensor_element(self, el: dict[str, Any]) -> str:
+        out = []
+        meta = el.get("sensorMetadata")
+        if isinstance(meta, dict) and meta:
+            out.append(
+                "sensorMetadata"
+                + self.ordered(meta, _SENSOR_METADATA)
+                + self._nested_extensions(meta, _METADATA_FIELDS)
+            )
+        reports = el.get("sensorReport")
+        if isinstance(reports, dict):
+            reports = [reports]
+        if reports:
+            out.append("".join(sorted("sensorReport" + self.report(r) for r in reports)))
+        return "".join(out) + self._nested_extensions(el, _SENSOR_ELEMENT_FIELDS)
+
     def report(self, report: dict[str, Any]) -> str:
+        """One sensor report: canonical fields in order, then its extension fields. ``type``, ``exception`` and
+        ``component`` given as bare names are GS1 Web Vocabulary terms (``Temperature`` →
+        ``https://gs1.org/voc/Temperature``)."""
         out = []
         for name, _ in _SENSOR_REPORT:
             if name not in report:
                 continue
             raw = report[name]
-            if name == "type" and isinstance(raw, str) and ":" not in raw:
-                out.append(f"type={self.ns['gs1']}{raw}")
+            if raw in _EMPTY:
+                continue
+            if name in _GS1_VOCAB_FIELDS and isinstance(raw, str) and ":" not in raw and raw.strip():
+                out.append(f"{name}={self.ns.get('gs1', GS1_VOC)}{raw.strip()}")
             else:
                 out.append(self.pair(name, raw))
-        return "".join(out) + self.generic({k: v for k, v in report.items() if k not in _REPORT_FIELDS})
+        return "".join(out) + self._nested_extensions(report, _REPORT_FIELDS)
+
+    def _nested_extensions(self, obj: dict[str, Any], known: frozenset[str]) -> str:
+        """Extension fields of a nested object (a namespace prefix of the context), ``{namespace}name=value``,
+        sorted; unprefixed unknown keys are not extensions and are left out, as the reference does."""
+        items = [(k, v) for k, v in obj.items() if k not in known and self._is_extension_key(k)]
+        return self._generic_items(items) if items else ""
+
+    def _is_extension_key(self, key: str) -> bool:
+        prefix, sep, _ = key.partition(":")
+        return bool(sep) and prefix in self.ns
 
     def generic(self, obj: dict[str, Any]) -> str:
         return self._generic_items(obj.items())
@@ -453,6 +364,8 @@ def _handler_kind(name: str, sub: Any) -> str:
         return str(sub[0])
     if sub == (("id", None),):
         return "location"
+    if sub == "sensors":
+        return "sensors"
     return "general"
 
 
@@ -498,8 +411,45 @@ def event_hash_id(event: dict[str, Any], namespaces: dict[str, str] | None = Non
     return hash_id(hasher_for(namespaces).prehash(event))
 
 
-def document_hash_ids(doc: dict[str, Any]) -> list[str]:
-    """The hash ID of every event of an EPCIS document, in document order."""
+def hashed_events(doc: Any) -> list[dict[str, Any]]:
+    """The events an EPCIS document carries, in document order: ``epcisBody.eventList`` of an ``EPCISDocument``,
+    ``epcisBody.queryResults.resultsBody.eventList`` of an ``EPCISQueryDocument``, or a lone ``epcisBody.event``.
+    Anything else carries no events (an empty list); shape errors are the validator's to report."""
+    body = doc.get("epcisBody") if isinstance(doc, dict) else None
+    if not isinstance(body, dict):
+        return []
+    events: Any = []
+    if "eventList" in body:
+        events = body["eventList"]
+    elif "queryResults" in body:
+        results = body["queryResults"]
+        inner = results.get("resultsBody") if isinstance(results, dict) else None
+        events = inner.get("eventList", []) if isinstance(inner, dict) else []
+    elif "event" in body:
+        events = [body["event"]]
+    return [ev for ev in events if isinstance(ev, dict)] if isinstance(events, list) else []
+
+
+def carries_events(doc: Any) -> bool:
+    """Whether ``doc`` has an event list where :func:`hashed_events` looks (it may be empty)."""
+    body = doc.get("epcisBody") if isinstance(doc, dict) else None
+    if not isinstance(body, dict):
+        return False
+    results = body.get("queryResults")
+    inner = results.get("resultsBody") if isinstance(results, dict) else None
+    return (
+        isinstance(body.get("eventList"), list)
+        or "event" in body
+        or (isinstance(inner, dict) and isinstance(inner.get("eventList"), list))
+    )
+
+
+def document_prehashes(doc: dict[str, Any]) -> list[str]:
+    """The pre-hash string of every event of an EPCIS (query) document, in document order."""
     hasher = hasher_for(context_namespaces(doc.get("@context")))
-    events = doc.get("epcisBody", {}).get("eventList", [])
-    return [hash_id(hasher.prehash(ev)) for ev in events]
+    return [hasher.prehash(ev) for ev in hashed_events(doc)]
+
+
+def document_hash_ids(doc: dict[str, Any]) -> list[str]:
+    """The hash ID of every event of an EPCIS (query) document, in document order."""
+    return [hash_id(p) for p in document_prehashes(doc)]

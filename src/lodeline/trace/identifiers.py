@@ -110,6 +110,63 @@ def to_digital_link(identifier: str) -> str | None:
     return None
 
 
+# EPC URN schemes beyond those the registry compares on (TDS 2.0 §6 / GS1 Digital Link 1.2): only the event hash
+# (CBV 2.0 §8.9) canonicalises them, so the registry's stored identifiers (``to_digital_link``) stay as captured.
+def _more_urn_to_dl(urn: str) -> str | None:
+    m = _EPC_URN.fullmatch(urn)
+    if not m:
+        return None
+    kind, scheme, rest = m.groups()
+    parts = rest.split(".")
+    pattern = kind == "idpat" and parts[-1] == "*"
+    if kind not in ("id", "idpat") or (kind == "idpat" and not pattern):
+        return None
+    if pattern:
+        parts = parts[:-1]
+    if not parts[0].isdigit():  # the company prefix
+        return None
+    try:
+        if scheme == "gsrnp" and len(parts) == 2 and not pattern:
+            return f"{DL_ROOT}/8017/{_gln(parts[0], parts[1])}"
+        if scheme == "ginc" and len(parts) == 2 and not pattern:
+            return f"{DL_ROOT}/401/{parts[0]}{parts[1]}"
+        if scheme == "gsin" and len(parts) == 2 and not pattern:
+            return f"{DL_ROOT}/402/{_gln(parts[0], parts[1])}"
+        if scheme == "sgcn" and len(parts) == (2 if pattern else 3):
+            serial = "" if pattern else parts[2]
+            return f"{DL_ROOT}/255/{_gln(parts[0], parts[1])}{serial}"
+        if scheme == "cpi" and len(parts) == (2 if pattern else 3):
+            serial = "" if pattern else f"/8011/{parts[2]}"
+            return f"{DL_ROOT}/8010/{parts[0]}{parts[1]}{serial}"
+        if scheme == "itip" and len(parts) == (4 if pattern else 5):
+            serial = "" if pattern else f"/21/{parts[4]}"
+            return f"{DL_ROOT}/8006/{_gtin14(parts[0], parts[1])}{parts[2]}{parts[3]}{serial}"
+        if scheme == "upui" and len(parts) == 3 and not pattern:
+            return f"{DL_ROOT}/01/{_gtin14(parts[0], parts[1])}/235/{parts[2]}"
+        if scheme == "grai" and pattern and len(parts) == 2:
+            body = "0" + parts[0] + parts[1]
+            return f"{DL_ROOT}/8003/{body}{check_digit(body)}"
+        if scheme == "gdti" and pattern and len(parts) == 2:
+            return f"{DL_ROOT}/253/{_gln(parts[0], parts[1])}"
+    except ValueError:
+        return None
+    return None
+
+
+@lru_cache(maxsize=65536)
+def hash_digital_link(identifier: str) -> str | None:
+    """Canonical GS1 Digital Link URI of any GS1 key the EPCIS event hash canonicalises (CBV 2.0 §8.9): every EPC
+    URN scheme of TDS 2.0 with a Digital Link form (SGTIN, SSCC, SGLN, GRAI, GIAI, GSRN, GSRN-P, GDTI, CPI, SGCN,
+    GINC, GSIN, ITIP, UPUI, LGTIN and the class patterns) and Digital Link URIs on any domain; None otherwise."""
+    identifier = identifier.strip()
+    found = to_digital_link(identifier)
+    if found is not None:
+        return found
+    if identifier.startswith("urn:epc:"):
+        return _more_urn_to_dl(identifier)
+    return None
+
+
 def canonical_id(identifier: str) -> str:
     """The identifier the registry compares on: its Digital Link form when it has one, else itself."""
     return to_digital_link(identifier) or identifier.strip()

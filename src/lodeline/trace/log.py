@@ -5,7 +5,11 @@ Thin layer over :mod:`lodeline.store.tracelog` (storage) and :mod:`lodeline.trac
 **What a leaf is.** For every accepted EPCIS event the registry appends one leaf whose data is the UTF-8
 bytes of the event's EPCIS Event Hash ID (CBV 2.0 §8.9), e.g.
 ``b"ni:///sha-256;6ad8e8c1…?ver=CBV2.0"``; the leaf hash is ``SHA-256(0x00 || those bytes)``
-(:func:`event_leaf_data`). Anyone holding the event can recompute its hash ID, hence its leaf. Every change to
+(:func:`event_leaf_data`). Anyone holding the event can recompute its hash ID, hence its leaf: with the current
+algorithm for leaves appended since migration trace_0007, with the frozen previous one
+(:mod:`lodeline.trace.event_hash_v1`) for leaves before it, whose events now have a different hash ID
+(``trace_events.hash_id``) than their leaf holds (``trace_events.leaf_hash_id``; :mod:`lodeline.trace.rehash`).
+A proof asked for by either hash ID is the proof of the leaf as it is. Every change to
 the directory (participants, keys, company prefixes, facilities, certifications) is a leaf too: the RFC 8785
 canonical JSON of the change (:mod:`lodeline.trace.directory`), which starts with ``{``.
 
@@ -119,12 +123,19 @@ def locate_leaf(conn: Connection, leaf_data: bytes, *, scan: bool = True) -> int
     """Index of the leaf holding ``leaf_data``. A registry event's leaf is found through the event's hash ID
     (``trace_events.hash_id`` is indexed; log leaf hashes are not, to keep appends cheap). Other leaves are
     found by scanning the leaf hashes, unless ``scan`` is False (public endpoints: a miss must stay cheap)."""
+    return _locate(conn, leaf_data, scan=scan)[0]
+
+
+def _locate(conn: Connection, leaf_data: bytes, *, scan: bool) -> tuple[int | None, bytes]:
+    """(index, the data the leaf holds). An event named by its current hash ID whose leaf holds the hash ID of an
+    earlier algorithm (``trace_events.leaf_hash_id``, migration trace_0007) is found, with that leaf's data; so is
+    one named by the hash ID its leaf holds (an old receipt)."""
     text = leaf_data.decode("utf-8", "replace")
     if text.startswith("ni:///sha-256;"):
-        index = registry_db.event_leaf_index(conn, text)
-        if index is not None:
-            return index
-    return leaf_index(conn, merkle.leaf_hash(leaf_data)) if scan else None
+        found = registry_db.event_leaf(conn, text)
+        if found is not None and found[0] is not None:
+            return found[0], found[1].encode("utf-8")
+    return (leaf_index(conn, merkle.leaf_hash(leaf_data)) if scan else None), leaf_data
 
 
 # --- checkpoints --------------------------------------------------------------------------------------------
@@ -189,7 +200,7 @@ def prove_event(
     """The inclusion proof (JSON-able) of the leaf with ``leaf_data`` against checkpoint ``at``
     (``scan``: see :func:`locate_leaf`)."""
     hashed = merkle.leaf_hash(leaf_data)
-    index = locate_leaf(conn, leaf_data, scan=scan)
+    index, leaf_data = _locate(conn, leaf_data, scan=scan)
     if index is None:
         raise NotFoundError(
             f"no log leaf for {leaf_data.decode('utf-8', 'replace')!r} (leaf hash {hashed.hex()})",

@@ -1,0 +1,297 @@
+"""One hand-derived pre-hash string per canonicalisation rule of the EPCIS Event Hash ID (CBV 2.0 §8.9), as the
+reference implementation (github.com/RalphTro/epcis-event-hash-generator) applies it.
+
+Each expected string is written out by hand from the rule: ``eventType=…`` first, then the fields in the canonical
+property order (the reference's ``PROP_ORDER`` table: eventTime, eventTimeZoneOffset, certificationInfo, parentID,
+epcList, …, sensorElementList), lists as their name followed by sorted ``child=value`` entries, then the remaining
+fields (user extensions as ``{namespace}localName=value``, sorted). The reference documents themselves are checked
+in ``tests/golden/test_event_hash_reference.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from lodeline.trace import event_hash_v1
+from lodeline.trace.event_hash import (
+    canonical_time,
+    document_hash_ids,
+    document_prehashes,
+    hash_id,
+    hashed_events,
+    prehash_string,
+)
+from lodeline.trace.identifiers import hash_digital_link, to_digital_link
+
+NS = {"ex": "https://ns.example.com/epcis/"}
+GOLDEN = Path(__file__).parents[1] / "golden" / "data"
+
+
+def _pre(event: dict, ns: dict | None = None) -> str:
+    return prehash_string(
+        event, {"cbv": "https://ref.gs1.org/cbv/", "gs1": "https://gs1.org/voc/", **(ns or {})}
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2023-02-02T11:04:03.1415Z", "2023-02-02T11:04:03.142Z"),  # 141.5 ms: half up
+        ("2023-02-02T11:04:03.1414Z", "2023-02-02T11:04:03.141Z"),
+        ("2023-02-02T11:04:03.14149999Z", "2023-02-02T11:04:03.141Z"),  # only the 4th digit decides
+        (
+            "2023-02-02T12:59:59.9995+01:00",
+            "2023-02-02T12:00:00.000Z",
+        ),  # carries into the next second and hour
+        ("2023-01-11T12:00:00+01:00", "2023-01-11T11:00:00.000Z"),  # no fraction: .000, in UTC
+    ],
+)
+def test_timestamps_round_to_the_millisecond(raw: str, expected: str) -> None:
+    """CBV 2.0 §8.9: timestamps in UTC at millisecond precision. The reference ROUNDS finer fractions (its
+    TimeStampRoundOff vectors: 11:04:03.1415Z → .142Z, .1414Z → .141Z); before issue 11 they were truncated."""
+    assert canonical_time(raw) == expected
+    assert _pre({"type": "ObjectEvent", "eventTime": raw, "action": "OBSERVE"}) == (
+        f"eventType=ObjectEventeventTime={expected}action=OBSERVE"
+    )
+
+
+def test_certification_info_and_parent_id_come_before_the_epc_list() -> None:
+    """Canonical order: eventTime, eventTimeZoneOffset, certificationInfo, parentID, epcList, …, action, bizStep
+    (the keys are given here in the reverse order; JSON order never matters)."""
+    event = {
+        "bizStep": "shipping",
+        "action": "ADD",
+        "epcList": ["https://id.gs1.org/01/04012345111118/21/1"],
+        "parentID": "https://id.gs1.org/00/040123450000003338",
+        "certificationInfo": "https://cert.example.org/c/1",
+        "eventTimeZoneOffset": "+00:00",
+        "eventTime": "2024-01-01T00:00:00.000Z",
+        "type": "TransactionEvent",
+    }
+    assert _pre(event) == (
+        "eventType=TransactionEvent"
+        "eventTime=2024-01-01T00:00:00.000ZeventTimeZoneOffset=+00:00"
+        "certificationInfo=https://cert.example.org/c/1"
+        "parentID=https://id.gs1.org/00/040123450000003338"
+        "epcListepc=https://id.gs1.org/01/04012345111118/21/1"
+        "action=ADDbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
+    )
+
+
+def test_typed_list_entries_write_type_then_value_and_sort() -> None:
+    """bizTransactionList, sourceList, destinationList: each entry is ``type=<CBV URI>`` then ``<member>=value``
+    (the type first, whatever the JSON order), bare types expanded (BTT-, SDT-), the entries sorted as strings:
+    ``type=…BTT-desadv…`` before ``type=…BTT-po…``; ``type=…SDT-owning_party`` before ``type=…SDT-possessing_party``."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizTransactionList": [
+            {"bizTransaction": "urn:epcglobal:cbv:bt:4012345000009:1", "type": "po"},
+            {"bizTransaction": "urn:epcglobal:cbv:bt:4012345000009:2", "type": "desadv"},
+        ],
+        "sourceList": [
+            {"source": "urn:epc:id:pgln:4012345.00000", "type": "possessing_party"},
+            {"source": "urn:epc:id:pgln:4012345.00001", "type": "owning_party"},
+        ],
+        "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:4012345.00000.0"}],
+    }
+    assert _pre(event) == (
+        "eventType=ObjectEventaction=OBSERVE"
+        "bizTransactionList"
+        "type=https://ref.gs1.org/cbv/BTT-desadvbizTransaction=urn:epcglobal:cbv:bt:4012345000009:2"
+        "type=https://ref.gs1.org/cbv/BTT-pobizTransaction=urn:epcglobal:cbv:bt:4012345000009:1"
+        "sourceList"
+        "type=https://ref.gs1.org/cbv/SDT-owning_partysource=https://id.gs1.org/417/4012345000016"
+        "type=https://ref.gs1.org/cbv/SDT-possessing_partysource=https://id.gs1.org/417/4012345000009"
+        "destinationList"
+        "type=https://ref.gs1.org/cbv/SDT-locationdestination=https://id.gs1.org/414/4012345000009"
+    )
+
+
+def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> None:
+    """sensorElementList, then per sensorElement: sensorMetadata (time, …, bizRules in the table's order, then its
+    own extension fields), then each sensorReport (type, exception, …, value, …, uom, coordinateReferenceSystem,
+    then its extensions). Bare ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms
+    (https://gs1.org/voc/…), as in the reference's CertificationInfoAndSensorReportWithCRS vector."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "sensorElementList": [
+            {
+                "ex:note": "n",
+                "sensorReport": [
+                    {
+                        "ex:extra": "r",
+                        "uom": "CEL",
+                        "value": 4.50,
+                        "component": "x",
+                        "exception": "ALARM_CONDITION",
+                        "type": "Temperature",
+                    }
+                ],
+                "sensorMetadata": {
+                    "ex:meta": "m",
+                    "bizRules": "https://rules.example.org/1",
+                    "time": "2024-01-01T00:00:00Z",
+                },
+            }
+        ],
+    }
+    assert _pre(event, NS) == (
+        "eventType=ObjectEventaction=OBSERVE"
+        "sensorElementList"
+        "sensorElement"
+        "sensorMetadatatime=2024-01-01T00:00:00.000ZbizRules=https://rules.example.org/1"
+        "{https://ns.example.com/epcis/}meta=m"
+        "sensorReporttype=https://gs1.org/voc/Temperatureexception=https://gs1.org/voc/ALARM_CONDITION"
+        "value=4.5component=https://gs1.org/voc/xuom=CEL"
+        "{https://ns.example.com/epcis/}extra=r"
+        "{https://ns.example.com/epcis/}note=n"
+    )
+
+
+def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
+    """Top-level extension fields come after every canonical field, ``{namespace}localName=value``, sorted as
+    strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted; an extension inside a
+    location stays after that location's id."""
+    event = {
+        "ex:b": "1",
+        "ex:a": {"ex:z": "3", "ex:y": "2"},
+        "type": "ObjectEvent",
+        "readPoint": {"ex:door": "7", "id": "urn:epc:id:sgln:4012345.00000.0"},
+        "action": "OBSERVE",
+    }
+    assert _pre(event, NS) == (
+        "eventType=ObjectEventaction=OBSERVE"
+        "readPointid=https://id.gs1.org/414/4012345000009{https://ns.example.com/epcis/}door=7"
+        "{https://ns.example.com/epcis/}a{https://ns.example.com/epcis/}y=2{https://ns.example.com/epcis/}z=3"
+        "{https://ns.example.com/epcis/}b=1"
+    )
+
+
+def test_curies_and_bare_words_expand_to_full_uris() -> None:
+    """CBV bare words and old URNs become Web vocabulary URIs (BizStep-, Disp-); a CURIE of any prefix the
+    document's context defines becomes its full URI (``ex:step`` → https://ns.example.com/epcis/step)."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "ex:step",
+        "disposition": "urn:epcglobal:cbv:disp:in_transit",
+        "persistentDisposition": {"set": ["completeness_verified"]},
+    }
+    assert _pre(event, NS) == (
+        "eventType=ObjectEventaction=OBSERVEbizStep=https://ns.example.com/epcis/step"
+        "disposition=https://ref.gs1.org/cbv/Disp-in_transit"
+        "persistentDispositionset=https://ref.gs1.org/cbv/Disp-completeness_verified"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "dl"),
+    [
+        # GSRN-P: 4012345 + 0000098765, check digit over 40123450000098765 (weights 3,1,… from the right) = 8
+        ("urn:epc:id:gsrnp:4012345.0000098765", "https://id.gs1.org/8017/401234500000987658"),
+        # CPI: company prefix + component/part reference, serial in AI 8011
+        ("urn:epc:id:cpi:4012345.ABC.123", "https://id.gs1.org/8010/4012345ABC/8011/123"),
+        ("urn:epc:idpat:cpi:4012345.ABC.*", "https://id.gs1.org/8010/4012345ABC"),
+        # GINC: company prefix + consignment reference, no check digit
+        ("urn:epc:id:ginc:4012345.333", "https://id.gs1.org/401/4012345333"),
+        # GSIN: 4012345 + 999987654, check digit over 4012345999987654 = 1
+        ("urn:epc:id:gsin:4012345.999987654", "https://id.gs1.org/402/40123459999876541"),
+        # SGCN: GCN-13 (401234599999 + check 0) then the serial
+        ("urn:epc:id:sgcn:4012345.99999.44", "https://id.gs1.org/255/401234599999044"),
+        ("urn:epc:idpat:sgcn:4012345.99999.*", "https://id.gs1.org/255/4012345999990"),
+        # ITIP: GTIN-14 (indicator 0 moved first: 0401234512345 + check 6), piece 01, total 02, serial in AI 21
+        ("urn:epc:id:itip:4012345.012345.01.02.999", "https://id.gs1.org/8006/040123451234560102/21/999"),
+        ("urn:epc:idpat:itip:4012345.012345.01.02.*", "https://id.gs1.org/8006/040123451234560102"),
+        # UPUI: GTIN-14 then the third-party controlled serial in AI 235
+        ("urn:epc:id:upui:4012345.012345.AB12", "https://id.gs1.org/01/04012345123456/235/AB12"),
+        # class patterns of GRAI and GDTI: the key without serial
+        ("urn:epc:idpat:grai:4012345.66666.*", "https://id.gs1.org/8003/04012345666663"),
+        ("urn:epc:idpat:gdti:4012345.55555.*", "https://id.gs1.org/253/4012345555554"),
+        # Digital Link URIs on any domain: the same path on id.gs1.org
+        ("https://id.example.com/253/4012345000054987", "https://id.gs1.org/253/4012345000054987"),
+        ("https://example.org/dl/8004/4012345AAbb", "https://id.gs1.org/8004/4012345AAbb"),
+        ("https://id.gs1.de/402/40123459999876541", "https://id.gs1.org/402/40123459999876541"),
+        ("https://id.gs1.de/8010/4012345ABC/8011/123", "https://id.gs1.org/8010/4012345ABC/8011/123"),
+        ("https://id.gs1.de/01/04012345123456/235/AB12", "https://id.gs1.org/01/04012345123456/235/AB12"),
+    ],
+)
+def test_gs1_keys_become_canonical_digital_link(key: str, dl: str) -> None:
+    """GS1 keys (EPC URNs of TDS 2.0, Digital Link URIs on any domain) are hashed as canonical Digital Link."""
+    assert hash_digital_link(key) == dl
+    assert _pre({"type": "ObjectEvent", "epcList": [key]}) == f"eventType=ObjectEventepcListepc={dl}"
+
+
+def test_the_registry_comparison_form_is_unchanged() -> None:
+    """The extra URN schemes are the hash's: the registry's stored identifiers (``to_digital_link``) stay as they
+    were captured, so the audit's replay of old events derives the same rows."""
+    assert to_digital_link("urn:epc:id:cpi:4012345.ABC.123") is None
+
+
+def test_list_items_are_sorted_after_canonicalisation() -> None:
+    """Sorted on the canonical strings, not the raw ones: raw, ``https://id.example.com/…/21/2`` sorts before
+    ``urn:epc:…``; canonical, the SGTIN with serial 1 (…/21/1) comes first."""
+    event = {
+        "type": "ObjectEvent",
+        "epcList": ["https://id.example.com/01/04012345111118/21/2", "urn:epc:id:sgtin:4012345.011111.1"],
+    }
+    assert _pre(event) == (
+        "eventType=ObjectEventepcList"
+        "epc=https://id.gs1.org/01/04012345111118/21/1epc=https://id.gs1.org/01/04012345111118/21/2"
+    )
+
+
+def test_excluded_fields_are_not_hashed() -> None:
+    """Not part of the fingerprint: eventID, recordTime, errorDeclaration (added after the fact), comments, the
+    JSON-LD context and the event's ``type`` other than as eventType."""
+    bare = {"type": "ObjectEvent", "action": "OBSERVE"}
+    noisy = {
+        **bare,
+        "eventID": "ni:///sha-256;00?ver=CBV2.0",
+        "recordTime": "2024-01-01T00:00:00.000Z",
+        "errorDeclaration": {"declarationTime": "2024-01-02T00:00:00.000Z", "reason": "incorrect_data"},
+        "rdfs:comment": "c",
+        "comment": "c",
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+    }
+    assert _pre(noisy) == _pre(bare) == "eventType=ObjectEventaction=OBSERVE"
+
+
+def test_query_documents_are_hashed() -> None:
+    """An EPCISQueryDocument's events are at epcisBody.queryResults.resultsBody.eventList."""
+    event = {"type": "ObjectEvent", "action": "OBSERVE"}
+    doc = {
+        "type": "EPCISQueryDocument",
+        "epcisBody": {
+            "queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": [event]}}
+        },
+    }
+    assert hashed_events(doc) == [event]
+    assert document_prehashes(doc) == ["eventType=ObjectEventaction=OBSERVE"]
+    assert document_hash_ids(doc) == [hash_id("eventType=ObjectEventaction=OBSERVE")]
+    assert hashed_events({"epcisBody": {"queryResults": {"resultsBody": "x"}}}) == []
+
+
+def test_the_previous_algorithm_is_frozen() -> None:
+    """event_hash_v1 is the algorithm in force before issue 11 (it verifies older log leaves): over the GS1
+    examples and the two reference vectors bundled then, its hash IDs digest to the value
+    tests/unit/test_event_hash_equivalence.py recorded for them before issue 11."""
+    files = [
+        *sorted((GOLDEN / "epcis_examples").glob("*.jsonld")),
+        GOLDEN / "epcis_event_hash" / "ReferenceEventHashAlgorithm.jsonld",
+        GOLDEN / "epcis_event_hash" / "ReferenceEventHashAlgorithm2.jsonld",
+    ]
+    ids = []
+    for path in files:
+        doc = json.loads(path.read_text())
+        ids.extend(event_hash_v1.document_hash_ids(doc))
+    digest = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+    assert digest == "f983381772654e2d24d06fba87cc809098c85b31aaca79da7685bce2364150d7"
+    assert (
+        event_hash_v1.normalise_time("2023-02-02T11:04:03.1415Z") == "2023-02-02T11:04:03.141Z"
+    )  # truncated
