@@ -13,7 +13,12 @@ from lodeline.market.concentration import (
     published_shares,
     supply_shares,
 )
-from lodeline.market.dependency import production_dependency, trade_dependency, with_targets
+from lodeline.market.dependency import (
+    apparent_consumption_dependency,
+    production_dependency,
+    trade_dependency,
+    with_targets,
+)
 from lodeline.market.prices import price_indicators
 from lodeline.market.series import primary_series
 from lodeline.market.trade import import_reliance, import_shares
@@ -219,6 +224,45 @@ def test_published_shares_fill_in_where_they_are_newer() -> None:
     newer = pl.concat([prod, production([{"country": "CHN", "year": 2025, "quantity": 90.0}])])
     kept = prefer_newest_source(supply_shares(newer), published_shares(published))
     assert set(kept["source"].to_list()) == {"usgs_mcs2026"} and 2022 not in kept["year"].to_list()
+
+
+def test_apparent_consumption_dependency() -> None:
+    """Titanium refining (HS 810820), tonnes. Members: JPN produces 50 (kt → 50,000 t), USA withheld. Imports from
+    outside: SAU 20,000, KAZ 10,000; exports to outside 5,000; JPN → USA (member to member) 7,000 is not counted.
+    Apparent consumption = 50,000 + 30,000 − 5,000 = 75,000 t; SAU's share 20,000 / 75,000 = 0.2667, flagged
+    because the US figure is withheld (production, and so consumption, is a lower bound)."""
+    shares = supply_shares(
+        production(
+            [
+                {"country": "CHN", "year": 2024, "quantity": 200.0},
+                {"country": "JPN", "year": 2024, "quantity": 50.0},
+                {"country": "USA", "year": 2024, "quantity": None, "flag": "W"},
+            ]
+        ).with_columns(
+            mineral=pl.lit("titanium"), stage=pl.lit("refining"), unit=pl.lit("thousand metric tons")
+        )
+    )
+    flows = [
+        ("SAU", "JPN", 20_000.0),
+        ("KAZ", "USA", 10_000.0),
+        ("JPN", "CHN", 5_000.0),
+        ("JPN", "USA", 7_000.0),
+    ]
+    trade = trade_rows([(e, i, 2024, q, "complete") for e, i, q in flows]).with_columns(
+        hs6=pl.lit("810820"),
+        mineral=pl.lit("titanium"),
+        stage=pl.lit("refining"),
+        quantity_t=pl.col("value_usd"),
+    )
+    row = apparent_consumption_dependency(shares, trade, frozenset({"JPN", "USA"})).row(0, named=True)
+    assert row["denominator"] == pytest.approx(75_000.0) and row["alliance_supply"] == pytest.approx(50_000.0)
+    assert row["top_external_supplier"] == "SAU" and row["top_external_share"] == pytest.approx(
+        20_000 / 75_000
+    )
+    assert row["basis"] == "apparent consumption" and row["flag"] == "production-lower-bound"
+    # a stage whose traded product is another material gets no apparent consumption
+    other = trade.with_columns(hs6=pl.lit("282200"))
+    assert apparent_consumption_dependency(shares, other, frozenset({"JPN", "USA"})).is_empty()
 
 
 def test_import_shares_and_reliance() -> None:
