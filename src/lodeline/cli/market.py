@@ -89,7 +89,10 @@ def dependency_command(
             "ambition",
             "target_year",
             "gap",
-            "flag",
+            # one column for the table: the row's flag and, where set, why alliance_share is a bound or unknown
+            pl.when(pl.col("flag").is_not_null() | pl.col("alliance_share_flag").is_not_null())
+            .then(pl.concat_str(["flag", "alliance_share_flag"], separator="; ", ignore_nulls=True))
+            .alias("flag"),
         )
     emit(
         frame,
