@@ -44,7 +44,8 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
 
     def conc(group: pd.DataFrame) -> pd.Series:
         named = group[~group["country"].isin(["WLD", "ROW"]) & group["share"].notna()]
-        named = named.sort_values("share", ascending=False)
+        # ties go to the lower ISO3 code, as in lodeline.market.concentration
+        named = named.sort_values(["share", "country"], ascending=[False, True])
         return pd.Series(
             {
                 "hhi": float(((named["share"] * 100) ** 2).sum()),
@@ -58,7 +59,7 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
 
     def external(group: pd.DataFrame) -> pd.Series:
         ext = group[~group["country"].isin([*alliance, "WLD", "ROW"]) & group["share"].notna()]
-        ext = ext.sort_values("share", ascending=False)
+        ext = ext.sort_values(["share", "country"], ascending=[False, True])
         return pd.Series(
             {
                 "top_external_supplier": ext["country"].iloc[0] if len(ext) else None,
