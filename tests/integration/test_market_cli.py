@@ -119,3 +119,46 @@ def test_prices_last_is_bounded(cli_store: str, value: str, reason: str) -> None
 def test_prices_last_accepts_its_bounds(cli_store: str) -> None:
     for value in ("1", "10000"):
         assert "copper prices" in invoke("market", "prices", "--mineral", "copper", "--last", value)
+
+
+def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run the real entry point (which maps Lodeline errors to exit status 2) and return (status, stderr)."""
+    import sys
+
+    from lodeline.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["lodeline", *args])
+    monkeypatch.setenv("COLUMNS", "250")
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
+def test_imports_default_importer_is_the_g7_plus_group(cli_store: str) -> None:
+    """The default --importer G7+ is a group, not a three-letter country code: its imports are not empty."""
+    rows = json.loads(invoke("market", "imports", "--mineral", "rare-earths", "--format", "json"))
+    assert rows and {r["origin"] for r in rows if r["year"] == 2024} >= {"CHN"}
+    assert not {r["origin"] for r in rows} & {"DEU", "USA", "JPN"}  # intra-group trade left out
+    assert json.loads(invoke("market", "imports", "-m", "cobalt", "--importer", "MSP", "--format", "json"))
+
+
+def test_imports_unknown_importer_is_an_error(
+    cli_store: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, err = _main(monkeypatch, capsys, "market", "imports", "-m", "cobalt", "--importer", "XYZ")
+    assert status == 2, err
+    assert "invalid-argument" in err and "importer 'XYZ' is neither a country group" in err
+
+
+def test_value_creation_shows_inputs_with_units(cli_store: str) -> None:
+    """China lithium 2024: 169.67759096410308 kt (IEA) ÷ 41,400 t (USGS MCS 2026) = 4.0985, not 0.0041."""
+    rows = json.loads(invoke("market", "value-creation", "--mineral", "lithium", "--format", "json"))
+    china = next(r for r in rows if r["country"] == "CHN" and r["year"] == 2024)
+    assert china["refined_to_mined"] == pytest.approx(169.67759096410308 * 1000 / 41_400)
+    assert {"mined_unit", "refined_unit", "mined_source", "refined_source", "comparable_note"} <= set(china)
+
+
+def test_overview_rows_carry_stage_and_year(cli_store: str) -> None:
+    rows = json.loads(invoke("market", "overview", "--format", "json"))
+    assert rows and all(r["stage"] and r["year"] for r in rows)
+    assert all(r["hhi"] <= 10_000 for r in rows)

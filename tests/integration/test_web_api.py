@@ -131,6 +131,15 @@ def test_targets_compare_rare_earth_magnets_with_60_percent(client: TestClient) 
         assert r["gap"] == pytest.approx(r["top_external_share"] - r["target"])
 
 
+def test_imports_resolve_groups_and_refuse_unknown_importers(client: TestClient) -> None:
+    """The default importer G7+ is a group (its imports are not empty); an unknown one is a 400 naming it."""
+    rows = client.get("/api/v1/minerals/rare-earths/imports?limit=1000").json()["data"]
+    assert rows and not {r["origin"] for r in rows} & {"DEU", "USA", "JPN"}
+    assert client.get("/api/v1/minerals/cobalt/imports?importer=MSP").json()["data"]
+    bad = client.get("/api/v1/minerals/cobalt/imports?importer=XYZ")
+    assert bad.status_code == 400 and "importer 'XYZ'" in bad.text
+
+
 @pytest.fixture(scope="module")
 def contract_store(
     built_sqlite: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory
@@ -174,6 +183,7 @@ def _known_values(store: WebStore, sizes: tuple[int, int], method: str, path: st
         "/api/v1/minerals/{mineral}/concentration": {"path_parameters": {"mineral": "lithium"}, "query": {}},
         "/api/v1/minerals/{mineral}/dependency": {"path_parameters": {"mineral": "rare-earths"}, "query": {}},
         "/api/v1/minerals/{mineral}/trade-flows": {"path_parameters": {"mineral": "lithium"}, "query": {}},
+        "/api/v1/minerals/{mineral}/imports": {"path_parameters": {"mineral": "cobalt"}, "query": {}},
         "/api/v1/minerals/{mineral}/prices": {"path_parameters": {"mineral": "copper"}, "query": {}},
         "/api/v1/submissions/{submission_id}": {"path_parameters": {"submission_id": store.submission_id}},
         "/epcis/capture/{capture_id}": {"path_parameters": {"capture_id": store.capture_id}},

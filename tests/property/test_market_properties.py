@@ -59,3 +59,27 @@ def test_adding_a_supplier_never_raises_top1_share(values: list[float], extra: f
     assert leader_after <= before["top1_share"] + 1e-12
     if extra <= max(values):
         assert after["top1_share"] <= before["top1_share"] + 1e-12
+
+
+def frame_with_world(values: list[float], world: float) -> pl.DataFrame:
+    """``values`` as named countries plus a published world-total row (country WLD) of ``world``."""
+    rows = frame(values)
+    total = rows.head(1).with_columns(country=pl.lit("WLD"), quantity=pl.lit(world))
+    return pl.concat([rows, total])
+
+
+@settings(max_examples=300, deadline=None)
+@given(quantities, st.floats(min_value=0.0, max_value=2.0, allow_nan=False))
+def test_shares_never_sum_above_one_and_hhi_never_exceeds_10000(values: list[float], ratio: float) -> None:
+    """Whatever the published (rounded) world total — below the sum of the parts (gallium 2025: 909,000 kg of
+    named countries against 900,000), equal, or above it — shares add up to at most 1 and HHI is at most 10,000;
+    a total below the parts is flagged on every row."""
+    parts = sum(values)
+    shares = supply_shares(frame_with_world(values, parts * ratio))
+    assert shares["share"].sum() <= 1 + 1e-9
+    assert concentration(shares)["hhi"].max() <= 10_000 + 1e-6  # type: ignore[operator]
+    if parts * ratio < parts:
+        assert shares["flag"].str.contains("parts>total").all()
+        assert abs(shares["share"].sum() - 1.0) < 1e-9
+    else:
+        assert shares["flag"].is_null().all()

@@ -7,8 +7,18 @@ import json
 import polars as pl
 import pytest
 
-from lodeline.market.concentration import concentration, supply_shares
-from lodeline.market.dependency import production_dependency, trade_dependency, with_targets
+from lodeline.market.concentration import (
+    concentration,
+    prefer_newest_source,
+    published_shares,
+    supply_shares,
+)
+from lodeline.market.dependency import (
+    apparent_consumption_dependency,
+    production_dependency,
+    trade_dependency,
+    with_targets,
+)
 from lodeline.market.prices import price_indicators
 from lodeline.market.series import primary_series
 from lodeline.market.trade import import_reliance, import_shares
@@ -124,7 +134,10 @@ def trade_rows(rows: list[tuple[str, str, int, float, str]]) -> pl.DataFrame:
     )
 
 
-def test_trade_dependency_prefers_complete_coverage_and_counts_intra_alliance_supply() -> None:
+def test_trade_dependency_is_a_share_of_imports_from_outside_the_alliance() -> None:
+    """2024 (complete): members import 100 in all, 20 of it from a member (JPN → DEU), so 80 from outside, of which
+    CHN 70: 70 / 80 = 0.875 (counting member trade in the denominator would dilute it to 0.70). 2023 rests on the
+    truncated top-6 series only and is flagged."""
     trade = trade_rows(
         [
             ("CHN", "DEU", 2024, 70.0, "complete"),
@@ -137,9 +150,119 @@ def test_trade_dependency_prefers_complete_coverage_and_counts_intra_alliance_su
     )
     dep = trade_dependency(trade, frozenset({"DEU", "JPN", "USA"})).sort("year")
     r23, r24 = dep.to_dicts()
-    assert r24["top_external_supplier"] == "CHN" and r24["top_external_share"] == pytest.approx(0.70)
+    assert r24["top_external_supplier"] == "CHN" and r24["top_external_share"] == pytest.approx(70 / 80)
+    assert r24["denominator"] == pytest.approx(80.0) and r24["alliance_supply"] == pytest.approx(100.0)
     assert r24["alliance_share"] == pytest.approx(0.20) and r24["coverage"] == "complete"
+    assert r24["share_of"] == "alliance imports from outside the alliance" and r24["flag"] is None
     assert r23["top_external_share"] == pytest.approx(0.5) and r23["coverage"] == "top6"
+    assert r23["flag"] == "top6-truncated"
+
+
+def test_alliance_share_hidden_in_other_countries_is_unknown_not_zero() -> None:
+    """CHN 60, RUS 10, other countries 30 (which may hold members): no member is named, so the alliance's share
+    is unknown (NULL, flagged); with AUS named at 10 of 100 and other countries 20 it is a lower bound of 0.10."""
+    unknown = production(
+        [
+            {"country": "CHN", "year": 2024, "quantity": 60.0},
+            {"country": "RUS", "year": 2024, "quantity": 10.0},
+            {"country": "ROW", "year": 2024, "quantity": 30.0},
+        ]
+    )
+    row = production_dependency(supply_shares(unknown), frozenset({"AUS", "USA"})).row(0, named=True)
+    assert row["alliance_share"] is None and row["alliance_supply"] is None
+    assert str(row["alliance_share_flag"]).startswith("unknown")
+    assert row["top_external_supplier"] == "CHN" and row["top_external_share"] == pytest.approx(0.6)
+    partial = production(
+        [
+            {"country": "CHN", "year": 2024, "quantity": 70.0},
+            {"country": "AUS", "year": 2024, "quantity": 10.0},
+            {"country": "ROW", "year": 2024, "quantity": 20.0},
+        ]
+    )
+    row = production_dependency(supply_shares(partial), frozenset({"AUS", "USA"})).row(0, named=True)
+    assert row["alliance_share"] == pytest.approx(0.10)
+    assert str(row["alliance_share_flag"]).startswith("lower bound")
+
+
+def test_published_shares_fill_in_where_they_are_newer() -> None:
+    """Production data to 2023 (all not available), published shares 2020–2024 adding up to 101 % in 2022: the
+    published source is newer, so it is used where it has a year (2022 divided by 1.01); production fills 2019 and
+    2023."""
+    prod = production(
+        [
+            {"country": "CHN", "year": 2019, "quantity": 80.0},
+            {"country": "ROW", "year": 2019, "quantity": 20.0},
+            {"country": "CHN", "year": 2023, "quantity": None, "flag": "NA"},
+        ]
+    )
+    published = pl.DataFrame(
+        {
+            "mineral": "rare-earths",
+            "stage": "mining",
+            "country": ["CHN", "USA", "CHN", "USA"],
+            "year": [2022, 2022, 2024, 2024],
+            "share": [0.94, 0.07, 0.90, 0.05],
+            "source": "bgs_refined_shares",
+            "edition": "e",
+            "flag": None,
+        },
+        schema_overrides={"flag": pl.String},
+    )
+    merged = prefer_newest_source(supply_shares(prod), published_shares(published))
+    by_year = {y: set(g["source"].to_list()) for (y,), g in merged.group_by("year")}
+    assert by_year == {
+        2019: {"usgs_mcs2026"},
+        2022: {"bgs_refined_shares"},
+        2023: {"usgs_mcs2026"},  # only production covers it: the gap stays a gap
+        2024: {"bgs_refined_shares"},
+    }
+    assert merged.filter(pl.col("year") == 2023)["share"].is_null().all()
+    y2022 = merged.filter(pl.col("year") == 2022)
+    assert y2022["share"].sum() == pytest.approx(1.0) and y2022["flag"].str.contains("parts>total").all()
+    assert concentration(merged).filter(pl.col("year") == 2024)["hhi"][0] == pytest.approx(90**2 + 5**2)
+    # where the production series runs later (to 2025), older published shares are not mixed in
+    newer = pl.concat([prod, production([{"country": "CHN", "year": 2025, "quantity": 90.0}])])
+    kept = prefer_newest_source(supply_shares(newer), published_shares(published))
+    assert set(kept["source"].to_list()) == {"usgs_mcs2026"} and 2022 not in kept["year"].to_list()
+
+
+def test_apparent_consumption_dependency() -> None:
+    """Titanium refining (HS 810820), tonnes. Members: JPN produces 50 (kt → 50,000 t), USA withheld. Imports from
+    outside: SAU 20,000, KAZ 10,000; exports to outside 5,000; JPN → USA (member to member) 7,000 is not counted.
+    Apparent consumption = 50,000 + 30,000 − 5,000 = 75,000 t; SAU's share 20,000 / 75,000 = 0.2667, flagged
+    because the US figure is withheld (production, and so consumption, is a lower bound)."""
+    shares = supply_shares(
+        production(
+            [
+                {"country": "CHN", "year": 2024, "quantity": 200.0},
+                {"country": "JPN", "year": 2024, "quantity": 50.0},
+                {"country": "USA", "year": 2024, "quantity": None, "flag": "W"},
+            ]
+        ).with_columns(
+            mineral=pl.lit("titanium"), stage=pl.lit("refining"), unit=pl.lit("thousand metric tons")
+        )
+    )
+    flows = [
+        ("SAU", "JPN", 20_000.0),
+        ("KAZ", "USA", 10_000.0),
+        ("JPN", "CHN", 5_000.0),
+        ("JPN", "USA", 7_000.0),
+    ]
+    trade = trade_rows([(e, i, 2024, q, "complete") for e, i, q in flows]).with_columns(
+        hs6=pl.lit("810820"),
+        mineral=pl.lit("titanium"),
+        stage=pl.lit("refining"),
+        quantity_t=pl.col("value_usd"),
+    )
+    row = apparent_consumption_dependency(shares, trade, frozenset({"JPN", "USA"})).row(0, named=True)
+    assert row["denominator"] == pytest.approx(75_000.0) and row["alliance_supply"] == pytest.approx(50_000.0)
+    assert row["top_external_supplier"] == "SAU" and row["top_external_share"] == pytest.approx(
+        20_000 / 75_000
+    )
+    assert row["basis"] == "apparent consumption" and row["flag"] == "production-lower-bound"
+    # a stage whose traded product is another material gets no apparent consumption
+    other = trade.with_columns(hs6=pl.lit("282200"))
+    assert apparent_consumption_dependency(shares, other, frozenset({"JPN", "USA"})).is_empty()
 
 
 def test_import_shares_and_reliance() -> None:
@@ -163,6 +286,38 @@ def test_local_value_creation() -> None:
     out = local_value_creation(rows)
     assert out.height == 1
     assert out.row(0, named=True)["refined_to_mined"] == pytest.approx(2.5)
+
+
+def test_local_value_creation_converts_units_and_refuses_incomparable_inputs() -> None:
+    """Mined 41,400 t, refined 169.7 kt (same contained basis) → 169,700 / 41,400 = 4.099. A gross-weight refined
+    figure against contained mining, or a unit that is not a mass, gives no ratio."""
+    rows = production(
+        [
+            {"country": "CHN", "year": 2024, "quantity": 41_400.0},
+            {"country": "CHN", "year": 2024, "quantity": 169.7, "stage": "refining", "unit": "kt"},
+            {"country": "AUS", "year": 2024, "quantity": 80_000.0},
+            {
+                "country": "AUS",
+                "year": 2024,
+                "quantity": 5.0,
+                "stage": "refining",
+                "unit": "kt",
+                "basis": "gross",
+            },
+            {"country": "USA", "year": 2024, "quantity": 1_000.0},
+            {
+                "country": "USA",
+                "year": 2024,
+                "quantity": 2.0,
+                "stage": "refining",
+                "unit": "million cubic meters",
+            },
+        ]
+    )
+    by = {r["country"]: r for r in local_value_creation(rows).to_dicts()}
+    assert by["CHN"]["refined_to_mined"] == pytest.approx(169_700 / 41_400) and by["CHN"]["comparable"]
+    assert by["AUS"]["refined_to_mined"] is None and "gross" in by["AUS"]["comparable_note"]
+    assert by["USA"]["refined_to_mined"] is None and "not a mass unit" in by["USA"]["comparable_note"]
 
 
 def test_price_indicators() -> None:

@@ -34,7 +34,9 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
     def shares(group: pd.DataFrame) -> pd.DataFrame:
         world = group.loc[group["country"] == "WLD", "quantity"].max()
         rows = group[group["country"] != "WLD"].copy()
-        total = world if pd.notna(world) else rows["quantity"].sum()
+        parts = rows["quantity"].sum()
+        # the larger of the published (rounded) total and the sum of the rows, as lodeline.market.concentration
+        total = max(world, parts) if pd.notna(world) else parts
         rows["share"] = rows["quantity"] / total if total and total > 0 else None
         return rows
 
@@ -42,7 +44,8 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
 
     def conc(group: pd.DataFrame) -> pd.Series:
         named = group[~group["country"].isin(["WLD", "ROW"]) & group["share"].notna()]
-        named = named.sort_values("share", ascending=False)
+        # ties go to the lower ISO3 code, as in lodeline.market.concentration
+        named = named.sort_values(["share", "country"], ascending=[False, True])
         return pd.Series(
             {
                 "hhi": float(((named["share"] * 100) ** 2).sum()),
@@ -56,7 +59,7 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
 
     def external(group: pd.DataFrame) -> pd.Series:
         ext = group[~group["country"].isin([*alliance, "WLD", "ROW"]) & group["share"].notna()]
-        ext = ext.sort_values("share", ascending=False)
+        ext = ext.sort_values(["share", "country"], ascending=[False, True])
         return pd.Series(
             {
                 "top_external_supplier": ext["country"].iloc[0] if len(ext) else None,
@@ -73,8 +76,8 @@ def pandas_indicators(production: Any, trade: Any, alliance: frozenset[str]) -> 
 
     def trade_dep(group: pd.DataFrame) -> pd.Series:
         by_origin = group.groupby("exporter")["value_usd"].sum()
-        total = by_origin.sum()
         ext = by_origin[~by_origin.index.isin(list(alliance))].sort_values(ascending=False)
+        total = ext.sum()  # imports from outside the alliance, as lodeline.market.dependency
         return pd.Series(
             {
                 "top_external_supplier": ext.index[0] if len(ext) else None,

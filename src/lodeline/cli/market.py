@@ -71,7 +71,8 @@ def dependency_command(
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
-    """Per year and stage: the largest supplier outside the alliance, its share, the target and the gap."""
+    """Per year, stage and basis: the largest supplier outside the alliance, its share (of world production,
+    of imports from outside the alliance, or of apparent consumption), the target and the gap."""
     alliance = _alliance(alliance)
     result = svc.dependency(get_engine(), mineral, alliance)
     frame = result.frame
@@ -80,6 +81,7 @@ def dependency_command(
             "stage",
             "year",
             "basis",
+            "share_of",
             "top_external_supplier",
             "top_external_share",
             "alliance_share",
@@ -87,7 +89,10 @@ def dependency_command(
             "ambition",
             "target_year",
             "gap",
-            "coverage",
+            # one column for the table: the row's flag and, where set, why alliance_share is a bound or unknown
+            pl.when(pl.col("flag").is_not_null() | pl.col("alliance_share_flag").is_not_null())
+            .then(pl.concat_str(["flag", "alliance_share_flag"], separator="; ", ignore_nulls=True))
+            .alias("flag"),
         )
     emit(
         frame,
@@ -101,7 +106,9 @@ def dependency_command(
 @app.command("imports")
 def imports_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
-    importer: str = typer.Option("G7+", "--importer", "-i", help="ISO3 country or group id"),
+    importer: str = typer.Option(
+        "G7+", "--importer", "-i", help="Country group id (G7+, EU27, MSP …; looked up first) or ISO3 country"
+    ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
@@ -117,7 +124,8 @@ def value_creation_command(
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
-    """Refined ÷ mined output per producing country (how much of what it mines it also processes)."""
+    """Refined ÷ mined output in tonnes per producing country, with both inputs (unit, basis, source); no ratio
+    where the two stages do not measure the same material."""
     _show(svc.value_creation(get_engine(), mineral), fmt, out, "Local value creation")
 
 
@@ -144,7 +152,8 @@ def overview_command(
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
-    """One line per mineral: concentration, top supplier and the alliance's single-supplier dependency."""
+    """One line per mineral: concentration, top supplier and the alliance's single-supplier dependency, all from
+    the stage and year the line names."""
     result = svc.minerals_overview(get_engine(), _alliance(alliance))
     _show(result, fmt, out, "Market overview")
 

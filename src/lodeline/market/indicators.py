@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from lodeline.market.concentration import concentration, supply_shares
-from lodeline.market.dependency import production_dependency, trade_dependency, with_targets
+from lodeline.market.dependency import (
+    apparent_consumption_dependency,
+    production_dependency,
+    trade_dependency,
+    with_targets,
+)
 from lodeline.market.prices import price_indicators
 from lodeline.market.series import primary_series
 from lodeline.market.value_creation import local_value_creation
@@ -40,6 +45,7 @@ def compute_all(
     with_qty = trade.filter(pl.col("quantity_t").is_not_null())
     if not with_qty.is_empty():
         dep_parts.append(trade_dependency(with_qty, alliance, measure="quantity_t"))
+        dep_parts.append(apparent_consumption_dependency(shares, with_qty, alliance))
     dependency = with_targets(pl.concat(dep_parts, how="vertical_relaxed"), targets)
     return AllIndicators(
         shares=shares,

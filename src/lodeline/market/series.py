@@ -45,3 +45,8 @@ def is_named_country() -> pl.Expr:
 
 def is_other_countries() -> pl.Expr:
     return pl.col("country") == OTHER_COUNTRIES
+
+
+def is_negligible() -> pl.Expr:
+    """Rows the source prints as none/negligible ("--") or not applicable ("XX"): NULL, but not a gap."""
+    return pl.col("flag").fill_null("").str.contains(r"^(--|XX)(;|$)")

@@ -18,7 +18,7 @@ def import_shares(
     trade: pl.DataFrame, importers: frozenset[str], *, measure: str = "value_usd"
 ) -> pl.DataFrame:
     """Share of each origin in the imports of ``importers`` (one country or a group, intra-group flows
-    excluded), per mineral × stage × year."""
+    excluded), per mineral × stage × year. Years only the truncated top-6 series covers are flagged."""
     keys = ["mineral", "stage", "year"]
     flows = trade.filter(
         pl.col("importer").is_in(list(importers))
@@ -26,9 +26,14 @@ def import_shares(
         & pl.col(measure).is_not_null()
     )
     flows = prefer_complete_coverage(flows, keys)
-    by_origin = flows.group_by([*keys, "exporter"]).agg(pl.col(measure).sum().alias("imports"))
+    by_origin = flows.group_by([*keys, "exporter", "coverage"]).agg(pl.col(measure).sum().alias("imports"))
     return (
-        by_origin.with_columns(share=pl.col("imports") / pl.col("imports").sum().over(keys))
+        by_origin.with_columns(
+            share=pl.col("imports") / pl.col("imports").sum().over(keys),
+            unit=pl.lit("USD" if measure == "value_usd" else "t"),
+            # the truncated top-6 series keeps only each side's largest partners: totals are understated
+            flag=pl.when(pl.col("coverage") == "complete").then(None).otherwise(pl.lit("top6-truncated")),
+        )
         .rename({"exporter": "origin"})
         .sort([*keys, "share"], descending=[False, False, False, True])
     )

@@ -40,11 +40,11 @@ def build_market_report(engine: Engine, alliance: str = "G7+") -> str:
     table_rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
         for row in overview.frame.select(
-            "name", "stages", "latest_year", "top_supplier", "top1_share", "hhi", "alliance_dependency"
+            "name", "stages", "stage", "year", "top_supplier", "top1_share", "hhi", "alliance_dependency"
         ).iter_rows()
     )
     sections.append(
-        "<section><h2>Overview</h2><table><thead><tr><th>Mineral</th><th>Stages</th><th>Latest year</th>"
+        "<section><h2>Overview</h2><table><thead><tr><th>Mineral</th><th>Stages</th><th>Stage</th><th>Year</th>"
         "<th>Top supplier</th><th>Top-1 share</th><th>HHI</th>"
         f"<th>{html.escape(alliance)} dependency on one external supplier</th></tr></thead>"
         f"<tbody>{table_rows}</tbody></table>"

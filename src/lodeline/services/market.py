@@ -8,13 +8,26 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
-from lodeline.domain.groups import get_group
+from lodeline.domain.countries import resolve_country
+from lodeline.domain.groups import CountryGroup, country_groups, get_group
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
-from lodeline.errors import InvalidArgumentError, NotFoundError, StoreNotBuiltError
+from lodeline.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    StoreNotBuiltError,
+    UnknownCountryError,
+    UnknownGroupError,
+)
 from lodeline.market.concentration import concentration as concentration_table
-from lodeline.market.concentration import supply_shares
-from lodeline.market.dependency import production_dependency, trade_dependency, with_targets
+from lodeline.market.concentration import prefer_newest_source, published_shares, supply_shares
+from lodeline.market.dependency import (
+    apparent_consumption_dependency,
+    production_dependency,
+    trade_dependency,
+    with_targets,
+)
 from lodeline.market.prices import price_indicators
+from lodeline.market.scope import measured_name
 from lodeline.market.series import primary_series
 from lodeline.market.trade import import_shares, prefer_complete_coverage
 from lodeline.market.value_creation import local_value_creation
@@ -65,16 +78,27 @@ def load_primary(engine: Engine, mineral: str | None = None) -> pl.DataFrame:
     return primary_series(production)
 
 
+def market_shares(engine: Engine, mineral: str | None = None) -> pl.DataFrame:
+    """Country shares per mineral × stage × year from the newest source of each stage: production tonnages
+    (USGS, IEA) or, where it runs later, a share-only source (BGS refined shares; e.g. germanium refining)."""
+    production = supply_shares(load_primary(engine, mineral))
+    published = published_shares(read_table(engine, "stage_shares", mineral=mineral))
+    return prefer_newest_source(production, published)
+
+
 def shares(engine: Engine, mineral: str, stage: str, year: int | None = None) -> MarketResult:
-    """Each country's share of a mineral × stage in ``year`` (default: the latest year with data)."""
+    """Each country's share of a mineral × stage in ``year`` (default: the latest year with at least one
+    known share)."""
     mineral_id, stage_id = resolve_mineral(mineral), resolve_stage(stage).value
     _check_year(year)
-    rows = load_primary(engine, mineral_id).filter(pl.col("stage") == stage_id)
-    if rows.is_empty():
+    table = market_shares(engine, mineral_id).filter(pl.col("stage") == stage_id)
+    if table.is_empty():
         raise NotFoundError(f"no {stage_id} production data for {mineral_id} in the bundled sources")
-    table = supply_shares(rows)
     years = sorted(table["year"].unique().to_list())
-    chosen = year if year is not None else years[-1]
+    known = sorted(table.filter(pl.col("share").is_not_null())["year"].unique().to_list())
+    if year is None and not known:
+        raise NotFoundError(f"no {stage_id} shares for {mineral_id}: every year is withheld or not available")
+    chosen = year if year is not None else known[-1]
     if chosen not in years:
         raise NotFoundError(f"no {stage_id} data for {mineral_id} in {chosen}; years with data: {years}")
     frame = table.filter(pl.col("year") == chosen).drop("total")
@@ -86,12 +110,12 @@ def shares(engine: Engine, mineral: str, stage: str, year: int | None = None) ->
 
 def concentration(engine: Engine, mineral: str, stage: str | None = None) -> MarketResult:
     mineral_id = resolve_mineral(mineral)
-    rows = load_primary(engine, mineral_id)
+    rows = market_shares(engine, mineral_id)
     if stage is not None:
         rows = rows.filter(pl.col("stage") == resolve_stage(stage).value)
     if rows.is_empty():
         raise NotFoundError(f"no production data for {mineral_id}" + (f" at stage {stage}" if stage else ""))
-    frame = concentration_table(supply_shares(rows))
+    frame = concentration_table(rows)
     return MarketResult(frame, _provenance(engine, frame, method=METHOD_MARKET))
 
 
@@ -100,21 +124,28 @@ def dependency(engine: Engine, mineral: str, alliance: str = "G7+") -> MarketRes
     mineral_id = resolve_mineral(mineral)
     group = get_group(alliance)
     parts = []
-    rows = load_primary(engine, mineral_id)
+    rows = market_shares(engine, mineral_id)
     if not rows.is_empty():
-        parts.append(production_dependency(supply_shares(rows), group.members))
+        parts.append(production_dependency(rows, group.members))
     trade = read_table(engine, "trade", mineral=mineral_id)
     if not trade.is_empty():
         parts.append(trade_dependency(trade, group.members, measure="value_usd"))
         with_qty = trade.filter(pl.col("quantity_t").is_not_null())
         if not with_qty.is_empty():
             parts.append(trade_dependency(with_qty, group.members, measure="quantity_t"))
+            if not rows.is_empty():
+                parts.append(apparent_consumption_dependency(rows, with_qty, group.members))
     if not parts:
         raise NotFoundError(f"no production or trade data for {mineral_id}")
     frame = pl.concat(parts, how="vertical_relaxed").sort(["stage", "basis", "year"])
     targets = read_table(engine, "targets")
     frame = with_targets(frame, targets).with_columns(alliance=pl.lit(group.id))
-    notes = [f"alliance {group.id}: {len(group.members)} countries ({group.description})"]
+    notes = [
+        f"alliance {group.id}: {len(group.members)} countries ({group.description})",
+        "share_of names each figure's denominator: world production, or the alliance's imports from outside the "
+        "alliance (trade between members is left out); flag top6-truncated marks years from the truncated "
+        "top-6 BACI series",
+    ]
     return MarketResult(
         frame,
         _provenance(
@@ -146,24 +177,49 @@ def trade_flows(engine: Engine, mineral: str, year: int | None = None, alliance:
     return MarketResult(frame, _provenance(engine, frame, method=METHOD_DEPENDENCY, unit="USD"))
 
 
+def resolve_importer(importer: str) -> CountryGroup:
+    """A country group (G7+, EU27 …; looked up first) or one ISO 3166 country, as a group of importers."""
+    try:
+        return get_group(importer)
+    except UnknownGroupError:
+        pass
+    try:
+        iso3 = resolve_country(importer)
+    except UnknownCountryError:
+        raise InvalidArgumentError(
+            f"importer {importer!r} is neither a country group ({', '.join(sorted(country_groups()))}) "
+            "nor a country (ISO 3166 alpha-3 code or name)"
+        ) from None
+    return CountryGroup(iso3, iso3, frozenset({iso3}))
+
+
 def imports_by_origin(engine: Engine, mineral: str, importer: str = "G7+") -> MarketResult:
+    """Import shares by origin for a country group or one country (groups resolve first)."""
     mineral_id = resolve_mineral(mineral)
-    members = (
-        get_group(importer).members
-        if not (len(importer) == 3 and importer.isupper())
-        else frozenset({importer})
-    )
-    frame = import_shares(read_table(engine, "trade", mineral=mineral_id), members)
+    group = resolve_importer(importer)
+    _require_built(engine)
+    frame = import_shares(read_table(engine, "trade", mineral=mineral_id), group.members)
+    notes = [
+        f"importer {group.id}: {group.description}"
+        + (" (intra-group trade excluded)" if len(group.members) > 1 else "")
+    ]
     return MarketResult(
-        frame, _provenance(engine, frame, method=METHOD_MARKET, extra_sources=("cepii_baci",))
+        frame, _provenance(engine, frame, method=METHOD_MARKET, notes=notes, extra_sources=("cepii_baci",))
     )
 
 
 def value_creation(engine: Engine, mineral: str | None = None) -> MarketResult:
     mineral_id = resolve_mineral(mineral) if mineral else None
-    frame = local_value_creation(load_primary(engine, mineral_id))
-    sources = tuple(load_primary(engine, mineral_id)["source"].unique().to_list())
-    return MarketResult(frame, _provenance(engine, frame, method=METHOD_MARKET, extra_sources=sources))
+    primary = load_primary(engine, mineral_id)
+    frame = local_value_creation(primary)
+    sources = tuple(frame["mined_source"].unique().to_list() + frame["refined_source"].unique().to_list())
+    notes = [
+        "refined_to_mined is refined ÷ mined in tonnes; it is left empty where comparable is false "
+        "(comparable_note says why)"
+    ]
+    return MarketResult(
+        frame, _provenance(engine, frame, method=METHOD_MARKET, notes=notes, extra_sources=sources)
+    )
 
 
 def prices(engine: Engine, mineral: str) -> MarketResult:
@@ -182,49 +238,73 @@ def _mineral_names() -> dict[str, str]:
 
 
 def minerals_overview(engine: Engine, alliance: str = "G7+") -> MarketResult:
-    """One row per mineral with data: its stages, latest year, concentration, top supplier and the
-    alliance's single-supplier dependency (latest year, the stage with the highest dependency)."""
+    """One row per mineral with data. Every figure of a row comes from one stage and one year, given in the
+    ``stage`` and ``year`` columns: the stage where the alliance's single-supplier dependency (production basis)
+    is highest in that stage's latest year with known shares. ``name`` names what that stage's series measures."""
     group = get_group(alliance)
-    primary = load_primary(engine)
-    conc = concentration_table(supply_shares(primary))
-    dep = production_dependency(supply_shares(primary), group.members)
-    latest = conc.sort("year").group_by("mineral", "stage").last()
-    # trend: HHI change over the latest five years of the mineral × stage
+    shares_all = market_shares(engine)
+    keys = ["mineral", "stage"]
+    conc = concentration_table(shares_all)
+    dep = production_dependency(shares_all, group.members).select(
+        *keys, "year", "top_external_supplier", "top_external_share", "alliance_share", "alliance_share_flag"
+    )
+    per_year = conc.join(dep, on=[*keys, "year"], how="left")
     first = (
-        conc.sort("year")
-        .group_by("mineral", "stage")
-        .agg(hhi_first=pl.col("hhi").first(), year_first=pl.col("year").first())
+        conc.sort("year").group_by(keys).agg(hhi_first=pl.col("hhi").first(), since=pl.col("year").first())
     )
-    latest = latest.join(first, on=["mineral", "stage"]).with_columns(
-        hhi_change=pl.col("hhi") - pl.col("hhi_first")
-    )
-    dep_latest = (
-        dep.sort("year")
-        .group_by("mineral", "stage")
+    latest = (
+        per_year.sort("year")
+        .group_by(keys)
         .last()
-        .select("mineral", "stage", "top_external_supplier", "top_external_share")
-    )
-    rows = latest.join(dep_latest, on=["mineral", "stage"], how="left")
-    frame = (
-        rows.sort("top_external_share", descending=True, nulls_last=True)
-        .group_by("mineral", maintain_order=True)
-        .agg(
-            stages=pl.col("stage").sort().str.join(","),
-            latest_year=pl.col("year").max(),
-            hhi=pl.col("hhi").first(),
-            hhi_stage=pl.col("stage").first(),
-            top_supplier=pl.col("top_supplier").first(),
-            top1_share=pl.col("top1_share").first(),
-            alliance_dependency=pl.col("top_external_share").first(),
-            top_external_supplier=pl.col("top_external_supplier").first(),
-            hhi_change=pl.col("hhi_change").first(),
-            since=pl.col("year_first").first(),
-            source=pl.col("source").first(),
+        .join(first, on=keys)
+        .with_columns(
+            hhi_change=pl.when(pl.col("year") > pl.col("since")).then(pl.col("hhi") - pl.col("hhi_first"))
         )
-        .with_columns(name=pl.col("mineral").replace_strict(_mineral_names(), default=pl.col("mineral")))
+    )
+    stages = latest.group_by("mineral").agg(stages=pl.col("stage").sort().str.join(","))
+    frame = (
+        latest.sort(
+            ["mineral", "top_external_share", "stage"], descending=[False, True, False], nulls_last=True
+        )
+        .group_by("mineral", maintain_order=True)
+        .first()
+        .join(stages, on="mineral")
+        .with_columns(
+            name=measured_name(
+                pl.col("mineral"),
+                pl.col("series"),
+                pl.col("mineral").replace_strict(_mineral_names(), default=pl.col("mineral")),
+            ),
+            dependency_basis=pl.lit("production: share of world production"),
+        )
+        .select(
+            "mineral",
+            "name",
+            "stages",
+            "stage",
+            "year",
+            "series",
+            "hhi",
+            "top_supplier",
+            "top1_share",
+            alliance_dependency=pl.col("top_external_share"),
+            top_external_supplier=pl.col("top_external_supplier"),
+            alliance_share=pl.col("alliance_share"),
+            alliance_share_flag=pl.col("alliance_share_flag"),
+            dependency_basis=pl.col("dependency_basis"),
+            hhi_change=pl.col("hhi_change"),
+            since=pl.col("since"),
+            unit=pl.col("unit"),
+            source=pl.col("source"),
+            edition=pl.col("edition"),
+        )
         .sort("mineral")
     )
-    return MarketResult(frame, _provenance(engine, primary, method=METHOD_MARKET))
+    notes = [
+        "each row's figures (HHI, top supplier and share, alliance dependency) come from its stage and year; "
+        "hhi_change is the change since the stage's first year (since)"
+    ]
+    return MarketResult(frame, _provenance(engine, frame, method=METHOD_MARKET, notes=notes))
 
 
 def sources(engine: Engine) -> MarketResult:

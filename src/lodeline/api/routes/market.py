@@ -222,6 +222,46 @@ def trade_flows(
     )
 
 
+ImporterQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="Country group id (G7+, EU27, MSP …; looked up first) or one country (ISO3 code or name)",
+    ),
+]
+
+
+@router.get(
+    "/minerals/{mineral}/imports",
+    response_model=Envelope,
+    dependencies=[Published],
+    summary="Import shares by origin",
+)
+def imports(
+    request: Request,
+    engine: EngineDep,
+    mineral: MineralPath,
+    limit: LimitDep,
+    importer: ImporterQuery = "G7+",
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Each origin's share of a country's or a group's imports (intra-group trade excluded), per stage and year.
+    An importer that is neither a group nor a country is a 400 (invalid-argument), not an empty page."""
+    mineral_id = resolve_mineral(mineral)
+    group = market.resolve_importer(importer)
+    return _answer(
+        request,
+        f"{mineral_id}-imports",
+        ("imports", mineral_id, group.id, group.members),
+        lambda: market.imports_by_origin(engine, mineral_id, importer),
+        limit=limit,
+        cursor=cursor,
+        fmt=fmt,
+    )
+
+
 @router.get("/minerals/{mineral}/prices", response_model=Envelope, dependencies=[Published], summary="Prices")
 def prices(
     request: Request,
