@@ -111,7 +111,7 @@ class PreparedDocument:
 def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
     """Parse, validate against the EPCIS 2.0 schema, hash every event, derive its ledger operation and its stored
     row. Raises TraceError (nothing to write) when the document is not valid EPCIS 2.0."""
-    doc = load_and_validate(data, file=file)
+    doc = load_and_validate(data, file=file, capture=True)
     evs = event_list(doc)
     ns = context_namespaces(doc.get("@context"))
     # The stored body carries the document's @context so the hash ID can be recomputed from the row alone. It is
