@@ -295,9 +295,10 @@ def _validate(doc: dict[str, Any], non_finite: bool) -> list[EventIssue]:
         return [wrong_type]
     if not fast_validator()(doc):
         _explain_schema(doc, raw_events, report)
-    schema_valid = (
-        not report.issues
-    )  # an empty event list is valid (a master-data document); capture refuses it
+    schema_valid = not report.issues
+    if schema_valid and not events:  # the registry's profile: a document is there to carry events
+        where = ".".join(_EVENT_PATHS[str(doc.get("type"))])
+        report.add(EventIssue(code="epcis-no-events", reason=f"{where} is empty"))
     for i, ev in enumerate(document_events(doc)):
         if ev.get("type") not in EVENT_TYPES:
             report.add(
@@ -399,7 +400,7 @@ def load_and_validate(data: bytes | str, *, file: str | None = None, capture: bo
     doc, non_finite = _parse(data, file)
     issues = _validate(doc, non_finite)
     if capture and not issues:
-        refused = capture_document_issue(doc, len(document_events(doc)))
+        refused = capture_document_issue(doc)
         issues = [refused] if refused else []
     if issues:
         raise TraceError(cap_issues(issues), file=file)

@@ -14,13 +14,14 @@ consider it, checked without a store (``lodeline trace validate`` reports it too
 - **Identifier lengths.** Identifiers the registry stores in bounded columns fit them (in their canonical
   Digital Link form): EPCs and classes ≤ 240 characters, locations ≤ 200, ``bizStep`` ≤ 120, ``eventID`` ≤ 240.
 
-- **Documents at capture.** Validation accepts both document types of the schema, and an empty event list;
-  capture takes an ``EPCISDocument`` (:data:`CAPTURE_DOCUMENT_TYPES`) with at least one event. An
-  ``EPCISQueryDocument`` is another repository's answer to a query, whose events a partner re-sends in an
-  ``EPCISDocument`` to have them captured.
+- **Documents at capture.** Validation accepts both document types of the schema; capture takes an
+  ``EPCISDocument`` only (:data:`CAPTURE_DOCUMENT_TYPES`): an ``EPCISQueryDocument`` is another repository's
+  answer to a query, whose events a partner re-sends in an ``EPCISDocument`` to have them captured. (A document
+  with no event is refused by validation already, ``epcis-no-events``: stricter than the schema, which allows an
+  empty list, because the registry has nothing to record from one.)
 
-Codes: ``ledger-bad-quantity``, ``ledger-bad-value``, ``identifier-too-long``, ``epcis-not-document``,
-``epcis-no-events``. Pure module: no I/O.
+Codes: ``ledger-bad-quantity``, ``ledger-bad-value``, ``identifier-too-long``, ``epcis-not-document``. Pure
+module: no I/O.
 """
 
 from __future__ import annotations
@@ -253,16 +254,13 @@ def profile_issues(events: list[Any]) -> list[EventIssue]:
     return out
 
 
-def capture_document_issue(doc: dict[str, Any], n_events: int) -> EventIssue | None:
-    """Why capture refuses a schema-valid document: not of a type in :data:`CAPTURE_DOCUMENT_TYPES`, or no event
-    (the schema allows an empty eventList, e.g. a document that carries master data only)."""
+def capture_document_issue(doc: dict[str, Any]) -> EventIssue | None:
+    """Why capture refuses a valid document of another type than :data:`CAPTURE_DOCUMENT_TYPES`."""
     kind = doc.get("type")
-    if kind not in CAPTURE_DOCUMENT_TYPES:
-        reason = (
-            f"capture takes an EPCISDocument, not an {str(kind)[:80]}: a query document is the answer to a query; "
-            "send its events (epcisBody.queryResults.resultsBody.eventList) as the eventList of an EPCISDocument"
-        )
-        return EventIssue(code="epcis-not-document", reason=reason, field="type")
-    if n_events == 0:
-        return EventIssue(code="epcis-no-events", reason="epcisBody.eventList is empty: nothing to capture")
-    return None
+    if kind in CAPTURE_DOCUMENT_TYPES:
+        return None
+    reason = (
+        f"capture takes an EPCISDocument, not an {str(kind)[:80]}: a query document is the answer to a query; "
+        "send its events (epcisBody.queryResults.resultsBody.eventList) as the eventList of an EPCISDocument"
+    )
+    return EventIssue(code="epcis-not-document", reason=reason, field="type")
