@@ -129,6 +129,15 @@ def test_capture_refuses_a_query_document_with_a_clear_error() -> None:
     assert "capture takes an EPCISDocument" in issue.reason
 
 
+def test_capture_prepare_refuses_a_query_document() -> None:
+    """The real capture path (``capture.prepare``: validate, hash, derive ledger operations) stops at the type."""
+    from lodeline.trace.capture import prepare
+
+    with pytest.raises(TraceError) as info:
+        prepare((GS1 / "JSON" / "EPCISQueryDocument.jsonld").read_bytes(), file="q.jsonld")
+    assert [(i.code, i.field) for i in info.value.issues] == [("epcis-not-document", "type")]
+
+
 def test_an_empty_event_list_is_refused_with_its_place() -> None:
     """The schema allows an empty eventList; the registry's profile does not (nothing to record). The message
     names the list of the document's own type."""
