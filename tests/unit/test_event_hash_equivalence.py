@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lodeline.trace.chain_setup import document_bytes
-from lodeline.trace.epcis import event_list
+from lodeline.trace.epcis import document_events
 from lodeline.trace.event_hash import (
     EventHasher,
     context_namespaces,
@@ -159,7 +159,7 @@ def _digest(docs: list[dict[str, Any]]) -> str:
     ids: list[str] = []
     for doc in docs:
         ns = context_namespaces(doc.get("@context"))
-        ids.extend(event_hash_id(ev, ns) for ev in event_list(doc))
+        ids.extend(event_hash_id(ev, ns) for ev in document_events(doc))
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
@@ -175,7 +175,7 @@ def test_entry_points_agree() -> None:
     ns = context_namespaces(doc["@context"])
     hasher = EventHasher(ns)
     assert hasher_for(ns) is hasher_for(dict(ns))
-    events = event_list(doc)
+    events = document_events(doc)
     ids = document_hash_ids(doc)
     assert [hasher.hash_id(ev) for ev in events] == ids
     assert [hasher.prehash(ev) for ev in events] == [prehash_string(ev, ns) for ev in events]

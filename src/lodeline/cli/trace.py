@@ -13,7 +13,7 @@ from lodeline.cli.inputs import read_bytes, read_text
 from lodeline.cli.output import Format, emit
 from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
-from lodeline.trace.epcis import load_and_validate
+from lodeline.trace.epcis import document_events, load_and_validate
 from lodeline.trace.event_hash import hash_id
 
 app = typer.Typer(no_args_is_help=True)
@@ -23,14 +23,16 @@ app.command("capture")(capture_command)
 
 @app.command()
 def validate(file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document")) -> None:
-    """Validate a document against the GS1 EPCIS 2.0 JSON Schema and the registry's profile (no store): quantities,
-    attributes, identifier lengths, no eventTime in the future. Exit 0 if valid."""
+    """Validate an EPCISDocument or EPCISQueryDocument against the GS1 EPCIS 2.0 JSON Schema (read as JSON-LD)
+    and the registry's profile (no store): quantities, attributes, identifier lengths, no eventTime in the future.
+    Exit 0 if valid, 1 with every problem listed if not. Capture takes EPCISDocument only."""
     from lodeline.trace.capture import check_event_times
 
     doc = load_and_validate(read_bytes(file, "document"), file=str(file))
     check_event_times(doc, file=str(file))
-    n = len(doc["epcisBody"]["eventList"])
-    typer.echo(f"{file}: valid EPCIS 2.0 document, {n} event(s)")
+    n = len(document_events(doc))
+    kind = "query document" if doc["type"] == "EPCISQueryDocument" else "document"
+    typer.echo(f"{file}: valid EPCIS 2.0 {kind}, {n} event(s)")
 
 
 @app.command("hash")

@@ -25,7 +25,7 @@ from lodeline.trace import capture_core as core
 from lodeline.trace import capture_rules as rules
 from lodeline.trace import keys, rehash
 from lodeline.trace.capture_core import describe_event
-from lodeline.trace.epcis import event_list, load_and_validate
+from lodeline.trace.epcis import document_events, load_and_validate
 from lodeline.trace.errors import EventIssue, TraceError, reject
 from lodeline.trace.event_hash import context_namespaces, event_hash_id, normalise_time
 from lodeline.trace.ledger import EventFacts, LedgerOp, movements, named_epcs, parse_event
@@ -111,8 +111,8 @@ class PreparedDocument:
 def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
     """Parse, validate against the EPCIS 2.0 schema, hash every event, derive its ledger operation and its stored
     row. Raises TraceError (nothing to write) when the document is not valid EPCIS 2.0."""
-    doc = load_and_validate(data, file=file)
-    evs = event_list(doc)
+    doc = load_and_validate(data, file=file, capture=True)
+    evs = document_events(doc)
     ns = context_namespaces(doc.get("@context"))
     # The stored body carries the document's @context so the hash ID can be recomputed from the row alone. It is
     # serialised once: '{"@context":…,' + the event's own serialisation equals dumps({"@context": …, **ev}).
@@ -148,7 +148,7 @@ def prepare(data: bytes, *, file: str | None = None) -> PreparedDocument:
 def check_event_times(doc: dict[str, Any], *, at: datetime | None = None, file: str | None = None) -> None:
     """Raise TraceError when an event of a (valid) document is dated past ``at`` (default now) plus the clock-skew
     tolerance, as capture would."""
-    events = event_list(doc)
+    events = document_events(doc)
     limit = normalise_time(((at or datetime.now(UTC)) + clock_skew()).isoformat())
     times = {i: normalise_time(str(ev.get("eventTime", ""))) for i, ev in enumerate(events)}
     ids = {i: ev["eventID"] for i, ev in enumerate(events) if isinstance(ev.get("eventID"), str)}

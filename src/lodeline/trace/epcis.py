@@ -1,5 +1,8 @@
-"""EPCIS 2.0 JSON/JSON-LD documents: parse and validate against the official GS1 JSON Schema (draft-07), then
-against the registry's profile (:mod:`lodeline.trace.profile`: quantities, attributes, identifier lengths).
+"""EPCIS 2.0 JSON/JSON-LD documents: parse and validate against the official GS1 JSON Schema (draft-07) read with
+its JSON-LD context (:mod:`lodeline.trace.epcis_schema`), then against the registry's profile
+(:mod:`lodeline.trace.profile`: quantities, attributes, identifier lengths). Both document types of the schema
+validate: an ``EPCISDocument`` and an ``EPCISQueryDocument`` (:func:`document_events` finds the events of
+either); capture takes an ``EPCISDocument`` only (``load_and_validate(..., capture=True)``).
 
 Validation is store-free. Every error is reported per event with its index, eventID, the JSON path of the field
 and a stable code. The work is bounded whatever the input: parsing is strict JSON (no ``NaN``/``Infinity``), the
@@ -14,22 +17,23 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from functools import lru_cache
 from itertools import islice
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from jsonschema import Draft7Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
+from lodeline.trace.epcis_schema import SCHEMA_FILE, fast_event_validator, fast_validator, validator
+from lodeline.trace.epcis_schema import event_validator as _event_validator
 from lodeline.trace.errors import MAX_ISSUES, EventIssue, TraceError, cap_issues
-from lodeline.trace.profile import profile_issues
-from lodeline.trace.schema_fast import Compiler, unique_items
+from lodeline.trace.profile import capture_document_issue, profile_issues
 
-STANDARDS_DIR = Path(__file__).resolve().parent / "standards"
-SCHEMA_FILE = STANDARDS_DIR / "EPCIS-JSON-Schema.json"
+#: The two document types of the schema: a capture document and the answer to a query (events under
+#: ``epcisBody.queryResults.resultsBody.eventList``). Validation accepts both; capture takes EPCISDocument only.
+DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
+_EVENT_PATHS = {
+    "EPCISDocument": ("epcisBody", "eventList"),
+    "EPCISQueryDocument": ("epcisBody", "queryResults", "resultsBody", "eventList"),
+}
 EVENT_TYPES = (
     "ObjectEvent",
     "AggregationEvent",
@@ -50,98 +54,15 @@ __all__ = [
     "MAX_CONTEXT_ENTRIES",
     "MAX_DEPTH",
     "MAX_ISSUES",
+    "SCHEMA_FILE",
+    "document_events",
+    "fast_event_validator",
+    "fast_validator",
     "load_and_validate",
     "parse_document",
     "validate_document",
+    "validator",
 ]
-
-# jsonschema only checks ``format`` when a checker for it is registered. The optional rfc3339/rfc3987 packages are
-# not dependencies, so we register the two formats the EPCIS schema uses ourselves.
-_formats = FormatChecker(formats=())
-
-
-@_formats.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if "T" not in value or not (value.endswith("Z") or (len(value) > 6 and value[-6] in "+-")):
-        raise ValueError("not an RFC 3339 date-time with a time zone")
-    try:
-        # In UTC too: an offset can push year 1 or 9999 out of the representable range.
-        datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("date-time out of range") from exc
-    return True
-
-
-@_formats.checks("uri", raises=ValueError)
-def _is_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    if not parts.scheme or not (parts.netloc or parts.path) or any(c in value for c in ' \t\n<>"{}|\\^`'):
-        raise ValueError("not an absolute URI (EPC URN or GS1 Digital Link URI expected)")
-    return True
-
-
-def _schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    return schema
-
-
-# jsonschema's uniqueItems compares every pair of unhashable items (quadratic: a long @context of objects took
-# minutes); this one hashes them (schema_fast.unique_items), with the same notion of equality.
-def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if unique and validator.is_type(instance, "array") and not unique_items(instance):
-        yield ValidationError(f"array of {len(instance)} items has non-unique elements")
-
-
-_Validator = validators.extend(Draft7Validator, {"uniqueItems": _unique_items})
-
-
-@lru_cache(maxsize=1)
-def validator() -> Any:
-    """Draft 7 (jsonschema) with a linear uniqueItems: explains what the compiled validator rejects."""
-    schema = _schema()
-    Draft7Validator.check_schema(schema)
-    return _Validator(schema, format_checker=_formats)
-
-
-@lru_cache(maxsize=1)
-def _event_validator() -> Any:
-    """jsonschema for one event of an EPCISDocument's eventList (refs resolve against the whole schema)."""
-    return validator().evolve(schema=_schema()["definitions"]["EPCIS-Document-Event"])
-
-
-def _format_ok(check: Any) -> Any:
-    # schema_fast only asks about strings, so the cache can be called directly (one call less per URI or time).
-    @lru_cache(maxsize=65536)
-    def cached(value: str) -> bool:
-        try:
-            return bool(check(value))
-        except ValueError:
-            return False
-
-    return cached
-
-
-@lru_cache(maxsize=1)
-def _compiled() -> tuple[Any, Any]:
-    schema = _schema()
-    compiler = Compiler(schema, {"date-time": _format_ok(_is_date_time), "uri": _format_ok(_is_uri)})
-    # One compiler: the document's check and the event's share the compiled event definitions.
-    return compiler.compile(schema), compiler.ref("#/definitions/EPCIS-Document-Event")
-
-
-def fast_validator() -> Any:
-    """The compiled yes/no validator (see schema_fast); jsonschema explains the failures."""
-    return _compiled()[0]
-
-
-def fast_event_validator() -> Any:
-    """The compiled yes/no validator of one event of an EPCISDocument's eventList."""
-    return _compiled()[1]
-
 
 # --- parsing ---------------------------------------------------------------------------------------------------
 
@@ -222,31 +143,46 @@ def _non_finite(doc: Any) -> Iterator[tuple[int | None, str]]:
 
 def _locate(path: list[Any]) -> tuple[int | None, str]:
     index = None
-    if len(path) >= 3 and path[0] == "epcisBody" and path[1] == "eventList" and isinstance(path[2], int):
-        index, path = path[2], path[3:]
+    n = _event_prefix(path)
+    if n:
+        index, path = int(path[n]), path[n + 1 :]
     return index, ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
+
+
+def _event_prefix(path: list[Any]) -> int:
+    """Length of the event list's path at the start of ``path`` when an event index follows it, else 0."""
+    for prefix in _EVENT_PATHS.values():
+        n = len(prefix)
+        if len(path) > n and tuple(path[:n]) == prefix and isinstance(path[n], int):
+            return n
+    return 0
 
 
 # --- validation ------------------------------------------------------------------------------------------------
 
 
-def event_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events of an EPCISDocument (empty if absent; validation reports that)."""
-    body = doc.get("epcisBody")
-    events = body.get("eventList") if isinstance(body, dict) else None
+def _raw_events(doc: dict[str, Any]) -> Any:
+    """What stands where the document's type puts its event list (``None`` if nothing; not checked)."""
+    node: Any = doc
+    for key in _EVENT_PATHS.get(str(doc.get("type")), _EVENT_PATHS["EPCISDocument"]):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def document_events(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of an EPCISDocument (``epcisBody.eventList``) or an EPCISQueryDocument
+    (``epcisBody.queryResults.resultsBody.eventList``); empty if absent (validation reports that)."""
+    events = _raw_events(doc)
     return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+
 
 
 def _issue(error: ValidationError, events: list[Any], offset: int | None = None) -> EventIssue:
     path = list(error.absolute_path)
     index: int | None = offset
-    if (
-        offset is None
-        and len(path) >= 3
-        and path[:2] == ["epcisBody", "eventList"]
-        and isinstance(path[2], int)
-    ):
-        index, path = path[2], path[3:]
+    n = _event_prefix(path) if offset is None else 0
+    if n:  # _event_prefix checked that an int follows the prefix
+        index, path = int(path[n]), path[n + 1 :]
     event_id = None
     if index is not None and index < len(events) and isinstance(events[index], dict):
         eid = events[index].get("eventID")
@@ -268,6 +204,14 @@ def _issue(error: ValidationError, events: list[Any], offset: int | None = None)
         "additionalProperties": "epcis-unknown-field",
     }.get(str(error.validator), "epcis-schema")
     reason = error.message if len(error.message) <= MAX_REASON else error.message[:MAX_REASON] + "…"
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        # Whichever alternative jsonschema reports, the problem is the name: say so, and what would do.
+        code = "epcis-unknown-field"
+        name = error.instance[:80]
+        reason = (
+            f"{name!r} is not a field of this object in EPCIS 2.0, nor an IRI; "
+            f"an extension field is named by an IRI or prefix:name (e.g. ex:{name})"
+        )
     if field and len(field) > MAX_REASON:
         field = field[:MAX_REASON] + "…"
     return EventIssue(code=code, reason=reason, index=index, event_id=event_id, field=field)
@@ -337,21 +281,22 @@ def _long_contexts(doc: dict[str, Any], events: list[Any]) -> list[EventIssue]:
 
 
 def _validate(doc: dict[str, Any], non_finite: bool) -> list[EventIssue]:
-    body = doc.get("epcisBody")
-    raw_events = body.get("eventList") if isinstance(body, dict) else None
+    raw_events = _raw_events(doc)
     events: list[Any] = raw_events if isinstance(raw_events, list) else []
     long_contexts = _long_contexts(doc, events)
     if long_contexts:  # the schema's explanation of such a document is slow; this is reason enough
         return long_contexts
     report = _Report(events)
-    if doc.get("type") != "EPCISDocument":
-        report.add(EventIssue(code="epcis-not-document", reason="type must be EPCISDocument", field="type"))
+    wrong_type = _document_type_issue(doc)
+    if wrong_type:  # the schema dispatches on the type: without the right one its explanation is noise
+        return [wrong_type]
     if not fast_validator()(doc):
-        _explain_schema(doc, body, raw_events, report)
+        _explain_schema(doc, raw_events, report)
     schema_valid = not report.issues
-    if schema_valid and not events:
-        report.add(EventIssue(code="epcis-no-events", reason="epcisBody.eventList is empty"))
-    for i, ev in enumerate(event_list(doc)):
+    if schema_valid and not events:  # the registry's profile: a document is there to carry events
+        where = ".".join(_EVENT_PATHS[str(doc.get("type"))])
+        report.add(EventIssue(code="epcis-no-events", reason=f"{where} is empty"))
+    for i, ev in enumerate(document_events(doc)):
         if ev.get("type") not in EVENT_TYPES:
             report.add(
                 EventIssue(
@@ -374,19 +319,49 @@ def _validate(doc: dict[str, Any], non_finite: bool) -> list[EventIssue]:
     return issues
 
 
+def _document_type_issue(doc: dict[str, Any]) -> EventIssue | None:
+    """The document's ``type`` is missing or not one of :data:`DOCUMENT_TYPES`."""
+    kind = doc.get("type")
+    if kind in DOCUMENT_TYPES:
+        return None
+    expected = "EPCISDocument or EPCISQueryDocument"
+    if "type" not in doc:
+        draft = (
+            " ('isA' is the key of pre-ratification drafts; EPCIS 2.0 uses 'type')" if "isA" in doc else ""
+        )
+        return EventIssue(
+            code="epcis-missing-field", reason=f"type is missing: {expected} expected{draft}", field="type"
+        )
+    return EventIssue(
+        code="epcis-not-document", reason=f"type must be {expected}, not {str(kind)[:80]!r}", field="type"
+    )
+
+
 def _profile_field(field: str) -> bool:
     """Fields whose numbers the profile checks (and names) itself."""
     return field.endswith(".quantity") or "lodeline:" in field
 
 
-def _explain_schema(doc: dict[str, Any], body: Any, raw_events: Any, report: _Report) -> None:
+def _without_events(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with an empty event list in its place (copies only the objects on the way to it)."""
+    path = _EVENT_PATHS.get(str(doc.get("type")), _EVENT_PATHS["EPCISDocument"])
+
+    def rebuild(node: dict[str, Any], rest: tuple[str, ...]) -> dict[str, Any]:
+        if len(rest) == 1:
+            return {**node, rest[0]: []}
+        return {**node, rest[0]: rebuild(node[rest[0]], rest[1:])}
+
+    return rebuild(doc, path)
+
+
+def _explain_schema(doc: dict[str, Any], raw_events: Any, report: _Report) -> None:
     """The schema problems of a document the compiled validator rejected: the document without its events
     first, then each event the compiled validator rejects (a document is valid exactly when both are, as
     eventList is an array of independent EPCIS-Document-Event items), until the report is full."""
     if not isinstance(raw_events, list):
         report.explain(validator().iter_errors(doc))
         return
-    header = {**doc, "epcisBody": {**body, "eventList": []}}
+    header = _without_events(doc)
     if not fast_validator()(header):
         report.explain(validator().iter_errors(header))
     event_ok = fast_event_validator()
@@ -416,10 +391,14 @@ def _summary(untold: int, unexamined: int) -> EventIssue:
     )
 
 
-def load_and_validate(data: bytes | str, *, file: str | None = None) -> dict[str, Any]:
-    """Parse and validate; raise TraceError listing every issue when the document is not valid EPCIS 2.0."""
+def load_and_validate(data: bytes | str, *, file: str | None = None, capture: bool = False) -> dict[str, Any]:
+    """Parse and validate; raise TraceError listing every issue when the document is not valid EPCIS 2.0. With
+    ``capture``, a valid document must also be of a type capture takes (an EPCISDocument, not a query's answer)."""
     doc, non_finite = _parse(data, file)
     issues = _validate(doc, non_finite)
+    if capture and not issues:
+        refused = capture_document_issue(doc)
+        issues = [refused] if refused else []
     if issues:
         raise TraceError(cap_issues(issues), file=file)
     return doc

@@ -14,7 +14,14 @@ consider it, checked without a store (``lodeline trace validate`` reports it too
 - **Identifier lengths.** Identifiers the registry stores in bounded columns fit them (in their canonical
   Digital Link form): EPCs and classes ≤ 240 characters, locations ≤ 200, ``bizStep`` ≤ 120, ``eventID`` ≤ 240.
 
-Codes: ``ledger-bad-quantity``, ``ledger-bad-value``, ``identifier-too-long``. Pure module: no I/O.
+- **Documents at capture.** Validation accepts both document types of the schema; capture takes an
+  ``EPCISDocument`` only (:data:`CAPTURE_DOCUMENT_TYPES`): an ``EPCISQueryDocument`` is another repository's
+  answer to a query, whose events a partner re-sends in an ``EPCISDocument`` to have them captured. (A document
+  with no event is refused by validation already, ``epcis-no-events``: stricter than the schema, which allows an
+  empty list, because the registry has nothing to record from one.)
+
+Codes: ``ledger-bad-quantity``, ``ledger-bad-value``, ``identifier-too-long``, ``epcis-not-document``. Pure
+module: no I/O.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ MAX_REASON_CHARS = 240  # lodeline:openingStock
 #: Longest identifier per kind (the widths of the columns that store them).
 MAX_ID = {"epc": 240, "location": 200, "bizStep": 120, "eventID": 240}
 RECYCLED = ("pre-consumer", "post-consumer")
+#: The document types capture takes (validation also accepts an EPCISQueryDocument).
+CAPTURE_DOCUMENT_TYPES = ("EPCISDocument",)
 
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
@@ -243,3 +252,15 @@ def profile_issues(events: list[Any]) -> list[EventIssue]:
             if issues:
                 out.extend(issues)
     return out
+
+
+def capture_document_issue(doc: dict[str, Any]) -> EventIssue | None:
+    """Why capture refuses a valid document of another type than :data:`CAPTURE_DOCUMENT_TYPES`."""
+    kind = doc.get("type")
+    if kind in CAPTURE_DOCUMENT_TYPES:
+        return None
+    reason = (
+        f"capture takes an EPCISDocument, not an {str(kind)[:80]}: a query document is the answer to a query; "
+        "send its events (epcisBody.queryResults.resultsBody.eventList) as the eventList of an EPCISDocument"
+    )
+    return EventIssue(code="epcis-not-document", reason=reason, field="type")
