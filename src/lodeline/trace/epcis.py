@@ -176,7 +176,6 @@ def document_events(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
 
 
-
 def _issue(error: ValidationError, events: list[Any], offset: int | None = None) -> EventIssue:
     path = list(error.absolute_path)
     index: int | None = offset
