@@ -162,3 +162,17 @@ def test_overview_rows_carry_stage_and_year(cli_store: str) -> None:
     rows = json.loads(invoke("market", "overview", "--format", "json"))
     assert rows and all(r["stage"] and r["year"] for r in rows)
     assert all(r["hhi"] <= 10_000 for r in rows)
+
+
+def test_wide_results_print_a_readable_table_and_keep_every_column_in_files(cli_store: str) -> None:
+    """value-creation and overview carry inputs, units, bases and sources in csv/json; the terminal table keeps
+    the figures a reader scans (ratio, both inputs in tonnes, why a ratio is missing; stage and year per line) so
+    that no column is squeezed to an ellipsis. China lithium 2024: 169.678 kt refined ÷ 41,400 t mined = 4.098."""
+    table = invoke("market", "value-creation", "--mineral", "lithium")
+    assert "refined_to_mined" in table and "4.098" in table and "169,678" in table
+    assert "mined_source" not in table and "-f csv | json | parquet" in table
+    rows = json.loads(invoke("market", "value-creation", "--mineral", "lithium", "--format", "json"))
+    assert {"mined_unit", "refined_unit", "mined_source", "refined_source", "comparable_note"} <= set(rows[0])
+    overview = invoke("market", "overview")
+    assert "stage" in overview and "dependency_basis" not in overview
+    assert "dependency_basis" in json.loads(invoke("market", "overview", "--format", "json"))[0]

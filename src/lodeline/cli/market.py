@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -29,8 +30,16 @@ def _alliance(value: str | None) -> str:
     return get_settings().alliance if value is None else value
 
 
-def _show(result: MarketResult, fmt: Format, out: Path | None, title: str) -> None:
-    emit(result.frame, fmt, out=out, title=title, caption=result.provenance.source_line())
+def _show(
+    result: MarketResult, fmt: Format, out: Path | None, title: str, table_columns: Sequence[str] = ()
+) -> None:
+    """Print or write ``result``. ``table_columns`` narrows the terminal table only (csv, json and parquet keep
+    every column); the caption then says so."""
+    frame, caption = result.frame, result.provenance.source_line()
+    if fmt is Format.table and table_columns:
+        frame = frame.select([c for c in table_columns if c in frame.columns])
+        caption += " · every column (units, basis, flags, sources): -f csv | json | parquet"
+    emit(frame, fmt, out=out, title=title, caption=caption)
     if fmt is not Format.table and out is not None:
         err.print(f"wrote {out}")
 
@@ -118,6 +127,19 @@ def imports_command(
     )
 
 
+#: The terminal table of value-creation: the ratio, both inputs in tonnes and why a ratio is missing.
+_VALUE_CREATION_TABLE = (
+    "mineral",
+    "country",
+    "year",
+    "refined_to_mined",
+    "mined_t",
+    "refined_t",
+    "comparable",
+    "comparable_note",
+)
+
+
 @app.command("value-creation")
 def value_creation_command(
     mineral: str | None = typer.Option(None, "--mineral", "-m"),
@@ -126,7 +148,7 @@ def value_creation_command(
 ) -> None:
     """Refined ÷ mined output in tonnes per producing country, with both inputs (unit, basis, source); no ratio
     where the two stages do not measure the same material."""
-    _show(svc.value_creation(get_engine(), mineral), fmt, out, "Local value creation")
+    _show(svc.value_creation(get_engine(), mineral), fmt, out, "Local value creation", _VALUE_CREATION_TABLE)
 
 
 @app.command("prices")
@@ -146,6 +168,22 @@ def prices_command(
     emit(frame, fmt, out=out, title=f"{mineral} prices", caption=result.provenance.source_line())
 
 
+#: The terminal table of the overview: what each line measures (stage, year) and its figures.
+_OVERVIEW_TABLE = (
+    "name",
+    "stage",
+    "year",
+    "hhi",
+    "top_supplier",
+    "top1_share",
+    "alliance_dependency",
+    "top_external_supplier",
+    "alliance_share",
+    "hhi_change",
+    "since",
+)
+
+
 @app.command("overview")
 def overview_command(
     alliance: str | None = typer.Option(None, "--alliance", "-a"),
@@ -155,7 +193,7 @@ def overview_command(
     """One line per mineral: concentration, top supplier and the alliance's single-supplier dependency, all from
     the stage and year the line names."""
     result = svc.minerals_overview(get_engine(), _alliance(alliance))
-    _show(result, fmt, out, "Market overview")
+    _show(result, fmt, out, "Market overview", _OVERVIEW_TABLE)
 
 
 @app.command("report")
