@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lodeline.market.concentration import concentration, supply_shares
@@ -70,16 +70,19 @@ def frame_with_world(values: list[float], world: float) -> pl.DataFrame:
 
 @settings(max_examples=300, deadline=None)
 @given(quantities, st.floats(min_value=0.0, max_value=2.0, allow_nan=False))
+# The two sums of these parts (here and in Polars) differ in the last bit: no discrepancy to flag.
+@example([1.0, 1.0, 73741822.40307689, 999999999.9250807, 1.6047216653823853], 1.0)
 def test_shares_never_sum_above_one_and_hhi_never_exceeds_10000(values: list[float], ratio: float) -> None:
     """Whatever the published (rounded) world total — below the sum of the parts (gallium 2025: 909,000 kg of
     named countries against 900,000), equal, or above it — shares add up to at most 1 and HHI is at most 10,000;
-    a total below the parts is flagged on every row."""
+    a total below the parts is flagged on every row (a total equal to the parts up to float rounding is not: the
+    parts are summed in another order than here)."""
     parts = sum(values)
     shares = supply_shares(frame_with_world(values, parts * ratio))
     assert shares["share"].sum() <= 1 + 1e-9
     assert concentration(shares)["hhi"].max() <= 10_000 + 1e-6  # type: ignore[operator]
-    if parts * ratio < parts:
+    if parts * ratio < parts * (1 - 1e-6):
         assert shares["flag"].str.contains("parts>total").all()
         assert abs(shares["share"].sum() - 1.0) < 1e-9
-    else:
+    elif ratio >= 1.0:
         assert shares["flag"].is_null().all()

@@ -37,6 +37,8 @@ SHARE_COLUMNS = (
 PARTS_EXCEED_TOTAL = "parts>total"
 #: Unit label of share-only rows (no tonnage published).
 SHARE_ONLY_UNIT = "share of world output"
+#: Relative excess of the parts over the stated total below which it is float rounding, not a discrepancy.
+_SUM_TOLERANCE = 1e-9
 PUBLISHED_SHARES_SERIES = "Published country shares of world production (rounded %, top countries)"
 
 
@@ -51,7 +53,8 @@ def supply_shares(rows: pl.DataFrame) -> pl.DataFrame:
     )
     countries = rows.filter(pl.col("country") != "WLD")
     summed = countries.group_by(keys).agg(pl.col("quantity").sum().alias("_sum"))
-    exceeds = pl.col("_world").is_not_null() & (pl.col("_sum") > pl.col("_world"))
+    # Flag a real excess, not the last-bit difference between two ways of summing the same floats.
+    exceeds = pl.col("_world").is_not_null() & (pl.col("_sum") > pl.col("_world") * (1 + _SUM_TOLERANCE))
     out = (
         countries.join(summed, on=keys, how="left")
         .join(world, on=keys, how="left")
