@@ -51,7 +51,7 @@ def _empty() -> pl.DataFrame:
 def _over_total_flag(parts: pl.Expr, stated: pl.Expr, unit: pl.Expr) -> pl.Expr:
     """The note a share gets when the named parts exceed the stated total (null otherwise)."""
     return (
-        pl.when(parts > stated)
+        pl.when(parts > stated * (1 + 1e-9))  # a real excess, not float rounding
         .then(
             pl.format(
                 "{}: named countries sum to {} {} > stated total {} {}: shares normalised to the sum of parts",
