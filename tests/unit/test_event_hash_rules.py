@@ -59,9 +59,12 @@ def test_timestamps_round_to_the_millisecond(raw: str, expected: str) -> None:
     )
 
 
-def test_certification_info_and_parent_id_come_before_the_epc_list() -> None:
-    """Canonical order: eventTime, eventTimeZoneOffset, certificationInfo, parentID, epcList, …, action, bizStep
-    (the keys are given here in the reverse order; JSON order never matters)."""
+def test_certification_info_is_not_hashed_and_the_epc_list_comes_before_the_parent_id() -> None:
+    """Canonical order (README table at d8d87463): eventTime, eventTimeZoneOffset, epcList (4), parentID (5), …,
+    action, bizStep; certificationInfo is among the fields excluded from the hash (same README), as the
+    reference's TransactionEvent_all_possible_fields and CertificationInfoAndSensorReportWithCRS outputs show.
+    The keys are given in the reverse order; JSON order never matters. Before this pass: certificationInfo was
+    written after eventTimeZoneOffset and parentID before epcList."""
     event = {
         "bizStep": "shipping",
         "action": "ADD",
@@ -75,9 +78,8 @@ def test_certification_info_and_parent_id_come_before_the_epc_list() -> None:
     assert _pre(event) == (
         "eventType=TransactionEvent"
         "eventTime=2024-01-01T00:00:00.000ZeventTimeZoneOffset=+00:00"
-        "certificationInfo=https://cert.example.org/c/1"
-        "parentID=https://id.gs1.org/00/040123450000003338"
         "epcListepc=https://id.gs1.org/01/04012345111118/21/1"
+        "parentID=https://id.gs1.org/00/040123450000003338"
         "action=ADDbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
     )
 
@@ -112,11 +114,15 @@ def test_typed_list_entries_write_type_then_value_and_sort() -> None:
     )
 
 
-def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> None:
-    """sensorElementList, then per sensorElement: sensorMetadata (time, …, bizRules in the table's order, then its
-    own extension fields), then each sensorReport (type, exception, …, value, …, uom, coordinateReferenceSystem,
-    then its extensions). Bare ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms
-    (https://gs1.org/voc/…), as in the reference's CertificationInfoAndSensorReportWithCRS vector."""
+def test_sensor_elements_without_the_list_name_and_their_extensions_at_the_end() -> None:
+    """CBV 2.0 profile of the reference README (d8d87463): no ``sensorElementList`` name, each ``sensorElement``
+    with its sensorMetadata (time, …, bizRules) and sensorReports (type, exception, …, value, component, …, uom);
+    bare ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms under https://ref.gs1.org/voc/
+    (README rule 15), whatever the context binds ``gs1`` to (``_pre`` binds https://gs1.org/voc/). Extensions
+    inside the element, its metadata or its reports go to the trailing block, under the names of the objects
+    holding them, sorted: ``sensorElement`` + ``sensorMetadata{ns}meta=m`` < ``sensorReport{ns}extra=r`` <
+    ``{ns}note=n`` (``M`` < ``R`` < ``{``). Before this pass: ``sensorElementList`` was written, the terms were
+    under https://gs1.org/voc/, and the extensions stayed inline."""
     event = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
@@ -143,21 +149,42 @@ def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> N
     }
     assert _pre(event, NS) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "sensorElementList"
         "sensorElement"
         "sensorMetadatatime=2024-01-01T00:00:00.000ZbizRules=https://rules.example.org/1"
-        "{https://ns.example.com/epcis/}meta=m"
-        "sensorReporttype=https://gs1.org/voc/Temperatureexception=https://gs1.org/voc/ALARM_CONDITION"
-        "value=4.5component=https://gs1.org/voc/xuom=CEL"
-        "{https://ns.example.com/epcis/}extra=r"
+        "sensorReporttype=https://ref.gs1.org/voc/Temperatureexception=https://ref.gs1.org/voc/ALARM_CONDITION"
+        "value=4.5component=https://ref.gs1.org/voc/xuom=CEL"
+        "sensorElement"
+        "sensorMetadata{https://ns.example.com/epcis/}meta=m"
+        "sensorReport{https://ns.example.com/epcis/}extra=r"
         "{https://ns.example.com/epcis/}note=n"
+    )
+
+
+def test_gs1_curies_expand_to_the_reference_web_vocabulary() -> None:
+    """README rule 15 (d8d87463): the ``gs1`` prefix expands to https://ref.gs1.org/voc/ and ``cbv`` to
+    https://ref.gs1.org/cbv/, also when a document's context binds gs1 to https://gs1.org/voc/ (as the reference's
+    epcisDocWithSensorDataObjectEvent does). A sensor element with nothing but extensions is not written inline."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "sensorElementList": [
+            {"sensorReport": [{"type": "gs1:Angle", "component": "cbv:Comp-latitude", "value": 42.5}]},
+            {"sensorReport": [{"ex:only": "1"}]},
+        ],
+    }
+    assert _pre(event, {**NS, "cbv": "https://example.org/not-cbv/"}) == (
+        "eventType=ObjectEventaction=OBSERVE"
+        "sensorElementsensorReporttype=https://ref.gs1.org/voc/Anglevalue=42.5"
+        "component=https://ref.gs1.org/cbv/Comp-latitude"
+        "sensorElementsensorReport{https://ns.example.com/epcis/}only=1"
     )
 
 
 def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
     """Top-level extension fields come after every canonical field, ``{namespace}localName=value``, sorted as
-    strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted; an extension inside a
-    location stays after that location's id."""
+    strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted. An extension inside a location
+    goes to the trailing block as ``readPoint{ns}door=7`` (CBV 2.0 profile of the README, d8d87463; the
+    reference's ReferenceEventHashAlgorithm3 output); before this pass it stayed after the location's id."""
     event = {
         "ex:b": "1",
         "ex:a": {"ex:z": "3", "ex:y": "2"},
@@ -167,9 +194,55 @@ def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
     }
     assert _pre(event, NS) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "readPointid=https://id.gs1.org/414/4012345000009{https://ns.example.com/epcis/}door=7"
+        "readPointid=https://id.gs1.org/414/4012345000009"
+        "readPoint{https://ns.example.com/epcis/}door=7"
         "{https://ns.example.com/epcis/}a{https://ns.example.com/epcis/}y=2{https://ns.example.com/epcis/}z=3"
         "{https://ns.example.com/epcis/}b=1"
+    )
+
+
+def test_trailing_block_order_ilmd_then_nested_extensions_then_event_extensions() -> None:
+    """The trailing block is ilmd, then the extensions of readPoint, bizLocation and sensor elements in that
+    (canonical) order, then the event's own extensions sorted (the reference's
+    TransformationEventWithUserExtensions output: ``ilmd…readPoint…bizLocation…sensorElement…{…``, where a plain
+    sort would put bizLocation before readPoint). An unprefixed key inside an extension is written as is."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "ex:z": {"plain": "p"},
+        "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0", "ex:b": "2"},
+        "readPoint": {"id": "urn:epc:id:sgln:4012345.00000.0", "ex:r": "1"},
+        "ilmd": {"ex:lot": "L1"},
+    }
+    loc = "https://id.gs1.org/414/4012345000009"
+    assert _pre(event, NS) == (
+        f"eventType=ObjectEventaction=OBSERVEreadPointid={loc}bizLocationid={loc}"
+        "ilmd{https://ns.example.com/epcis/}lot=L1"
+        "readPoint{https://ns.example.com/epcis/}r=1"
+        "bizLocation{https://ns.example.com/epcis/}b=2"
+        "{https://ns.example.com/epcis/}zplain=p"
+    )
+
+
+def test_an_empty_location_is_not_written() -> None:
+    """README rule 4: data elements SHALL NOT be added if they are omitted; a readPoint without an id (``{}``,
+    ``{"id": ""}``) writes nothing, as the reference writes nothing for an element without content. Before this
+    pass a bare ``readPoint`` was written."""
+    for loc in ({}, {"id": ""}, {"id": None}):
+        assert _pre({"type": "ObjectEvent", "action": "OBSERVE", "readPoint": loc}) == (
+            "eventType=ObjectEventaction=OBSERVE"
+        )
+
+
+def test_cbvmda_keys_use_the_xml_namespace_unless_the_document_binds_the_prefix() -> None:
+    """ILMD keys ``cbvmda:…``: without a binding in the document the reference writes the CBV master-data XML
+    namespace, ``{urn:epcglobal:cbv:mda}lotNumber`` (ObjectEvent_all_possible_fields); a document that binds
+    cbvmda itself gets its binding verbatim, ``{urn:epcglobal:cbv:mda:}bestBeforeDate``
+    (epcisDocWithVariousEventTypes). Before this pass the unbound key was written ``cbvmda:lotNumber``."""
+    event = {"type": "ObjectEvent", "action": "ADD", "ilmd": {"cbvmda:lotNumber": "L1"}}
+    assert _pre(event) == "eventType=ObjectEventaction=ADDilmd{urn:epcglobal:cbv:mda}lotNumber=L1"
+    assert _pre(event, {"cbvmda": "urn:epcglobal:cbv:mda:"}) == (
+        "eventType=ObjectEventaction=ADDilmd{urn:epcglobal:cbv:mda:}lotNumber=L1"
     )
 
 
@@ -219,6 +292,19 @@ def test_curies_and_bare_words_expand_to_full_uris() -> None:
         ("https://id.gs1.de/402/40123459999876541", "https://id.gs1.org/402/40123459999876541"),
         ("https://id.gs1.de/8010/4012345ABC/8011/123", "https://id.gs1.org/8010/4012345ABC/8011/123"),
         ("https://id.gs1.de/01/04012345123456/235/AB12", "https://id.gs1.org/01/04012345123456/235/AB12"),
+        # Digital Link short names (DL 1.2): the numeric AIs of the canonical form, query string dropped
+        # (the reference's epclist_normalisation output; not converted before this pass)
+        ("https://id.gs1.org/gtin/09780345418913", "https://id.gs1.org/01/09780345418913"),
+        (
+            "https://example.com/gtin/09780345418913/21/765tz?abc=211121",
+            "https://id.gs1.org/01/09780345418913/21/765tz",
+        ),
+        (
+            "https://example.com/gtin/09780345418913/ser/765tz",
+            "https://id.gs1.org/01/09780345418913/21/765tz",
+        ),
+        ("https://example.com/gln/4012345000009/glnx/7", "https://id.gs1.org/414/4012345000009/254/7"),
+        ("https://example.com/sscc/340123451111111111", "https://id.gs1.org/00/340123451111111111"),
     ],
 )
 def test_gs1_keys_become_canonical_digital_link(key: str, dl: str) -> None:

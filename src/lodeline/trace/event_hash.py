@@ -33,7 +33,9 @@ from lodeline.trace.event_hash_rules import (
     _SENSOR_METADATA,
     _SENSOR_REPORT,
     _VOCAB_PREFIX,
+    FIXED_PREFIXES,
     GS1_VOC,
+    KEY_NAMESPACES,
     PROP_ORDER,
     _canonical_text,
     _number,
@@ -76,8 +78,12 @@ def _cacheable(value: Any) -> bool:
 _Handler = Callable[[str, Any, Any], str]
 # One canonical field: its name, its child order, its handler (None: a plain ``name=value`` pair).
 _Step = tuple[str, Any, _Handler | None]
-# What prehash does with one key layout: the canonical fields present, in order; the extension keys.
-_LayoutPlan = tuple[tuple[_Step, ...], tuple[str, ...]]
+# What prehash does with one key layout: the canonical fields present, in order; whether it has ilmd; the fields
+# present that may hold extensions of their own (readPoint, bizLocation, sensorElementList); the extension keys.
+_LayoutPlan = tuple[tuple[_Step, ...], bool, tuple[str, ...], tuple[str, ...]]
+# Standard fields with an extension point (rule 21 of the reference README): under CBV 2.0 their extensions are
+# written in the trailing block, after the field's name, not inline.
+_EXTENSION_POINTS = ("readPoint", "bizLocation", "sensorElementList")
 
 
 class EventHasher:
@@ -97,7 +103,7 @@ class EventHasher:
     """
 
     def __init__(self, namespaces: dict[str, str]) -> None:
-        self.ns = dict(namespaces)
+        self.ns = {**namespaces, **FIXED_PREFIXES}  # gs1 and cbv expand alike in every document (rule 15)
         self._cbv = self.ns.get("cbv")
         self._gs1 = self.ns.get("gs1")
         self._pairs: dict[str, dict[str, str]] = {}  # field name -> raw text -> "name=canonical"
@@ -127,7 +133,7 @@ class EventHasher:
         plan = self._layouts.get(layout)
         if plan is None:
             plan = _remember(self._layouts, layout, self._layout_plan(event))
-        fields, extensions = plan
+        fields, ilmd, points, extensions = plan
         out = [f"eventType={event.get('type', '')}"]
         pair = self.pair
         for name, sub, handler in fields:
@@ -135,13 +141,24 @@ class EventHasher:
             if not val and val in _EMPTY:  # None or empty (a 0 or False is a value)
                 continue
             out.append(pair(name, val) if handler is None else handler(name, val, sub))
+        # The trailing block (CBV 2.0, reference README d8d87463): ilmd, then the extensions found inside
+        # readPoint, bizLocation and sensor elements (in that order), then the event's own extensions, sorted.
+        if ilmd:
+            out.append(self._generic_items([("ilmd", event["ilmd"])]))
+        for name in points:
+            val = event[name]
+            if type(val) is dict and len(val) < 2 and name != "sensorElementList":
+                continue  # a location with its id alone (the common case) has no extensions
+            out.extend(self._nested_trailing(name, val))
         if extensions:
             out.append(self._generic_items([(key, event[key]) for key in extensions]))
         return "".join(out)
 
     def _layout_plan(self, event: dict[str, Any]) -> _LayoutPlan:
         fields = tuple(step for step in self._plan if step[0] in event)
-        return fields, tuple(key for key in event if key not in _NOT_EXTENSION)
+        extensions = tuple(key for key in event if key not in _NOT_EXTENSION and key != "ilmd")
+        points = tuple(name for name in _EXTENSION_POINTS if name in event)
+        return fields, "ilmd" in event, points, extensions
 
     def hash_id(self, event: dict[str, Any]) -> str:
         """``ni:///sha-256;…?ver=CBV2.0`` of one event."""
@@ -182,7 +199,8 @@ class EventHasher:
         name = self._keys.get(key)
         if name is None:
             prefix, sep, local = key.partition(":")
-            name = "{" + self.ns[prefix] + "}" + local if sep and prefix in self.ns else key
+            namespace = self.ns.get(prefix) or KEY_NAMESPACES.get(prefix) if sep else None
+            name = "{" + namespace + "}" + local if namespace else key
             _remember(self._keys, key, name)
         return name
 
@@ -221,9 +239,10 @@ class EventHasher:
         if type(val) is not dict:
             return name + self.ordered(val, sub)
         ident = val.get("id")
-        if type(ident) is not str or len(val) > 1:  # extensions inside the location follow its id
-            return name + self.ordered(val, sub) + self._nested_extensions(val, _LOCATION_FIELDS)
-        return name + self.pair("id", ident) if ident else name
+        if type(ident) is not str or len(val) > 1:  # extensions inside the location go to the trailing block
+            inner = self.ordered(val, sub)
+            return name + inner if inner else ""
+        return name + self.pair("id", ident) if ident else ""
 
     def _typed_list(self, name: str, val: Any, sub: Any) -> str:
         member = sub[1]
@@ -289,31 +308,39 @@ class EventHasher:
         return "".join(out)
 
     def _sensor_list(self, name: str, val: Any, sub: Any) -> str:
-        """``sensorElementList`` then each ``sensorElement`` (sorted): its ``sensorMetadata`` (canonical fields,
-        then its extensions), its ``sensorReport`` entries (each canonical fields then extensions; sorted), then
-        the element's own extensions. Extensions stay inside the object that holds them."""
-        return name + "".join(sorted("sensorElement" + self.sensor_element(el) for el in val))
+        """Each ``sensorElement`` (sorted), without a ``sensorElementList`` name (CBV 2.0 in the reference README,
+        d8d87463): its ``sensorMetadata`` (canonical fields), its ``sensorReport`` entries (canonical fields;
+        sorted). An element, metadata or report with nothing but extensions is not written here: extensions go
+        to the trailing block (:meth:`_nested_trailing`)."""
+        if isinstance(val, dict):
+            val = [val]
+        elements = []
+        for el in val:
+            if isinstance(el, dict):
+                text = self.sensor_element(el)
+                if text:
+                    elements.append("sensorElement" + text)
+        elements.sort()
+        return "".join(elements)
 
     def sensor_element(self, el: dict[str, Any]) -> str:
         out = []
         meta = el.get("sensorMetadata")
         if isinstance(meta, dict) and meta:
-            out.append(
-                "sensorMetadata"
-                + self.ordered(meta, _SENSOR_METADATA)
-                + self._nested_extensions(meta, _METADATA_FIELDS)
-            )
+            text = self.ordered(meta, _SENSOR_METADATA)
+            if text:
+                out.append("sensorMetadata" + text)
         reports = el.get("sensorReport")
         if isinstance(reports, dict):
             reports = [reports]
-        if reports:
-            out.append("".join(sorted("sensorReport" + self.report(r) for r in reports)))
-        return "".join(out) + self._nested_extensions(el, _SENSOR_ELEMENT_FIELDS)
+        if isinstance(reports, list):
+            texts = [self.report(r) for r in reports if isinstance(r, dict)]
+            out.append("".join(sorted("sensorReport" + t for t in texts if t)))
+        return "".join(out)
 
     def report(self, report: dict[str, Any]) -> str:
-        """One sensor report: canonical fields in order, then its extension fields. ``type``, ``exception`` and
-        ``component`` given as bare names are GS1 Web Vocabulary terms (``Temperature`` →
-        ``https://gs1.org/voc/Temperature``)."""
+        """One sensor report's canonical fields in order. ``type``, ``exception`` and ``component`` given as bare
+        names are GS1 Web Vocabulary terms (``Temperature`` → ``https://ref.gs1.org/voc/Temperature``)."""
         out = []
         for name, _ in _SENSOR_REPORT:
             if name not in report:
@@ -322,16 +349,45 @@ class EventHasher:
             if raw in _EMPTY:
                 continue
             if name in _GS1_VOCAB_FIELDS and isinstance(raw, str) and ":" not in raw and raw.strip():
-                out.append(f"{name}={self.ns.get('gs1', GS1_VOC)}{raw.strip()}")
+                out.append(f"{name}={GS1_VOC}{raw.strip()}")
             else:
                 out.append(self.pair(name, raw))
-        return "".join(out) + self._nested_extensions(report, _REPORT_FIELDS)
+        return "".join(out)
 
-    def _nested_extensions(self, obj: dict[str, Any], known: frozenset[str]) -> str:
+    def _nested_trailing(self, name: str, val: Any) -> list[str]:
+        """Trailing-block entries for the extensions inside a standard field (rule 21; CBV 2.0 places them at the
+        end, each under the names of the objects that hold it): ``readPoint{ns}x=1``; ``sensorElement`` followed
+        by its sorted ``sensorMetadata{ns}…``, ``sensorReport{ns}…`` and own ``{ns}…`` entries."""
+        if name != "sensorElementList":
+            if not isinstance(val, dict):
+                return []
+            items = self._nested_extension_items(val, _LOCATION_FIELDS)
+            return [name + "".join(sorted(items))] if items else []
+        out = []
+        for el in [val] if isinstance(val, dict) else val if isinstance(val, list) else []:
+            if not isinstance(el, dict):
+                continue
+            parts = self._nested_extension_items(el, _SENSOR_ELEMENT_FIELDS)
+            meta = el.get("sensorMetadata")
+            if isinstance(meta, dict):
+                items = self._nested_extension_items(meta, _METADATA_FIELDS)
+                if items:
+                    parts.append("sensorMetadata" + "".join(sorted(items)))
+            reports = el.get("sensorReport")
+            for r in [reports] if isinstance(reports, dict) else reports if isinstance(reports, list) else []:
+                items = self._nested_extension_items(r, _REPORT_FIELDS) if isinstance(r, dict) else []
+                if items:
+                    parts.append("sensorReport" + "".join(sorted(items)))
+            if parts:
+                out.append("sensorElement" + "".join(sorted(parts)))
+        out.sort()
+        return out
+
+    def _nested_extension_items(self, obj: dict[str, Any], known: frozenset[str]) -> list[str]:
         """Extension fields of a nested object (a namespace prefix of the context), ``{namespace}name=value``,
-        sorted; unprefixed unknown keys are not extensions and are left out, as the reference does."""
-        items = [(k, v) for k, v in obj.items() if k not in known and self._is_extension_key(k)]
-        return self._generic_items(items) if items else ""
+        unsorted; unprefixed unknown keys are not extensions and are left out, as the reference does."""
+        pairs = [(k, v) for k, v in obj.items() if k not in known and self._is_extension_key(k)]
+        return self._generic_list(pairs) if pairs else []
 
     def _is_extension_key(self, key: str) -> bool:
         prefix, sep, _ = key.partition(":")
@@ -342,6 +398,11 @@ class EventHasher:
 
     def _generic_items(self, pairs: Iterable[tuple[str, Any]]) -> str:
         """Extension fields and ilmd: ``{namespace}localName=value`` per value, nested objects inline, sorted."""
+        items = self._generic_list(pairs)
+        items.sort()
+        return "".join(items)
+
+    def _generic_list(self, pairs: Iterable[tuple[str, Any]]) -> list[str]:
         items: list[str] = []
         for key, val in pairs:
             name = self.key(key)
@@ -350,8 +411,7 @@ class EventHasher:
                     items.append(name + self.generic(v))
                 elif v is not None:
                     items.append(self.pair(name, v))
-        items.sort()
-        return "".join(items)
+        return items
 
 
 def _handler_kind(name: str, sub: Any) -> str:

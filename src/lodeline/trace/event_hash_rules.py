@@ -62,9 +62,8 @@ _SENSOR_REPORT = tuple(
 PROP_ORDER: tuple[tuple[str, Any], ...] = (
     ("eventTime", None),
     ("eventTimeZoneOffset", None),
-    ("certificationInfo", None),
-    ("parentID", None),
     ("epcList", "epc"),
+    ("parentID", None),
     ("inputEPCList", "epc"),
     ("childEPCs", "epc"),
     ("quantityList", ("quantityElement", _QTY)),
@@ -86,8 +85,18 @@ PROP_ORDER: tuple[tuple[str, Any], ...] = (
 )
 _ORDERED = {name for name, _ in PROP_ORDER}
 # Never part of the fingerprint (CBV 2.0 §8.9): the event type (written first as eventType), its own identifiers,
-# the time the repository recorded it, error declarations (added after the fact), comments, the JSON-LD context.
-_EXCLUDED = {"type", "eventID", "recordTime", "errorDeclaration", "@context", "comment", "rdfs:comment"}
+# the time the repository recorded it, error declarations (added after the fact), comments, the JSON-LD context,
+# and certificationInfo (the reference README's list of excluded fields, since commit d8d87463).
+_EXCLUDED = {
+    "type",
+    "eventID",
+    "recordTime",
+    "errorDeclaration",
+    "certificationInfo",
+    "@context",
+    "comment",
+    "rdfs:comment",
+}
 
 CBV = "https://ref.gs1.org/cbv/"
 # Fields whose bare CBV words expand to Web vocabulary URIs, and the vocabulary's term prefix.
@@ -107,7 +116,15 @@ _URN_VOCAB = {
     "urn:epcglobal:cbv:sdt:": "SDT-",
     "urn:epcglobal:cbv:er:": "ER-",
 }
-_DEFAULT_CONTEXT = {"cbv": CBV, "gs1": "https://gs1.org/voc/", "epcis": "https://ref.gs1.org/epcis/"}
+# The GS1 Web Vocabulary as the hash writes it: rule 15 of the reference README (d8d87463) expands ``gs1`` to
+# https://ref.gs1.org/voc/ and ``cbv`` to https://ref.gs1.org/cbv/, whatever a document's context binds them to.
+GS1_VOC = "https://ref.gs1.org/voc/"
+FIXED_PREFIXES = {"cbv": CBV, "gs1": GS1_VOC}
+_DEFAULT_CONTEXT = {**FIXED_PREFIXES, "epcis": "https://ref.gs1.org/epcis/"}
+# Namespaces of extension keys whose prefix the document's context does not bind: the EPCIS context's cbvmda
+# (master-data attributes in ilmd), written as its XML namespace, {urn:epcglobal:cbv:mda}lotNumber, as the
+# reference does; a document that binds cbvmda itself gets its own binding, verbatim.
+KEY_NAMESPACES = {"cbvmda": "urn:epcglobal:cbv:mda"}
 
 
 def canonical_time(value: str) -> str:
@@ -200,4 +217,3 @@ _LOCATION_FIELDS = frozenset({"id"})
 _GS1_VOCAB_FIELDS = frozenset({"type", "exception", "component"})
 # Prefixes that are URI schemes, never CURIE prefixes, whatever a context says.
 _SCHEMES = frozenset({"http", "https", "urn", "geo", "ni", "mailto", "tel", "data"})
-GS1_VOC = "https://gs1.org/voc/"
