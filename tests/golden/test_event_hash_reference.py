@@ -89,6 +89,18 @@ def test_draft_master_data_code_value_deviation() -> None:
     assert ours == theirs.replace(expanded, "locationRoleType=BACKROOM")
 
 
+def test_draft_master_data_code_values_of_a_cbv_21_document() -> None:
+    """masterDataAvailableForDeforestation (MANIFEST.json "deviations"): the reference expands the code values of
+    ``regulationType`` and ``regulatoryIdentifierType`` (draft rule 25); everything else agrees, including the
+    CBV 2.1 words ``notifying`` and ``subject_to_regulation``, which are not CBV 2.0 vocabulary and stay as written."""
+    (ours,), (theirs,) = _deviation("masterDataAvailableForDeforestation")
+    assert "bizStep=notifyingpersistentDispositionset=subject_to_regulation" in ours
+    for vocabulary in ("RegulationTypeCode-", "RegulatoryIdentifierType-"):
+        assert theirs.count(f"https://ref.gs1.org/voc/{vocabulary}") == 2
+        theirs = theirs.replace(f"https://ref.gs1.org/voc/{vocabulary}", "")
+    assert ours == theirs
+
+
 def test_cli_hashes_a_query_document() -> None:
     """``lodeline trace hash`` prints the reference's hash IDs for an EPCISQueryDocument (no hashes before issue 11),
     ``--prehash`` its pre-hash strings; a document without an event list is a clear error, not an empty answer."""

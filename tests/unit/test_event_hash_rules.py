@@ -25,6 +25,7 @@ from lodeline.trace.event_hash import (
     hashed_events,
     prehash_string,
 )
+from lodeline.trace.event_hash_rules import CBV_TERMS
 from lodeline.trace.identifiers import hash_digital_link, to_digital_link
 
 NS = {"ex": "https://ns.example.com/epcis/"}
@@ -261,6 +262,56 @@ def test_curies_and_bare_words_expand_to_full_uris() -> None:
         "disposition=https://ref.gs1.org/cbv/Disp-in_transit"
         "persistentDispositionset=https://ref.gs1.org/cbv/Disp-completeness_verified"
     )
+
+
+def test_only_cbv_2_0_words_expand() -> None:
+    """README rule 16: bare words that are CBV 2.0 standard vocabulary expand (``shipping`` →
+    …/BizStep-shipping, ``in_transit`` → …/Disp-in_transit, ``inv`` → …/BTT-inv); any other bare word is written
+    as given: ``notifying`` and ``subject_to_regulation`` (CBV 2.1 words), ``shipping`` as a disposition (it is a
+    business step), ``custom`` as a transaction type, as in the reference's masterDataAvailableForDeforestation
+    output. Entries sort as strings: ``type=custom…`` before ``type=https…`` (``c`` < ``h``). Before this pass
+    every bare word was given the field's prefix (``Disp-shipping``)."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "notifying",
+        "disposition": "shipping",
+        "persistentDisposition": {"set": ["subject_to_regulation", "in_transit"]},
+        "bizTransactionList": [
+            {"type": "custom", "bizTransaction": "t1"},
+            {"type": "inv", "bizTransaction": "t2"},
+        ],
+    }
+    assert _pre(event) == (
+        "eventType=ObjectEventaction=OBSERVEbizStep=notifyingdisposition=shipping"
+        "persistentDispositionset=https://ref.gs1.org/cbv/Disp-in_transitset=subject_to_regulation"
+        "bizTransactionListtype=custombizTransaction=t1type=https://ref.gs1.org/cbv/BTT-invbizTransaction=t2"
+    )
+    assert _pre({"type": "ObjectEvent", "bizStep": " shipping "}) == (
+        "eventType=ObjectEventbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
+    )
+
+
+def test_the_cbv_word_lists_are_those_of_the_epcis_context() -> None:
+    """The CBV 2.0 word lists (event_hash_rules.CBV_TERMS) are the terms the vendored EPCIS 2.0 JSON-LD context
+    maps to cbv: BizStep-, Disp-, BTT-, SDT-, ER- (41, 33, 13, 3 and 2 words)."""
+    context = json.loads(
+        (Path(__file__).parents[2] / "src/lodeline/trace/standards/epcis-context.jsonld").read_text()
+    )["@context"]
+
+    def mapped(obj: object, prefix: str) -> set[str]:
+        if isinstance(obj, dict):
+            found = {k for k, v in obj.items() if isinstance(v, str) and v == f"cbv:{prefix}{k}"}
+            return found.union(*(mapped(v, prefix) for v in obj.values()))
+        if isinstance(obj, list):
+            return set().union(*(mapped(v, prefix) for v in obj))
+        return set()
+
+    sizes = {}
+    for prefix, words in CBV_TERMS.items():
+        assert set(words) == mapped(context, prefix), prefix
+        sizes[prefix] = len(words)
+    assert sizes == {"BizStep-": 41, "Disp-": 33, "BTT-": 13, "SDT-": 3, "ER-": 2}
 
 
 @pytest.mark.parametrize(

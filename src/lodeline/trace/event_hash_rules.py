@@ -109,6 +109,115 @@ _VOCAB_PREFIX = {
     "sourceDestType": "SDT-",
     "reason": "ER-",
 }
+# The CBV 2.0 standard vocabulary, by Web-vocabulary prefix: the terms the EPCIS 2.0 JSON-LD context maps (its
+# bizStep, disposition/persistentDisposition, bizTransactionList type, sourceList/destinationList type and
+# errorDeclaration reason scoped contexts; tests/unit/test_event_hash_rules.py checks these against the vendored
+# src/lodeline/trace/standards/epcis-context.jsonld). Only these bare words are standard vocabulary elements
+# (README rule 16): another bare word (a CBV 2.1 term such as ``notifying``) is hashed as written, as the reference
+# does (its masterDataAvailableForDeforestation output).
+CBV_TERMS: dict[str, frozenset[str]] = {
+    "BizStep-": frozenset(
+        [
+            "accepting",
+            "arriving",
+            "assembling",
+            "collecting",
+            "commissioning",
+            "consigning",
+            "creating_class_instance",
+            "cycle_counting",
+            "decommissioning",
+            "departing",
+            "destroying",
+            "disassembling",
+            "dispensing",
+            "encoding",
+            "entering_exiting",
+            "holding",
+            "inspecting",
+            "installing",
+            "killing",
+            "loading",
+            "other",
+            "packing",
+            "picking",
+            "receiving",
+            "removing",
+            "repackaging",
+            "repairing",
+            "replacing",
+            "reserving",
+            "retail_selling",
+            "sampling",
+            "sensor_reporting",
+            "shipping",
+            "staging_outbound",
+            "stock_taking",
+            "stocking",
+            "storing",
+            "transporting",
+            "unloading",
+            "unpacking",
+            "void_shipping",
+        ]
+    ),
+    "Disp-": frozenset(
+        [
+            "active",
+            "available",
+            "completeness_inferred",
+            "completeness_verified",
+            "conformant",
+            "container_closed",
+            "container_open",
+            "damaged",
+            "destroyed",
+            "dispensed",
+            "disposed",
+            "encoded",
+            "expired",
+            "in_progress",
+            "in_transit",
+            "inactive",
+            "mismatch_class",
+            "mismatch_instance",
+            "mismatch_quantity",
+            "needs_replacement",
+            "no_pedigree_match",
+            "non_conformant",
+            "non_sellable_other",
+            "partially_dispensed",
+            "recalled",
+            "reserved",
+            "retail_sold",
+            "returned",
+            "sellable_accessible",
+            "sellable_not_accessible",
+            "stolen",
+            "unavailable",
+            "unknown",
+        ]
+    ),
+    "BTT-": frozenset(
+        [
+            "bol",
+            "cert",
+            "desadv",
+            "inv",
+            "pedigree",
+            "po",
+            "poc",
+            "prodorder",
+            "recadv",
+            "rma",
+            "testprd",
+            "testres",
+            "upevt",
+        ]
+    ),
+    "SDT-": frozenset({"location", "owning_party", "possessing_party"}),
+    "ER-": frozenset({"did_not_occur", "incorrect_data"}),
+}
 _URN_VOCAB = {
     "urn:epcglobal:cbv:bizstep:": "BizStep-",
     "urn:epcglobal:cbv:disp:": "Disp-",
@@ -176,7 +285,7 @@ def _canonical_text(raw: str, vocab_prefix: str, cbv_ns: str | None, gs1_ns: str
     for urn, term in _URN_VOCAB.items():
         if text.startswith(urn):
             return CBV + term + text[len(urn) :]
-    if vocab_prefix and ":" not in text:
+    if vocab_prefix and text in CBV_TERMS[vocab_prefix]:
         return CBV + vocab_prefix + text
     prefix, sep, local = text.partition(":")
     if sep and not local.startswith("//"):
