@@ -1,11 +1,13 @@
 """EPCIS Event Hash ID (GS1 CBV 2.0 §8.9): a representation-independent fingerprint of an event.
 
 The pre-hash string lists the event's fields in the canonical order of CBV 2.0 §8.9 as ``name=value``
-with no separators. Values are normalised first: timestamps to UTC at millisecond precision, CBV bare words and
-URNs to their Web-vocabulary URIs, EPC URNs and Digital Link URIs to canonical Digital Link, numbers without
-trailing zeros. Repeated elements are sorted lexically. Fields outside the canonical order (ilmd, error
-declarations, user extensions) follow, with extension keys written ``{namespace}localName``, also sorted.
-``eventID``, ``recordTime`` and comments are not part of the fingerprint. The hash ID is
+with no separators, as the reference implementation's CBV 2.0 profile writes it (its README at d8d87463). Values are
+normalised first: timestamps to UTC at millisecond precision, CBV 2.0 bare words and URNs to their Web-vocabulary
+URIs, EPC URNs and Digital Link URIs to canonical Digital Link, numbers without trailing zeros. Repeated elements
+are sorted lexically. A trailing block follows the canonical fields: ilmd, the extensions found inside readPoint,
+bizLocation and sensor elements (under those names), then the event's own extensions, keys written
+``{namespace}localName``. ``eventID``, ``recordTime``, ``errorDeclaration``, ``certificationInfo`` and comments are
+not part of the fingerprint. The hash ID is
 ``ni:///sha-256;<hex>?ver=CBV2.0`` (RFC 6920 named information).
 
 This runs once per captured event, so ``EventHasher`` (one per namespace mapping, shared through
