@@ -1,9 +1,10 @@
 """One hand-derived pre-hash string per canonicalisation rule of the EPCIS Event Hash ID (CBV 2.0 §8.9), as the
-reference implementation (github.com/RalphTro/epcis-event-hash-generator) applies it.
+project's own vectors (ReferenceEventHashAlgorithm{,2}) and the reference implementation's older self-consistent outputs
+read it; the newest reference outputs' post-2.0 rules are not followed (docs/trace.md), and the tests pinning that say so.
 
 Each expected string is written out by hand from the rule: ``eventType=…`` first, then the fields in the canonical
-property order (the reference's ``PROP_ORDER`` table: eventTime, eventTimeZoneOffset, certificationInfo, parentID,
-epcList, …, sensorElementList), lists as their name followed by sorted ``child=value`` entries, then the remaining
+property order (CBV 2.0: eventTime, eventTimeZoneOffset, certificationInfo, epcList, parentID, …,
+sensorElementList), lists as their name followed by sorted ``child=value`` entries, then the remaining
 fields (user extensions as ``{namespace}localName=value``, sorted). The reference documents themselves are checked
 in ``tests/golden/test_event_hash_reference.py``.
 """
@@ -60,12 +61,13 @@ def test_timestamps_round_to_the_millisecond(raw: str, expected: str) -> None:
     )
 
 
-def test_certification_info_is_not_hashed_and_the_epc_list_comes_before_the_parent_id() -> None:
-    """Canonical order (README table at d8d87463): eventTime, eventTimeZoneOffset, epcList (4), parentID (5), …,
-    action, bizStep; certificationInfo is among the fields excluded from the hash (same README), as the
-    reference's TransactionEvent_all_possible_fields and CertificationInfoAndSensorReportWithCRS outputs show.
-    The keys are given in the reverse order; JSON order never matters. Before this pass: certificationInfo was
-    written after eventTimeZoneOffset and parentID before epcList."""
+def test_certification_info_is_hashed_in_its_place_and_the_epc_list_comes_before_the_parent_id() -> None:
+    """Canonical order (CBV 2.0, as issue 11 gives it and the reference's issue #75 set it: "3. eventTimeZoneOffset
+    4. certificationInfo 5. epcList"): eventTime, eventTimeZoneOffset, certificationInfo, epcList, parentID, …,
+    action, bizStep. certificationInfo IS hashed (the newest reference README excludes it: not followed; pass 2
+    left it out). epcList before parentID: the CBV 2.0 order and the reference's TransactionEvent_all_possible_fields
+    output (pass 1 had parentID first, from the EPCIS 1.2-era table, with no vector needing it). The keys are given
+    in the reverse order; JSON order never matters."""
     event = {
         "bizStep": "shipping",
         "action": "ADD",
@@ -79,6 +81,7 @@ def test_certification_info_is_not_hashed_and_the_epc_list_comes_before_the_pare
     assert _pre(event) == (
         "eventType=TransactionEvent"
         "eventTime=2024-01-01T00:00:00.000ZeventTimeZoneOffset=+00:00"
+        "certificationInfo=https://cert.example.org/c/1"
         "epcListepc=https://id.gs1.org/01/04012345111118/21/1"
         "parentID=https://id.gs1.org/00/040123450000003338"
         "action=ADDbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
@@ -115,15 +118,14 @@ def test_typed_list_entries_write_type_then_value_and_sort() -> None:
     )
 
 
-def test_sensor_elements_without_the_list_name_and_their_extensions_at_the_end() -> None:
-    """CBV 2.0 profile of the reference README (d8d87463): no ``sensorElementList`` name, each ``sensorElement``
-    with its sensorMetadata (time, …, bizRules) and sensorReports (type, exception, …, value, component, …, uom);
-    bare ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms under https://ref.gs1.org/voc/
-    (README rule 15), whatever the context binds ``gs1`` to (``_pre`` binds https://gs1.org/voc/). Extensions
-    inside the element, its metadata or its reports go to the trailing block, under the names of the objects
-    holding them, sorted: ``sensorElement`` + ``sensorMetadata{ns}meta=m`` < ``sensorReport{ns}extra=r`` <
-    ``{ns}note=n`` (``M`` < ``R`` < ``{``). Before this pass: ``sensorElementList`` was written, the terms were
-    under https://gs1.org/voc/, and the extensions stayed inline."""
+def test_sensor_elements_under_the_list_name_with_their_extensions_inline() -> None:
+    """``sensorElementList`` is written, then each ``sensorElement`` (the project's vector
+    ReferenceEventHashAlgorithm2: ``sensorElementListsensorElementsensorMetadata…``) with its sensorMetadata (time,
+    …, bizRules, then its extensions) and sensorReports (type, exception, …, value, component, …, uom, then its
+    extensions); the element's own extensions close the element (rule 21 as CBV 2.0 has it). Bare
+    ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms under https://gs1.org/voc/ (the same
+    vector: ``sensorReporttype=https://gs1.org/voc/AbsoluteHumidity``). Pass 2 left the list name out, wrote
+    https://ref.gs1.org/voc/ and moved the three extensions to a trailing block: not followed."""
     event = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
@@ -150,21 +152,31 @@ def test_sensor_elements_without_the_list_name_and_their_extensions_at_the_end()
     }
     assert _pre(event, NS) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "sensorElement"
+        "sensorElementListsensorElement"
         "sensorMetadatatime=2024-01-01T00:00:00.000ZbizRules=https://rules.example.org/1"
-        "sensorReporttype=https://ref.gs1.org/voc/Temperatureexception=https://ref.gs1.org/voc/ALARM_CONDITION"
-        "value=4.5component=https://ref.gs1.org/voc/xuom=CEL"
-        "sensorElement"
-        "sensorMetadata{https://ns.example.com/epcis/}meta=m"
-        "sensorReport{https://ns.example.com/epcis/}extra=r"
+        "{https://ns.example.com/epcis/}meta=m"
+        "sensorReporttype=https://gs1.org/voc/Temperatureexception=https://gs1.org/voc/ALARM_CONDITION"
+        "value=4.5component=https://gs1.org/voc/xuom=CEL"
+        "{https://ns.example.com/epcis/}extra=r"
         "{https://ns.example.com/epcis/}note=n"
     )
 
 
-def test_gs1_curies_expand_to_the_reference_web_vocabulary() -> None:
-    """README rule 15 (d8d87463): the ``gs1`` prefix expands to https://ref.gs1.org/voc/ and ``cbv`` to
-    https://ref.gs1.org/cbv/, also when a document's context binds gs1 to https://gs1.org/voc/ (as the reference's
-    epcisDocWithSensorDataObjectEvent does). A sensor element with nothing but extensions is not written inline."""
+def test_the_shared_vector_reads_the_reverted_rules() -> None:
+    """The project's vector (tests/golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes, identical to
+    /work/shared/standards/epcis-event-hash/) carries the list name and the https://gs1.org/voc/ namespace."""
+    text = (
+        Path(__file__).parents[1] / "golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes"
+    ).read_text()
+    assert "sensorElementListsensorElementsensorMetadata" in text
+    assert "sensorReporttype=https://gs1.org/voc/AbsoluteHumidity" in text
+    assert "ref.gs1.org/voc" not in text
+
+
+def test_gs1_and_cbv_curies_expand_to_the_cbv_2_0_namespaces() -> None:
+    """``gs1:`` expands to https://gs1.org/voc/ (CBV 2.0's Web Vocabulary namespace) and ``cbv:`` to
+    https://ref.gs1.org/cbv/ (the shared vector's ``bizStep=https://ref.gs1.org/cbv/BizStep-…``), whatever the
+    document's context binds them to. A sensor element with nothing but an extension is written with it."""
     event = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
@@ -173,9 +185,11 @@ def test_gs1_curies_expand_to_the_reference_web_vocabulary() -> None:
             {"sensorReport": [{"ex:only": "1"}]},
         ],
     }
-    assert _pre(event, {**NS, "cbv": "https://example.org/not-cbv/"}) == (
+    bindings = {**NS, "cbv": "https://example.org/not-cbv/", "gs1": "https://ref.gs1.org/voc/"}
+    assert _pre(event, bindings) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "sensorElementsensorReporttype=https://ref.gs1.org/voc/Anglevalue=42.5"
+        "sensorElementList"  # the elements sorted: "…sensorReportt…" < "…sensorReport{…" ("t" < "{")
+        "sensorElementsensorReporttype=https://gs1.org/voc/Anglevalue=42.5"
         "component=https://ref.gs1.org/cbv/Comp-latitude"
         "sensorElementsensorReport{https://ns.example.com/epcis/}only=1"
     )
@@ -184,8 +198,8 @@ def test_gs1_curies_expand_to_the_reference_web_vocabulary() -> None:
 def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
     """Top-level extension fields come after every canonical field, ``{namespace}localName=value``, sorted as
     strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted. An extension inside a location
-    goes to the trailing block as ``readPoint{ns}door=7`` (CBV 2.0 profile of the README, d8d87463; the
-    reference's ReferenceEventHashAlgorithm3 output); before this pass it stayed after the location's id."""
+    follows the location's id (rule 21 as CBV 2.0 has it; pass 2 moved it to a trailing ``readPoint{ns}door=7``,
+    as the newest reference output of ReferenceEventHashAlgorithm3 does: not followed)."""
     event = {
         "ex:b": "1",
         "ex:a": {"ex:z": "3", "ex:y": "2"},
@@ -195,18 +209,16 @@ def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
     }
     assert _pre(event, NS) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "readPointid=https://id.gs1.org/414/4012345000009"
-        "readPoint{https://ns.example.com/epcis/}door=7"
+        "readPointid=https://id.gs1.org/414/4012345000009{https://ns.example.com/epcis/}door=7"
         "{https://ns.example.com/epcis/}a{https://ns.example.com/epcis/}y=2{https://ns.example.com/epcis/}z=3"
         "{https://ns.example.com/epcis/}b=1"
     )
 
 
-def test_trailing_block_order_ilmd_then_nested_extensions_then_event_extensions() -> None:
-    """The trailing block is ilmd, then the extensions of readPoint, bizLocation and sensor elements in that
-    (canonical) order, then the event's own extensions sorted (the reference's
-    TransformationEventWithUserExtensions output: ``ilmd…readPoint…bizLocation…sensorElement…{…``, where a plain
-    sort would put bizLocation before readPoint). An unprefixed key inside an extension is written as is."""
+def test_ilmd_then_event_extensions_after_the_canonical_fields() -> None:
+    """After the canonical fields: ilmd, then the event's own extensions sorted. Extensions of readPoint and
+    bizLocation stay with their location (no trailing block). An unprefixed key inside an extension is written
+    as is."""
     event = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
@@ -217,10 +229,10 @@ def test_trailing_block_order_ilmd_then_nested_extensions_then_event_extensions(
     }
     loc = "https://id.gs1.org/414/4012345000009"
     assert _pre(event, NS) == (
-        f"eventType=ObjectEventaction=OBSERVEreadPointid={loc}bizLocationid={loc}"
+        f"eventType=ObjectEventaction=OBSERVE"
+        f"readPointid={loc}{{https://ns.example.com/epcis/}}r=1"
+        f"bizLocationid={loc}{{https://ns.example.com/epcis/}}b=2"
         "ilmd{https://ns.example.com/epcis/}lot=L1"
-        "readPoint{https://ns.example.com/epcis/}r=1"
-        "bizLocation{https://ns.example.com/epcis/}b=2"
         "{https://ns.example.com/epcis/}zplain=p"
     )
 

@@ -1,13 +1,14 @@
 """EPCIS Event Hash ID (GS1 CBV 2.0 §8.9): a representation-independent fingerprint of an event.
 
 The pre-hash string lists the event's fields in the canonical order of CBV 2.0 §8.9 as ``name=value``
-with no separators, as the reference implementation's CBV 2.0 profile writes it (its README at d8d87463). Values are
-normalised first: timestamps to UTC at millisecond precision, CBV 2.0 bare words and URNs to their Web-vocabulary
-URIs, EPC URNs and Digital Link URIs to canonical Digital Link, numbers without trailing zeros. Repeated elements
-are sorted lexically. A trailing block follows the canonical fields: ilmd, the extensions found inside readPoint,
-bizLocation and sensor elements (under those names), then the event's own extensions, keys written
-``{namespace}localName``. ``eventID``, ``recordTime``, ``errorDeclaration``, ``certificationInfo`` and comments are
-not part of the fingerprint. The hash ID is
+with no separators, as the project's own vectors and CBV 2.0 read it (docs/trace.md lists the rules and the newer
+reference outputs deliberately not followed). Values are normalised first: timestamps to UTC at millisecond
+precision, CBV 2.0 bare words and URNs to their Web-vocabulary URIs, EPC URNs and Digital Link URIs to canonical
+Digital Link, numbers without trailing zeros. Repeated elements are sorted lexically. An extension inside
+readPoint, bizLocation, a sensor element, its metadata or a report follows that object's own fields (rule 21).
+Fields outside the canonical order follow: ilmd, then the event's own extensions, keys written
+``{namespace}localName``, sorted. ``eventID``, ``recordTime``, ``errorDeclaration`` and comments are not part of
+the fingerprint. The hash ID is
 ``ni:///sha-256;<hex>?ver=CBV2.0`` (RFC 6920 named information).
 
 This runs once per captured event, so ``EventHasher`` (one per namespace mapping, shared through
@@ -80,12 +81,9 @@ def _cacheable(value: Any) -> bool:
 _Handler = Callable[[str, Any, Any], str]
 # One canonical field: its name, its child order, its handler (None: a plain ``name=value`` pair).
 _Step = tuple[str, Any, _Handler | None]
-# What prehash does with one key layout: the canonical fields present, in order; whether it has ilmd; the fields
-# present that may hold extensions of their own (readPoint, bizLocation, sensorElementList); the extension keys.
-_LayoutPlan = tuple[tuple[_Step, ...], bool, tuple[str, ...], tuple[str, ...]]
-# Standard fields with an extension point (rule 21 of the reference README): under CBV 2.0 their extensions are
-# written in the trailing block, after the field's name, not inline.
-_EXTENSION_POINTS = ("readPoint", "bizLocation", "sensorElementList")
+# What prehash does with one key layout: the canonical fields present, in order; whether it has ilmd; the event's
+# own extension keys.
+_LayoutPlan = tuple[tuple[_Step, ...], bool, tuple[str, ...]]
 
 
 class EventHasher:
@@ -135,7 +133,7 @@ class EventHasher:
         plan = self._layouts.get(layout)
         if plan is None:
             plan = _remember(self._layouts, layout, self._layout_plan(event))
-        fields, ilmd, points, extensions = plan
+        fields, ilmd, extensions = plan
         out = [f"eventType={event.get('type', '')}"]
         pair = self.pair
         for name, sub, handler in fields:
@@ -143,15 +141,10 @@ class EventHasher:
             if not val and val in _EMPTY:  # None or empty (a 0 or False is a value)
                 continue
             out.append(pair(name, val) if handler is None else handler(name, val, sub))
-        # The trailing block (CBV 2.0, reference README d8d87463): ilmd, then the extensions found inside
-        # readPoint, bizLocation and sensor elements (in that order), then the event's own extensions, sorted.
+        # Outside the canonical order: ilmd, then the event's own extensions, sorted. Extensions inside readPoint,
+        # bizLocation and sensor elements were written with their parent (rule 21 as CBV 2.0 has it).
         if ilmd:
             out.append(self._generic_items([("ilmd", event["ilmd"])]))
-        for name in points:
-            val = event[name]
-            if type(val) is dict and len(val) < 2 and name != "sensorElementList":
-                continue  # a location with its id alone (the common case) has no extensions
-            out.extend(self._nested_trailing(name, val))
         if extensions:
             out.append(self._generic_items([(key, event[key]) for key in extensions]))
         return "".join(out)
@@ -159,8 +152,7 @@ class EventHasher:
     def _layout_plan(self, event: dict[str, Any]) -> _LayoutPlan:
         fields = tuple(step for step in self._plan if step[0] in event)
         extensions = tuple(key for key in event if key not in _NOT_EXTENSION and key != "ilmd")
-        points = tuple(name for name in _EXTENSION_POINTS if name in event)
-        return fields, "ilmd" in event, points, extensions
+        return fields, "ilmd" in event, extensions
 
     def hash_id(self, event: dict[str, Any]) -> str:
         """``ni:///sha-256;…?ver=CBV2.0`` of one event."""
@@ -241,9 +233,9 @@ class EventHasher:
         if type(val) is not dict:
             return name + self.ordered(val, sub)
         ident = val.get("id")
-        if type(ident) is not str or len(val) > 1:  # extensions inside the location go to the trailing block
-            inner = self.ordered(val, sub)
-            return name + inner if inner else ""
+        if type(ident) is not str or len(val) > 1:  # extensions inside the location follow its id (rule 21)
+            inner = self.ordered(val, sub) + self._nested_extensions(val, _LOCATION_FIELDS)
+            return name + inner if inner else ""  # a location with nothing to write is omitted
         return name + self.pair("id", ident) if ident else ""
 
     def _typed_list(self, name: str, val: Any, sub: Any) -> str:
@@ -310,26 +302,27 @@ class EventHasher:
         return "".join(out)
 
     def _sensor_list(self, name: str, val: Any, sub: Any) -> str:
-        """Each ``sensorElement`` (sorted), without a ``sensorElementList`` name (CBV 2.0 in the reference README,
-        d8d87463): its ``sensorMetadata`` (canonical fields), its ``sensorReport`` entries (canonical fields;
-        sorted). An element, metadata or report with nothing but extensions is not written here: extensions go
-        to the trailing block (:meth:`_nested_trailing`)."""
+        """``sensorElementList`` then each ``sensorElement`` (sorted): its ``sensorMetadata`` (canonical fields,
+        then its extensions), its ``sensorReport`` entries (each canonical fields then extensions; sorted), then
+        the element's own extensions. Extensions stay inside the object that holds them (rule 21 as CBV 2.0 has
+        it; the project's vector ReferenceEventHashAlgorithm2 writes ``sensorElementListsensorElement…``). An
+        element with nothing to write is left out; a list with no element at all is omitted."""
         if isinstance(val, dict):
             val = [val]
         elements = []
-        for el in val:
+        for el in val if isinstance(val, list) else []:
             if isinstance(el, dict):
                 text = self.sensor_element(el)
                 if text:
                     elements.append("sensorElement" + text)
         elements.sort()
-        return "".join(elements)
+        return name + "".join(elements) if elements else ""
 
     def sensor_element(self, el: dict[str, Any]) -> str:
         out = []
         meta = el.get("sensorMetadata")
         if isinstance(meta, dict) and meta:
-            text = self.ordered(meta, _SENSOR_METADATA)
+            text = self.ordered(meta, _SENSOR_METADATA) + self._nested_extensions(meta, _METADATA_FIELDS)
             if text:
                 out.append("sensorMetadata" + text)
         reports = el.get("sensorReport")
@@ -338,11 +331,12 @@ class EventHasher:
         if isinstance(reports, list):
             texts = [self.report(r) for r in reports if isinstance(r, dict)]
             out.append("".join(sorted("sensorReport" + t for t in texts if t)))
-        return "".join(out)
+        return "".join(out) + self._nested_extensions(el, _SENSOR_ELEMENT_FIELDS)
 
     def report(self, report: dict[str, Any]) -> str:
-        """One sensor report's canonical fields in order. ``type``, ``exception`` and ``component`` given as bare
-        names are GS1 Web Vocabulary terms (``Temperature`` → ``https://ref.gs1.org/voc/Temperature``)."""
+        """One sensor report: canonical fields in order, then its extension fields. ``type``, ``exception`` and
+        ``component`` given as bare names are GS1 Web Vocabulary terms (``Temperature`` →
+        ``https://gs1.org/voc/Temperature``, the namespace CBV 2.0 names)."""
         out = []
         for name, _ in _SENSOR_REPORT:
             if name not in report:
@@ -354,42 +348,13 @@ class EventHasher:
                 out.append(f"{name}={GS1_VOC}{raw.strip()}")
             else:
                 out.append(self.pair(name, raw))
-        return "".join(out)
+        return "".join(out) + self._nested_extensions(report, _REPORT_FIELDS)
 
-    def _nested_trailing(self, name: str, val: Any) -> list[str]:
-        """Trailing-block entries for the extensions inside a standard field (rule 21; CBV 2.0 places them at the
-        end, each under the names of the objects that hold it): ``readPoint{ns}x=1``; ``sensorElement`` followed
-        by its sorted ``sensorMetadata{ns}…``, ``sensorReport{ns}…`` and own ``{ns}…`` entries."""
-        if name != "sensorElementList":
-            if not isinstance(val, dict):
-                return []
-            items = self._nested_extension_items(val, _LOCATION_FIELDS)
-            return [name + "".join(sorted(items))] if items else []
-        out = []
-        for el in [val] if isinstance(val, dict) else val if isinstance(val, list) else []:
-            if not isinstance(el, dict):
-                continue
-            parts = self._nested_extension_items(el, _SENSOR_ELEMENT_FIELDS)
-            meta = el.get("sensorMetadata")
-            if isinstance(meta, dict):
-                items = self._nested_extension_items(meta, _METADATA_FIELDS)
-                if items:
-                    parts.append("sensorMetadata" + "".join(sorted(items)))
-            reports = el.get("sensorReport")
-            for r in [reports] if isinstance(reports, dict) else reports if isinstance(reports, list) else []:
-                items = self._nested_extension_items(r, _REPORT_FIELDS) if isinstance(r, dict) else []
-                if items:
-                    parts.append("sensorReport" + "".join(sorted(items)))
-            if parts:
-                out.append("sensorElement" + "".join(sorted(parts)))
-        out.sort()
-        return out
-
-    def _nested_extension_items(self, obj: dict[str, Any], known: frozenset[str]) -> list[str]:
+    def _nested_extensions(self, obj: dict[str, Any], known: frozenset[str]) -> str:
         """Extension fields of a nested object (a namespace prefix of the context), ``{namespace}name=value``,
-        unsorted; unprefixed unknown keys are not extensions and are left out, as the reference does."""
-        pairs = [(k, v) for k, v in obj.items() if k not in known and self._is_extension_key(k)]
-        return self._generic_list(pairs) if pairs else []
+        sorted; unprefixed unknown keys are not extensions and are left out, as the reference does."""
+        items = [(k, v) for k, v in obj.items() if k not in known and self._is_extension_key(k)]
+        return self._generic_items(items) if items else ""
 
     def _is_extension_key(self, key: str) -> bool:
         prefix, sep, _ = key.partition(":")

@@ -62,7 +62,8 @@ _SENSOR_REPORT = tuple(
 PROP_ORDER: tuple[tuple[str, Any], ...] = (
     ("eventTime", None),
     ("eventTimeZoneOffset", None),
-    ("epcList", "epc"),
+    ("certificationInfo", None),  # CBV 2.0 canonical order 4 (the issue's order; reference issue #75)
+    ("epcList", "epc"),  # CBV 2.0 puts epcList before parentID (see docs/trace.md, "Order")
     ("parentID", None),
     ("inputEPCList", "epc"),
     ("childEPCs", "epc"),
@@ -85,18 +86,9 @@ PROP_ORDER: tuple[tuple[str, Any], ...] = (
 )
 _ORDERED = {name for name, _ in PROP_ORDER}
 # Never part of the fingerprint (CBV 2.0 §8.9): the event type (written first as eventType), its own identifiers,
-# the time the repository recorded it, error declarations (added after the fact), comments, the JSON-LD context,
-# and certificationInfo (the reference README's list of excluded fields, since commit d8d87463).
-_EXCLUDED = {
-    "type",
-    "eventID",
-    "recordTime",
-    "errorDeclaration",
-    "certificationInfo",
-    "@context",
-    "comment",
-    "rdfs:comment",
-}
+# the time the repository recorded it, error declarations (added after the fact), comments, the JSON-LD context.
+# certificationInfo is hashed, in its canonical place (the reference's newest README excludes it: not followed).
+_EXCLUDED = {"type", "eventID", "recordTime", "errorDeclaration", "@context", "comment", "rdfs:comment"}
 
 CBV = "https://ref.gs1.org/cbv/"
 # Fields whose bare CBV words expand to Web vocabulary URIs, and the vocabulary's term prefix.
@@ -225,9 +217,12 @@ _URN_VOCAB = {
     "urn:epcglobal:cbv:sdt:": "SDT-",
     "urn:epcglobal:cbv:er:": "ER-",
 }
-# The GS1 Web Vocabulary as the hash writes it: rule 15 of the reference README (d8d87463) expands ``gs1`` to
-# https://ref.gs1.org/voc/ and ``cbv`` to https://ref.gs1.org/cbv/, whatever a document's context binds them to.
-GS1_VOC = "https://ref.gs1.org/voc/"
+# The GS1 Web Vocabulary as the hash writes it: CBV 2.0 names https://gs1.org/voc/ (the EPCIS 2.0 context's gs1
+# binding; the project's vector ReferenceEventHashAlgorithm2 writes sensorReporttype=https://gs1.org/voc/…), and
+# CBV words expand under https://ref.gs1.org/cbv/ (its bizStep=https://ref.gs1.org/cbv/BizStep-…), whatever a
+# document's context binds the two prefixes to. The reference's newest README forces https://ref.gs1.org/voc/
+# instead (rule 15 at d8d87463): not followed.
+GS1_VOC = "https://gs1.org/voc/"
 FIXED_PREFIXES = {"cbv": CBV, "gs1": GS1_VOC}
 _DEFAULT_CONTEXT = {**FIXED_PREFIXES, "epcis": "https://ref.gs1.org/epcis/"}
 # Namespaces of extension keys whose prefix the document's context does not bind: the EPCIS context's cbvmda
