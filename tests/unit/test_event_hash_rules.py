@@ -1,9 +1,10 @@
 """One hand-derived pre-hash string per canonicalisation rule of the EPCIS Event Hash ID (CBV 2.0 §8.9), as the
-reference implementation (github.com/RalphTro/epcis-event-hash-generator) applies it.
+project's own vectors (ReferenceEventHashAlgorithm{,2}) and the reference implementation's older self-consistent outputs
+read it; the newest reference outputs' post-2.0 rules are not followed (docs/trace.md), and the tests pinning that say so.
 
 Each expected string is written out by hand from the rule: ``eventType=…`` first, then the fields in the canonical
-property order (the reference's ``PROP_ORDER`` table: eventTime, eventTimeZoneOffset, certificationInfo, parentID,
-epcList, …, sensorElementList), lists as their name followed by sorted ``child=value`` entries, then the remaining
+property order (CBV 2.0: eventTime, eventTimeZoneOffset, certificationInfo, epcList, parentID, …,
+sensorElementList), lists as their name followed by sorted ``child=value`` entries, then the remaining
 fields (user extensions as ``{namespace}localName=value``, sorted). The reference documents themselves are checked
 in ``tests/golden/test_event_hash_reference.py``.
 """
@@ -25,6 +26,7 @@ from lodeline.trace.event_hash import (
     hashed_events,
     prehash_string,
 )
+from lodeline.trace.event_hash_rules import CBV_TERMS
 from lodeline.trace.identifiers import hash_digital_link, to_digital_link
 
 NS = {"ex": "https://ns.example.com/epcis/"}
@@ -59,9 +61,13 @@ def test_timestamps_round_to_the_millisecond(raw: str, expected: str) -> None:
     )
 
 
-def test_certification_info_and_parent_id_come_before_the_epc_list() -> None:
-    """Canonical order: eventTime, eventTimeZoneOffset, certificationInfo, parentID, epcList, …, action, bizStep
-    (the keys are given here in the reverse order; JSON order never matters)."""
+def test_certification_info_is_hashed_in_its_place_and_the_epc_list_comes_before_the_parent_id() -> None:
+    """Canonical order (CBV 2.0, as issue 11 gives it and the reference's issue #75 set it: "3. eventTimeZoneOffset
+    4. certificationInfo 5. epcList"): eventTime, eventTimeZoneOffset, certificationInfo, epcList, parentID, …,
+    action, bizStep. certificationInfo IS hashed (the newest reference README excludes it: not followed; pass 2
+    left it out). epcList before parentID: the CBV 2.0 order and the reference's TransactionEvent_all_possible_fields
+    output (pass 1 had parentID first, from the EPCIS 1.2-era table, with no vector needing it). The keys are given
+    in the reverse order; JSON order never matters."""
     event = {
         "bizStep": "shipping",
         "action": "ADD",
@@ -76,8 +82,8 @@ def test_certification_info_and_parent_id_come_before_the_epc_list() -> None:
         "eventType=TransactionEvent"
         "eventTime=2024-01-01T00:00:00.000ZeventTimeZoneOffset=+00:00"
         "certificationInfo=https://cert.example.org/c/1"
-        "parentID=https://id.gs1.org/00/040123450000003338"
         "epcListepc=https://id.gs1.org/01/04012345111118/21/1"
+        "parentID=https://id.gs1.org/00/040123450000003338"
         "action=ADDbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
     )
 
@@ -112,11 +118,14 @@ def test_typed_list_entries_write_type_then_value_and_sort() -> None:
     )
 
 
-def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> None:
-    """sensorElementList, then per sensorElement: sensorMetadata (time, …, bizRules in the table's order, then its
-    own extension fields), then each sensorReport (type, exception, …, value, …, uom, coordinateReferenceSystem,
-    then its extensions). Bare ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms
-    (https://gs1.org/voc/…), as in the reference's CertificationInfoAndSensorReportWithCRS vector."""
+def test_sensor_elements_under_the_list_name_with_their_extensions_inline() -> None:
+    """``sensorElementList`` is written, then each ``sensorElement`` (the project's vector
+    ReferenceEventHashAlgorithm2: ``sensorElementListsensorElementsensorMetadata…``) with its sensorMetadata (time,
+    …, bizRules, then its extensions) and sensorReports (type, exception, …, value, component, …, uom, then its
+    extensions); the element's own extensions close the element (rule 21 as CBV 2.0 has it). Bare
+    ``type``/``exception``/``component`` names are GS1 Web Vocabulary terms under https://gs1.org/voc/ (the same
+    vector: ``sensorReporttype=https://gs1.org/voc/AbsoluteHumidity``). Pass 2 left the list name out, wrote
+    https://ref.gs1.org/voc/ and moved the three extensions to a trailing block: not followed."""
     event = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
@@ -143,8 +152,7 @@ def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> N
     }
     assert _pre(event, NS) == (
         "eventType=ObjectEventaction=OBSERVE"
-        "sensorElementList"
-        "sensorElement"
+        "sensorElementListsensorElement"
         "sensorMetadatatime=2024-01-01T00:00:00.000ZbizRules=https://rules.example.org/1"
         "{https://ns.example.com/epcis/}meta=m"
         "sensorReporttype=https://gs1.org/voc/Temperatureexception=https://gs1.org/voc/ALARM_CONDITION"
@@ -154,10 +162,44 @@ def test_sensor_metadata_and_report_fields_in_order_with_their_extensions() -> N
     )
 
 
+def test_the_shared_vector_reads_the_reverted_rules() -> None:
+    """The project's vector (tests/golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes, identical to
+    /work/shared/standards/epcis-event-hash/) carries the list name and the https://gs1.org/voc/ namespace."""
+    text = (
+        Path(__file__).parents[1] / "golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes"
+    ).read_text()
+    assert "sensorElementListsensorElementsensorMetadata" in text
+    assert "sensorReporttype=https://gs1.org/voc/AbsoluteHumidity" in text
+    assert "ref.gs1.org/voc" not in text
+
+
+def test_gs1_and_cbv_curies_expand_to_the_cbv_2_0_namespaces() -> None:
+    """``gs1:`` expands to https://gs1.org/voc/ (CBV 2.0's Web Vocabulary namespace) and ``cbv:`` to
+    https://ref.gs1.org/cbv/ (the shared vector's ``bizStep=https://ref.gs1.org/cbv/BizStep-…``), whatever the
+    document's context binds them to. A sensor element with nothing but an extension is written with it."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "sensorElementList": [
+            {"sensorReport": [{"type": "gs1:Angle", "component": "cbv:Comp-latitude", "value": 42.5}]},
+            {"sensorReport": [{"ex:only": "1"}]},
+        ],
+    }
+    bindings = {**NS, "cbv": "https://example.org/not-cbv/", "gs1": "https://ref.gs1.org/voc/"}
+    assert _pre(event, bindings) == (
+        "eventType=ObjectEventaction=OBSERVE"
+        "sensorElementList"  # the elements sorted: "…sensorReportt…" < "…sensorReport{…" ("t" < "{")
+        "sensorElementsensorReporttype=https://gs1.org/voc/Anglevalue=42.5"
+        "component=https://ref.gs1.org/cbv/Comp-latitude"
+        "sensorElementsensorReport{https://ns.example.com/epcis/}only=1"
+    )
+
+
 def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
     """Top-level extension fields come after every canonical field, ``{namespace}localName=value``, sorted as
-    strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted; an extension inside a
-    location stays after that location's id."""
+    strings (``…}a=2`` before ``…}b=1``); nested ones inline, their children sorted. An extension inside a location
+    follows the location's id (rule 21 as CBV 2.0 has it; pass 2 moved it to a trailing ``readPoint{ns}door=7``,
+    as the newest reference output of ReferenceEventHashAlgorithm3 does: not followed)."""
     event = {
         "ex:b": "1",
         "ex:a": {"ex:z": "3", "ex:y": "2"},
@@ -170,6 +212,50 @@ def test_user_extensions_follow_the_canonical_fields_sorted() -> None:
         "readPointid=https://id.gs1.org/414/4012345000009{https://ns.example.com/epcis/}door=7"
         "{https://ns.example.com/epcis/}a{https://ns.example.com/epcis/}y=2{https://ns.example.com/epcis/}z=3"
         "{https://ns.example.com/epcis/}b=1"
+    )
+
+
+def test_ilmd_then_event_extensions_after_the_canonical_fields() -> None:
+    """After the canonical fields: ilmd, then the event's own extensions sorted. Extensions of readPoint and
+    bizLocation stay with their location (no trailing block). An unprefixed key inside an extension is written
+    as is."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "ex:z": {"plain": "p"},
+        "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0", "ex:b": "2"},
+        "readPoint": {"id": "urn:epc:id:sgln:4012345.00000.0", "ex:r": "1"},
+        "ilmd": {"ex:lot": "L1"},
+    }
+    loc = "https://id.gs1.org/414/4012345000009"
+    assert _pre(event, NS) == (
+        f"eventType=ObjectEventaction=OBSERVE"
+        f"readPointid={loc}{{https://ns.example.com/epcis/}}r=1"
+        f"bizLocationid={loc}{{https://ns.example.com/epcis/}}b=2"
+        "ilmd{https://ns.example.com/epcis/}lot=L1"
+        "{https://ns.example.com/epcis/}zplain=p"
+    )
+
+
+def test_an_empty_location_is_not_written() -> None:
+    """README rule 4: data elements SHALL NOT be added if they are omitted; a readPoint without an id (``{}``,
+    ``{"id": ""}``) writes nothing, as the reference writes nothing for an element without content. Before this
+    pass a bare ``readPoint`` was written."""
+    for loc in ({}, {"id": ""}, {"id": None}):
+        assert _pre({"type": "ObjectEvent", "action": "OBSERVE", "readPoint": loc}) == (
+            "eventType=ObjectEventaction=OBSERVE"
+        )
+
+
+def test_cbvmda_keys_use_the_xml_namespace_unless_the_document_binds_the_prefix() -> None:
+    """ILMD keys ``cbvmda:…``: without a binding in the document the reference writes the CBV master-data XML
+    namespace, ``{urn:epcglobal:cbv:mda}lotNumber`` (ObjectEvent_all_possible_fields); a document that binds
+    cbvmda itself gets its binding verbatim, ``{urn:epcglobal:cbv:mda:}bestBeforeDate``
+    (epcisDocWithVariousEventTypes). Before this pass the unbound key was written ``cbvmda:lotNumber``."""
+    event = {"type": "ObjectEvent", "action": "ADD", "ilmd": {"cbvmda:lotNumber": "L1"}}
+    assert _pre(event) == "eventType=ObjectEventaction=ADDilmd{urn:epcglobal:cbv:mda}lotNumber=L1"
+    assert _pre(event, {"cbvmda": "urn:epcglobal:cbv:mda:"}) == (
+        "eventType=ObjectEventaction=ADDilmd{urn:epcglobal:cbv:mda:}lotNumber=L1"
     )
 
 
@@ -188,6 +274,56 @@ def test_curies_and_bare_words_expand_to_full_uris() -> None:
         "disposition=https://ref.gs1.org/cbv/Disp-in_transit"
         "persistentDispositionset=https://ref.gs1.org/cbv/Disp-completeness_verified"
     )
+
+
+def test_only_cbv_2_0_words_expand() -> None:
+    """README rule 16: bare words that are CBV 2.0 standard vocabulary expand (``shipping`` →
+    …/BizStep-shipping, ``in_transit`` → …/Disp-in_transit, ``inv`` → …/BTT-inv); any other bare word is written
+    as given: ``notifying`` and ``subject_to_regulation`` (CBV 2.1 words), ``shipping`` as a disposition (it is a
+    business step), ``custom`` as a transaction type, as in the reference's masterDataAvailableForDeforestation
+    output. Entries sort as strings: ``type=custom…`` before ``type=https…`` (``c`` < ``h``). Before this pass
+    every bare word was given the field's prefix (``Disp-shipping``)."""
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "notifying",
+        "disposition": "shipping",
+        "persistentDisposition": {"set": ["subject_to_regulation", "in_transit"]},
+        "bizTransactionList": [
+            {"type": "custom", "bizTransaction": "t1"},
+            {"type": "inv", "bizTransaction": "t2"},
+        ],
+    }
+    assert _pre(event) == (
+        "eventType=ObjectEventaction=OBSERVEbizStep=notifyingdisposition=shipping"
+        "persistentDispositionset=https://ref.gs1.org/cbv/Disp-in_transitset=subject_to_regulation"
+        "bizTransactionListtype=custombizTransaction=t1type=https://ref.gs1.org/cbv/BTT-invbizTransaction=t2"
+    )
+    assert _pre({"type": "ObjectEvent", "bizStep": " shipping "}) == (
+        "eventType=ObjectEventbizStep=https://ref.gs1.org/cbv/BizStep-shipping"
+    )
+
+
+def test_the_cbv_word_lists_are_those_of_the_epcis_context() -> None:
+    """The CBV 2.0 word lists (event_hash_rules.CBV_TERMS) are the terms the vendored EPCIS 2.0 JSON-LD context
+    maps to cbv: BizStep-, Disp-, BTT-, SDT-, ER- (41, 33, 13, 3 and 2 words)."""
+    context = json.loads(
+        (Path(__file__).parents[2] / "src/lodeline/trace/standards/epcis-context.jsonld").read_text()
+    )["@context"]
+
+    def mapped(obj: object, prefix: str) -> set[str]:
+        if isinstance(obj, dict):
+            found = {k for k, v in obj.items() if isinstance(v, str) and v == f"cbv:{prefix}{k}"}
+            return found.union(*(mapped(v, prefix) for v in obj.values()))
+        if isinstance(obj, list):
+            return set().union(*(mapped(v, prefix) for v in obj))
+        return set()
+
+    sizes = {}
+    for prefix, words in CBV_TERMS.items():
+        assert set(words) == mapped(context, prefix), prefix
+        sizes[prefix] = len(words)
+    assert sizes == {"BizStep-": 41, "Disp-": 33, "BTT-": 13, "SDT-": 3, "ER-": 2}
 
 
 @pytest.mark.parametrize(
@@ -219,6 +355,19 @@ def test_curies_and_bare_words_expand_to_full_uris() -> None:
         ("https://id.gs1.de/402/40123459999876541", "https://id.gs1.org/402/40123459999876541"),
         ("https://id.gs1.de/8010/4012345ABC/8011/123", "https://id.gs1.org/8010/4012345ABC/8011/123"),
         ("https://id.gs1.de/01/04012345123456/235/AB12", "https://id.gs1.org/01/04012345123456/235/AB12"),
+        # Digital Link short names (DL 1.2): the numeric AIs of the canonical form, query string dropped
+        # (the reference's epclist_normalisation output; not converted before this pass)
+        ("https://id.gs1.org/gtin/09780345418913", "https://id.gs1.org/01/09780345418913"),
+        (
+            "https://example.com/gtin/09780345418913/21/765tz?abc=211121",
+            "https://id.gs1.org/01/09780345418913/21/765tz",
+        ),
+        (
+            "https://example.com/gtin/09780345418913/ser/765tz",
+            "https://id.gs1.org/01/09780345418913/21/765tz",
+        ),
+        ("https://example.com/gln/4012345000009/glnx/7", "https://id.gs1.org/414/4012345000009/254/7"),
+        ("https://example.com/sscc/340123451111111111", "https://id.gs1.org/00/340123451111111111"),
     ],
 )
 def test_gs1_keys_become_canonical_digital_link(key: str, dl: str) -> None:

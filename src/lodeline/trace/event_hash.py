@@ -1,11 +1,14 @@
 """EPCIS Event Hash ID (GS1 CBV 2.0 §8.9): a representation-independent fingerprint of an event.
 
 The pre-hash string lists the event's fields in the canonical order of CBV 2.0 §8.9 as ``name=value``
-with no separators. Values are normalised first: timestamps to UTC at millisecond precision, CBV bare words and
-URNs to their Web-vocabulary URIs, EPC URNs and Digital Link URIs to canonical Digital Link, numbers without
-trailing zeros. Repeated elements are sorted lexically. Fields outside the canonical order (ilmd, error
-declarations, user extensions) follow, with extension keys written ``{namespace}localName``, also sorted.
-``eventID``, ``recordTime`` and comments are not part of the fingerprint. The hash ID is
+with no separators, as the project's own vectors and CBV 2.0 read it (docs/trace.md lists the rules and the newer
+reference outputs deliberately not followed). Values are normalised first: timestamps to UTC at millisecond
+precision, CBV 2.0 bare words and URNs to their Web-vocabulary URIs, EPC URNs and Digital Link URIs to canonical
+Digital Link, numbers without trailing zeros. Repeated elements are sorted lexically. An extension inside
+readPoint, bizLocation, a sensor element, its metadata or a report follows that object's own fields (rule 21).
+Fields outside the canonical order follow: ilmd, then the event's own extensions, keys written
+``{namespace}localName``, sorted. ``eventID``, ``recordTime``, ``errorDeclaration`` and comments are not part of
+the fingerprint. The hash ID is
 ``ni:///sha-256;<hex>?ver=CBV2.0`` (RFC 6920 named information).
 
 This runs once per captured event, so ``EventHasher`` (one per namespace mapping, shared through
@@ -33,7 +36,9 @@ from lodeline.trace.event_hash_rules import (
     _SENSOR_METADATA,
     _SENSOR_REPORT,
     _VOCAB_PREFIX,
+    FIXED_PREFIXES,
     GS1_VOC,
+    KEY_NAMESPACES,
     PROP_ORDER,
     _canonical_text,
     _number,
@@ -76,8 +81,9 @@ def _cacheable(value: Any) -> bool:
 _Handler = Callable[[str, Any, Any], str]
 # One canonical field: its name, its child order, its handler (None: a plain ``name=value`` pair).
 _Step = tuple[str, Any, _Handler | None]
-# What prehash does with one key layout: the canonical fields present, in order; the extension keys.
-_LayoutPlan = tuple[tuple[_Step, ...], tuple[str, ...]]
+# What prehash does with one key layout: the canonical fields present, in order; whether it has ilmd; the event's
+# own extension keys.
+_LayoutPlan = tuple[tuple[_Step, ...], bool, tuple[str, ...]]
 
 
 class EventHasher:
@@ -97,7 +103,7 @@ class EventHasher:
     """
 
     def __init__(self, namespaces: dict[str, str]) -> None:
-        self.ns = dict(namespaces)
+        self.ns = {**namespaces, **FIXED_PREFIXES}  # gs1 and cbv expand alike in every document (rule 15)
         self._cbv = self.ns.get("cbv")
         self._gs1 = self.ns.get("gs1")
         self._pairs: dict[str, dict[str, str]] = {}  # field name -> raw text -> "name=canonical"
@@ -127,7 +133,7 @@ class EventHasher:
         plan = self._layouts.get(layout)
         if plan is None:
             plan = _remember(self._layouts, layout, self._layout_plan(event))
-        fields, extensions = plan
+        fields, ilmd, extensions = plan
         out = [f"eventType={event.get('type', '')}"]
         pair = self.pair
         for name, sub, handler in fields:
@@ -135,13 +141,18 @@ class EventHasher:
             if not val and val in _EMPTY:  # None or empty (a 0 or False is a value)
                 continue
             out.append(pair(name, val) if handler is None else handler(name, val, sub))
+        # Outside the canonical order: ilmd, then the event's own extensions, sorted. Extensions inside readPoint,
+        # bizLocation and sensor elements were written with their parent (rule 21 as CBV 2.0 has it).
+        if ilmd:
+            out.append(self._generic_items([("ilmd", event["ilmd"])]))
         if extensions:
             out.append(self._generic_items([(key, event[key]) for key in extensions]))
         return "".join(out)
 
     def _layout_plan(self, event: dict[str, Any]) -> _LayoutPlan:
         fields = tuple(step for step in self._plan if step[0] in event)
-        return fields, tuple(key for key in event if key not in _NOT_EXTENSION)
+        extensions = tuple(key for key in event if key not in _NOT_EXTENSION and key != "ilmd")
+        return fields, "ilmd" in event, extensions
 
     def hash_id(self, event: dict[str, Any]) -> str:
         """``ni:///sha-256;…?ver=CBV2.0`` of one event."""
@@ -182,7 +193,8 @@ class EventHasher:
         name = self._keys.get(key)
         if name is None:
             prefix, sep, local = key.partition(":")
-            name = "{" + self.ns[prefix] + "}" + local if sep and prefix in self.ns else key
+            namespace = self.ns.get(prefix) or KEY_NAMESPACES.get(prefix) if sep else None
+            name = "{" + namespace + "}" + local if namespace else key
             _remember(self._keys, key, name)
         return name
 
@@ -221,9 +233,10 @@ class EventHasher:
         if type(val) is not dict:
             return name + self.ordered(val, sub)
         ident = val.get("id")
-        if type(ident) is not str or len(val) > 1:  # extensions inside the location follow its id
-            return name + self.ordered(val, sub) + self._nested_extensions(val, _LOCATION_FIELDS)
-        return name + self.pair("id", ident) if ident else name
+        if type(ident) is not str or len(val) > 1:  # extensions inside the location follow its id (rule 21)
+            inner = self.ordered(val, sub) + self._nested_extensions(val, _LOCATION_FIELDS)
+            return name + inner if inner else ""  # a location with nothing to write is omitted
+        return name + self.pair("id", ident) if ident else ""
 
     def _typed_list(self, name: str, val: Any, sub: Any) -> str:
         member = sub[1]
@@ -291,29 +304,39 @@ class EventHasher:
     def _sensor_list(self, name: str, val: Any, sub: Any) -> str:
         """``sensorElementList`` then each ``sensorElement`` (sorted): its ``sensorMetadata`` (canonical fields,
         then its extensions), its ``sensorReport`` entries (each canonical fields then extensions; sorted), then
-        the element's own extensions. Extensions stay inside the object that holds them."""
-        return name + "".join(sorted("sensorElement" + self.sensor_element(el) for el in val))
+        the element's own extensions. Extensions stay inside the object that holds them (rule 21 as CBV 2.0 has
+        it; the project's vector ReferenceEventHashAlgorithm2 writes ``sensorElementListsensorElement…``). An
+        element with nothing to write is left out; a list with no element at all is omitted."""
+        if isinstance(val, dict):
+            val = [val]
+        elements = []
+        for el in val if isinstance(val, list) else []:
+            if isinstance(el, dict):
+                text = self.sensor_element(el)
+                if text:
+                    elements.append("sensorElement" + text)
+        elements.sort()
+        return name + "".join(elements) if elements else ""
 
     def sensor_element(self, el: dict[str, Any]) -> str:
         out = []
         meta = el.get("sensorMetadata")
         if isinstance(meta, dict) and meta:
-            out.append(
-                "sensorMetadata"
-                + self.ordered(meta, _SENSOR_METADATA)
-                + self._nested_extensions(meta, _METADATA_FIELDS)
-            )
+            text = self.ordered(meta, _SENSOR_METADATA) + self._nested_extensions(meta, _METADATA_FIELDS)
+            if text:
+                out.append("sensorMetadata" + text)
         reports = el.get("sensorReport")
         if isinstance(reports, dict):
             reports = [reports]
-        if reports:
-            out.append("".join(sorted("sensorReport" + self.report(r) for r in reports)))
+        if isinstance(reports, list):
+            texts = [self.report(r) for r in reports if isinstance(r, dict)]
+            out.append("".join(sorted("sensorReport" + t for t in texts if t)))
         return "".join(out) + self._nested_extensions(el, _SENSOR_ELEMENT_FIELDS)
 
     def report(self, report: dict[str, Any]) -> str:
         """One sensor report: canonical fields in order, then its extension fields. ``type``, ``exception`` and
         ``component`` given as bare names are GS1 Web Vocabulary terms (``Temperature`` →
-        ``https://gs1.org/voc/Temperature``)."""
+        ``https://gs1.org/voc/Temperature``, the namespace CBV 2.0 names)."""
         out = []
         for name, _ in _SENSOR_REPORT:
             if name not in report:
@@ -322,7 +345,7 @@ class EventHasher:
             if raw in _EMPTY:
                 continue
             if name in _GS1_VOCAB_FIELDS and isinstance(raw, str) and ":" not in raw and raw.strip():
-                out.append(f"{name}={self.ns.get('gs1', GS1_VOC)}{raw.strip()}")
+                out.append(f"{name}={GS1_VOC}{raw.strip()}")
             else:
                 out.append(self.pair(name, raw))
         return "".join(out) + self._nested_extensions(report, _REPORT_FIELDS)
@@ -342,6 +365,11 @@ class EventHasher:
 
     def _generic_items(self, pairs: Iterable[tuple[str, Any]]) -> str:
         """Extension fields and ilmd: ``{namespace}localName=value`` per value, nested objects inline, sorted."""
+        items = self._generic_list(pairs)
+        items.sort()
+        return "".join(items)
+
+    def _generic_list(self, pairs: Iterable[tuple[str, Any]]) -> list[str]:
         items: list[str] = []
         for key, val in pairs:
             name = self.key(key)
@@ -350,8 +378,7 @@ class EventHasher:
                     items.append(name + self.generic(v))
                 elif v is not None:
                     items.append(self.pair(name, v))
-        items.sort()
-        return "".join(items)
+        return items
 
 
 def _handler_kind(name: str, sub: Any) -> str:

@@ -62,9 +62,9 @@ _SENSOR_REPORT = tuple(
 PROP_ORDER: tuple[tuple[str, Any], ...] = (
     ("eventTime", None),
     ("eventTimeZoneOffset", None),
-    ("certificationInfo", None),
+    ("certificationInfo", None),  # CBV 2.0 canonical order 4 (the issue's order; reference issue #75)
+    ("epcList", "epc"),  # CBV 2.0 puts epcList before parentID (see docs/trace.md, "Order")
     ("parentID", None),
-    ("epcList", "epc"),
     ("inputEPCList", "epc"),
     ("childEPCs", "epc"),
     ("quantityList", ("quantityElement", _QTY)),
@@ -87,6 +87,7 @@ PROP_ORDER: tuple[tuple[str, Any], ...] = (
 _ORDERED = {name for name, _ in PROP_ORDER}
 # Never part of the fingerprint (CBV 2.0 §8.9): the event type (written first as eventType), its own identifiers,
 # the time the repository recorded it, error declarations (added after the fact), comments, the JSON-LD context.
+# certificationInfo is hashed, in its canonical place (the reference's newest README excludes it: not followed).
 _EXCLUDED = {"type", "eventID", "recordTime", "errorDeclaration", "@context", "comment", "rdfs:comment"}
 
 CBV = "https://ref.gs1.org/cbv/"
@@ -100,6 +101,115 @@ _VOCAB_PREFIX = {
     "sourceDestType": "SDT-",
     "reason": "ER-",
 }
+# The CBV 2.0 standard vocabulary, by Web-vocabulary prefix: the terms the EPCIS 2.0 JSON-LD context maps (its
+# bizStep, disposition/persistentDisposition, bizTransactionList type, sourceList/destinationList type and
+# errorDeclaration reason scoped contexts; tests/unit/test_event_hash_rules.py checks these against the vendored
+# src/lodeline/trace/standards/epcis-context.jsonld). Only these bare words are standard vocabulary elements
+# (README rule 16): another bare word (a CBV 2.1 term such as ``notifying``) is hashed as written, as the reference
+# does (its masterDataAvailableForDeforestation output).
+CBV_TERMS: dict[str, frozenset[str]] = {
+    "BizStep-": frozenset(
+        [
+            "accepting",
+            "arriving",
+            "assembling",
+            "collecting",
+            "commissioning",
+            "consigning",
+            "creating_class_instance",
+            "cycle_counting",
+            "decommissioning",
+            "departing",
+            "destroying",
+            "disassembling",
+            "dispensing",
+            "encoding",
+            "entering_exiting",
+            "holding",
+            "inspecting",
+            "installing",
+            "killing",
+            "loading",
+            "other",
+            "packing",
+            "picking",
+            "receiving",
+            "removing",
+            "repackaging",
+            "repairing",
+            "replacing",
+            "reserving",
+            "retail_selling",
+            "sampling",
+            "sensor_reporting",
+            "shipping",
+            "staging_outbound",
+            "stock_taking",
+            "stocking",
+            "storing",
+            "transporting",
+            "unloading",
+            "unpacking",
+            "void_shipping",
+        ]
+    ),
+    "Disp-": frozenset(
+        [
+            "active",
+            "available",
+            "completeness_inferred",
+            "completeness_verified",
+            "conformant",
+            "container_closed",
+            "container_open",
+            "damaged",
+            "destroyed",
+            "dispensed",
+            "disposed",
+            "encoded",
+            "expired",
+            "in_progress",
+            "in_transit",
+            "inactive",
+            "mismatch_class",
+            "mismatch_instance",
+            "mismatch_quantity",
+            "needs_replacement",
+            "no_pedigree_match",
+            "non_conformant",
+            "non_sellable_other",
+            "partially_dispensed",
+            "recalled",
+            "reserved",
+            "retail_sold",
+            "returned",
+            "sellable_accessible",
+            "sellable_not_accessible",
+            "stolen",
+            "unavailable",
+            "unknown",
+        ]
+    ),
+    "BTT-": frozenset(
+        [
+            "bol",
+            "cert",
+            "desadv",
+            "inv",
+            "pedigree",
+            "po",
+            "poc",
+            "prodorder",
+            "recadv",
+            "rma",
+            "testprd",
+            "testres",
+            "upevt",
+        ]
+    ),
+    "SDT-": frozenset({"location", "owning_party", "possessing_party"}),
+    "ER-": frozenset({"did_not_occur", "incorrect_data"}),
+}
 _URN_VOCAB = {
     "urn:epcglobal:cbv:bizstep:": "BizStep-",
     "urn:epcglobal:cbv:disp:": "Disp-",
@@ -107,7 +217,18 @@ _URN_VOCAB = {
     "urn:epcglobal:cbv:sdt:": "SDT-",
     "urn:epcglobal:cbv:er:": "ER-",
 }
-_DEFAULT_CONTEXT = {"cbv": CBV, "gs1": "https://gs1.org/voc/", "epcis": "https://ref.gs1.org/epcis/"}
+# The GS1 Web Vocabulary as the hash writes it: CBV 2.0 names https://gs1.org/voc/ (the EPCIS 2.0 context's gs1
+# binding; the project's vector ReferenceEventHashAlgorithm2 writes sensorReporttype=https://gs1.org/voc/…), and
+# CBV words expand under https://ref.gs1.org/cbv/ (its bizStep=https://ref.gs1.org/cbv/BizStep-…), whatever a
+# document's context binds the two prefixes to. The reference's newest README forces https://ref.gs1.org/voc/
+# instead (rule 15 at d8d87463): not followed.
+GS1_VOC = "https://gs1.org/voc/"
+FIXED_PREFIXES = {"cbv": CBV, "gs1": GS1_VOC}
+_DEFAULT_CONTEXT = {**FIXED_PREFIXES, "epcis": "https://ref.gs1.org/epcis/"}
+# Namespaces of extension keys whose prefix the document's context does not bind: the EPCIS context's cbvmda
+# (master-data attributes in ilmd), written as its XML namespace, {urn:epcglobal:cbv:mda}lotNumber, as the
+# reference does; a document that binds cbvmda itself gets its own binding, verbatim.
+KEY_NAMESPACES = {"cbvmda": "urn:epcglobal:cbv:mda"}
 
 
 def canonical_time(value: str) -> str:
@@ -159,7 +280,7 @@ def _canonical_text(raw: str, vocab_prefix: str, cbv_ns: str | None, gs1_ns: str
     for urn, term in _URN_VOCAB.items():
         if text.startswith(urn):
             return CBV + term + text[len(urn) :]
-    if vocab_prefix and ":" not in text:
+    if vocab_prefix and text in CBV_TERMS[vocab_prefix]:
         return CBV + vocab_prefix + text
     prefix, sep, local = text.partition(":")
     if sep and not local.startswith("//"):
@@ -200,4 +321,3 @@ _LOCATION_FIELDS = frozenset({"id"})
 _GS1_VOCAB_FIELDS = frozenset({"type", "exception", "component"})
 # Prefixes that are URI schemes, never CURIE prefixes, whatever a context says.
 _SCHEMES = frozenset({"http", "https", "urn", "geo", "ni", "mailto", "tel", "data"})
-GS1_VOC = "https://gs1.org/voc/"

@@ -164,6 +164,42 @@ def hash_digital_link(identifier: str) -> str | None:
         return found
     if identifier.startswith("urn:epc:"):
         return _more_urn_to_dl(identifier)
+    if identifier.startswith(("http://", "https://")):
+        return _short_names_to_dl(identifier)
+    return None
+
+
+# GS1 Digital Link 1.2 short names of the primary keys and the key qualifiers (``/gtin/…/ser/…``): the canonical
+# Digital Link writes the numeric AIs (``/01/…/21/…``), so the event hash does too (the reference's
+# epclist_normalisation vector). Only the hash reads them: the registry's stored identifiers stay as captured.
+_SHORT_PRIMARY = {
+    "sscc": "00",
+    "gtin": "01",
+    "gdti": "253",
+    "gcn": "255",
+    "ginc": "401",
+    "gsin": "402",
+    "gln": "414",
+    "party": "417",
+    "grai": "8003",
+    "giai": "8004",
+    "itip": "8006",
+    "cpid": "8010",
+    "gsrnp": "8017",
+    "gsrn": "8018",
+}
+_SHORT_QUALIFIER = {"cpv": "22", "lot": "10", "ser": "21", "tpx": "235", "glnx": "254", "cpsn": "8011"}
+
+
+def _short_names_to_dl(uri: str) -> str | None:
+    segments = [s for s in urlsplit(uri).path.split("/") if s]
+    for i, seg in enumerate(segments):
+        if seg in _SHORT_PRIMARY and len(segments[i:]) % 2 == 0:
+            path = segments[i:]
+            path[0] = _SHORT_PRIMARY[seg]
+            for j in range(2, len(path), 2):
+                path[j] = _SHORT_QUALIFIER.get(path[j], path[j])
+            return _dl_to_canonical(DL_ROOT + "/" + "/".join(path))
     return None
 
 
