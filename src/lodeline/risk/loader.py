@@ -12,6 +12,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from lodeline.domain.groups import get_group
+from lodeline.domain.units import TONNES_PER_UNIT, to_tonnes
 from lodeline.errors import StoreNotBuiltError
 from lodeline.risk import EU_STAGES
 from lodeline.risk.economic_importance import EI_SOURCE_SCHEMA, published_ei
@@ -97,23 +98,12 @@ def domestic_production_tonnes(production: pl.DataFrame, members: frozenset[str]
     One source per (mineral, stage, year), by the same preference as the share builders. The basis (contained
     metal vs gross weight) may differ from the traded product's; docs/methods/criticality.md says so.
     """
-    # Units as the parsers store them; anything else (cubic metres of helium, carats …) is left out.
-    tonnes = {
-        "metric tons": 1.0,
-        "metric dry tons": 1.0,
-        "t": 1.0,
-        "tonnes": 1.0,
-        "kilograms": 1e-3,
-        "kg": 1e-3,
-        "thousand metric tons": 1e3,
-        "thousand metric dry tons": 1e3,
-        "kt": 1e3,
-    }
+    # Mass units only (domain.units); anything else (cubic metres of helium, carats …) is left out.
     rows = production.filter(
         pl.col("is_primary")
         & pl.col("country").is_in(list(members))
         & pl.col("quantity").is_not_null()
-        & pl.col("unit").str.to_lowercase().is_in(list(tonnes))
+        & pl.col("unit").str.strip_chars().str.to_lowercase().is_in(list(TONNES_PER_UNIT))
         & pl.col("stage").is_in(list(EU_STAGES.values()))
     )
     keys = ["mineral", "stage", "year"]
@@ -123,11 +113,4 @@ def domestic_production_tonnes(production: pl.DataFrame, members: frozenset[str]
     rows = rows.with_columns(rank.cast(pl.Int64).alias("_rank"))
     rows = rows.filter(pl.col("_rank") == pl.col("_rank").min().over(keys))
     rows = rows.filter(pl.col("edition") == pl.col("edition").max().over(keys))
-    return rows.group_by(keys).agg(
-        (
-            pl.col("quantity")
-            * pl.col("unit").str.to_lowercase().replace_strict(tonnes, return_dtype=pl.Float64)
-        )
-        .sum()
-        .alias("quantity_t")
-    )
+    return rows.group_by(keys).agg(to_tonnes(pl.col("quantity"), pl.col("unit")).sum().alias("quantity_t"))
