@@ -164,7 +164,7 @@ def test_sensor_elements_under_the_list_name_with_their_extensions_inline() -> N
 
 def test_the_shared_vector_reads_the_reverted_rules() -> None:
     """The project's vector (tests/golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes, identical to
-    /work/shared/standards/epcis-event-hash/) carries the list name and the https://gs1.org/voc/ namespace."""
+    shared/standards/epcis-event-hash/) carries the list name and the https://gs1.org/voc/ namespace."""
     text = (
         Path(__file__).parents[1] / "golden/data/epcis_event_hash/ReferenceEventHashAlgorithm2.prehashes"
     ).read_text()
