@@ -36,9 +36,9 @@ from sqlalchemy import (
     update,
 )
 
+from lodeline.domain.company_prefixes import owners_by_prefix
 from lodeline.store import driver
 from lodeline.store.schema import metadata
-from lodeline.trace.identifiers import owners_by_prefix
 
 participants = Table(
     "trace_participants",

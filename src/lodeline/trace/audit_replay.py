@@ -24,10 +24,10 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+from lodeline.domain.company_prefixes import owners_by_prefix
 from lodeline.trace.capture_core import DerivedRows, Judgement, judge
 from lodeline.trace.directory import Directory
 from lodeline.trace.errors import EventIssue
-from lodeline.trace.identifiers import owners_by_prefix
 from lodeline.trace.ledger import EventFacts, LedgerOp
 from lodeline.trace.mass_balance import Key, journal_dates
 

@@ -8,7 +8,6 @@ Link 1.2 §4, EPC Tag Data Standard 2.0 §6), so ``urn:epc:class:lgtin:4012345.0
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -232,19 +231,3 @@ def company_key(identifier: str) -> str | None:
         return None
     value = parts[1][1:] if parts[0] in _LEADING_DIGIT else parts[1]
     return value if value[:6].isdigit() else None
-
-
-def owners_by_prefix(bound: Iterable[tuple[str, str]], keys: Iterable[str]) -> dict[str, str]:
-    """For each company key (:func:`company_key`), the participant whose bound company prefix it starts with, if
-    any. ``bound``: (prefix, participant) pairs; prefixes never nest, so there is at most one."""
-    by_length: dict[int, dict[str, str]] = {}
-    for prefix, pid in bound:
-        by_length.setdefault(len(prefix), {})[prefix] = pid
-    out: dict[str, str] = {}
-    for key in keys:
-        for n, table in by_length.items():
-            owner = table.get(key[:n])
-            if owner is not None:
-                out[key] = owner
-                break
-    return out
