@@ -10,6 +10,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from lodeline.cli import market_trend
 from lodeline.cli.output import Format, emit
 from lodeline.config import get_settings
 from lodeline.services import market as svc
@@ -17,6 +18,7 @@ from lodeline.services.results import MarketResult
 from lodeline.store.engine import get_engine
 
 app = typer.Typer(no_args_is_help=True)
+market_trend.register(app)
 err = Console(stderr=True)
 
 FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")

@@ -73,25 +73,9 @@
                showocean: false, showlakes: false, showrivers: false } }), CONFIG);
     },
 
+    // the stitched yearly trend of one stage, drawn by trend_chart.js (sources, breaks, gaps)
     concentration: function (el, rows) {
-      var traces = [];
-      var i = 0;
-      groupBy(rows, function (r) { return r.stage; }).forEach(function (stageRows, stage) {
-        stageRows.sort(function (a, b) { return a.year - b.year; });
-        var color = PALETTE[i++ % PALETTE.length];
-        traces.push({ type: "scatter", mode: "lines+markers", name: "HHI, " + stage,
-          x: stageRows.map(function (r) { return r.year; }), y: stageRows.map(function (r) { return r.hhi; }),
-          line: { color: color } });
-        traces.push({ type: "scatter", mode: "lines", name: "top share %, " + stage, yaxis: "y2",
-          x: stageRows.map(function (r) { return r.year; }),
-          y: stageRows.map(function (r) { return pct(r.top1_share); }),
-          line: { color: color, dash: "dot" } });
-      });
-      return Plotly.newPlot(el, traces, layout({ height: 380,
-        xaxis: { dtick: 1, tickformat: "d" },
-        yaxis: { title: { text: "HHI (0–10,000)" }, rangemode: "tozero" },
-        yaxis2: { title: { text: "top supplier share (%)" }, overlaying: "y", side: "right", range: [0, 100] },
-        margin: { l: 60, r: 60, t: 10, b: 50 } }), CONFIG);
+      return window.LodelineTrendChart(el, rows, { palette: PALETTE, layout: layout, config: CONFIG });
     },
 
     sankey: function (el, rows) {
@@ -270,6 +254,15 @@
     }
 
     stageSelect.addEventListener("change", function () {
+      // charts of one stage (the concentration trend) follow the stage picked for the map
+      document.querySelectorAll(".plot[data-follows-stage]").forEach(function (el) {
+        el.dataset.src = setQuery(el.dataset.src, { stage: stageSelect.value });
+        var link = document.getElementById(el.id + "-csv");
+        if (link) { link.setAttribute("href", setQuery(link.getAttribute("href"), { stage: stageSelect.value })); }
+        var name = document.getElementById(el.id + "-stage");
+        if (name) { name.textContent = stageSelect.value; }
+        draw(el);
+      });
       var years = (stageYears[stageSelect.value] || []).slice().reverse();
       yearSelect.textContent = "";
       years.forEach(function (y) {
