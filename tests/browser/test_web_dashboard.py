@@ -283,3 +283,36 @@ def test_sign_in_and_out_on_loopback_http(signin_server: tuple[str, str], browse
     assert page.evaluate("fetch('/api/v1/me').then(r => r.status)") == 401
     assert not [p for p in problems if "401" not in p and "403" not in p], problems
     context.close()
+
+
+def test_concentration_over_time_is_the_stitched_trend(server: str, page: object) -> None:
+    """Copper refining: ten years with a figure (BGS 2000, 2005, 2010, 2015, 2020–2022 from the raw CSV; USGS MCS
+    2023–2025), 2001–2004 drawn as gaps (null, never interpolated), a marker shape per source, and a break line
+    whose hover names the change of source. Picking another stage redraws the trend for that stage."""
+    _open(page, server + "/minerals/copper?stage=refining")
+    chart = "#concentration"
+    hhi = page.eval_on_selector(
+        chart, "el => ({x: el.data[0].x, y: el.data[0].y, s: el.data[0].marker.symbol})"
+    )  # type: ignore[attr-defined]
+    years = [x for x, y in zip(hhi["x"], hhi["y"], strict=True) if y is not None]
+    assert years == [2000, 2005, 2010, 2015, 2020, 2021, 2022, 2023, 2024, 2025]
+    assert all(y is None for x, y in zip(hhi["x"], hhi["y"], strict=True) if 2001 <= x <= 2004)
+    symbols = dict(zip(hhi["x"], hhi["s"], strict=True))
+    assert len({symbols[2000], symbols[2023], symbols[2025]}) == 3  # BGS, MCS 2025, MCS 2026
+    breaks = page.eval_on_selector(  # type: ignore[attr-defined]
+        chart, "el => el.data.filter(t => t.name === 'source change').map(t => [t.x[0], t.text[0]])"
+    )
+    assert [b[0] for b in breaks] == [2022.5, 2023.5]
+    assert breaks[0][1].startswith("source changes: bgs_refined_shares → usgs_mcs2025")
+    assert "Source:" in page.inner_text('[data-source-for="concentration"]')  # type: ignore[attr-defined]
+    assert _marks(page, chart) >= 10
+    page.select_option("#stage-select", "mining")  # type: ignore[attr-defined]
+    page.wait_for_function(CHARTS_DONE)  # type: ignore[attr-defined]
+    page.wait_for_function(
+        "() => document.getElementById('concentration').dataset.src.includes('stage=mining')"
+    )  # type: ignore[attr-defined]
+    page.wait_for_function(CHARTS_DONE)  # type: ignore[attr-defined]
+    assert "stage=mining" in page.get_attribute("#concentration-csv", "href")  # type: ignore[attr-defined]
+    assert page.inner_text("#concentration-stage") == "mining"  # type: ignore[attr-defined]
+    _shot(page, "trend-copper")
+    assert not [p for p in page.problems if "404" not in p], page.problems  # type: ignore[attr-defined]

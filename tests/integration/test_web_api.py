@@ -181,6 +181,10 @@ def _known_values(store: WebStore, sizes: tuple[int, int], method: str, path: st
             "query": {"stage": "mining"},
         },
         "/api/v1/minerals/{mineral}/concentration": {"path_parameters": {"mineral": "lithium"}, "query": {}},
+        "/api/v1/minerals/{mineral}/trend": {
+            "path_parameters": {"mineral": "copper"},
+            "query": {"stage": "refining"},
+        },
         "/api/v1/minerals/{mineral}/dependency": {"path_parameters": {"mineral": "rare-earths"}, "query": {}},
         "/api/v1/minerals/{mineral}/trade-flows": {"path_parameters": {"mineral": "lithium"}, "query": {}},
         "/api/v1/minerals/{mineral}/imports": {"path_parameters": {"mineral": "cobalt"}, "query": {}},
