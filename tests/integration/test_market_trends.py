@@ -41,13 +41,13 @@ def _row(frame: pl.DataFrame, year: int) -> dict[str, object]:
     return rows[0]
 
 
-def test_bgs_germanium_shares_hhi_and_alliance(built_sqlite: tuple[str, Engine]) -> None:
+def test_bgs_germanium_shares_hhi_and_alliance(built_store: tuple[str, Engine]) -> None:
     """BGS CSV, germanium 2000: US 59, CN 36, JP 5 (sum 100, so no re-normalisation) → China 0.36, the U.S. on
     top with 0.59, top-3 1.00, HHI 59² + 36² + 5² = 3,481 + 1,296 + 25 = 4,802. For G7+ (the U.S. and Japan are
     members) the largest supplier outside is China, 0.36; for BRICS (China a member) it is the U.S., 0.59.
     Germanium 2024: CN 94, US 3, RU 2 → China 0.94, HHI 8,836 + 9 + 4 = 8,849. BGS is the only source with a
-    figure for both years (the USGS yearbook covers 2019–2023 and withholds 2021–2023)."""
-    engine = built_sqlite[1]
+    figure for both years (the USGS yearbook covers 2019–2023 and withholds 2021–2023). On both backends."""
+    engine = built_store[1]
     frame = trend(engine, "germanium", "refining", "G7+").frame
     y2000, y2024 = _row(frame, 2000), _row(frame, 2024)
     assert y2000["source"] == y2024["source"] == "bgs_refined_shares"
@@ -91,11 +91,12 @@ def test_copper_refining_precedence_break_and_overlap_jump(built_sqlite: tuple[s
     assert _row(frame, 2025)["hhi"] == pytest.approx(_row(conc, 2025)["hhi"])
 
 
-def test_lithium_break_between_ds140_and_mcs_and_the_gap(built_sqlite: tuple[str, Engine]) -> None:
+def test_lithium_break_between_ds140_and_mcs_and_the_gap(built_store: tuple[str, Engine]) -> None:
     """DS140 lithium workbook, "World production (lithium content)": NA up to 1999, 14,100 t in 2000, 107,000 t in
     2021, the last row. No source covers 2022 (MCS 2025 starts with 2023), so 2022 has no row, and 2023 is the
-    first year of a new source with nothing to compare it with (DS140 has no country breakdown)."""
-    engine = built_sqlite[1]
+    first year of a new source with nothing to compare it with (DS140 has no country breakdown). On both
+    backends."""
+    engine = built_store[1]
     result = trend(engine, "lithium", "mining", "G7+")
     frame = result.frame
     assert frame["year"].min() == 2000 and 2022 not in frame["year"].to_list()
