@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from lodeline.bench.server import running_server
+from benchmarks.server import running_server
 
 ENDPOINTS = (
     "/api/v1/minerals",

@@ -13,7 +13,7 @@ import platform
 import sys
 from typing import Any
 
-from lodeline.trace.benchmark import run_benchmark
+from benchmarks.trace_kernel import run_benchmark
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ afterwards), so concurrent runs never see each other's rows.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,9 @@ from lodeline.store.engine import make_engine, upgrade
 PG_ENV = "LODELINE_TEST_POSTGRES"
 PG_SKIP_REASON = f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db (set by .ci/run)"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/ (kernels and the test server helper, outside the installed package) is imported by some tests
+if str(REPO_ROOT) not in sys.path:
+    sys.path.append(str(REPO_ROOT))
 
 
 @pytest.fixture(autouse=True)

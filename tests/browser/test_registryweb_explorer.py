@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.server import running_server
 
-from lodeline.bench.server import running_server
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade
 from lodeline.trace.chain_setup import capture_all, register

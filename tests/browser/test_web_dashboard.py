@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from benchmarks.server import running_server
 from sqlalchemy import Engine
 
-from lodeline.bench.server import running_server
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine
 

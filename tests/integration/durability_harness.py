@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
+from benchmarks.server import free_port
 from crash import LODELINE  # same folder: pytest puts it on sys.path
-
-from lodeline.bench.server import free_port
 
 # Every build of SQLite carries its file-header magic string; a mapped object that contains it has SQLite in it
 # (Python's libsqlite3.so.0, or a copy linked statically into another library such as an ADBC driver).

@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from benchmarks.server import free_port, running_server
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from lodeline.bench.server import free_port, running_server
 from lodeline.cli.main import app
 from lodeline.config import get_settings
 from lodeline.store.accounts import create_token, read_audit

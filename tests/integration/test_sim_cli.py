@@ -35,7 +35,7 @@ def test_run_worked_example_json_and_html(tmp_path: Path) -> None:
     assert "Binding countries and stages" in html
 
 
-def test_montecarlo_and_bench_on_the_worked_example() -> None:
+def test_montecarlo_on_the_worked_example() -> None:
     args = [
         "sim",
         "montecarlo",
@@ -60,25 +60,6 @@ def test_montecarlo_and_bench_on_the_worked_example() -> None:
         "cvar95_shortfall_t",
         "p_target_breached",
     }
-    bench = runner.invoke(
-        app,
-        [
-            "sim",
-            "bench",
-            "--samples",
-            "2000",
-            "--subsample",
-            "5",
-            "--scenario",
-            str(WORKED),
-            "--format",
-            "json",
-        ],
-    )
-    assert bench.exit_code == 0, bench.output
-    figures = json.loads(bench.stdout)
-    assert {"samples", "seconds", "baseline_seconds_per_scenario", "ratio"} <= set(figures)
-    assert figures["samples"] == 2000 and figures["equal_results"] is True
 
 
 def test_bad_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:

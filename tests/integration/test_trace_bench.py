@@ -1,8 +1,7 @@
 """The benchmark runner works at a tiny size and reports the figures the issue asks for."""
 
 import pytest
-
-from lodeline.trace.benchmark import min_window_rate, run_benchmark
+from benchmarks.trace_kernel import min_window_rate, run_benchmark
 
 
 def test_benchmark_small() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lodeline.bench.tracelog import run_tracelog_bench
+from benchmarks.bench_tracelog import run_tracelog_bench
 
 
 def test_bench_kernel_small() -> None:

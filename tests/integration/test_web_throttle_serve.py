@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import psutil
+from benchmarks.server import free_port
 from sqlalchemy import Engine, func, select
 
-from lodeline.bench.server import free_port
 from lodeline.store.accounts import audit_log, create_token, read_audit
 from lodeline.store.throttle import auth_throttle
 

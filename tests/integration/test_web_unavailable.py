@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from benchmarks.server import running_server
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from lodeline.api import create_app
-from lodeline.bench.server import running_server
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade
 

@@ -1,8 +1,7 @@
-"""``lodeline market …``: shares, concentration, dependency, prices, value creation, report, bench."""
+"""``lodeline market …``: shares, concentration, dependency, prices, value creation, report."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -209,17 +208,3 @@ def report_command(
     with err.status("building the market report…"):
         path = write_market_report(get_engine(), out, _alliance(alliance))
     err.print(f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.1f} MB)")
-
-
-@app.command("bench")
-def bench_command(
-    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json or table"),
-) -> None:
-    """Time the data build and every indicator against a plain pandas baseline (one JSON object)."""
-    from lodeline.bench.market import run_market_bench
-
-    result = run_market_bench()
-    if fmt is Format.json:
-        typer.echo(json.dumps(result))
-    else:
-        emit(pl.DataFrame([result]), Format.table, title="market benchmark")

@@ -1,4 +1,4 @@
-"""``lodeline sim run|montecarlo|exercise|scenarios|bench``: stress tests and emergency exercises."""
+"""``lodeline sim run|montecarlo|exercise|scenarios``: stress tests and emergency exercises."""
 
 from __future__ import annotations
 
@@ -270,24 +270,3 @@ def scenarios_command(
             }
         )
     emit(pl.DataFrame(rows), fmt, title="Scenario library (run with `lodeline sim run NAME`)")
-
-
-@app.command("bench")
-def bench_command(
-    samples: int = typer.Option(100_000, "--samples", "-n", min=1, max=MAX_SAMPLES),
-    subsample: int = typer.Option(
-        50, "--subsample", min=1, help="Scenarios solved one LP at a time (baseline)."
-    ),
-    scenario_name: str = typer.Option("cn-rare-earths-magnets-2025", "--scenario"),
-    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json or table"),
-) -> None:
-    """Vectorised Monte Carlo vs. one HiGHS LP per scenario, on the store's network; prints one JSON object."""
-    from lodeline.sim.bench import run_benchmark
-
-    scenario = load_scenario(scenario_name)
-    task, _ = make_task(_network(scenario, scenario_name), scenario, _stability(), scenario_name)
-    result = run_benchmark(task, samples, subsample)
-    if fmt is Format.json:
-        _json(result)
-        return
-    emit(pl.DataFrame([{k: str(v) for k, v in result.items()}]), fmt, title="sim bench")

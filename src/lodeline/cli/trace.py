@@ -361,38 +361,6 @@ def origin(
             typer.echo(f"  {row['share']:.4f} from lot {row['lot']} at {row['facility']}: {row['reason']}")
 
 
-@app.command()
-def bench(
-    events: int = typer.Option(20_000, "--events", help="events to capture"),
-    proofs: bool = typer.Option(True, "--proofs/--no-proofs", help="also time inclusion proofs vs pymerkle"),
-    workers: int | None = typer.Option(
-        None, "--workers", help="capture pipeline workers (default: cores - 1)"
-    ),
-    sequential: bool = typer.Option(
-        True, "--sequential/--no-sequential", help="also time the one-document-at-a-time baseline"
-    ),
-    fmt: Format = typer.Option(Format.json, "--format"),
-) -> None:
-    """Run the capture/origin benchmark (and the log's proof benchmark) on temporary SQLite stores."""
-    from lodeline.trace.benchmark import run_benchmark
-
-    result = run_benchmark(events=events, workers=workers, sequential=sequential)
-    if proofs:
-        try:
-            from lodeline.bench.tracelog import run_tracelog_bench
-        except ImportError as exc:  # pymerkle (the baseline) is a development dependency
-            result["proof_note"] = f"proof benchmark skipped: {exc}"
-        else:
-            log_figures = run_tracelog_bench(leaves=max(1_000, events), proofs=200)
-            result["proof_ms"] = log_figures.get("proof_ms")
-            result["pymerkle_ratio"] = log_figures.get("pymerkle_ratio")
-            result["proof_log_leaves"] = max(1_000, events)
-    if fmt is Format.json:
-        _json(result)
-    else:
-        emit(pl.DataFrame([{"figure": k, "value": str(v)} for k, v in result.items()]), fmt)
-
-
 def _frame(rows: list[dict], columns: list[str]) -> pl.DataFrame:
     return (
         pl.DataFrame([{c: r.get(c) for c in columns} for r in rows], schema=None)

@@ -36,6 +36,11 @@ class Policy:
     max_price_multiple: float
 
 
+#: A per-sample solver of the monthly allocation LP, ``(gap, pool, stock_limit, caps, policy) -> Allocation``:
+#: the benchmark baselines plug theirs in (``simulate(per_sample_lp=True, lp_allocator=…)``).
+LPAllocator = Callable[[Array, Array, Array, Array, Policy], Allocation]
+
+
 @dataclass
 class Totals:
     """Per-sample sums over the horizon (S, C) plus the month-by-month path when kept (S, T, C)."""
@@ -65,11 +70,12 @@ def _allocate_members(
     demand_share: Array,
     policy: Policy,
     per_sample_lp: bool = False,
+    lp_allocator: LPAllocator | None = None,
 ) -> Allocation:
     if rule == "optimised":
         caps = fairness_caps(pool + stock_limit.sum(axis=1), demand_share, policy.kappa)
         if per_sample_lp:
-            return _allocate_by_lp(gap, pool, stock_limit, caps, policy)
+            return (lp_allocator or _allocate_by_lp)(gap, pool, stock_limit, caps, policy)
         return allocate_greedy(gap, pool, stock_limit, policy.weights, caps, policy.logistics)
     total_gap = gap.sum(axis=1)
     if rule == "manual":
@@ -124,6 +130,7 @@ def simulate(
     release_at: Callable[[int, Array], Array] | None = None,
     per_sample_lp: bool = False,
     reroute_at: Callable[[int], float] | None = None,
+    lp_allocator: LPAllocator | None = None,
 ) -> Totals:
     """Run ``months`` steps for ``samples`` samples at once. ``members`` is a boolean mask over consumers.
 
@@ -178,7 +185,14 @@ def simulate(
         if release_at is not None:
             stock_limit = np.minimum(release_at(t, stock_limit), stock_limit)
         alloc = _allocate_members(
-            policy.rule, member_gap, member_pool, stock_limit, demand_share, policy, per_sample_lp
+            policy.rule,
+            member_gap,
+            member_pool,
+            stock_limit,
+            demand_share,
+            policy,
+            per_sample_lp,
+            lp_allocator,
         )
         stocks = stocks - alloc.stock_draw
         received = np.zeros_like(gap)

@@ -26,7 +26,7 @@ from scipy.special import ndtr
 
 from lodeline.errors import InvalidArgumentError
 from lodeline.sim.compile import compile_policy, scenario_shocks
-from lodeline.sim.engine import Policy, Totals, simulate
+from lodeline.sim.engine import LPAllocator, Policy, Totals, simulate
 from lodeline.sim.network import Array, Index, Mask, Shock, SupplyNetwork
 from lodeline.sim.scenario import MonteCarloSpec, Scenario, ScenarioError
 
@@ -236,9 +236,15 @@ def run_montecarlo(
 
 
 def baseline_per_scenario_lp(
-    task: ChunkTask, seed: int, samples: int, n: int, chunk_size: int = DEFAULT_CHUNK
+    task: ChunkTask,
+    seed: int,
+    samples: int,
+    n: int,
+    chunk_size: int = DEFAULT_CHUNK,
+    lp_allocator: LPAllocator | None = None,
 ) -> Totals:
-    """Re-run the first ``n`` samples of a ``samples``-sample run one by one, one HiGHS LP per sample-month.
+    """Re-run the first ``n`` samples of a ``samples``-sample run one by one, one HiGHS LP per sample-month
+    (``lp_allocator``: how each LP is solved; default a fresh ``scipy.optimize.linprog`` problem each time).
 
     Chunk 0 is redrawn with its full size so the random stream (and so each sample) is identical.
     """
@@ -246,10 +252,20 @@ def baseline_per_scenario_lp(
     n = min(n, first_size)
     rng = np.random.default_rng(first_seed)
     disrupted, start = sample_events(rng, task.probs, task.spec.correlation, first_size, task.horizon)
-    unmet, demand = [], []
+    unmet, demand, draw = [], [], []
     for i in range(n):
         fn = chunk_shock_fn(task, disrupted[i : i + 1], start[i : i + 1])
-        t = simulate(task.network, fn, task.horizon, 1, task.members, task.policy, per_sample_lp=True)
+        t = simulate(
+            task.network,
+            fn,
+            task.horizon,
+            1,
+            task.members,
+            task.policy,
+            per_sample_lp=True,
+            lp_allocator=lp_allocator,
+        )
         unmet.append(t.unmet)
         demand.append(t.demand)
-    return Totals(np.concatenate(demand), np.concatenate(unmet), np.zeros((n, 0)), np.ones(n))
+        draw.append(t.stock_draw)
+    return Totals(np.concatenate(demand), np.concatenate(unmet), np.concatenate(draw), np.ones(n))

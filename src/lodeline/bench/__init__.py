@@ -1,1 +1,0 @@
-"""Benchmark kernels callable from the CLI (`lodeline … bench`) and from ``benchmarks/``."""
