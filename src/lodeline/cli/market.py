@@ -10,7 +10,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.config import get_settings
 from lodeline.services import market as svc
 from lodeline.services.results import MarketResult
@@ -19,7 +19,7 @@ from lodeline.store.engine import get_engine
 app = typer.Typer(no_args_is_help=True)
 err = Console(stderr=True)
 
-FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx")
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
 #: The most rows per price series `market prices --last` shows (monthly series: over 800 years).
 MAX_LAST = 10_000
@@ -39,7 +39,7 @@ def _show(
     if fmt is Format.table and table_columns:
         frame = frame.select([c for c in table_columns if c in frame.columns])
         caption += " · every column (units, basis, flags, sources): -f csv | json | parquet"
-    emit(frame, fmt, out=out, title=title, caption=caption)
+    emit(frame, fmt, out=out, title=title, caption=caption, provenance=result.provenance)
     if fmt is not Format.table and out is not None:
         err.print(f"wrote {out}")
 
@@ -109,6 +109,7 @@ def dependency_command(
         out=out,
         title=f"{mineral}: dependency of {alliance} on a single supplier",
         caption=result.provenance.source_line(),
+        provenance=result.provenance,
     )
 
 
@@ -165,7 +166,14 @@ def prices_command(
     frame = result.frame
     if fmt is Format.table:
         frame = frame.group_by("series_id", maintain_order=True).tail(last)
-    emit(frame, fmt, out=out, title=f"{mineral} prices", caption=result.provenance.source_line())
+    emit(
+        frame,
+        fmt,
+        out=out,
+        title=f"{mineral} prices",
+        caption=result.provenance.source_line(),
+        provenance=result.provenance,
+    )
 
 
 #: The terminal table of the overview: what each line measures (stage, year) and its figures.
@@ -203,6 +211,8 @@ def report_command(
 ) -> None:
     """Write a self-contained HTML overview (maps, concentration trends, dependency vs target); works offline."""
     from lodeline.reports.market_report import write_market_report
+
+    check_out_path(out)
 
     with err.status("building the market report…"):
         path = write_market_report(get_engine(), out, _alliance(alliance))

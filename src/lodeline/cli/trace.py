@@ -10,7 +10,7 @@ import polars as pl
 import typer
 
 from lodeline.cli.inputs import read_bytes, read_text
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import document_events, load_and_validate
@@ -102,6 +102,7 @@ def sign(
     from lodeline.trace import keys
 
     target = out or file.with_name(file.name + ".sig")
+    check_out_path(target)
     private, data = keys.read_private(key), read_bytes(file, "document")
     signature = keys.sign_jws(private, data) if jws else keys.sign(private, data)
     target.write_text(signature + "\n", encoding="ascii")
