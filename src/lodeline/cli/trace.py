@@ -291,9 +291,10 @@ class OriginBy(StrEnum):
 def trail(
     lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
     fmt: Format = typer.Option(Format.table, "--format"),
-    out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet here instead of stdout"),
+    out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet/XLSX here instead of stdout"),
 ) -> None:
     """A lot's custody trail: every event that produced, shipped, received or consumed it, in time order."""
+    check_out_path(out)
     from lodeline.store import registry_reads
     from lodeline.store.engine import get_engine
     from lodeline.trace.registry_service import find_lot
