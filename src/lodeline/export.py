@@ -119,14 +119,15 @@ def xlsx_bytes(
     book = Workbook(write_only=True)
     data = book.create_sheet("data")
     data.append([_cell(data, name, bold=True) for name in frame.columns])
-    for row in frame.iter_rows():
-        data.append([_cell(data, value) for value in row])
+    for values in frame.iter_rows():
+        data.append([_cell(data, value) for value in values])
     prov = book.create_sheet("provenance")
-    rows = provenance_rows(
+    lines = provenance_rows(
         provenance, title=title, generated_at=generated_at or datetime.now(UTC), extra=extra
     )
-    for i, row in enumerate(rows):
-        prov.append([_cell(prov, v, bold=i == 0 or (bool(row) and row[0] == "source id")) for v in row])
+    for i, line in enumerate(lines):
+        heading = i == 0 or (bool(line) and line[0] == "source id")
+        prov.append([_cell(prov, v, bold=heading) for v in line])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

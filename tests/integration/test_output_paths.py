@@ -118,7 +118,7 @@ def test_check_out_path_names_what_is_wrong(tmp_path: Path) -> None:
         check_out_path(a_file / "out.csv")
     with pytest.raises(InvalidArgumentError, match="is a folder; give a file name"):
         check_out_path(tmp_path, "--table-out")
-    with pytest.raises(InvalidArgumentError, match="--out-dir .* does not exist"):
+    with pytest.raises(InvalidArgumentError, match=r"--out-dir .* does not exist"):
         check_out_dir(tmp_path / "nope")
     with pytest.raises(InvalidArgumentError, match="is not a folder"):
         check_out_dir(a_file)
