@@ -3,6 +3,9 @@
 JSON: ``{"data": [...], "provenance": {...}, "page": {...}, "data_version": "..."}``.
 CSV (``Accept: text/csv`` or ``?format=csv``): the rows of the page; the provenance travels in
 ``X-Lodeline-Sources`` / ``X-Lodeline-Flags`` headers and the next page in a ``Link: rel="next"`` header.
+Excel (``?format=xlsx``): the rows of the page in a ``data`` sheet and the provenance (sources with edition and
+licence, flags, method, rows of the page, next cursor, data version, generated-at) in a ``provenance`` sheet; the
+same headers as CSV. Pages are bounded by ``limit`` as for JSON and CSV.
 
 A cursor names the data build it was cut from and the query it belongs to, so it always returns the same
 page; after a rebuild it is refused with 410 rather than silently shifting rows. A cursor is not secret and not
@@ -26,6 +29,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel, Field
 
 from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.export import XLSX_MEDIA_TYPE, xlsx_bytes
 
 #: Longest cursor accepted; genuine ones are about 80 characters.
 MAX_CURSOR_CHARS = 512
@@ -35,6 +39,7 @@ _CURSOR_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
 class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class InvalidCursorError(InvalidArgumentError):
@@ -98,8 +103,12 @@ class ErrorBody(BaseModel):
 
 
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+XLSX_CONTENT = {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": CSV_CONTENT, "description": "The rows with their provenance (JSON) or as CSV"},
+    200: {
+        "content": {**CSV_CONTENT, **XLSX_CONTENT},
+        "description": "The rows with their provenance (JSON), as CSV, or as an Excel workbook (?format=xlsx)",
+    },
     304: {"description": "Not modified (the If-None-Match ETag still holds)"},
     400: {"model": ErrorBody},
     401: {"model": ErrorBody},
@@ -126,6 +135,12 @@ def provenance_dict(provenance: Any) -> dict[str, Any]:
         "unit": provenance.unit,
         "notes": list(getattr(provenance, "notes", []) or []),
     }
+
+
+def wants_xlsx(request: Request) -> bool:
+    """``?format=xlsx`` (Excel is asked for by name only: no Accept negotiation, so the cached JSON page of a
+    query is never served for it)."""
+    return request.query_params.get("format") == OutputFormat.xlsx.value
 
 
 def wants_csv(request: Request, fmt: OutputFormat | None) -> bool:
@@ -222,7 +237,7 @@ def render_page(
     csv: bool,
     name: str,
 ) -> RenderedPage:
-    """Page ``frame`` (rows in a deterministic order) as JSON or CSV, with its ETag."""
+    """Page ``frame`` (rows in a deterministic order) as JSON, CSV or (``?format=xlsx``) Excel, with its ETag."""
     query = query_fingerprint(request)
     offset = decode_cursor(cursor, data_version, query, frame.height) if cursor else 0
     page = frame.slice(offset, limit)
@@ -234,10 +249,23 @@ def render_page(
         # relative, so a cached page never carries another caller's Host
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["link"] = f'<{next_url.path}?{next_url.query}>; rel="next"'
-    if csv:
-        body = _csv_safe(page).write_csv().encode()
-        media = "text/csv; charset=utf-8"
-        headers["content-disposition"] = f'attachment; filename="lodeline-{name}.csv"'
+    xlsx = not csv and wants_xlsx(request)
+    if csv or xlsx:
+        if xlsx:
+            extra = [
+                (
+                    "rows",
+                    f"{offset + 1}–{end} of {frame.height}" if page.height else f"none of {frame.height}",
+                ),
+                ("next_cursor", next_cursor or "none (last page)"),
+                ("data_version", data_version),
+            ]
+            body = xlsx_bytes(page, prov, title=f"lodeline {name}", extra=extra)
+            media = XLSX_MEDIA_TYPE
+        else:
+            body = _csv_safe(page).write_csv().encode()
+            media = "text/csv; charset=utf-8"
+        headers["content-disposition"] = f'attachment; filename="lodeline-{name}.{"xlsx" if xlsx else "csv"}"'
         headers["x-lodeline-sources"] = (
             "; ".join(f"{s['id']} {s['edition']} ({s['licence']})" for s in prov["sources"])
             .encode("ascii", "replace")

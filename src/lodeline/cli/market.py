@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from lodeline.cli import market_trend
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.config import get_settings
 from lodeline.services import market as svc
 from lodeline.services.results import MarketResult
@@ -20,7 +20,7 @@ app = typer.Typer(no_args_is_help=True)
 market_trend.register(app)
 err = Console(stderr=True)
 
-FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx")
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
 #: The most rows per price series `market prices --last` shows (monthly series: over 800 years).
 MAX_LAST = 10_000
@@ -40,7 +40,7 @@ def _show(
     if fmt is Format.table and table_columns:
         frame = frame.select([c for c in table_columns if c in frame.columns])
         caption += " · every column (units, basis, flags, sources): -f csv | json | parquet"
-    emit(frame, fmt, out=out, title=title, caption=caption)
+    emit(frame, fmt, out=out, title=title, caption=caption, provenance=result.provenance)
     if fmt is not Format.table and out is not None:
         err.print(f"wrote {out}")
 
@@ -110,6 +110,7 @@ def dependency_command(
         out=out,
         title=f"{mineral}: dependency of {alliance} on a single supplier",
         caption=result.provenance.source_line(),
+        provenance=result.provenance,
     )
 
 
@@ -166,7 +167,14 @@ def prices_command(
     frame = result.frame
     if fmt is Format.table:
         frame = frame.group_by("series_id", maintain_order=True).tail(last)
-    emit(frame, fmt, out=out, title=f"{mineral} prices", caption=result.provenance.source_line())
+    emit(
+        frame,
+        fmt,
+        out=out,
+        title=f"{mineral} prices",
+        caption=result.provenance.source_line(),
+        provenance=result.provenance,
+    )
 
 
 #: The terminal table of the overview: what each line measures (stage, year) and its figures.
@@ -204,6 +212,8 @@ def report_command(
 ) -> None:
     """Write a self-contained HTML overview (maps, concentration trends, dependency vs target); works offline."""
     from lodeline.reports.market_report import write_market_report
+
+    check_out_path(out)
 
     with err.status("building the market report…"):
         path = write_market_report(get_engine(), out, _alliance(alliance))

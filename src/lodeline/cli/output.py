@@ -1,9 +1,16 @@
-"""Render result frames as a rich table, CSV, JSON or Parquet (to stdout or a file)."""
+"""Render result frames as a rich table, CSV, JSON, Parquet or Excel (to stdout or a file), and check output paths.
+
+Binary formats (parquet, xlsx) go to ``--out FILE`` or to a redirected stdout (a pipe or a file); a terminal is
+refused with exit status 2 instead of being filled with bytes. An output path whose folder does not exist is
+refused the same way, naming the folder, and nothing is created (:func:`check_out_path`): every command that
+writes a file calls it before it computes anything.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,54 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
+
+
+#: Formats that are bytes, not text: never written to a terminal.
+BINARY_FORMATS = frozenset({Format.parquet, Format.xlsx})
+
+
+def check_out_path(out: Path | None, option: str = "--out") -> None:
+    """Refuse an output file whose folder is missing (naming it) or that is itself a folder; create nothing.
+
+    Raises :class:`InvalidArgumentError` (exit status 2). ``None`` (no file given) passes."""
+    if out is None:
+        return
+    folder = out.parent
+    if not folder.exists():
+        raise InvalidArgumentError(
+            f"{option} {out}: the folder {folder} does not exist; create it first (nothing was written)"
+        )
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{option} {out}: {folder} is not a folder (nothing was written)")
+    if out.is_dir():
+        raise InvalidArgumentError(f"{option} {out} is a folder; give a file name (nothing was written)")
+
+
+def check_out_paths(paths: Mapping[str, Path | None]) -> None:
+    """:func:`check_out_path` for each ``option: path`` of a command that writes several files."""
+    for option, path in paths.items():
+        check_out_path(path, option)
+
+
+def check_out_dir(folder: Path, option: str = "--out-dir") -> None:
+    """Refuse an output folder that does not exist (or is a file) instead of creating it."""
+    if not folder.exists():
+        raise InvalidArgumentError(
+            f"{option} {folder}: the folder does not exist; create it first (nothing was written)"
+        )
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{option} {folder} is not a folder (nothing was written)")
+
+
+def _provenance_mapping(provenance: Any, caption: str | None) -> Mapping[str, Any]:
+    """A ``Provenance`` (or its dict); without one, the caption is the only note the sheet can carry."""
+    if provenance is None:
+        return {"sources": [], "flags": [], "method": "", "notes": [caption] if caption else []}
+    if isinstance(provenance, Mapping):
+        return provenance
+    mapping: Mapping[str, Any] = provenance.to_dict()
+    return mapping
 
 
 def _cell(value: Any) -> str:
@@ -39,8 +94,17 @@ def emit(
     out: Path | None = None,
     title: str | None = None,
     caption: str | None = None,
+    provenance: Any = None,
 ) -> None:
-    """Write ``frame`` in ``fmt``. Tables go to the terminal; the other formats to ``out`` or stdout."""
+    """Write ``frame`` in ``fmt``. Tables go to the terminal; the other formats to ``out`` or stdout.
+
+    ``provenance`` (a :class:`lodeline.services.results.Provenance` or its ``to_dict()``) fills the xlsx
+    provenance sheet; without it the sheet carries the caption."""
+    check_out_path(out)
+    if fmt in BINARY_FORMATS and out is None and sys.stdout.isatty():
+        raise InvalidArgumentError(
+            f"{fmt.value} is binary and stdout is a terminal: pass --out FILE.{fmt.value} or redirect stdout"
+        )
     if fmt is Format.table:
         table = Table(title=title, caption=caption, show_lines=False)
         for name in frame.columns:
@@ -55,11 +119,19 @@ def emit(
         text = json.dumps(frame.to_dicts(), default=str, indent=2)
     elif fmt is Format.parquet:
         if out is None:
-            if sys.stdout.isatty():
-                raise InvalidArgumentError("parquet is binary: pass --out FILE.parquet or redirect stdout")
             frame.write_parquet(sys.stdout.buffer)
-            return
-        frame.write_parquet(out)
+        else:
+            frame.write_parquet(out)
+        return
+    elif fmt is Format.xlsx:
+        from lodeline.export import xlsx_bytes
+
+        body = xlsx_bytes(frame, _provenance_mapping(provenance, caption), title=title or "Lodeline")
+        if out is None:
+            sys.stdout.buffer.write(body)
+            sys.stdout.buffer.flush()
+        else:
+            out.write_bytes(body)
         return
     else:  # pragma: no cover - enum is exhaustive
         raise InvalidArgumentError(f"unknown format {fmt}")

@@ -9,7 +9,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, check_out_paths, emit
 from lodeline.domain.countries import resolve_country
 from lodeline.domain.groups import CountryGroup, custom_group, get_group
 from lodeline.domain.minerals import resolve_mineral
@@ -96,6 +96,7 @@ def criticality_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout"),
 ) -> None:
     """Supply risk (SR), economic importance (EI) and criticality of every EU-assessed material."""
+    check_out_path(out)
     inputs = load_risk_inputs(get_engine(), years=years)
     table = assessment_table(_compile(inputs, stage, wgi_year), _ei(inputs, end_uses, value_added))
     table = table.sort("sr", descending=True, nulls_last=True)
@@ -135,6 +136,7 @@ def chart_command(
     value_added: Path | None = typer.Option(None, "--value-added", help=VALUE_ADDED_HELP),
 ) -> None:
     """Draw the SR vs EI scatter with the thresholds (self-contained HTML, works offline)."""
+    check_out_path(out)
     inputs = load_risk_inputs(get_engine(), years=years)
     table = assessment_table(_compile(inputs, StageChoice.all, None), _ei(inputs, end_uses, value_added))
     out.write_text(criticality_chart(table, source_line=_source_line(inputs)), encoding="utf-8")
@@ -156,6 +158,7 @@ def sensitivity_command(
     table_out: Path | None = typer.Option(None, "--table-out", help="Write the summary table to a file"),
 ) -> None:
     """SR distribution, P(SR >= 1), P(critical) and a one-at-a-time tornado per material."""
+    check_out_paths({"--out": tornado_out, "--table-out": table_out})
     inputs = load_risk_inputs(get_engine(), years=years)
     if material:
         known = {m.casefold(): m for m in inputs.params["material"].unique().to_list()}
@@ -209,6 +212,7 @@ def geopol_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout"),
 ) -> None:
     """Governance-weighted import risk (GeoPolRisk-style) of an importer or alliance per mineral and stage."""
+    check_out_path(out)
     group = _importer(importer)
     dims = tuple(d.strip().lower() for d in dimensions.split(",") if d.strip())
     if not dims or any(d not in WGI_DIMENSIONS for d in dims):

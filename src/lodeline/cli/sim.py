@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lodeline.cli.inputs import is_file, read_yaml
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_dir, check_out_path, emit
 from lodeline.errors import InvalidArgumentError
 from lodeline.sim.compile import network_from_spec
 from lodeline.sim.montecarlo import DEFAULT_CHUNK, MAX_SAMPLES, Executor, make_task, run_montecarlo
@@ -85,6 +85,7 @@ def run_command(
     from lodeline.sim.report import run_report_html
     from lodeline.sim.run import run_scenario
 
+    check_out_path(out)
     scenario = load_scenario(scenario_file)
     report = run_scenario(_network(scenario, scenario_file), scenario, scenario_file).to_dict()
     if out is not None:
@@ -200,7 +201,7 @@ def exercise_command(
 
     script, scenario = parse_script(read_yaml(script_file, "exercise script"), str(script_file))
     network = _network(scenario, str(script_file))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out_dir)
     stem = script_file.stem
     if interactive:
         script = _play(network, script, scenario, str(script_file))

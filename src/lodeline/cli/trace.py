@@ -10,7 +10,7 @@ import polars as pl
 import typer
 
 from lodeline.cli.inputs import read_bytes, read_text
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.cli.trace_capture import capture_command
 from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import document_events, load_and_validate
@@ -102,6 +102,7 @@ def sign(
     from lodeline.trace import keys
 
     target = out or file.with_name(file.name + ".sig")
+    check_out_path(target)
     private, data = keys.read_private(key), read_bytes(file, "document")
     signature = keys.sign_jws(private, data) if jws else keys.sign(private, data)
     target.write_text(signature + "\n", encoding="ascii")
@@ -290,9 +291,10 @@ class OriginBy(StrEnum):
 def trail(
     lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
     fmt: Format = typer.Option(Format.table, "--format"),
-    out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet here instead of stdout"),
+    out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet/XLSX here instead of stdout"),
 ) -> None:
     """A lot's custody trail: every event that produced, shipped, received or consumed it, in time order."""
+    check_out_path(out)
     from lodeline.store import registry_reads
     from lodeline.store.engine import get_engine
     from lodeline.trace.registry_service import find_lot

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from lodeline.cli.inputs import is_file, read_json, read_text
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, check_out_paths, emit
 from lodeline.cli.trace_witness import register_witness_commands
 from lodeline.errors import InvalidArgumentError
 from lodeline.store.engine import get_engine
@@ -64,6 +64,7 @@ def checkpoint_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the signed checkpoint to this file."),
 ) -> None:
     """Print the latest signed checkpoint (C2SP signed note), signing a new one if the log has grown."""
+    check_out_path(out)
     cp = _current_checkpoint()
     with get_engine().connect() as conn:
         note = cosign.cosigned_note(conn, cp)
@@ -101,6 +102,7 @@ def prove_command(
 ) -> None:
     """Print an inclusion proof (JSON) for an event, or for the last directory leaf recording a facility,
     participant, key, company prefix or certification, against the latest signed checkpoint (or --size's)."""
+    check_out_paths({"--out": out, "--checkpoint-out": checkpoint_out})
     named = {
         kind: value
         for kind, value in (
@@ -213,6 +215,7 @@ def consistency_command(
     ),
 ) -> None:
     """Print a consistency proof (JSON) that the newer checkpoint's tree extends the older one's."""
+    check_out_paths({"--out": out, "--checkpoint-out": checkpoint_out})
     latest = _current_checkpoint()
     with get_engine().connect() as conn:
         old = log.checkpoint_at_size(conn, old_size)

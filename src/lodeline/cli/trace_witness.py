@@ -14,7 +14,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.store.engine import get_engine
 from lodeline.trace import cosign, signer
 
@@ -146,6 +146,7 @@ def cosign_command(
 ) -> None:
     """Ask every configured witness that has not cosigned the latest checkpoint (signed first if the log grew);
     print the cosigned checkpoint. Exit 0 if every witness cosigned it, 1 otherwise."""
+    check_out_path(out)
     engine = get_engine()
     cp = signer.issue(engine).checkpoint
     outcomes = cosign.collect(engine, cp, timeout=timeout)

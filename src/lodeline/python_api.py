@@ -1,0 +1,354 @@
+"""The Python API: every capability as a function that returns a :class:`Result` (a Polars frame and its provenance).
+
+Reached as ``from lodeline import dependency, …`` (``lodeline/__init__.py`` loads this module on first use, so
+``import lodeline`` stays fast). The functions call the same services as the CLI, the API and the dashboard; they
+add nothing but opening the store. What is public and stable is listed in :data:`__all__` and in
+``docs/python.md``.
+
+>>> import lodeline
+>>> result = lodeline.dependency("rare-earths", alliance="G7")   # doctest: +SKIP
+>>> result.frame.filter(stage="refining")                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+
+from lodeline.services.results import Provenance
+
+__all__ = [
+    "Provenance",
+    "Result",
+    "Store",
+    "StressTest",
+    "concentration",
+    "criticality",
+    "dependency",
+    "imports",
+    "open_store",
+    "overview",
+    "prices",
+    "scenarios",
+    "shares",
+    "sources",
+    "stress_test",
+    "trade_flows",
+    "value_creation",
+]
+
+METHOD_CRITICALITY = "docs/methods/criticality.md"
+METHOD_STRESS_TEST = "docs/methods/stress-test.md"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open Lodeline store (SQLite file or PostgreSQL database) with the bundled data built into it."""
+
+    url: str
+    engine: Engine = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A result frame with where it comes from.
+
+    ``frame`` is a :class:`polars.DataFrame`; ``provenance`` names the sources (id, title, edition, licence), the
+    data-quality flags present in the rows, the method document, the unit and notes. ``title`` says what the
+    frame is. Write it with :meth:`to_csv`, :meth:`to_parquet` or :meth:`to_xlsx` (with a provenance sheet)."""
+
+    frame: pl.DataFrame
+    provenance: Provenance
+    title: str = ""
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the rows as CSV (the provenance is not in a CSV: keep :attr:`provenance` or use xlsx)."""
+        target = _out_path(path)
+        self.frame.write_csv(target)
+        return target
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write the rows as Parquet, with the provenance as JSON in the file's key-value metadata
+        (key ``lodeline.provenance``)."""
+        target = _out_path(path)
+        self.frame.write_parquet(
+            target, metadata={"lodeline.provenance": json.dumps(self.provenance.to_dict(), default=str)}
+        )
+        return target
+
+    def to_xlsx(self, path: str | Path) -> Path:
+        """Write an Excel workbook: a ``data`` sheet with the rows and a ``provenance`` sheet (sources, editions,
+        licences, flags, method, notes, generated-at)."""
+        from lodeline.export import write_xlsx
+
+        return write_xlsx(
+            _out_path(path), self.frame, self.provenance.to_dict(), title=self.title or "Lodeline"
+        )
+
+    def _repr_html_(self) -> str:  # a notebook shows the frame and its source line
+        html = self.frame._repr_html_()
+        from html import escape
+
+        return f"<p><b>{escape(self.title)}</b></p>{html}<p><small>{escape(self.provenance.source_line())}</small></p>"
+
+
+@dataclass(frozen=True)
+class StressTest(Result):
+    """A stress-test run: ``frame`` has one row per consumer (member or not) over the horizon; ``monthly`` one
+    row per month; ``report`` is the full run report (binding nodes, LP duals, notes) as the CLI prints it."""
+
+    monthly: pl.DataFrame = field(default_factory=pl.DataFrame)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _out_path(path: str | Path) -> Path:
+    """The output path, its folder checked (a missing folder is an error naming it; nothing is created)."""
+    from lodeline.cli.output import check_out_path
+
+    target = Path(path)
+    check_out_path(target, "path")
+    return target
+
+
+_stores: dict[str, Store] = {}
+
+
+def open_store(url: str | None = None, *, build: bool = True) -> Store:
+    """Open the store at ``url`` (default: ``LODELINE_DATABASE_URL``, else the SQLite file in the user data
+    folder), migrated to the newest schema; on an empty store, build the bundled data first (as ``lodeline
+    serve`` does) unless ``build`` is false. Opening the same URL again returns the same store."""
+    from lodeline.config import get_settings
+    from lodeline.store.canonical import is_built
+    from lodeline.store.engine import get_engine, normalise_database_url
+
+    resolved = normalise_database_url(url) if url else get_settings().resolved_database_url()
+    engine = get_engine(resolved)
+    if build and not is_built(engine):
+        from lodeline.data.build import build as build_store
+
+        build_store(engine, get_settings().raw_dir)
+    return _stores.setdefault(resolved, Store(resolved, engine))
+
+
+def _engine(store: Store | None) -> Engine:
+    return (store or open_store()).engine
+
+
+def _alliance(alliance: str | None) -> str:
+    from lodeline.config import get_settings
+
+    return get_settings().alliance if alliance is None else alliance
+
+
+def _result(result: Any, title: str) -> Result:
+    return Result(result.frame, result.provenance, title)
+
+
+# ------------------------------------------------------------------------------------------------ market
+def shares(
+    mineral: str, stage: str = "mining", year: int | None = None, *, store: Store | None = None
+) -> Result:
+    """Each country's share of a mineral × stage in ``year`` (default: the latest year with a known share).
+    Same as ``lodeline market shares``; method: ``docs/methods/market-indicators.md``."""
+    from lodeline.services import market
+
+    return _result(market.shares(_engine(store), mineral, stage, year), f"{mineral} {stage} shares")
+
+
+def concentration(mineral: str, stage: str | None = None, *, store: Store | None = None) -> Result:
+    """HHI (0–10,000), top-1 and top-3 shares and the top supplier per stage and year
+    (``lodeline market concentration``)."""
+    from lodeline.services import market
+
+    return _result(market.concentration(_engine(store), mineral, stage), f"{mineral} supply concentration")
+
+
+def dependency(mineral: str, alliance: str | None = None, *, store: Store | None = None) -> Result:
+    """The alliance's single-supplier dependency per stage, basis and year: the largest supplier outside the
+    alliance, its share, the target and the gap (``lodeline market dependency``; ``docs/methods/dependency.md``).
+    ``alliance`` is a country-group id (G7, G7+, EU27, MSP …; default ``LODELINE_ALLIANCE`` or G7+)."""
+    from lodeline.services import market
+
+    group = _alliance(alliance)
+    return _result(
+        market.dependency(_engine(store), mineral, group),
+        f"{mineral}: dependency of {group} on a single supplier",
+    )
+
+
+def imports(mineral: str, importer: str = "G7+", *, store: Store | None = None) -> Result:
+    """Import shares by origin for a country group or one country, intra-group trade excluded
+    (``lodeline market imports``)."""
+    from lodeline.services import market
+
+    return _result(
+        market.imports_by_origin(_engine(store), mineral, importer), f"{importer} imports of {mineral}"
+    )
+
+
+def trade_flows(
+    mineral: str, year: int | None = None, alliance: str | None = None, *, store: Store | None = None
+) -> Result:
+    """Bilateral flows into alliance members from outside the alliance in ``year`` (default: the latest)."""
+    from lodeline.services import market
+
+    group = _alliance(alliance)
+    return _result(
+        market.trade_flows(_engine(store), mineral, year, group), f"{mineral} imports into {group} by flow"
+    )
+
+
+def prices(mineral: str, *, store: Store | None = None) -> Result:
+    """Monthly prices with year-on-year change and 12-month rolling volatility (``lodeline market prices``)."""
+    from lodeline.services import market
+
+    return _result(market.prices(_engine(store), mineral), f"{mineral} prices")
+
+
+def value_creation(mineral: str | None = None, *, store: Store | None = None) -> Result:
+    """Refined ÷ mined output in tonnes per producing country (``lodeline market value-creation``)."""
+    from lodeline.services import market
+
+    return _result(market.value_creation(_engine(store), mineral), "Local value creation")
+
+
+def overview(alliance: str | None = None, *, store: Store | None = None) -> Result:
+    """One row per mineral: concentration, top supplier, the alliance's single-supplier dependency, each from
+    the stage and year the row names (``lodeline market overview``)."""
+    from lodeline.services import market
+
+    return _result(market.minerals_overview(_engine(store), _alliance(alliance)), "Market overview")
+
+
+def sources(*, store: Store | None = None) -> Result:
+    """Every bundled dataset: publisher, edition, licence, rows and sha256 (``lodeline data sources``)."""
+    from lodeline.services import market
+
+    return _result(market.sources(_engine(store)), "Bundled datasets")
+
+
+# -------------------------------------------------------------------------------------------------- risk
+def _catalog_sources(engine: Engine, mentioned: str) -> list[dict[str, Any]]:
+    """The catalog entries whose id appears in ``mentioned`` (the provenance text a computation returns)."""
+    from lodeline.store.canonical import catalog
+
+    return [
+        {k: d[k] for k in ("id", "title", "edition", "licence")}
+        for d in catalog(engine)
+        if d["id"] in mentioned
+    ]
+
+
+def criticality(stage: str = "all", years: int = 5, *, store: Store | None = None) -> Result:
+    """Supply risk (SR), economic importance (EI, published EC 2023) and criticality of every EU-assessed
+    material, EU 2017 method (``lodeline risk criticality``; ``docs/methods/criticality.md``). ``stage`` is
+    ``all`` (each material at the EC's bottleneck stage), ``extraction`` or ``processing``."""
+    # Calls the risk package as ``lodeline risk criticality`` does today; the risk service (services/risk.py)
+    # will take this over.
+    from lodeline.errors import InvalidArgumentError
+    from lodeline.risk.assessment import assessment_table, compile_assessment
+    from lodeline.risk.loader import load_risk_inputs
+
+    if stage not in ("all", "extraction", "processing"):
+        raise InvalidArgumentError(f"stage {stage!r}: expected all, extraction or processing")
+    if years < 1:
+        raise InvalidArgumentError(f"years {years}: expected 1 or more")
+    engine = _engine(store)
+    inputs = load_risk_inputs(engine, years=years)
+    compiled = compile_assessment(
+        inputs.params,
+        inputs.shares,
+        inputs.trade_factors,
+        inputs.governance,
+        extra_provenance=inputs.provenance,
+        stage=None if stage == "all" else stage,
+    )
+    frame = assessment_table(compiled, inputs.ei_published).sort("sr", descending=True, nulls_last=True)
+    # the sources named in the inputs' provenance, and every source of the supply shares the SR was computed from
+    mentioned = " ".join([*inputs.provenance, *inputs.shares["source"].unique().to_list()])
+    provenance = Provenance(
+        sources=_catalog_sources(engine, mentioned),
+        flags=[],
+        method=METHOD_CRITICALITY,
+        notes=[
+            "SR computed by Lodeline (not the EC's published SR); EI published (EC 2023); "
+            "critical = SR >= 1 and EI >= 2.8",
+            *inputs.provenance,
+        ],
+    )
+    return Result(frame, provenance, "Criticality, eu2017 method")
+
+
+# --------------------------------------------------------------------------------------------------- sim
+def scenarios() -> Result:
+    """The shipped stress-test scenario library (``lodeline sim scenarios``)."""
+    from lodeline.sim.scenario import library_scenarios, scenario_from_text
+
+    rows = []
+    for name, text in library_scenarios().items():
+        s = scenario_from_text(text, f"library:{name}")
+        rows.append(
+            {
+                "name": name,
+                "mineral": s.mineral,
+                "title": s.name,
+                "alliance": s.alliance if isinstance(s.alliance, str) else ",".join(s.alliance),
+                "horizon_months": s.horizon_months,
+                "disruptions": len(s.disruptions),
+                "source": " ".join(s.source.split()),
+            }
+        )
+    return Result(pl.DataFrame(rows), Provenance(sources=[], method=METHOD_STRESS_TEST), "Scenario library")
+
+
+def stress_test(
+    scenario: str | Path, alliance: str | None = None, *, store: Store | None = None
+) -> StressTest:
+    """Run a stress-test scenario month by month (``lodeline sim run``): per consumer the shortfall, the stock
+    drawn and the days of cover; per month the alliance's shortfall and stocks. ``scenario`` is a library name
+    (see :func:`scenarios`) or a YAML file; ``alliance`` (a country-group id) replaces the scenario's own. Stocks are the PLACEHOLDER assumptions of
+    ``sim/data/stockpile_assumptions.csv`` (the notes say so); method: ``docs/methods/stress-test.md``."""
+    # Calls the sim package as ``lodeline sim run`` does today; the sim service (services/sim.py) will take over.
+    from lodeline.cli.inputs import is_file, read_yaml
+    from lodeline.sim.compile import network_from_spec
+    from lodeline.sim.run import run_scenario
+    from lodeline.sim.scenario import ScenarioError, library_scenario, parse_scenario
+    from lodeline.sim.store import load_network
+
+    where = str(scenario)
+    path = Path(scenario)
+    if is_file(path):
+        spec = parse_scenario(read_yaml(path, "scenario"), where)
+    else:
+        shipped = library_scenario(where)
+        if shipped is None:
+            raise ScenarioError(where, "(file)", "not a file, and no library scenario of that name")
+        spec = shipped
+    if alliance is not None:
+        spec = parse_scenario({**spec.model_dump(mode="json"), "alliance": alliance}, where)
+    if spec.network is not None:
+        network = network_from_spec(spec.network, spec.mineral, spec.alliance_members(), where)
+        engine = None
+    else:
+        engine = _engine(store)
+        network = load_network(engine, spec.mineral, spec.alliance_members(), spec.year)
+    report = run_scenario(network, spec, where).to_dict()
+    members = pl.DataFrame(report["members"])
+    monthly = pl.DataFrame([{k: v for k, v in m.items() if k != "by_member"} for m in report["monthly"]])
+    # a network from the store: production sources named in the notes, BACI trade flows, UNEP recycled content
+    mentioned = " ".join(report["notes"]) + (" cepii_baci unep_recycling" if engine is not None else "")
+    provenance = Provenance(
+        sources=_catalog_sources(engine, mentioned) if engine is not None else [],
+        flags=[],
+        method=METHOD_STRESS_TEST,
+        unit="t",
+        notes=list(report["notes"]),
+    )
+    return StressTest(
+        members, provenance, f"{spec.name} ({report['mineral']}, {report['months']} months)", monthly, report
+    )
