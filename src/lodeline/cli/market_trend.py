@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lodeline.cli.output import Format, emit
+from lodeline.cli.output import Format, check_out_path, emit
 
 #: The terminal table: the year's source, its figures and where the source changes.
 TREND_TABLE = (
@@ -34,7 +34,7 @@ def trend_command(
         "-a",
         help="Country group whose single-supplier dependency is shown (default: LODELINE_ALLIANCE or G7+)",
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout"),
 ) -> None:
     """Per year: top supplier and share, top-3 share, HHI and the alliance's single-supplier dependency
@@ -46,6 +46,7 @@ def trend_command(
     from lodeline.services.trends import trend
     from lodeline.store.engine import get_engine
 
+    check_out_path(out)
     group = get_settings().alliance if alliance is None else alliance
     result = trend(get_engine(), mineral, stage, group)
     frame, caption = result.frame, result.provenance.source_line()
@@ -58,8 +59,14 @@ def trend_command(
         caption += (
             " · every column (editions, what each source measures, overlap jumps): -f csv | json | parquet"
         )
-    emit(frame, fmt, out=out, title=f"{mineral} {stage}: concentration and {group} dependency over time",
-         caption=caption)  # fmt: skip
+    emit(
+        frame,
+        fmt,
+        out=out,
+        title=f"{mineral} {stage}: concentration and {group} dependency over time",
+        caption=caption,
+        provenance=result.provenance,
+    )
     if fmt is not Format.table and out is not None:
         Console(stderr=True).print(f"wrote {out}")
 
