@@ -28,8 +28,8 @@ from lodeline.market.dependency import (
 )
 from lodeline.market.prices import price_indicators
 from lodeline.market.scope import measured_name
-from lodeline.market.targets import target_table
 from lodeline.market.series import primary_series
+from lodeline.market.targets import target_table
 from lodeline.market.trade import import_shares, prefer_complete_coverage
 from lodeline.market.value_creation import local_value_creation
 from lodeline.services.results import MarketResult, Provenance
