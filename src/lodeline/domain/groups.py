@@ -91,7 +91,7 @@ def resolve_alliance(value: str) -> CountryGroup:
             raise InvalidArgumentError(
                 f"alliance: entry {position} {code!r} is not an ISO 3166 alpha-3 country code",
                 alliance=text,
-                code=code,
+                entry=code,
             )
     members = sorted(set(parts))
     name = ",".join(members)
