@@ -8,8 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 import warnings
+from collections.abc import Iterator
 
 import polars as pl
 import pytest
@@ -33,16 +33,22 @@ runner = CliRunner()
 
 
 def _line(frame: pl.DataFrame, mineral: str, stage: str, basis: str) -> dict[str, object]:
-    rows = frame.filter((pl.col("mineral") == mineral) & (pl.col("stage") == stage) & (pl.col("basis") == basis))
+    rows = frame.filter(
+        (pl.col("mineral") == mineral) & (pl.col("stage") == stage) & (pl.col("basis") == basis)
+    )
     assert rows.height == 1, rows
     return rows.row(0, named=True)
 
 
-def test_rare_earth_refining_g7plus_misses_the_g7_target_against_china(built_sqlite: tuple[str, Engine]) -> None:
+def test_rare_earth_refining_g7plus_misses_the_g7_target_against_china(
+    built_sqlite: tuple[str, Engine],
+) -> None:
     """IEA Critical Minerals (May 2025 JSON), supply → Rare Earth Elements → refining, 2024: China 73.757 kt of a
     80.805 kt total (no G7+ member is larger outside the alliance) → 91.28 %; gap = (0.9128 - 0.60) x 100 = +31.28
     pp. The May 2024 edition's 2023 figure misses too and is the earliest year: "since at least 2023"."""
-    raw = json.loads((RAW_DATA_DIR / "iea_critical_minerals" / "iea_cm_may2025_barrytho_iea.json").read_text())
+    raw = json.loads(
+        (RAW_DATA_DIR / "iea_critical_minerals" / "iea_cm_may2025_barrytho_iea.json").read_text()
+    )
     refining = raw["supply"]["Rare Earth Elements"]["refining"]
     share = refining["countries"]["China"]["2024"] / refining["total"]["2024"]
     row = _line(market.targets(built_sqlite[1], "G7+").frame, "rare-earths", "refining", "production")
@@ -61,7 +67,9 @@ def _mcs2026_gallium_2025() -> dict[str, float]:
         rows = [
             r
             for r in csv.DictReader(handle)
-            if r["MCS chapter"] == "GALLIUM" and r["Year"] == "2025" and r["Statistics_detail"] == "Primary production"
+            if r["MCS chapter"] == "GALLIUM"
+            and r["Year"] == "2025"
+            and r["Statistics_detail"] == "Primary production"
         ]
     assert {r["Country"] for r in rows} == {"United States", "China", "Japan", "Russia", "Other countries"}
     return {r["Country"]: float(r["Value"].replace(",", "")) for r in rows if r["Value"][:1].isdigit()}
@@ -100,11 +108,16 @@ def test_the_all_minerals_pass_equals_the_per_mineral_dependency(built_sqlite: t
     engine = built_sqlite[1]
     frame = market.targets(engine, "MSP").frame
     for mineral in ("rare-earths", "lithium", "cobalt"):
-        dep = market.dependency(engine, mineral, "MSP").frame.filter(pl.col("top_external_share").is_not_null())
+        dep = market.dependency(engine, mineral, "MSP").frame.filter(
+            pl.col("top_external_share").is_not_null()
+        )
         latest = dep.sort("year").group_by("stage", "basis").last()
         for row in latest.iter_rows(named=True):
             line = _line(frame, mineral, row["stage"], row["basis"])
-            assert (line["year"], line["top_external_supplier"]) == (row["year"], row["top_external_supplier"])
+            assert (line["year"], line["top_external_supplier"]) == (
+                row["year"],
+                row["top_external_supplier"],
+            )
             assert line["dependency"] == pytest.approx(row["top_external_share"])
 
 
@@ -117,7 +130,11 @@ def client(built_sqlite: tuple[str, Engine]) -> Iterator[TestClient]:
 
 def test_api_targets_take_any_alliance_and_refuse_bad_codes(client: TestClient) -> None:
     body = client.get("/api/v1/targets", params={"alliance": "EU27", "limit": 1000}).json()
-    row = next(r for r in body["data"] if (r["mineral"], r["stage"], r["basis"]) == ("gallium", "refining", "production"))
+    row = next(
+        r
+        for r in body["data"]
+        if (r["mineral"], r["stage"], r["basis"]) == ("gallium", "refining", "production")
+    )
     assert row["crma_verdict"] == "misses" and body["provenance"]["method"] == "docs/methods/targets.md"
     assert any("positive = misses" in n for n in body["provenance"]["notes"])
     one = client.get("/api/v1/targets", params={"alliance": "USA,JPN,DEU"}).json()["data"]
@@ -129,7 +146,11 @@ def test_api_targets_take_any_alliance_and_refuse_bad_codes(client: TestClient) 
         assert response.json()["code"] == "invalid-argument" and named in response.json()["message"]
     assert client.get("/api/v1/targets", params={"alliance": "USA," * 400}).status_code in (400, 422)
     # the other alliance-taking routes accept custom lists too
-    for path in ("/api/v1/minerals", "/api/v1/minerals/lithium/dependency", "/api/v1/minerals/lithium/trade-flows"):
+    for path in (
+        "/api/v1/minerals",
+        "/api/v1/minerals/lithium/dependency",
+        "/api/v1/minerals/lithium/trade-flows",
+    ):
         assert client.get(path, params={"alliance": "USA,JPN"}).status_code == 200, path
         assert client.get(path, params={"alliance": "USA,XYZ"}).status_code == 400, path
 

@@ -128,7 +128,9 @@ def test_targets_compare_rare_earth_magnets_with_60_percent(client: TestClient) 
     ree = [r for r in rows if r["mineral"] == "rare-earths"]
     assert ree and {r["target"] for r in ree} == {0.6} and {r["target_year"] for r in ree} == {2030}
     assert {r["yardstick"] for r in ree} == {"G7 target"}
-    assert {r["yardstick"] for r in rows if r["mineral"] != "rare-earths"} == {"same yardstick, comparison only"}
+    assert {r["yardstick"] for r in rows if r["mineral"] != "rare-earths"} == {
+        "same yardstick, comparison only"
+    }
     for r in ree:
         assert r["target_gap_pp"] == pytest.approx(100 * (r["dependency"] - r["target"]))
 

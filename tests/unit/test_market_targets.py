@@ -62,7 +62,9 @@ def test_a_hole_in_the_years_makes_since_a_lower_bound() -> None:
     row = _row(target_table(_history("copper", {2018: 0.9, 2019: None, 2021: 0.8, 2022: 0.8}), TARGETS, crma=False),
                "copper")  # fmt: skip
     assert row["yardstick"] == COMPARISON_ONLY
-    assert row["target_since"] == 2021 and row["target_since_note"] == "since at least 2021: no figure for 2020"
+    assert (
+        row["target_since"] == 2021 and row["target_since_note"] == "since at least 2021: no figure for 2020"
+    )
     assert row["years_with_data"] == "2018, 2021, 2022"
 
 

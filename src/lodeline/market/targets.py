@@ -24,6 +24,10 @@ year before has no figure). A line the latest year meets has no "since".
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
 import polars as pl
 
 #: Labels of ``yardstick``.
@@ -95,7 +99,17 @@ TARGET_COLUMNS = (
 _KEYS = ["mineral", "stage", "basis"]
 
 
-def _pick(targets: pl.DataFrame, metric_words: str) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One ceiling read from the targets table: ``share <comparator> threshold`` passes."""
+
+    target_id: str
+    threshold: float
+    comparator: str
+    target_year: int | None
+
+
+def _pick(targets: pl.DataFrame, metric_words: str) -> dict[str, Any]:
     """The first target row with a value whose metric contains ``metric_words`` (case-insensitive)."""
     rows = targets.filter(
         pl.col("metric").str.to_lowercase().str.contains(metric_words, literal=True)
@@ -108,29 +122,23 @@ def _pick(targets: pl.DataFrame, metric_words: str) -> dict[str, object]:
     return rows.row(0, named=True)
 
 
-def g7_yardstick(targets: pl.DataFrame) -> dict[str, object]:
-    """The G7 single-supplier target as data: id, threshold and ambition (0–1), comparator, deadline, minerals."""
+def g7_lines(targets: pl.DataFrame) -> tuple[Line, Line | None, list[str]]:
+    """The G7 single-supplier test and ambition (0–1) and the minerals the target names, from the targets table."""
     row = _pick(targets, "single supplier")
-    minerals = pl.Series([row["minerals"]]).str.json_decode(pl.List(pl.String)).to_list()[0] or []
-    return {
-        "target_id": row["target_id"],
-        "target": float(row["value"]) / 100,  # type: ignore[arg-type]
-        "ambition": None if row["ambition_value"] is None else float(row["ambition_value"]) / 100,  # type: ignore[arg-type]
-        "comparator": row["comparator"],
-        "target_year": row["deadline"],
-        "minerals": minerals,
-    }
+    minerals: list[str] = json.loads(row["minerals"] or "[]")
+    test = Line(row["target_id"], float(row["value"]) / 100, row["comparator"], row["deadline"])
+    ambition = row["ambition_value"]
+    return (
+        test,
+        None if ambition is None else Line(row["target_id"], float(ambition) / 100, row["comparator"], None),
+        minerals,
+    )
 
 
-def crma_yardstick(targets: pl.DataFrame) -> dict[str, object]:
-    """The CRMA single-third-country benchmark as data: id, threshold (0–1), comparator, deadline."""
+def crma_line(targets: pl.DataFrame) -> Line:
+    """The CRMA single-third-country benchmark (0–1) from the targets table."""
     row = _pick(targets, "single third country")
-    return {
-        "target_id": row["target_id"],
-        "threshold": float(row["value"]) / 100,  # type: ignore[arg-type]
-        "comparator": row["comparator"],
-        "target_year": row["deadline"],
-    }
+    return Line(row["target_id"], float(row["value"]) / 100, row["comparator"], row["deadline"])
 
 
 def misses(share: pl.Expr, threshold: float, comparator: str) -> pl.Expr:
@@ -188,24 +196,24 @@ def _years_text(years: pl.Expr) -> pl.Expr:
 def target_table(dependency: pl.DataFrame, targets: pl.DataFrame, *, crma: bool) -> pl.DataFrame:
     """One row per mineral × stage × basis: the latest dependency, its supplier, the three yardsticks' verdicts,
     gaps (pp) and since-when. ``crma`` applies the EU CRMA benchmark (when the alliance is the EU27)."""
-    g7 = g7_yardstick(targets)
-    crm = crma_yardstick(targets) if crma else None
+    test, ambition, named = g7_lines(targets)
     history = dependency.filter(pl.col("top_external_share").is_not_null()).sort([*_KEYS, "year"])
     share = pl.col("top_external_share")
-    lines: list[tuple[str, float, str]] = [("target", g7["target"], str(g7["comparator"]))]  # type: ignore[list-item]
-    if g7["ambition"] is not None:
-        lines.append(("ambition", g7["ambition"], str(g7["comparator"])))  # type: ignore[arg-type]
-    if crm is not None:
-        lines.append(("crma", crm["threshold"], str(crm["comparator"])))  # type: ignore[arg-type]
+    lines = [("target", test.threshold, test.comparator)]
+    if ambition is not None:
+        lines.append(("ambition", ambition.threshold, ambition.comparator))
+    if crma:
+        benchmark = crma_line(targets)
+        lines.append(("crma", benchmark.threshold, benchmark.comparator))
     history = history.with_columns([misses(share, t, c).alias(f"_{p}_miss") for p, t, c in lines])
     latest = history.group_by(_KEYS).agg(pl.all().last(), years_with_data=_years_text(pl.col("year")))
     out = latest.with_columns(
         dependency=share,
-        yardstick=pl.when(pl.col("mineral").is_in(list(g7["minerals"])))  # type: ignore[arg-type]
+        yardstick=pl.when(pl.col("mineral").is_in(named))
         .then(pl.lit(G7_TARGET))
         .otherwise(pl.lit(COMPARISON_ONLY)),
-        target_id=pl.lit(g7["target_id"]),
-        target_year=pl.lit(g7["target_year"], pl.Int64),
+        target_id=pl.lit(test.target_id),
+        target_year=pl.lit(test.target_year, pl.Int64),
     )
     for prefix, threshold, _ in lines:
         out = out.with_columns(
@@ -216,7 +224,7 @@ def target_table(dependency: pl.DataFrame, targets: pl.DataFrame, *, crma: bool)
             .alias(f"{prefix}_verdict"),
             ((share - threshold) * 100).alias(f"{prefix}_gap_pp"),
         ).join(_since(history, f"_{prefix}_miss", prefix), on=_KEYS, how="left")
-    if crm is not None:
+    if crma:
         out = out.with_columns(
             crma_scope=pl.when(pl.col("mineral").is_in(list(CRMA_STRATEGIC_MINERALS)))
             .then(pl.lit(CRMA_STRATEGIC))
