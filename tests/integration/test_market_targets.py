@@ -22,6 +22,7 @@ from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app
 from lodeline.config import RAW_DATA_DIR, get_settings
 from lodeline.domain.groups import get_group
+from lodeline.errors import InvalidArgumentError
 from lodeline.market.targets import CRMA_STRATEGIC, G7_TARGET
 from lodeline.services import market
 
@@ -119,6 +120,19 @@ def test_the_all_minerals_pass_equals_the_per_mineral_dependency(built_sqlite: t
                 row["top_external_supplier"],
             )
             assert line["dependency"] == pytest.approx(row["top_external_share"])
+
+
+def test_targets_agree_on_each_backend(built_store: tuple[str, Engine]) -> None:
+    """The gallium figure of the CRMA test above (900,000 / 909,000 kg, USGS MCS 2026) on SQLite and PostgreSQL."""
+    row = _line(market.targets(built_store[1], "EU27").frame, "gallium", "refining", "production")
+    assert row["dependency"] == pytest.approx(900_000 / 909_000) and row["crma_verdict"] == "misses"
+
+
+def test_imports_take_a_custom_list(built_sqlite: tuple[str, Engine]) -> None:
+    frame = market.imports_by_origin(built_sqlite[1], "lithium", "usa, JPN").frame
+    assert not frame.is_empty()
+    with pytest.raises(InvalidArgumentError, match="'XYZ'"):
+        market.imports_by_origin(built_sqlite[1], "lithium", "USA,XYZ")
 
 
 @pytest.fixture(scope="module")

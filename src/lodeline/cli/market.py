@@ -162,7 +162,10 @@ def targets_command(
 def imports_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
     importer: str = typer.Option(
-        "G7+", "--importer", "-i", help="Country group id (G7+, EU27, MSP …; looked up first) or ISO3 country"
+        "G7+",
+        "--importer",
+        "-i",
+        help="Country group (G7+, EU27, MSP …; looked up first), one country (ISO3 or name) or ISO3 codes, e.g. USA,JPN",
     ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,

@@ -222,17 +222,20 @@ def trade_flows(engine: Engine, mineral: str, year: int | None = None, alliance:
 
 
 def resolve_importer(importer: str) -> CountryGroup:
-    """A country group (G7+, EU27 …; looked up first) or one ISO 3166 country, as a group of importers."""
+    """A country group (G7+, EU27 …; looked up first), a comma-separated list of ISO3 codes, or one country (ISO3
+    code or name), as a group of importers."""
     try:
         return get_group(importer)
     except UnknownGroupError:
         pass
+    if "," in importer:
+        return resolve_alliance(importer)
     try:
         iso3 = resolve_country(importer)
     except UnknownCountryError:
         raise InvalidArgumentError(
             f"importer {importer!r} is neither a country group ({', '.join(sorted(country_groups()))}) "
-            "nor a country (ISO 3166 alpha-3 code or name)"
+            "nor a country (ISO 3166 alpha-3 code or name) nor a comma-separated list of ISO3 codes"
         ) from None
     return CountryGroup(iso3, iso3, frozenset({iso3}))
 

@@ -235,8 +235,9 @@ ImporterQuery = Annotated[
     str,
     Query(
         min_length=1,
-        max_length=64,
-        description="Country group id (G7+, EU27, MSP …; looked up first) or one country (ISO3 code or name)",
+        max_length=MAX_ALLIANCE_LENGTH,
+        description="Country group id (G7+, EU27, MSP …; looked up first), one country (ISO3 code or name) or a "
+        "comma-separated list of ISO3 codes (USA,JPN,DEU)",
     ),
 ]
 
