@@ -166,12 +166,23 @@ def test_prices_chart(server: str, page: object) -> None:
 
 
 def test_targets_page(server: str, page: object) -> None:
+    """The chart draws the misses with the 60 % and 50 % lines (and 65 % for the EU27); the selector switches."""
     _open(page, server + "/targets")
-    assert _marks(page, '[data-chart="trajectories"]') > 0
-    assert _marks(page, '[data-chart="gaps"]') > 0
+    page.wait_for_selector('#targets-chart[data-rendered="true"]', timeout=60_000)  # type: ignore[attr-defined]
+    assert _marks(page, "[data-targets-chart]") > 0
+    chart = page.locator("#targets-chart")  # type: ignore[attr-defined]
+    assert chart.get_attribute("data-lines") == "2"
+    labels = chart.text_content()
+    assert "60% test" in labels and "50% ambition" in labels and "65% CRMA" not in labels
     table = page.inner_text("table.data")  # type: ignore[attr-defined]
-    assert "Rare earths" in table and "60.0%" in table
+    assert "Rare earths" in table and "G7 target" in table and "comparison only" in table
     _shot(page, "targets")
+    chart.screenshot(path=str(ARTIFACTS / "web-targets-chart.png"))
+    page.fill("#alliance-input", "EU27")  # type: ignore[attr-defined]
+    page.click("#alliance-picker button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/targets?alliance=EU27")  # type: ignore[attr-defined]
+    page.wait_for_selector('#targets-chart[data-rendered="true"]')  # type: ignore[attr-defined]
+    assert chart.get_attribute("data-lines") == "3" and "65% CRMA" in chart.text_content()
     assert not page.problems, page.problems  # type: ignore[attr-defined]
 
 

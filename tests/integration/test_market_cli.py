@@ -103,7 +103,7 @@ def test_an_empty_alliance_is_an_error_not_the_default(cli_store: str) -> None:
     for command in (["market", "dependency", "--mineral", "lithium"], ["market", "overview"]):
         result = runner.invoke(app, [*command, "--alliance", ""])
         assert result.exit_code != 0
-        assert "unknown country group ''" in str(result.exception), result.output
+        assert "alliance is empty" in str(result.exception), result.output
 
 
 @pytest.mark.parametrize(("value", "reason"), [("0", "greater than or equal to 1"), ("-1", "greater than or equal to 1"),

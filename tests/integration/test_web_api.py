@@ -127,8 +127,12 @@ def test_targets_compare_rare_earth_magnets_with_60_percent(client: TestClient) 
     rows = client.get("/api/v1/targets?limit=1000").json()["data"]
     ree = [r for r in rows if r["mineral"] == "rare-earths"]
     assert ree and {r["target"] for r in ree} == {0.6} and {r["target_year"] for r in ree} == {2030}
+    assert {r["yardstick"] for r in ree} == {"G7 target"}
+    assert {r["yardstick"] for r in rows if r["mineral"] != "rare-earths"} == {
+        "same yardstick, comparison only"
+    }
     for r in ree:
-        assert r["gap"] == pytest.approx(r["top_external_share"] - r["target"])
+        assert r["target_gap_pp"] == pytest.approx(100 * (r["dependency"] - r["target"]))
 
 
 def test_imports_resolve_groups_and_refuse_unknown_importers(client: TestClient) -> None:

@@ -1,4 +1,4 @@
-"""``lodeline market …``: shares, concentration, dependency, prices, value creation, report."""
+"""``lodeline market …``: shares, concentration, dependency, targets, trend, prices, value creation, report."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json,
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
 #: The most rows per price series `market prices --last` shows (monthly series: over 800 years).
 MAX_LAST = 10_000
+
+
+#: Every --alliance option: a group or a custom list, resolved by domain.groups.resolve_alliance.
+ALLIANCE_HELP = (
+    "Country group (G7+, G7, EU27, MSP …) or comma-separated ISO3 codes, e.g. USA,JPN,DEU "
+    "(default: LODELINE_ALLIANCE or G7+)"
+)
 
 
 def _alliance(value: str | None) -> str:
@@ -75,9 +82,7 @@ def concentration_command(
 @app.command("dependency")
 def dependency_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
-    alliance: str | None = typer.Option(
-        None, "--alliance", "-a", help="Country group id (default: LODELINE_ALLIANCE or G7+)"
-    ),
+    alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
@@ -114,11 +119,56 @@ def dependency_command(
     )
 
 
+#: The terminal table of targets: what misses, by how much and since when (every column: -f csv | json | parquet).
+_TARGETS_TABLE = (
+    "mineral",
+    "stage",
+    "basis",
+    "year",
+    "top_external_supplier",
+    "dependency",
+    "yardstick",
+    "target_verdict",
+    "target_gap_pp",
+    "target_since_note",
+    "ambition_gap_pp",
+    "crma_verdict",
+    "crma_gap_pp",
+)
+
+
+@app.command("targets")
+def targets_command(
+    alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
+    misses_only: bool = typer.Option(
+        False, "--misses-only", help="Only the lines that miss the 60% test (default: every line)"
+    ),
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """For every mineral, stage and basis: the alliance's latest single-supplier dependency against the G7 60% test
+    and 50% ambition (a G7 target for rare earths and magnets, the same yardstick as a comparison elsewhere) and,
+    for the EU27, the CRMA 65% benchmark. Gaps in percentage points (positive = misses by that much); since when."""
+    check_out_path(out)
+    alliance = _alliance(alliance)
+    result = svc.targets(get_engine(), alliance)
+    if misses_only:
+        result = MarketResult(result.frame.filter(pl.col("target_verdict") == "misses"), result.provenance)
+    columns = _TARGETS_TABLE if result.frame["crma_verdict"].drop_nulls().len() else _TARGETS_TABLE[:-2]
+    _show(result, fmt, out, f"{alliance}: single-supplier dependency against the targets", columns)
+    if fmt is Format.table:
+        for note in result.provenance.notes[1:3]:
+            err.print(f"[dim]{note}[/]")
+
+
 @app.command("imports")
 def imports_command(
     mineral: str = typer.Option(..., "--mineral", "-m"),
     importer: str = typer.Option(
-        "G7+", "--importer", "-i", help="Country group id (G7+, EU27, MSP …; looked up first) or ISO3 country"
+        "G7+",
+        "--importer",
+        "-i",
+        help="Country group (G7+, EU27, MSP …; looked up first), one country (ISO3 or name) or ISO3 codes, e.g. USA,JPN",
     ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
@@ -195,7 +245,7 @@ _OVERVIEW_TABLE = (
 
 @app.command("overview")
 def overview_command(
-    alliance: str | None = typer.Option(None, "--alliance", "-a"),
+    alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
@@ -208,7 +258,7 @@ def overview_command(
 @app.command("report")
 def report_command(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write"),
-    alliance: str | None = typer.Option(None, "--alliance", "-a"),
+    alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
 ) -> None:
     """Write a self-contained HTML overview (maps, concentration trends, dependency vs target); works offline."""
     from lodeline.reports.market_report import write_market_report

@@ -1,4 +1,9 @@
-"""Country groups (G7, EU27, OECD, G7+ …), held as data in ``data/country_groups.csv``."""
+"""Country groups (G7, EU27, OECD, G7+, MSP …), held as data in ``data/country_groups.csv``.
+
+An *alliance* is either one of these groups or a custom list of ISO 3166 alpha-3 codes (``USA,JPN,DEU``):
+:func:`resolve_alliance` is the one place that turns what a user typed (CLI option, API query, dashboard form)
+into a member set, so every surface accepts and rejects the same things.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lodeline.domain._text import normalise_name
-from lodeline.domain.countries import _read_csv
-from lodeline.errors import UnknownGroupError
+from lodeline.domain.countries import AGGREGATE_CODES, _read_csv, countries
+from lodeline.errors import InvalidArgumentError, UnknownGroupError
+
+#: The longest alliance text accepted (a custom list of every country, ``AAA,BBB,…``, fits with room to spare).
+MAX_ALLIANCE_LENGTH = 1_200
+#: The most members a custom list may name (there are fewer than 260 ISO 3166 codes).
+MAX_CUSTOM_MEMBERS = 260
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +52,55 @@ def get_group(name: str) -> CountryGroup:
 def custom_group(name: str, members: list[str]) -> CountryGroup:
     """An ad-hoc alliance from ISO3 codes (validated by the caller)."""
     return CountryGroup(name, f"custom alliance {name}", frozenset(members))
+
+
+def resolve_alliance(value: str) -> CountryGroup:
+    """A named group (``G7+``, ``G7``, ``EU27``, ``MSP`` …, looked up first) or a custom comma-separated list of
+    ISO 3166 alpha-3 codes (``USA,JPN,DEU``; order, case, spaces and repeats do not matter).
+
+    A custom list's id is its sorted codes joined by commas, so two spellings of one list share cache entries.
+    Bad input raises :class:`InvalidArgumentError` (HTTP 400, CLI exit 2) naming the offending code.
+    """
+    text = value.strip()
+    if not text:
+        raise InvalidArgumentError("alliance is empty: give a group (G7+, G7, EU27, MSP …) or ISO3 codes")
+    if len(text) > MAX_ALLIANCE_LENGTH:
+        raise InvalidArgumentError(
+            f"alliance is {len(text):,} characters long; at most {MAX_ALLIANCE_LENGTH:,} are accepted"
+        )
+    if "," not in text:
+        try:
+            return get_group(text)
+        except UnknownGroupError:
+            if text.upper() not in countries() or text.upper() in AGGREGATE_CODES:
+                raise InvalidArgumentError(
+                    f"alliance {text!r} is neither a country group ({', '.join(sorted(country_groups()))}) "
+                    "nor a comma-separated list of ISO 3166 alpha-3 codes (e.g. USA,JPN,DEU)",
+                    alliance=text,
+                ) from None
+    parts = [p.strip().upper() for p in text.split(",")]
+    if any(not p for p in parts):
+        raise InvalidArgumentError(f"alliance {text!r}: an empty entry in the list (two commas in a row?)")
+    if len(parts) > MAX_CUSTOM_MEMBERS:
+        raise InvalidArgumentError(
+            f"alliance lists {len(parts)} codes; at most {MAX_CUSTOM_MEMBERS} are accepted"
+        )
+    known = countries()
+    for position, code in enumerate(parts, start=1):
+        if code not in known or code in AGGREGATE_CODES:
+            raise InvalidArgumentError(
+                f"alliance: entry {position} {code!r} is not an ISO 3166 alpha-3 country code",
+                alliance=text,
+                entry=code,
+            )
+    members = sorted(set(parts))
+    name = ",".join(members)
+    return CountryGroup(
+        name, f"custom alliance of {len(members)} countries: {', '.join(members)}", frozenset(members)
+    )
+
+
+def is_group(group: CountryGroup, group_id: str) -> bool:
+    """Whether ``group`` has exactly the members of the named group (a custom list that spells out the EU27 is
+    the EU27)."""
+    return group.members == get_group(group_id).members

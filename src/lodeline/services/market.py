@@ -9,7 +9,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from lodeline.domain.countries import resolve_country
-from lodeline.domain.groups import CountryGroup, country_groups, get_group
+from lodeline.domain.groups import CountryGroup, country_groups, get_group, is_group, resolve_alliance
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
 from lodeline.errors import (
     InvalidArgumentError,
@@ -29,6 +29,7 @@ from lodeline.market.dependency import (
 from lodeline.market.prices import price_indicators
 from lodeline.market.scope import measured_name
 from lodeline.market.series import primary_series
+from lodeline.market.targets import target_table
 from lodeline.market.trade import import_shares, prefer_complete_coverage
 from lodeline.market.value_creation import local_value_creation
 from lodeline.services.results import MarketResult, Provenance
@@ -36,6 +37,7 @@ from lodeline.store.canonical import catalog, is_built, read_table
 
 METHOD_MARKET = "docs/methods/market-indicators.md"
 METHOD_DEPENDENCY = "docs/methods/dependency.md"
+METHOD_TARGETS = "docs/methods/targets.md"
 
 
 def _require_built(engine: Engine) -> None:
@@ -119,29 +121,41 @@ def concentration(engine: Engine, mineral: str, stage: str | None = None) -> Mar
     return MarketResult(frame, _provenance(engine, frame, method=METHOD_MARKET))
 
 
-def dependency(engine: Engine, mineral: str, alliance: str = "G7+") -> MarketResult:
-    """Per stage and year: the largest supplier outside the alliance, its share, the target and the gap."""
-    mineral_id = resolve_mineral(mineral)
-    group = get_group(alliance)
+def _dependency_frame(engine: Engine, members: frozenset[str], mineral: str | None = None) -> pl.DataFrame:
+    """Every basis of the single-supplier dependency for one mineral (or all, ``mineral=None``): the pure
+    functions group by mineral × stage × year, so one pass over all minerals equals the per-mineral passes."""
     parts = []
-    rows = market_shares(engine, mineral_id)
+    rows = market_shares(engine, mineral)
     if not rows.is_empty():
-        parts.append(production_dependency(rows, group.members))
-    trade = read_table(engine, "trade", mineral=mineral_id)
+        parts.append(production_dependency(rows, members))
+    trade = read_table(engine, "trade", mineral=mineral)
     if not trade.is_empty():
-        parts.append(trade_dependency(trade, group.members, measure="value_usd"))
+        parts.append(trade_dependency(trade, members, measure="value_usd"))
         with_qty = trade.filter(pl.col("quantity_t").is_not_null())
         if not with_qty.is_empty():
-            parts.append(trade_dependency(with_qty, group.members, measure="quantity_t"))
+            parts.append(trade_dependency(with_qty, members, measure="quantity_t"))
             if not rows.is_empty():
-                parts.append(apparent_consumption_dependency(rows, with_qty, group.members))
+                parts.append(apparent_consumption_dependency(rows, with_qty, members))
     if not parts:
-        raise NotFoundError(f"no production or trade data for {mineral_id}")
-    frame = pl.concat(parts, how="vertical_relaxed").sort(["stage", "basis", "year"])
+        raise NotFoundError(f"no production or trade data for {mineral or 'any mineral'}")
+    return pl.concat(parts, how="vertical_relaxed").sort(["mineral", "stage", "basis", "year"])
+
+
+def _alliance_note(group: CountryGroup) -> str:
+    return f"alliance {group.id}: {len(group.members)} countries ({group.description})"
+
+
+def dependency(engine: Engine, mineral: str, alliance: str = "G7+") -> MarketResult:
+    """Per stage and year: the largest supplier outside the alliance, its share, the target and the gap.
+    ``alliance`` is a group id or a comma-separated list of ISO3 codes (:func:`resolve_alliance`)."""
+    mineral_id = resolve_mineral(mineral)
+    group = resolve_alliance(alliance)
+    _require_built(engine)
+    frame = _dependency_frame(engine, group.members, mineral_id).sort(["stage", "basis", "year"])
     targets = read_table(engine, "targets")
     frame = with_targets(frame, targets).with_columns(alliance=pl.lit(group.id))
     notes = [
-        f"alliance {group.id}: {len(group.members)} countries ({group.description})",
+        _alliance_note(group),
         "share_of names each figure's denominator: world production, or the alliance's imports from outside the "
         "alliance (trade between members is left out); flag top6-truncated marks years from the truncated "
         "top-6 BACI series",
@@ -154,11 +168,41 @@ def dependency(engine: Engine, mineral: str, alliance: str = "G7+") -> MarketRes
     )
 
 
+def targets(engine: Engine, alliance: str = "G7+") -> MarketResult:
+    """For every mineral × stage × basis with a figure: the latest single-supplier dependency of the alliance
+    against the G7 60 % test and 50 % ambition (a G7 target for rare earths and magnets, the same yardstick as a
+    comparison elsewhere) and, for the EU27, the CRMA 65 % benchmark; gaps in percentage points and since when."""
+    group = resolve_alliance(alliance)
+    _require_built(engine)
+    eu27 = is_group(group, "EU27")
+    frame = target_table(
+        _dependency_frame(engine, group.members), read_table(engine, "targets"), crma=eu27
+    ).with_columns(alliance=pl.lit(group.id))
+    notes = [
+        _alliance_note(group),
+        "gap_pp = (dependency - threshold) x 100 in percentage points: positive = misses by that much, "
+        "negative = headroom; the 60 % test is strict (exactly 60 % misses)",
+        "yardstick: the G7 target names rare earths and permanent magnets; other minerals are measured with the "
+        "same yardstick as a comparison only",
+        "since: first year of the unbroken run of misses up to the latest year, over the years with a figure; "
+        "'since at least' where the earliest year with data already misses or the year before has no figure",
+        "EU CRMA benchmark (Regulation (EU) 2024/1252, Art. 1(2)): at most 65 % of annual consumption from one "
+        "third country by 2030; shown for the EU27 only"
+        + ("" if eu27 else " (this alliance is not the EU27: crma columns are empty)"),
+    ]
+    return MarketResult(
+        frame,
+        _provenance(
+            engine, frame, method=METHOD_TARGETS, notes=notes, extra_sources=("policy_facts_targets",)
+        ),
+    )
+
+
 def trade_flows(engine: Engine, mineral: str, year: int | None = None, alliance: str = "G7+") -> MarketResult:
     """Bilateral flows into alliance members from outside it (the trade Sankey)."""
     mineral_id = resolve_mineral(mineral)
     _check_year(year)
-    group = get_group(alliance)
+    group = resolve_alliance(alliance)
     trade = read_table(engine, "trade", mineral=mineral_id)
     if trade.is_empty():
         raise NotFoundError(f"no trade data for {mineral_id}")
@@ -178,17 +222,20 @@ def trade_flows(engine: Engine, mineral: str, year: int | None = None, alliance:
 
 
 def resolve_importer(importer: str) -> CountryGroup:
-    """A country group (G7+, EU27 …; looked up first) or one ISO 3166 country, as a group of importers."""
+    """A country group (G7+, EU27 …; looked up first), a comma-separated list of ISO3 codes, or one country (ISO3
+    code or name), as a group of importers."""
     try:
         return get_group(importer)
     except UnknownGroupError:
         pass
+    if "," in importer:
+        return resolve_alliance(importer)
     try:
         iso3 = resolve_country(importer)
     except UnknownCountryError:
         raise InvalidArgumentError(
             f"importer {importer!r} is neither a country group ({', '.join(sorted(country_groups()))}) "
-            "nor a country (ISO 3166 alpha-3 code or name)"
+            "nor a country (ISO 3166 alpha-3 code or name) nor a comma-separated list of ISO3 codes"
         ) from None
     return CountryGroup(iso3, iso3, frozenset({iso3}))
 
@@ -241,7 +288,7 @@ def minerals_overview(engine: Engine, alliance: str = "G7+") -> MarketResult:
     """One row per mineral with data. Every figure of a row comes from one stage and one year, given in the
     ``stage`` and ``year`` columns: the stage where the alliance's single-supplier dependency (production basis)
     is highest in that stage's latest year with known shares. ``name`` names what that stage's series measures."""
-    group = get_group(alliance)
+    group = resolve_alliance(alliance)
     shares_all = market_shares(engine)
     keys = ["mineral", "stage"]
     conc = concentration_table(shares_all)

@@ -13,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import plotly
 import polars as pl
@@ -32,7 +33,7 @@ from lodeline.api.deps import (
     session_from_cookie,
 )
 from lodeline.api.limits import AuthThrottle, AuthThrottledError, account_key
-from lodeline.api.routes.market import targets_frame
+from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, CountryGroup, country_groups, resolve_alliance
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
 from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.services import market
@@ -52,7 +53,10 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 #: The pre-session cookie the login form's CSRF token is bound to (``__Host-``: see api/deps.SESSION_COOKIE).
 LOGIN_COOKIE = "__Host-lodeline_login"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+#: The alliance a page shows when none is chosen (the same default as the API).
 ALLIANCE = "G7+"
+#: The dashboard's alliance selector: a group id or a comma-separated list of ISO3 codes.
+AllianceParam = Annotated[str, Query(min_length=1, max_length=MAX_ALLIANCE_LENGTH)]
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,6 +78,17 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     return templates.TemplateResponse(request, template, context, status_code=status)
 
 
+def _alliance_context(group: CountryGroup) -> dict[str, Any]:
+    """What the alliance selector (templates/_alliance_picker.html) needs: the chosen alliance and the groups."""
+    groups = [{"id": g.id, "description": g.description} for g in country_groups().values()]
+    return {"alliance": group.id, "alliance_description": group.description, "alliance_groups": groups}
+
+
+def _overview(request: Request, engine: Any, group: CountryGroup) -> MarketResult:
+    # the cache key holds the resolved member set: "USA,JPN" and "JPN,USA" are one alliance
+    return _cached(request, ("overview", group.members), lambda: market.minerals_overview(engine, group.id))
+
+
 def _percent(value: Any) -> str:
     return "—" if value is None else f"{100 * float(value):.1f}%"
 
@@ -83,22 +98,29 @@ def _number(value: Any, digits: int = 0) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, engine: EngineDep, principal: PrincipalDep) -> HTMLResponse:
+def overview(
+    request: Request, engine: EngineDep, principal: PrincipalDep, alliance: AllianceParam = ALLIANCE
+) -> HTMLResponse:
     _authorise_page(request, principal)
-    result = _cached(request, ("overview", ALLIANCE), lambda: market.minerals_overview(engine, ALLIANCE))
+    group = resolve_alliance(alliance)
+    result = _overview(request, engine, group)
     return _render(
         request,
         "overview.html",
         rows=result.frame.to_dicts(),
         source_line=result.provenance.source_line(),
-        alliance=ALLIANCE,
+        **_alliance_context(group),
     )
 
 
 @router.get("/minerals", response_class=HTMLResponse)
-def mineral_redirect(mineral: Annotated[str, Query(max_length=64)]) -> RedirectResponse:
-    """The no-JavaScript mineral picker submits here."""
-    return RedirectResponse(f"/minerals/{resolve_mineral(mineral)}", status_code=303)
+def mineral_redirect(
+    mineral: Annotated[str, Query(max_length=64)], alliance: AllianceParam = ALLIANCE
+) -> RedirectResponse:
+    """The no-JavaScript mineral picker submits here (the chosen alliance goes along)."""
+    group = resolve_alliance(alliance)
+    query = "" if group.id == ALLIANCE else "?" + urlencode({"alliance": group.id})
+    return RedirectResponse(f"/minerals/{resolve_mineral(mineral)}{query}", status_code=303)
 
 
 def _stage_years(conc: pl.DataFrame) -> dict[str, list[int]]:
@@ -116,11 +138,14 @@ def mineral_page(
     mineral: str,
     stage: Annotated[str | None, Query(max_length=32)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    alliance: AllianceParam = ALLIANCE,
 ) -> Response:
     _authorise_page(request, principal)
+    group = resolve_alliance(alliance)
     mineral_id = resolve_mineral(mineral)
     if mineral_id != mineral:
-        return RedirectResponse(f"/minerals/{mineral_id}", status_code=307)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/minerals/{mineral_id}{query}", status_code=307)
     conc = _cached(
         request, ("concentration", mineral_id, None), lambda: market.concentration(engine, mineral_id)
     )
@@ -134,9 +159,7 @@ def mineral_page(
     chosen_year = year if year is not None else years[-1]
     if chosen_year not in years:
         raise InvalidArgumentError(f"no {chosen_stage} data for {mineral_id} in {chosen_year}")
-    overview_rows = _cached(
-        request, ("overview", ALLIANCE), lambda: market.minerals_overview(engine, ALLIANCE)
-    )
+    overview_rows = _overview(request, engine, group)
     with_data = overview_rows.frame.select("mineral", "name").to_dicts()
     return _render(
         request,
@@ -147,7 +170,7 @@ def mineral_page(
         stage=chosen_stage,
         years=years,
         year=chosen_year,
-        alliance=ALLIANCE,
+        **_alliance_context(group),
     )
 
 
@@ -181,27 +204,30 @@ def shares_fragment(
 
 
 @router.get("/targets", response_class=HTMLResponse)
-def targets_page(request: Request, engine: EngineDep, principal: PrincipalDep) -> HTMLResponse:
+def targets_page(
+    request: Request, engine: EngineDep, principal: PrincipalDep, alliance: AllianceParam = ALLIANCE
+) -> HTMLResponse:
+    """Which minerals miss the 60 % test (and the 50 % ambition, and for the EU27 the CRMA 65 %), by how much
+    and since when: the same service as ``lodeline market targets`` and ``GET /api/v1/targets``."""
     _authorise_page(request, principal)
-    result = _cached(request, ("targets", ALLIANCE), lambda: targets_frame(engine, ALLIANCE))
+    group = resolve_alliance(alliance)
+    result = _cached(request, ("targets", group.members), lambda: market.targets(engine, group.id))
     frame = result.frame
-    gaps: list[dict[str, Any]] = []
-    if frame.height:
-        gaps = (
-            frame.sort("year")
-            .group_by("mineral", "stage", "basis", maintain_order=True)
-            .last()
-            .sort("mineral", "stage", "basis")
-            .to_dicts()
-        )
+    misses = frame.filter(pl.col("target_verdict") == "misses").sort(
+        ["yardstick", "target_gap_pp"], descending=[False, True]
+    )
     names = {m.id: m.name for m in minerals().values()}
     return _render(
         request,
         "targets.html",
-        gaps=gaps,
+        misses=misses.to_dicts(),
+        rows=frame.height,
+        meets=frame.filter(pl.col("target_verdict") == "meets").height,
+        crma=frame["crma_verdict"].drop_nulls().len() > 0,
         names=names,
-        alliance=ALLIANCE,
+        notes=result.provenance.notes,
         source_line=result.provenance.source_line(),
+        **_alliance_context(group),
     )
 
 

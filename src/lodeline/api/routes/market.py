@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import polars as pl
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from lodeline.api.access import Action
 from lodeline.api.cache import ResultCache
 from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
 from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, render_page, respond, wants_csv
+from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, resolve_alliance
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
-from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.errors import InvalidArgumentError
 from lodeline.services import market
-from lodeline.services.results import MarketResult, Provenance
+from lodeline.services.results import MarketResult
 
 router = APIRouter(prefix="/api/v1", tags=["market"], responses=READ_RESPONSES)
 
@@ -30,7 +30,13 @@ StageQuery = Annotated[
     str | None, Query(max_length=32, description="mining, refining, component or recycling")
 ]
 AllianceQuery = Annotated[
-    str, Query(min_length=1, max_length=32, description="Country group id, e.g. G7+, EU27")
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_ALLIANCE_LENGTH,
+        description="Country group id (G7+, G7, EU27, MSP …) or a comma-separated list of ISO 3166 alpha-3 "
+        "codes (USA,JPN,DEU); an unknown group or code is a 400 naming it",
+    ),
 ]
 FormatQuery = Annotated[OutputFormat | None, Query(alias="format", description="json (default) or csv")]
 # No max_length here: an over-long cursor is a malformed cursor (400 invalid-cursor), not a validation error.
@@ -98,10 +104,11 @@ def minerals_overview(
     fmt: FormatQuery = None,
 ) -> Response:
     """One row per mineral: stages, latest year, HHI, top supplier and share, alliance dependency, trend."""
+    members = resolve_alliance(alliance).members
     return _answer(
         request,
         "minerals",
-        ("overview", alliance),
+        ("overview", members),
         lambda: market.minerals_overview(engine, alliance=alliance),
         limit=limit,
         cursor=cursor,
@@ -182,10 +189,11 @@ def dependency(
 ) -> Response:
     """The alliance's largest supplier outside it, per stage and year, against the targets, with the gap."""
     mineral_id = resolve_mineral(mineral)
+    members = resolve_alliance(alliance).members
     return _answer(
         request,
         f"{mineral_id}-dependency",
-        ("dependency", mineral_id, alliance),
+        ("dependency", mineral_id, members),
         lambda: market.dependency(engine, mineral_id, alliance=alliance),
         limit=limit,
         cursor=cursor,
@@ -211,10 +219,11 @@ def trade_flows(
 ) -> Response:
     """Bilateral flows from outside the alliance into its members (largest first)."""
     mineral_id = resolve_mineral(mineral)
+    members = resolve_alliance(alliance).members
     return _answer(
         request,
         f"{mineral_id}-trade-flows",
-        ("trade", mineral_id, year, alliance),
+        ("trade", mineral_id, year, members),
         lambda: market.trade_flows(engine, mineral_id, year=year, alliance=alliance),
         limit=limit,
         cursor=cursor,
@@ -226,8 +235,9 @@ ImporterQuery = Annotated[
     str,
     Query(
         min_length=1,
-        max_length=64,
-        description="Country group id (G7+, EU27, MSP …; looked up first) or one country (ISO3 code or name)",
+        max_length=MAX_ALLIANCE_LENGTH,
+        description="Country group id (G7+, EU27, MSP …; looked up first), one country (ISO3 code or name) or a "
+        "comma-separated list of ISO3 codes (USA,JPN,DEU)",
     ),
 ]
 
@@ -284,35 +294,6 @@ def prices(
     )
 
 
-def targets_frame(engine: Any, alliance: str) -> MarketResult:
-    """Dependency rows that have a target, for every mineral with data (the Targets page)."""
-    parts: list[pl.DataFrame] = []
-    sources: dict[str, dict[str, Any]] = {}
-    flags: set[str] = set()
-    notes: list[str] = []
-    for mineral_id in market.minerals_overview(engine, alliance=alliance).frame["mineral"].to_list():
-        try:
-            result = market.dependency(engine, mineral_id, alliance=alliance)
-        except LodelineError:
-            # a mineral the registry does not know or without dependency inputs has no trajectory to show
-            continue
-        rows = result.frame.filter(pl.col("target").is_not_null())
-        if rows.is_empty():
-            continue
-        parts.append(rows)
-        sources.update({s["id"]: s for s in result.provenance.sources})
-        flags.update(result.provenance.flags)
-        notes = result.provenance.notes
-    frame = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
-    provenance = Provenance(
-        sources=list(sources.values()),
-        flags=sorted(flags),
-        method=market.METHOD_DEPENDENCY,
-        notes=notes,
-    )
-    return MarketResult(frame, provenance)
-
-
 @router.get(
     "/targets", response_model=Envelope, dependencies=[Alliance], summary="Dependency against targets"
 )
@@ -324,12 +305,16 @@ def targets(
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
 ) -> Response:
-    """For every mineral and stage with a dependency target: the trajectory, the target and the gap."""
+    """For every mineral, stage and basis: the alliance's latest single-supplier dependency against the G7 60 % test
+    and 50 % ambition (a G7 target for rare earths and magnets, the same yardstick as a comparison elsewhere) and,
+    for the EU27, the CRMA 65 % benchmark, with gaps in percentage points (positive = misses by that much) and the
+    first year of the current run of misses. Method: docs/methods/targets.md."""
+    members = resolve_alliance(alliance).members
     return _answer(
         request,
         "targets",
-        ("targets", alliance),
-        lambda: targets_frame(engine, alliance),
+        ("targets", members),
+        lambda: market.targets(engine, alliance),
         limit=limit,
         cursor=cursor,
         fmt=fmt,
