@@ -70,8 +70,8 @@ def scenario_detail(name: str) -> dict[str, Any]:
     """One library scenario: its summary, the validated specification and the YAML text as shipped."""
     text = library_scenarios().get(name)
     if text is None:
-        raise NotFoundError(f"no library scenario {name!r}; see GET /api/v1/sim/scenarios", name=name)
-    s = scenario_from_text(text, f"library:{name}")
+        library(name)  # raises the 404 naming the library
+    s = scenario_from_text(str(text), f"library:{name}")
     summary = next(r for r in list_scenarios() if r["name"] == name)
     return {**summary, "description": s.description, "spec": s.model_dump(mode="json"), "yaml": text}
 
