@@ -21,6 +21,7 @@ from lodeline.sim.montecarlo import DEFAULT_CHUNK, MAX_SAMPLES, Executor, make_t
 from lodeline.sim.network import SupplyNetwork
 from lodeline.sim.report import MEMBER_COLUMNS
 from lodeline.sim.scenario import Scenario, ScenarioError, library_scenario
+from lodeline.sim.shaping import tolerance_text
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -100,7 +101,9 @@ def run_command(
 def _print_assumptions(result: dict[str, Any]) -> None:
     for item in result["assumptions"]:
         console.print(f"[bold]assumption[/] ({item['kind']}): {item['text']}")
-    console.print(f"values below {result['noise_tolerance']:g} are shown as 0 (docs/methods/stress-test.md)")
+    console.print(
+        f"values below {tolerance_text(result['noise_tolerance'])} are shown as 0 (docs/methods/stress-test.md)"
+    )
 
 
 @app.command("montecarlo")

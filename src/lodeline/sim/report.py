@@ -11,6 +11,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from lodeline.sim.shaping import tolerance_text
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1b1f24}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}
@@ -55,7 +57,7 @@ def _assumptions(report: dict[str, Any]) -> str:
     tolerance = report.get("noise_tolerance")
     rows = "".join(f"<li><b>{html.escape(a['kind'])}</b>: {html.escape(a['text'])}</li>" for a in items)
     floor = (
-        f"<p class='note'>Values below {tolerance:g} (t, %, days) are shown as 0: they are floating-point "
+        f"<p class='note'>Values below {tolerance_text(tolerance)} (t, %, days) are shown as 0: they are floating-point "
         "noise, not quantities (docs/methods/stress-test.md).</p>"
         if tolerance is not None
         else ""

@@ -30,6 +30,11 @@ _ASSUMPTION_KINDS = (
 )
 
 
+def tolerance_text(tolerance: float = NOISE_TOLERANCE) -> str:
+    """The tolerance written out for people ("0.000001"): never in exponent notation, which reads as noise."""
+    return f"{tolerance:.12f}".rstrip("0").rstrip(".")
+
+
 def clean_number(value: Any) -> Any:
     """``value`` with noise (|x| < :data:`NOISE_TOLERANCE`) set to 0.0; other values unchanged."""
     if isinstance(value, float) and math.isfinite(value) and abs(value) < NOISE_TOLERANCE:
