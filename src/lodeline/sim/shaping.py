@@ -56,12 +56,16 @@ def clean_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _member_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A per-country row: a percentage of a demand that is itself noise is 0, not noise divided by noise."""
+    """A per-country row: a ratio whose denominator is noise is not a figure. With no demand, the shortfall
+    percentages are 0 and the days of cover undefined (None, as the engine reports for a real zero demand)."""
     out = clean_value(row)
     if out.get("demand_t") == 0.0:
         for key in ("shortfall_pct", "worst_month_shortfall_pct"):
             if key in out:
                 out[key] = 0.0
+        for key in ("days_of_cover_start", "days_of_cover_end"):
+            if key in out:
+                out[key] = None
     return out
 
 
