@@ -67,6 +67,11 @@ def test_access_matrix(engine: Engine, client: TestClient) -> None:
             "/api/v1/audit",
             {"public": 401, "member": 403, "participant": 403, "auditor": 200, "admin": 200},
         ),
+        ("GET", "/api/v1/sim/scenarios", dict.fromkeys(callers, 200)),
+        ("GET", "/api/v1/sim/scenarios/cn-graphite-2023", dict.fromkeys(callers, 200)),
+        # starting a stress test is for signed-in callers; the body here is not a job, so they get 422
+        ("POST", "/api/v1/sim/jobs", {"public": 401, **dict.fromkeys(ROLES, 422)}),
+        ("GET", f"/api/v1/sim/jobs/{'0' * 32}", {"public": 401, **dict.fromkeys(ROLES, 404)}),
     ]
     failures = []
     for method, path, expected in matrix:

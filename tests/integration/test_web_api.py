@@ -169,7 +169,9 @@ def _role_for(operation: Any) -> str | None:
     return next((r for r in ROLE_PREFERENCE if r in allowed), None)
 
 
-def _known_values(store: WebStore, sizes: tuple[int, int], method: str, path: str) -> dict[str, Any] | None:
+def _known_values(
+    store: WebStore, sizes: tuple[int, int], method: str, path: str, sim_job: str = ""
+) -> dict[str, Any] | None:
     """Values that make the operation succeed, for its second pass (None: generated values only)."""
     if method == "POST" and path == "/epcis/capture":
         pid, data, signature = store.pending[1]
@@ -199,9 +201,15 @@ def _known_values(store: WebStore, sizes: tuple[int, int], method: str, path: st
         "/api/v1/registry/events": {"query": {"lot": store.lot}},
         "/api/v1/registry/proofs/inclusion": {"query": {"event_hash": store.event_hash}},
         "/api/v1/registry/proofs/consistency": {"query": {"old": sizes[0], "new": sizes[1]}},
+        "/api/v1/sim/scenarios/{name}": {"path_parameters": {"name": "cn-graphite-2023"}},
+        "/api/v1/sim/jobs/{job_id}": {"path_parameters": {"job_id": sim_job}},
+        "/api/v1/sim/jobs/{job_id}/result": {"path_parameters": {"job_id": sim_job}, "query": {}},
+        "/api/v1/sim/jobs/{job_id}/report": {"path_parameters": {"job_id": sim_job}},
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}
+    if method == "POST" and path == "/api/v1/sim/jobs":
+        return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
     if method == "GET":
         return known.get(path, {"query": {}})
     return None
@@ -222,6 +230,20 @@ def _two_checkpoints(app: Any, store: WebStore) -> tuple[int, int]:
     return old, new
 
 
+def _finished_sim_job(app: Any, store: WebStore) -> str:
+    """A stress-test job run to the end (as admin, the role the contract pass uses), for the job reads."""
+    with TestClient(app, base_url="https://testserver") as client:
+        body = {"kind": "run", "scenario": "cn-graphite-2023"}
+        job_id: str = client.post("/api/v1/sim/jobs", json=body, headers=store.headers("admin")).json()["id"]
+        for _ in range(600):
+            job = client.get(f"/api/v1/sim/jobs/{job_id}", headers=store.headers("admin")).json()
+            if job["status"] != "queued" and job["status"] != "running":
+                break
+            time.sleep(0.05)
+    assert job["status"] == "done", job
+    return job_id
+
+
 def test_openapi_contract(contract_store: WebStore) -> None:
     """schemathesis over every operation of the app's own OpenAPI, with the credentials of a role each operation
     allows: no 5xx, responses match their documented schemas, and every operation is exercised — it fails if one
@@ -233,6 +255,7 @@ def test_openapi_contract(contract_store: WebStore) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checks = [schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance]
     sizes = _two_checkpoints(app, contract_store)
+    sim_job = _finished_sim_job(app, contract_store)
     documented = {(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops}
     statuses: dict[tuple[str, str], list[int]] = {}
     failures: list[str] = []
@@ -242,7 +265,7 @@ def test_openapi_contract(contract_store: WebStore) -> None:
         role = _role_for(op)
         seen = statuses.setdefault(key, [])
         passes: list[dict[str, Any]] = [{"headers": contract_store.headers(role) if role else {}}]
-        known = _known_values(contract_store, sizes, *key)
+        known = _known_values(contract_store, sizes, *key, sim_job=sim_job)
         if known is not None:
             headers = known.pop("headers", passes[0]["headers"])
             passes.append({"headers": headers, **known})

@@ -36,6 +36,7 @@ class Action(StrEnum):
     CAPTURE_EPCIS = "registry:capture"  # submit a signed EPCIS document as the caller's company
     READ_REGISTRY_LOG = "registry-log:read"  # checkpoints and proofs: public by design (anyone may verify)
     READ_REGISTRY = "registry:read"  # lots, origin shares and events (scope decided by registry_scope)
+    RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
 
 
 _EVERYONE = frozenset(Role)
@@ -54,6 +55,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CAPTURE_EPCIS: frozenset({Role.PARTICIPANT}),
     Action.READ_REGISTRY_LOG: _EVERYONE,
     Action.READ_REGISTRY: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
+    # Running work costs the shared server CPU time: signed-in callers only (scenarios themselves are published).
+    Action.RUN_SIM: _SIGNED_IN,
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

@@ -19,7 +19,7 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import market, registry, submissions, system, trends
+from lodeline.api.routes import market, registry, sim, submissions, system, trends
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -62,6 +62,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     app.include_router(trends.router)
     app.include_router(submissions.router)
     app.include_router(registry.router)
+    app.include_router(sim.router)
     install_web(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -16,18 +16,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from lodeline.cli.inputs import is_file, read_yaml
 from lodeline.cli.output import Format, check_out_dir, check_out_path, emit
 from lodeline.errors import InvalidArgumentError
-from lodeline.sim.compile import network_from_spec
-from lodeline.sim.montecarlo import DEFAULT_CHUNK, MAX_SAMPLES, Executor, make_task, run_montecarlo
+from lodeline.services import sim as service
+from lodeline.sim.montecarlo import DEFAULT_CHUNK, MAX_SAMPLES, Executor
 from lodeline.sim.network import SupplyNetwork
 from lodeline.sim.report import MEMBER_COLUMNS
-from lodeline.sim.scenario import (
-    Scenario,
-    ScenarioError,
-    library_scenario,
-    library_scenarios,
-    parse_scenario,
-    scenario_from_text,
-)
+from lodeline.sim.scenario import Scenario, ScenarioError, library_scenario
+from lodeline.sim.shaping import tolerance_text
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -46,25 +40,15 @@ def load_scenario(name: str) -> Scenario:
         if shipped is not None:
             return shipped
         raise ScenarioError(name, "(file)", "not a file, and no library scenario of that name")
-    return parse_scenario(read_yaml(path, "scenario"), name)
+    return service.parse_data(read_yaml(path, "scenario"), name)
 
 
 def _network(scenario: Scenario, where: str) -> SupplyNetwork:
-    if scenario.network is not None:
-        return network_from_spec(scenario.network, scenario.mineral, scenario.alliance_members(), where)
-    from lodeline.sim.store import load_network
-    from lodeline.store.engine import get_engine
-
-    return load_network(get_engine(), scenario.mineral, scenario.alliance_members(), scenario.year)
+    return service.network(scenario, where)
 
 
 def _stability() -> dict[str, float]:
-    from lodeline.sim.store import political_stability
-    from lodeline.store.canonical import is_built
-    from lodeline.store.engine import get_engine
-
-    engine = get_engine()
-    return political_stability(engine) if is_built(engine) else {}
+    return service.stability()
 
 
 def _json(data: Any) -> None:
@@ -82,14 +66,11 @@ def run_command(
     ),
 ) -> None:
     """Run a scenario month by month: shortfall, days of cover, stock draw, binding nodes, prices, LP duals."""
-    from lodeline.sim.report import run_report_html
-    from lodeline.sim.run import run_scenario
-
     check_out_path(out)
     scenario = load_scenario(scenario_file)
-    report = run_scenario(_network(scenario, scenario_file), scenario, scenario_file).to_dict()
+    report = service.run(scenario, scenario_file)
     if out is not None:
-        out.write_text(run_report_html(report), encoding="utf-8")
+        out.write_text(service.report_html("run", report), encoding="utf-8")
         console.print(f"report written to {out}")
     if fmt is Format.json:
         _json(report)
@@ -115,6 +96,15 @@ def run_command(
     console.print(
         f"peak price multiple {report['price_multiple_max']:.2f}; LP check max |Δ| {report['lp_max_abs_diff']}"
     )
+    _print_assumptions(report)
+
+
+def _print_assumptions(result: dict[str, Any]) -> None:
+    for item in result["assumptions"]:
+        console.print(f"[bold]assumption[/] ({item['kind']}): {item['text']}")
+    console.print(
+        f"values below {tolerance_text(result['noise_tolerance'])} are shown as 0 (docs/methods/stress-test.md)"
+    )
 
 
 @app.command("montecarlo")
@@ -136,8 +126,6 @@ def montecarlo_command(
 ) -> None:
     """Sample correlated disruptions (Gaussian copula) and report mean, VaR95, CVaR95 and P(target breached)."""
     scenario = load_scenario(scenario_file)
-    network = _network(scenario, scenario_file)
-    task, notes = make_task(network, scenario, _stability(), scenario_file)
     executor: Executor | None = None
     client = None
     if dask_scheduler:
@@ -149,40 +137,30 @@ def montecarlo_command(
         with Progress(
             TextColumn("[bold]sampling"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total} chunks"),
+            TextColumn("{task.percentage:>3.0f}% {task.description}"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
         ) as bar:
-            job = bar.add_task("chunks", total=None)
-            result = run_montecarlo(
-                task,
-                samples,
-                seed,
+            job = bar.add_task("", total=1.0)
+            result = service.montecarlo(
+                scenario,
+                scenario_file,
+                samples=samples,
+                seed=seed,
                 chunk_size=chunk_size,
                 executor=executor,
-                progress=lambda done, total: bar.update(job, completed=done, total=total),
-                notes=notes,
+                progress=lambda done, message: bar.update(job, completed=done, description=message),
             )
     finally:
         if client is not None:
             client.close()
-    summary = result.summary()
     if fmt is Format.json:
-        _json(
-            {
-                "scenario": scenario.name,
-                "mineral": network.mineral,
-                "samples": samples,
-                "seed": seed,
-                "chunk_size": chunk_size,
-                "target_shortfall_pct": result.target_pct,
-                "members": summary,
-                "notes": list(network.notes) + list(notes),
-            }
-        )
+        _json(result)
         return
-    emit(pl.DataFrame(summary), fmt, title=f"{scenario.name}: {samples:,} samples, seed {seed}")
+    emit(pl.DataFrame(result["members"]), fmt, title=f"{scenario.name}: {samples:,} samples, seed {seed}")
+    if fmt is Format.table:
+        _print_assumptions(result)
 
 
 @app.command("exercise")
@@ -197,25 +175,21 @@ def exercise_command(
     ),
 ) -> None:
     """Play a tabletop exercise and write the after-action report (HTML with charts + JSON)."""
-    from lodeline.sim.exercise import parse_script, run_exercise
+    from lodeline.sim.exercise import parse_script
 
-    script, scenario = parse_script(read_yaml(script_file, "exercise script"), str(script_file))
-    network = _network(scenario, str(script_file))
     check_out_dir(out_dir)
+    data = read_yaml(script_file, "exercise script")
     stem = script_file.stem
     if interactive:
-        script = _play(network, script, scenario, str(script_file))
+        script, scenario = parse_script(data, str(script_file))
+        script = _play(_network(scenario, str(script_file)), script, scenario, str(script_file))
         recorded = out_dir / f"{stem}-recorded.yaml"
-        recorded.write_text(
-            yaml.safe_dump(script.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True),
-            encoding="utf-8",
-        )
+        data = script.model_dump(exclude_none=True)
+        recorded.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
         console.print(f"decisions recorded in {recorded}")
-    aar = run_exercise(network, script, scenario, str(script_file))
-    from lodeline.sim.report import exercise_report_html
-
+    aar = service.exercise(data, str(script_file))
     (out_dir / f"{stem}-aar.json").write_text(json.dumps(aar, indent=2), encoding="utf-8")
-    (out_dir / f"{stem}-aar.html").write_text(exercise_report_html(aar), encoding="utf-8")
+    (out_dir / f"{stem}-aar.html").write_text(service.report_html("exercise", aar), encoding="utf-8")
     for finding in aar["findings"]:
         console.print(f"• {finding}")
     console.print(
@@ -258,16 +232,8 @@ def scenarios_command(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
 ) -> None:
     """List the shipped scenario library with each scenario's source note."""
-    rows = []
-    for name, text in library_scenarios().items():
-        s = scenario_from_text(text, f"library:{name}")
-        rows.append(
-            {
-                "name": name,
-                "mineral": s.mineral,
-                "title": s.name,
-                "disruptions": len(s.disruptions),
-                "source": " ".join(s.source.split()),
-            }
-        )
+    rows = [
+        {k: r[k] for k in ("name", "mineral", "title", "disruptions", "source")}
+        for r in service.list_scenarios()
+    ]
     emit(pl.DataFrame(rows), fmt, title="Scenario library (run with `lodeline sim run NAME`)")

@@ -11,10 +11,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from lodeline.sim.shaping import tolerance_text
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1b1f24}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}
 th{background:#eef}td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.9rem}
+.assumptions{border:1px solid #c90;background:#fff8e6;padding:.5rem 1rem;margin:1rem 0}
 """
 
 #: The per-member columns shown in run summaries (CLI table and HTML report).
@@ -48,6 +51,22 @@ def _page(title: str, sections: list[str]) -> str:
     )
 
 
+def _assumptions(report: dict[str, Any]) -> str:
+    """The modelling assumptions in a box at the top (placeholder stocks, re-export hubs …), and the tolerance."""
+    items = report.get("assumptions") or []
+    tolerance = report.get("noise_tolerance")
+    rows = "".join(f"<li><b>{html.escape(a['kind'])}</b>: {html.escape(a['text'])}</li>" for a in items)
+    floor = (
+        f"<p class='note'>Values below {tolerance_text(tolerance)} (t, %, days) are shown as 0: they are floating-point "
+        "noise, not quantities (docs/methods/stress-test.md).</p>"
+        if tolerance is not None
+        else ""
+    )
+    return (
+        f"<div class='assumptions'><h2>Assumptions</h2><ul>{rows}</ul>{floor}</div>" if items or floor else ""
+    )
+
+
 def _figures(figs: list[go.Figure]) -> str:
     parts = []
     for i, fig in enumerate(figs):
@@ -70,6 +89,7 @@ def run_report_html(report: dict[str, Any]) -> str:
     sections = [
         f"<p>Mineral <b>{html.escape(report['mineral'])}</b>, {report['months']} months, release rule "
         f"<b>{html.escape(report['release_rule'])}</b>. Peak price multiple {report['price_multiple_max']:.2f}.</p>",
+        _assumptions(report),
         _table(report["members"], cols),
         _figures([short, stock, price]),
         "<h2>Binding countries and stages</h2>",
@@ -111,6 +131,7 @@ def exercise_report_html(aar: dict[str, Any]) -> str:
     stock.add_scatter(x=months, y=aar["optimised"]["member_stock_by_month"], name="optimised response")
     sections = [
         f"<p>{html.escape(aar['description'])}</p>",
+        _assumptions(aar),
         "<h2>Timeline</h2>",
         _table(aar["timeline"], ["month", "kind", "who", "what"]),
         "<h2>Outcome by member</h2>",
@@ -130,3 +151,27 @@ def exercise_report_html(aar: dict[str, Any]) -> str:
         "<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in aar["findings"]) + "</ul>",
     ]
     return _page(f"After-action report: {aar['name']}", sections)
+
+
+def montecarlo_report_html(result: dict[str, Any]) -> str:
+    """A Monte Carlo ensemble: per member mean, VaR95, CVaR95 of shortfall and P(target breached)."""
+    cols = [
+        "country",
+        "member",
+        "mean_shortfall_t",
+        "var95_shortfall_t",
+        "cvar95_shortfall_t",
+        "mean_shortfall_pct",
+        "var95_shortfall_pct",
+        "p_target_breached",
+    ]
+    sections = [
+        f"<p>Mineral <b>{html.escape(result['mineral'])}</b>, {result['samples']:,} samples, seed "
+        f"{result['seed']}, target shortfall {result['target_shortfall_pct']:g} %.</p>",
+        _assumptions(result),
+        _table(result["members"], cols),
+        "<h2>Data notes</h2><ul class='note'>"
+        + "".join(f"<li>{html.escape(n)}</li>" for n in result["notes"])
+        + "</ul>",
+    ]
+    return _page(f"Monte Carlo: {result['scenario']}", sections)
