@@ -313,42 +313,23 @@ def stress_test(
     drawn and the days of cover; per month the alliance's shortfall and stocks. ``scenario`` is a library name
     (see :func:`scenarios`) or a YAML file; ``alliance`` (a country-group id) replaces the scenario's own. Stocks are the PLACEHOLDER assumptions of
     ``sim/data/stockpile_assumptions.csv`` (the notes say so); method: ``docs/methods/stress-test.md``."""
-    # Calls the sim package as ``lodeline sim run`` does today; the sim service (services/sim.py) will take over.
     from lodeline.cli.inputs import is_file, read_yaml
-    from lodeline.sim.compile import network_from_spec
-    from lodeline.sim.run import run_scenario
-    from lodeline.sim.scenario import ScenarioError, library_scenario, parse_scenario
-    from lodeline.sim.store import load_network
+    from lodeline.services import sim as sim_service
 
     where = str(scenario)
     path = Path(scenario)
-    if is_file(path):
-        spec = parse_scenario(read_yaml(path, "scenario"), where)
-    else:
-        shipped = library_scenario(where)
-        if shipped is None:
-            raise ScenarioError(where, "(file)", "not a file, and no library scenario of that name")
-        spec = shipped
+    spec = (
+        sim_service.parse_data(read_yaml(path, "scenario"), where)
+        if is_file(path)
+        else sim_service.library(where)
+    )
     if alliance is not None:
-        spec = parse_scenario({**spec.model_dump(mode="json"), "alliance": alliance}, where)
-    if spec.network is not None:
-        network = network_from_spec(spec.network, spec.mineral, spec.alliance_members(), where)
-        engine = None
-    else:
-        engine = _engine(store)
-        network = load_network(engine, spec.mineral, spec.alliance_members(), spec.year)
-    report = run_scenario(network, spec, where).to_dict()
+        spec = sim_service.parse_data({**spec.model_dump(mode="json"), "alliance": alliance}, where)
+    engine = None if spec.network is not None else _engine(store)
+    report = sim_service.run(spec, where, engine=engine)
     members = pl.DataFrame(report["members"])
     monthly = pl.DataFrame([{k: v for k, v in m.items() if k != "by_member"} for m in report["monthly"]])
-    # a network from the store: production sources named in the notes, BACI trade flows, UNEP recycled content
-    mentioned = " ".join(report["notes"]) + (" cepii_baci unep_recycling" if engine is not None else "")
-    provenance = Provenance(
-        sources=_catalog_sources(engine, mentioned) if engine is not None else [],
-        flags=[],
-        method=METHOD_STRESS_TEST,
-        unit="t",
-        notes=list(report["notes"]),
-    )
+    provenance = sim_service.provenance(spec, list(report["notes"]), engine)
     return StressTest(
         members, provenance, f"{spec.name} ({report['mineral']}, {report['months']} months)", monthly, report
     )
