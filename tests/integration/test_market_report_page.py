@@ -11,7 +11,6 @@ import base64
 import gzip
 import json
 import re
-from pathlib import Path
 
 import pytest
 from plotly.offline import get_plotlyjs
