@@ -131,7 +131,7 @@ def _cell(column: str, value: object) -> str:
     if value is None:
         return "<td>—</td>"
     if column in SHARE_COLUMNS and isinstance(value, int | float):
-        return f'<td class="num">{value * 100:.1f} %</td>'
+        return f'<td class="num">{value * 100:.1f}%</td>'
     if column == "hhi" and isinstance(value, int | float):
         return f'<td class="num">{value:,.0f}</td>'
     return f"<td>{html.escape(str(value))}</td>"
