@@ -16,6 +16,7 @@
     // A share already in percent (0–100): "12.3%".
     percent: function (value) { return missing(value) ? DASH : ONE_DECIMAL.format(value) + "%"; },
     tonnes: function (t) { return missing(t) ? DASH : GROUPED.format(t) + " t"; },
+    kg: function (kg) { return missing(kg) ? DASH : GROUPED.format(kg) + " kg"; },
     usd: function (v) { return missing(v) ? DASH : "US$ " + GROUPED.format(v); },
     hhi: function (v) { return missing(v) ? DASH : GROUPED.format(Math.round(v)); },
     integer: function (v) { return missing(v) ? DASH : GROUPED.format(v); }
