@@ -158,3 +158,29 @@ def test_axis_labels_are_not_cut(page: Any, server: str) -> None:
         t["text"] for t in ticks if t["x"] < svg["x"] - 0.5 or t["x"] + t["w"] > svg["x"] + svg["w"] + 0.5
     ]
     assert outside == []
+
+
+def test_charts_and_tables_format_numbers_alike(page: Any, server: str) -> None:
+    """format.js writes a share, tonnes and an HHI as the pages' tables do (web/pages.py: `percent`, `number`):
+    the overview table's cells for the first mineral, formatted again in the browser from the API's raw values,
+    read the same; and the bar chart's hover text carries that same share."""
+    _open(page, server, "/")
+    api = page.evaluate(
+        "() => fetch(document.querySelector('.plot[data-chart=overview-bars]').dataset.src,"
+        " {headers: {Accept: 'application/json'}}).then(r => r.json())"
+    )
+    first = api["data"][0]
+    row = page.locator("table.data tbody tr").first.locator("td").all_inner_texts()
+    # columns after the mineral's name: stages, stage-year, HHI, top supplier, top share, dependency, HHI change
+    assert row[2] == page.evaluate("(v) => window.LodelineFormat.hhi(v)", first["hhi"])
+    assert row[4] == page.evaluate("(v) => window.LodelineFormat.share(v)", first["top1_share"])
+    assert page.evaluate("() => window.LodelineFormat.tonnes(1234567.4)") == "1,234,567 t"
+    assert page.evaluate("() => window.LodelineFormat.share(0.0004)") == "0.0%"
+    assert page.evaluate("() => window.LodelineFormat.share(null)") == "—"
+    bars = page.evaluate("() => document.querySelector('.plot[data-chart=overview-bars]').data[0].text")
+    with_dependency = [r for r in api["data"] if r["alliance_dependency"] is not None]
+    expected = {
+        page.evaluate("(v) => window.LodelineFormat.share(v)", r["alliance_dependency"])
+        for r in with_dependency
+    }
+    assert {t.split(" from ")[0] for t in bars} == expected
