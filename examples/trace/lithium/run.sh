@@ -4,6 +4,8 @@
 # capture every signed document as its submitter, then print the origin shares of the final lot.
 # Run it against a store of its own, e.g.
 #   LODELINE_DATABASE_URL=sqlite:///$PWD/example.sqlite bash examples/trace/lithium/run.sh
+# Every example chain has its own keys, company prefixes, GLNs and participants: run them one after the other
+# into the same store, in any order.
 set -euo pipefail
 cd "$(dirname "$0")"
 # `lodeline` from PATH, else the checkout's own environment (made by `make run` or `make test`).

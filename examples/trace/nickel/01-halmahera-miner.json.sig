@@ -1,1 +1,1 @@
-o+GOlaw+ymRjvrBuzcpfHFOBmwwFvedI7EyzfbTccjowa+SGqDTtWm2S7EeAVSBk0xcz6ftmVWKvPh8x8X5bDg==
+E3SGCYIPpIW/Fbioy0AkzLIyN+b/ycg8h/Q3jjWuUkOwhmT3NEXBg6x9gjCWfYOjs7EpDroDH85llRwn7xkmBQ==

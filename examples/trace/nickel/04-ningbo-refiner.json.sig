@@ -1,1 +1,1 @@
-UdFZGls6ew3nu5w/a+yhHlOKkP3/wYlpKfGLyUIa3ccWrrz3CP8knbQKXkbFabSNDmGtLx5VrjWkj3IEehorDw==
+LlFEZoa9dhW52TE4/8FNiWdsygcCqa8ZWnWs7RxcMaSY0lkAub2R7b2XXli8e1rFg72dmVIfepT1MhJx34WjBQ==

@@ -4,20 +4,22 @@
 # capture every signed document as its submitter, then print the origin shares of the final lot.
 # Run it against a store of its own, e.g.
 #   LODELINE_DATABASE_URL=sqlite:///$PWD/example.sqlite bash examples/trace/nickel/run.sh
+# Every example chain has its own keys, company prefixes, GLNs and participants: run them one after the other
+# into the same store, in any order.
 set -euo pipefail
 cd "$(dirname "$0")"
 # `lodeline` from PATH, else the checkout's own environment (made by `make run` or `make test`).
 LODELINE=${LODELINE:-$(command -v lodeline || echo "$PWD/../../../.venv/bin/lodeline")}
-$LODELINE trace participant add halmahera-miner --name 'Halmahera Nickel' --role miner --public-key @keys/halmahera-miner.pub --company-prefix 9520100
-$LODELINE trace participant add sulawesi-miner --name 'Sulawesi Laterite' --role miner --public-key @keys/sulawesi-miner.pub --company-prefix 9520101
-$LODELINE trace participant add obi-hpal --name 'Obi HPAL Operations' --role refiner --public-key @keys/obi-hpal.pub --company-prefix 9520102
-$LODELINE trace participant add ningbo-refiner --name 'Ningbo Nickel Sulphate' --role refiner --public-key @keys/ningbo-refiner.pub --company-prefix 9520103
-$LODELINE trace participant add gwangyang-pcam --name 'Gwangyang Precursor' --role manufacturer --public-key @keys/gwangyang-pcam.pub --company-prefix 9520104
-$LODELINE trace facility add 9521234000013 --name 'Halmahera laterite mine' --type mine --country IDN --operator halmahera-miner --lat 0.5 --lon 127.9 --custody-model segregated --cert IRMA:2024-06-01:2026-05-31
-$LODELINE trace facility add 9521234000020 --name 'Sulawesi laterite mine' --type mine --country IDN --operator sulawesi-miner --lat -2.6 --lon 121.4 --custody-model segregated
-$LODELINE trace facility add 9521234000037 --name 'Obi HPAL plant' --type refinery --country IDN --operator obi-hpal --lat -1.5 --lon 127.6 --custody-model segregated
-$LODELINE trace facility add 9521234000044 --name 'Ningbo sulphate refinery' --type refinery --country CHN --operator ningbo-refiner --lat 29.9 --lon 121.6 --custody-model mass_balance --cert RMAP:2024-01-01:2026-12-31
-$LODELINE trace facility add 9521234000051 --name 'Gwangyang pCAM plant' --type precursor_plant --country KOR --operator gwangyang-pcam --lat 34.9 --lon 127.7 --custody-model segregated
+$LODELINE trace participant add halmahera-miner --name 'Halmahera Nickel' --role miner --public-key @keys/halmahera-miner.pub --company-prefix 9520200
+$LODELINE trace participant add sulawesi-miner --name 'Sulawesi Laterite' --role miner --public-key @keys/sulawesi-miner.pub --company-prefix 9520201
+$LODELINE trace participant add obi-hpal --name 'Obi HPAL Operations' --role refiner --public-key @keys/obi-hpal.pub --company-prefix 9520202
+$LODELINE trace participant add ningbo-refiner --name 'Ningbo Nickel Sulphate' --role refiner --public-key @keys/ningbo-refiner.pub --company-prefix 9520203
+$LODELINE trace participant add gwangyang-pcam --name 'Gwangyang Precursor' --role manufacturer --public-key @keys/gwangyang-pcam.pub --company-prefix 9520204
+$LODELINE trace facility add 9521235000012 --name 'Halmahera laterite mine' --type mine --country IDN --operator halmahera-miner --lat 0.5 --lon 127.9 --custody-model segregated --cert IRMA:2024-06-01:2026-05-31
+$LODELINE trace facility add 9521235000029 --name 'Sulawesi laterite mine' --type mine --country IDN --operator sulawesi-miner --lat -2.6 --lon 121.4 --custody-model segregated
+$LODELINE trace facility add 9521235000036 --name 'Obi HPAL plant' --type refinery --country IDN --operator obi-hpal --lat -1.5 --lon 127.6 --custody-model segregated
+$LODELINE trace facility add 9521235000043 --name 'Ningbo sulphate refinery' --type refinery --country CHN --operator ningbo-refiner --lat 29.9 --lon 121.6 --custody-model mass_balance --cert RMAP:2024-01-01:2026-12-31
+$LODELINE trace facility add 9521235000050 --name 'Gwangyang pCAM plant' --type precursor_plant --country KOR --operator gwangyang-pcam --lat 34.9 --lon 127.7 --custody-model segregated
 $LODELINE trace capture 01-halmahera-miner.json --participant halmahera-miner
 $LODELINE trace capture 02-sulawesi-miner.json --participant sulawesi-miner
 $LODELINE trace capture 03-obi-hpal.json --participant obi-hpal

@@ -68,7 +68,7 @@ def token_list(
 
 @app.command("audit")
 def audit(
-    limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000),
+    limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000, help="newest entries to show"),
     event: str | None = typer.Option(None, "--event", help="e.g. login.failed, write, token.create"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
 ) -> None:
@@ -106,7 +106,7 @@ def throttle_reset(
     key: str | None = typer.Argument(
         None, help="A key from `lodeline admin throttle list`, e.g. token:3dff1d222f93"
     ),
-    all_keys: bool = typer.Option(False, "--all", help="Reset every key"),
+    all_keys: bool = typer.Option(False, "--all", metavar="", help="Reset every key"),
 ) -> None:
     """Unblock a key (or every key with --all); running servers see it within 5 s. The reset is audited."""
     if (key is None) == (not all_keys):

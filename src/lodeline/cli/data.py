@@ -22,7 +22,9 @@ console = Console(stderr=True)
 
 @app.command("build")
 def build_command(
-    force: bool = typer.Option(False, "--force", help="Rebuild even when the inputs' sha256 are unchanged."),
+    force: bool = typer.Option(
+        False, "--force", metavar="", help="Rebuild even when the inputs' sha256 are unchanged."
+    ),
     raw_dir: Path | None = typer.Option(
         None, "--raw-dir", help="Raw data folder (default: the bundled data)."
     ),

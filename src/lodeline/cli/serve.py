@@ -42,12 +42,19 @@ def ensure_built() -> None:
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for every interface)"),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port to listen on"),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes"),
     proxy_headers: bool = typer.Option(
-        False, "--proxy-headers", help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips (TLS proxy)"
+        False,
+        "--proxy-headers",
+        metavar="",
+        help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips (TLS proxy)",
     ),
-    forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips"),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        "--forwarded-allow-ips",
+        help="Comma-separated proxy addresses whose X-Forwarded-* headers are trusted",
+    ),
     graceful_timeout: int = typer.Option(
         20, "--graceful-timeout", min=0, help="Seconds to let in-flight requests finish on SIGTERM/SIGINT"
     ),

@@ -16,6 +16,8 @@ from lodeline.cli.trace_log import register_log_commands
 from lodeline.trace.epcis import document_events, load_and_validate
 from lodeline.trace.event_hash import hash_id
 
+FORMAT_HELP = "table, csv, json, parquet or xlsx"
+
 app = typer.Typer(no_args_is_help=True)
 register_log_commands(app)  # checkpoint, prove, verify, audit, vkey (the Merkle log's commands)
 app.command("capture")(capture_command)
@@ -38,7 +40,9 @@ def validate(file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD docum
 @app.command("hash")
 def hash_cmd(
     file: Path = typer.Argument(..., help="EPCIS 2.0 JSON/JSON-LD document"),
-    prehash: bool = typer.Option(False, "--prehash", help="print the canonical pre-hash strings instead"),
+    prehash: bool = typer.Option(
+        False, "--prehash", metavar="", help="print the canonical pre-hash strings instead"
+    ),
 ) -> None:
     """Print each event's EPCIS Event Hash ID (CBV 2.0 §8.9), one per line: the events of an EPCISDocument
     (epcisBody.eventList) or of an EPCISQueryDocument (epcisBody.queryResults.resultsBody.eventList)."""
@@ -96,7 +100,9 @@ def sign(
     file: Path = typer.Argument(..., help="document to sign"),
     key: Path = typer.Option(..., "--key", help="PEM private key written by `lodeline trace keygen`"),
     out: Path | None = typer.Option(None, "--out", help="signature file (default FILE.sig)"),
-    jws: bool = typer.Option(False, "--jws", help="write a detached JWS (EdDSA, RFC 7797 unencoded payload)"),
+    jws: bool = typer.Option(
+        False, "--jws", metavar="", help="write a detached JWS (EdDSA, RFC 7797 unencoded payload)"
+    ),
 ) -> None:
     """Write a detached Ed25519 signature (base64, or a detached JWS) over the document's exact bytes."""
     from lodeline.trace import keys
@@ -124,7 +130,7 @@ app.add_typer(participant_app, name="participant")
 @participant_app.command("add")
 def participant_add(
     pid: str = typer.Argument(..., help="participant id"),
-    name: str = typer.Option(..., "--name"),
+    name: str = typer.Option(..., "--name", help="the participant's legal or trading name"),
     role: str = typer.Option(..., "--role", help="miner|refiner|trader|manufacturer|recycler|auditor"),
     public_key: str = typer.Option(..., "--public-key", help="base64 Ed25519 public key, or @FILE.pub"),
     company_prefix: list[str] = typer.Option(
@@ -156,7 +162,7 @@ def participant_add_prefix(
 
 
 @participant_app.command("list")
-def participant_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
+def participant_list(fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP)) -> None:
     """List participants with their key counts and GS1 company prefixes."""
     from lodeline.store.engine import get_engine
     from lodeline.trace import parties
@@ -168,7 +174,8 @@ def participant_list(fmt: Format = typer.Option(Format.table, "--format")) -> No
 
 @participant_app.command("keys")
 def participant_keys(
-    pid: str = typer.Argument(...), fmt: Format = typer.Option(Format.table, "--format")
+    pid: str = typer.Argument(..., help="participant id"),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
     """List a participant's keys with validity and revocation times."""
     from lodeline.store.engine import get_engine
@@ -180,9 +187,11 @@ def participant_keys(
 
 @participant_app.command("rotate-key")
 def participant_rotate(
-    pid: str = typer.Argument(...),
+    pid: str = typer.Argument(..., help="participant id"),
     public_key: str = typer.Option(..., "--public-key", help="new base64 public key, or @FILE.pub"),
-    revoke_old: bool = typer.Option(False, "--revoke-old", help="revoke the participant's other keys now"),
+    revoke_old: bool = typer.Option(
+        False, "--revoke-old", metavar="", help="revoke the participant's other keys now"
+    ),
 ) -> None:
     """Add a new key to a participant (optionally revoking the old ones)."""
     from lodeline.store.engine import get_engine
@@ -194,10 +203,10 @@ def participant_rotate(
 
 @participant_app.command("revoke-key")
 def participant_revoke(
-    pid: str = typer.Argument(...),
-    key_id: str = typer.Argument(...),
+    pid: str = typer.Argument(..., help="participant id"),
+    key_id: str = typer.Argument(..., help="key id (see `lodeline trace participant keys`)"),
     at: str | None = typer.Option(None, "--at", help="revocation time, ISO 8601 (default now)"),
-    reason: str | None = typer.Option(None, "--reason"),
+    reason: str | None = typer.Option(None, "--reason", help="why the key is revoked (recorded in the log)"),
 ) -> None:
     """Revoke a key: nothing it signs is accepted after the revocation time."""
     from datetime import UTC, datetime
@@ -226,14 +235,14 @@ app.add_typer(facility_app, name="facility")
 @facility_app.command("add")
 def facility_add(
     fid: str = typer.Argument(..., help="GLN (13 digits), SGLN URN or URI"),
-    name: str = typer.Option(..., "--name"),
+    name: str = typer.Option(..., "--name", help="the facility's name"),
     facility_type: str = typer.Option(
         ..., "--type", help="mine|concentrator|refinery|smelter|precursor_plant|…"
     ),
     country: str = typer.Option(..., "--country", help="ISO 3166 alpha-3 code or name"),
     operator: str = typer.Option(..., "--operator", help="operating participant id"),
-    lat: float | None = typer.Option(None, "--lat"),
-    lon: float | None = typer.Option(None, "--lon"),
+    lat: float | None = typer.Option(None, "--lat", help="latitude, decimal degrees (WGS 84)"),
+    lon: float | None = typer.Option(None, "--lon", help="longitude, decimal degrees (WGS 84)"),
     custody_model: str = typer.Option("segregated", "--custody-model", help="segregated|mass_balance"),
     cert: list[str] = typer.Option([], "--cert", help="SCHEME[:CERTIFICATE]:FROM:TO, repeatable"),
 ) -> None:
@@ -257,7 +266,7 @@ def facility_add(
 
 
 @facility_app.command("list")
-def facility_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
+def facility_list(fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP)) -> None:
     """List facilities."""
     from lodeline.store.engine import get_engine
     from lodeline.trace import parties
@@ -268,7 +277,7 @@ def facility_list(fmt: Format = typer.Option(Format.table, "--format")) -> None:
 
 
 @facility_app.command("show")
-def facility_show(fid: str = typer.Argument(...)) -> None:
+def facility_show(fid: str = typer.Argument(..., help="GLN (13 digits), SGLN URN or URI")) -> None:
     """Show one facility with its certifications (JSON)."""
     from lodeline.store.engine import get_engine
     from lodeline.trace import parties
@@ -290,7 +299,7 @@ class OriginBy(StrEnum):
 @app.command()
 def trail(
     lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
-    fmt: Format = typer.Option(Format.table, "--format"),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
     out: Path | None = typer.Option(None, "--out", help="write CSV/JSON/Parquet/XLSX here instead of stdout"),
 ) -> None:
     """A lot's custody trail: every event that produced, shipped, received or consumed it, in time order."""
@@ -312,11 +321,15 @@ def trail(
 @app.command()
 def origin(
     lot: str = typer.Argument(..., help="lot epcClass (LGTIN URN or Digital Link) or its lot number"),
-    by: OriginBy = typer.Option(OriginBy.all, "--by"),
+    by: OriginBy = typer.Option(
+        OriginBy.all,
+        "--by",
+        help="group the shares by facility, country, certification or recycled content (all: every grouping)",
+    ),
     through: str | None = typer.Option(
         None, "--through", help="share of the path through a facility or country"
     ),
-    fmt: Format = typer.Option(Format.table, "--format"),
+    fmt: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
     """Origin shares of a lot (contained metal, mass-weighted through every upstream transformation)."""
     from lodeline.store.engine import get_engine

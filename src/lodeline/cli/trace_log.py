@@ -262,17 +262,22 @@ def audit_command(
     events: bool = typer.Option(
         True,
         "--events/--no-events",
+        metavar="",
         help="Also recompute leaves from stored events (when capture provides it).",
     ),
     derived: bool = typer.Option(
         True,
         "--derived/--no-derived",
+        metavar="",
         help="Also compare the directory tables with the directory the log records, replay the logged events "
         "and compare every derived table (lots, origin edges, balances, claims, credits, custody journal, EPC "
         "index, event columns, documents).",
     ),
     full: bool = typer.Option(
-        False, "--full", help="Re-prepare every document's signed bytes, not a sample (exhaustive; slower)."
+        False,
+        "--full",
+        metavar="",
+        help="Re-prepare every document's signed bytes, not a sample (exhaustive; slower).",
     ),
     sample: int | None = typer.Option(
         None, "--sample", min=0, help="Documents re-prepared when not --full (default 32, and the newest)."

@@ -105,7 +105,7 @@ def serve(
     folder: Path | None = DIR,
     database_url: str | None = DATABASE,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for every interface)"),
-    port: int = typer.Option(7380, "--port", min=1, max=65535),
+    port: int = typer.Option(7380, "--port", min=1, max=65535, help="TCP port to listen on"),
 ) -> None:
     """Serve the witness over HTTP: POST /add-checkpoint (C2SP tlog-witness), GET / (its name and key)."""
     import uvicorn

@@ -1,4 +1,8 @@
-"""Plotly figures shared by reports and the dashboard. Each takes frames and returns a Figure."""
+"""Plotly figures of the market report. Each takes frames and returns a Figure.
+
+Values are rounded to what a reader can see (shares in % to two decimals, HHI to one): the report embeds every
+figure's data, and fifteen digits per point made it megabytes larger for nothing. Axis labels use automargin (never
+cut); the mode bar shows on hover only (never over a title)."""
 
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ def share_map(shares: pl.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(
         go.Choropleth(
             locations=named["country"].to_list(),
-            z=(named["share"] * 100).to_list(),
+            z=(named["share"] * 100).round(2).to_list(),
             text=names,
             locationmode="ISO-3",
             colorscale="YlOrRd",
             zmin=0,
+            marker={"line": {"color": "#ffffff", "width": 0.5}},
             colorbar={"title": "% of world"},
             hovertemplate="%{text}: %{z:.1f}%<extra></extra>",
         )
@@ -28,7 +33,26 @@ def share_map(shares: pl.DataFrame, title: str) -> go.Figure:
         title=title,
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
         height=380,
-        geo={"showframe": False, "projection": {"type": "natural earth"}},
+        # Countries without data stay light grey with a grey border (the legend line under the map says so); the
+        # lowest share is the scale's pale yellow, never this grey.
+        geo={
+            "showframe": False,
+            "projection": {"type": "natural earth"},
+            "showcountries": True,
+            "countrycolor": "#9e9e9e",
+            "landcolor": "#e6e6e6",
+        },
+        annotations=[
+            {
+                "text": "grey: no data",
+                "showarrow": False,
+                "x": 0,
+                "y": 0,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 11, "color": "#555"},
+            }
+        ],
     )
     return fig
 
@@ -40,7 +64,7 @@ def concentration_trend(conc: pl.DataFrame, title: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=rows["year"].to_list(),
-                y=(rows["top1_share"] * 100).to_list(),
+                y=(rows["top1_share"] * 100).round(2).to_list(),
                 mode="lines+markers",
                 name=f"{stage}: top-1 share (%)",
             )
@@ -48,7 +72,7 @@ def concentration_trend(conc: pl.DataFrame, title: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=rows["year"].to_list(),
-                y=(rows["hhi"] / 100).to_list(),
+                y=(rows["hhi"] / 100).round(2).to_list(),
                 mode="lines+markers",
                 name=f"{stage}: HHI ÷ 100",
                 line={"dash": "dot"},
@@ -57,8 +81,8 @@ def concentration_trend(conc: pl.DataFrame, title: str) -> go.Figure:
     fig.update_layout(
         title=title,
         height=340,
-        yaxis={"title": "%", "rangemode": "tozero"},
-        xaxis={"dtick": 1},
+        yaxis={"title": "%", "rangemode": "tozero", "automargin": True},
+        xaxis={"dtick": 1, "automargin": True},
         margin={"t": 40},
     )
     return fig
@@ -75,7 +99,7 @@ def dependency_trajectory(dep: pl.DataFrame, title: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=rows["year"].to_list(),
-                y=(rows["top_external_share"] * 100).to_list(),
+                y=(rows["top_external_share"] * 100).round(2).to_list(),
                 text=labels,
                 mode="lines+markers",
                 name=f"{stage} — {basis}",
@@ -98,6 +122,10 @@ def dependency_trajectory(dep: pl.DataFrame, title: str) -> go.Figure:
                     )
                 )
     fig.update_layout(
-        title=title, height=360, yaxis={"title": "share of supply (%)", "range": [0, 100]}, margin={"t": 40}
+        title=title,
+        height=360,
+        yaxis={"title": "share of supply (%)", "range": [0, 100], "automargin": True},
+        xaxis={"automargin": True},
+        margin={"t": 40},
     )
     return fig

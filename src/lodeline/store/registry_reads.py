@@ -15,7 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, case, exists, literal, or_, select, union
 
 from lodeline.store import driver
-from lodeline.store.trace import claims, documents, event_epcs, events, facilities, lot_movements, lots
+from lodeline.store.trace import (
+    claims,
+    documents,
+    event_epcs,
+    events,
+    facilities,
+    lot_movements,
+    lot_sources,
+    lots,
+)
 
 SUFFIX_CANDIDATES = 5
 
@@ -207,5 +216,25 @@ def lot_trail(conn: Connection, lot_id: str) -> list[dict[str, Any]]:
         .outerjoin(there, there.c.id == m.counterpart_id)
         .where(m.lot_id == lot_id)
         .order_by(m.event_time, events.c.seq)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+#: GS1 General Specifications: the GS1 prefix 952 is reserved for demonstrations and examples of the GS1 system;
+#: no company's product carries it. In a lot id (GS1 Digital Link, AI 01) the GTIN-14's indicator digit comes
+#: first, so the prefix is digits 2-4: https://id.gs1.org/01/<indicator>952…/10/<lot>.
+DEMONSTRATION_LOT = "https://id.gs1.org/01/_952%"
+
+
+def demonstration_lots(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` lots under a GS1 demonstration prefix (952) that no other lot was made from (the end of a
+    demonstration chain first): id and material only. The registry page offers them to visitors as examples;
+    a real company's lot never appears here."""
+    consumed = select(lot_sources.c.source_lot).where(lot_sources.c.source_lot.is_not(None))
+    q = (
+        select(lots.c.id, lots.c.material, lots.c.mineral)
+        .where(lots.c.id.like(DEMONSTRATION_LOT), lots.c.id.not_in(consumed))
+        .order_by(lots.c.mineral, lots.c.id)
+        .limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]

