@@ -20,6 +20,8 @@ app = typer.Typer(no_args_is_help=True)
 market_trend.register(app)
 err = Console(stderr=True)
 
+MINERAL_HELP = "Mineral id or alias (e.g. rare-earths, REE, lithium)"
+
 FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx")
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout")
 #: The most rows per price series `market prices --last` shows (monthly series: over 800 years).
@@ -69,7 +71,7 @@ def shares_command(
 
 @app.command("concentration")
 def concentration_command(
-    mineral: str = typer.Option(..., "--mineral", "-m"),
+    mineral: str = typer.Option(..., "--mineral", "-m", help=MINERAL_HELP),
     stage: str | None = typer.Option(None, "--stage", "-s", help="Default: every stage with data"),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
@@ -81,7 +83,7 @@ def concentration_command(
 
 @app.command("dependency")
 def dependency_command(
-    mineral: str = typer.Option(..., "--mineral", "-m"),
+    mineral: str = typer.Option(..., "--mineral", "-m", help=MINERAL_HELP),
     alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
@@ -141,7 +143,7 @@ _TARGETS_TABLE = (
 def targets_command(
     alliance: str | None = typer.Option(None, "--alliance", "-a", help=ALLIANCE_HELP),
     misses_only: bool = typer.Option(
-        False, "--misses-only", help="Only the lines that miss the 60% test (default: every line)"
+        False, "--misses-only", metavar="", help="Only the lines that miss the 60% test (default: every line)"
     ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
@@ -163,7 +165,7 @@ def targets_command(
 
 @app.command("imports")
 def imports_command(
-    mineral: str = typer.Option(..., "--mineral", "-m"),
+    mineral: str = typer.Option(..., "--mineral", "-m", help=MINERAL_HELP),
     importer: str = typer.Option(
         "G7+",
         "--importer",
@@ -194,7 +196,9 @@ _VALUE_CREATION_TABLE = (
 
 @app.command("value-creation")
 def value_creation_command(
-    mineral: str | None = typer.Option(None, "--mineral", "-m"),
+    mineral: str | None = typer.Option(
+        None, "--mineral", "-m", help="Only this mineral (id or alias; default: every mineral)"
+    ),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
 ) -> None:
@@ -205,7 +209,7 @@ def value_creation_command(
 
 @app.command("prices")
 def prices_command(
-    mineral: str = typer.Option(..., "--mineral", "-m"),
+    mineral: str = typer.Option(..., "--mineral", "-m", help=MINERAL_HELP),
     fmt: Format = FormatOpt,
     out: Path | None = OutOpt,
     last: int = typer.Option(

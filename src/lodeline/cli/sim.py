@@ -171,6 +171,7 @@ def exercise_command(
         False,
         "--interactive",
         "-i",
+        metavar="",
         help="Play month by month: show injects and status, prompt each participant.",
     ),
 ) -> None:
