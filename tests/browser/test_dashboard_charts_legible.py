@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.server import running_server
 from sqlalchemy import Engine
-
-from lodeline.bench.server import running_server
 
 pytestmark = pytest.mark.browser
 

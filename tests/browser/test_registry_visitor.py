@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+from benchmarks.server import free_port, running_server
 from typer.testing import CliRunner
 
-from lodeline.bench.server import free_port, running_server
 from lodeline.cli.main import app
 from lodeline.config import get_settings
 from lodeline.store.engine import make_engine, upgrade
