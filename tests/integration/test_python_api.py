@@ -93,7 +93,7 @@ def test_stress_test_from_a_file_and_errors(store: lodeline.Store, tmp_path: Pat
     )
     from_file = lodeline.stress_test(scenario, store=store)
     assert from_file.frame.height > 0 and from_file.provenance.sources == []  # inline network: no store data
-    with pytest.raises(LodelineError, match="no library scenario .no-such-scenario.; known: "):
+    with pytest.raises(LodelineError, match=r"no library scenario 'no-such-scenario'; known: "):
         lodeline.stress_test("no-such-scenario", store=store)
     with pytest.raises(LodelineError, match="unknown country group 'G9'"):
         lodeline.stress_test("cn-rare-earths-six-month-ban", alliance="G9", store=store)
