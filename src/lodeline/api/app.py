@@ -19,7 +19,7 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import market, registry, submissions, system
+from lodeline.api.routes import market, registry, risk, submissions, system
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -59,6 +59,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(market.router)
+    app.include_router(risk.router)
     app.include_router(submissions.router)
     app.include_router(registry.router)
     install_web(app)
