@@ -21,13 +21,17 @@ def _html(fig: go.Figure) -> str:
     return str(fig.to_html(include_plotlyjs=True, full_html=True))
 
 
-#: The criticality chart's fixed size and margins: label placement is computed for exactly this frame.
+#: The criticality chart's fixed size (the HTML file; the dashboard's is narrower, beside its deviation list)
+#: and margins: label placement is computed for exactly that frame.
 CHART_WIDTH, CHART_HEIGHT = 980, 700
+PAGE_CHART_SIZE = (720, 640)
 MARGIN = {"l": 80, "r": 70, "t": 60, "b": 120}
 LABEL_FONT_PX = 11
 
 
-def criticality_frame(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, PlotFrame]:
+def criticality_frame(
+    table: pl.DataFrame, size: tuple[int, int] = (CHART_WIDTH, CHART_HEIGHT)
+) -> tuple[pl.DataFrame, pl.DataFrame, PlotFrame]:
     """The points drawn (SR known; EI known / unknown) and the pixel frame they are drawn in."""
     rows = table.filter(pl.col("sr").is_not_null())
     known = rows.filter(pl.col("ei").is_not_null())
@@ -35,15 +39,18 @@ def criticality_frame(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, 
     x_max = max([10.0, *(known["ei"].to_list() if known.height else [])]) * 1.05
     y_max = max([2.0, *rows["sr"].to_list()]) * 1.1
     x_min = STRIP_LEFT if unknown.height else 0.0
+    width, height = size
     frame = PlotFrame(
-        CHART_WIDTH, CHART_HEIGHT, MARGIN["l"], MARGIN["r"], MARGIN["t"], MARGIN["b"], (x_min, x_max), (0.0, y_max)
+        width, height, MARGIN["l"], MARGIN["r"], MARGIN["t"], MARGIN["b"], (x_min, x_max), (0.0, y_max)
     )
     return known, unknown, frame
 
 
-def criticality_labels(table: pl.DataFrame) -> list[Label]:
+def criticality_labels(
+    table: pl.DataFrame, size: tuple[int, int] = (CHART_WIDTH, CHART_HEIGHT)
+) -> list[Label]:
     """Every drawn point's label, placed so that no two overlap (EI-known points first, then the strip)."""
-    known, unknown, frame = criticality_frame(table)
+    known, unknown, frame = criticality_frame(table, size)
     strip_x = [STRIP_COLUMNS[i % len(STRIP_COLUMNS)] for i in range(unknown.height)]
     points = [
         *zip(known["material"].to_list(), known["ei"].to_list(), known["sr"].to_list(), strict=True),
@@ -52,7 +59,9 @@ def criticality_labels(table: pl.DataFrame) -> list[Label]:
     return place_labels(points, frame, font_px=LABEL_FONT_PX)
 
 
-def criticality_figure(table: pl.DataFrame, *, source_line: str) -> go.Figure:
+def criticality_figure(
+    table: pl.DataFrame, *, source_line: str, size: tuple[int, int] = (CHART_WIDTH, CHART_HEIGHT)
+) -> go.Figure:
     """SR (y) against EI (x) with the EC thresholds, every point labelled without collisions.
 
     Materials whose EI is unknown are not hidden: they are drawn on a separate strip left of the EI axis, under
@@ -61,7 +70,7 @@ def criticality_figure(table: pl.DataFrame, *, source_line: str) -> go.Figure:
     line. The axis titles say where each number comes from: SR is always Lodeline's own computation (never the
     EC's published SR); EI is the EC's published 2023 value unless computed.
     """
-    known, unknown, frame = criticality_frame(table)
+    known, unknown, frame = criticality_frame(table, size)
     (x_min, x_max), (_, y_max) = frame.x_range, frame.y_range
     strip_x = [STRIP_COLUMNS[i % len(STRIP_COLUMNS)] for i in range(unknown.height)]
     fig = go.Figure()
@@ -96,7 +105,7 @@ def criticality_figure(table: pl.DataFrame, *, source_line: str) -> go.Figure:
                 hovertemplate="%{text}<br>EI not available<br>SR %{y:.2f}<extra></extra>",
             )
         )
-    for label in criticality_labels(table):
+    for label in criticality_labels(table, size):
         fig.add_annotation(
             x=label.x,
             y=label.y,
@@ -139,8 +148,8 @@ def criticality_figure(table: pl.DataFrame, *, source_line: str) -> go.Figure:
             "range": [0, y_max],
         },
         template="plotly_white",
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
+        width=size[0],
+        height=size[1],
         autosize=False,
         margin=MARGIN,
         legend={"orientation": "h", "x": 0, "y": -0.1, "yanchor": "top"},

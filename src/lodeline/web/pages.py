@@ -45,7 +45,7 @@ from lodeline.store.accounts import (
     service_secret,
     token_id_of,
 )
-from lodeline.web import registry_page
+from lodeline.web import registry_page, risk_page
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -353,3 +353,4 @@ def install_web(app: FastAPI) -> None:
     app.state.templates = templates
     app.include_router(router)
     app.include_router(registry_page.router)
+    app.include_router(risk_page.router)
