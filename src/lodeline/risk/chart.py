@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -25,7 +27,7 @@ def _html(fig: go.Figure) -> str:
 #: and margins: label placement is computed for exactly that frame.
 CHART_WIDTH, CHART_HEIGHT = 980, 700
 PAGE_CHART_SIZE = (720, 640)
-MARGIN = {"l": 80, "r": 70, "t": 60, "b": 120}
+MARGIN = {"l": 80, "r": 70, "t": 60, "b": 150}
 LABEL_FONT_PX = 11
 
 
@@ -155,16 +157,23 @@ def criticality_figure(
         legend={"orientation": "h", "x": 0, "y": -0.1, "yanchor": "top"},
     )
     fig.add_annotation(
-        text=f"Source: {source_line}",
+        text=_wrapped(f"Source: {source_line}", size[0]),
         xref="paper",
         yref="paper",
         x=0,
-        y=-0.2,
+        xanchor="left",
+        y=-0.16,
+        yanchor="top",
         showarrow=False,
         align="left",
         font={"size": 10},
     )
     return fig
+
+
+def _wrapped(text: str, width_px: int) -> str:
+    """The source line broken into lines that fit a ``width_px`` figure (10 px font), joined with <br>."""
+    return "<br>".join(textwrap.wrap(text, width=max(40, int(width_px / 6.2))))
 
 
 def criticality_chart(table: pl.DataFrame, *, source_line: str) -> str:
@@ -224,12 +233,15 @@ def tornado_figure(tornado: pl.DataFrame, *, source_line: str) -> go.Figure:
     )
     fig.add_vline(x=SR_THRESHOLD, line_dash="dash")
     fig.add_annotation(
-        text=f"Source: {source_line}",
+        text=_wrapped(f"Source: {source_line}", 900),
         xref="paper",
         yref="paper",
         x=0,
-        y=-0.25,
+        xanchor="left",
+        y=-0.15,
+        yanchor="top",
         showarrow=False,
+        align="left",
         font={"size": 10},
     )
     return fig

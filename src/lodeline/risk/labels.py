@@ -2,13 +2,14 @@
 
 Every label is a box of estimated size (characters × a conservative glyph width) in the chart's pixel space.
 Points are taken densest first; each tries positions around its marker on widening rings (right, left, above,
-below, then the diagonals) and takes the first one that stays inside the plot area and touches neither an
-already placed label nor any marker. A label away from its marker is joined to it by a leader line (the caller
-draws it). Same input, same output: no randomness, no dependence on dictionary order.
+below, then the diagonals) and takes the first one that stays inside the plot area, touches neither an already
+placed label nor any marker, and whose leader line (marker to label, the caller draws it) crosses no placed
+label while no placed leader line crosses it. Same input, same output: no randomness, no dependence on dictionary order.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ GLYPH_WIDTH = 0.62
 LINE_HEIGHT = 1.35
 PADDING_PX = 3.0
 MAX_RINGS = 40
+#: What a leader line crossing a label (or a label lying on a leader line) costs, in pixels of extra distance.
+CROSSING_COST_PX = 60.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,39 @@ class Box:
 
     def inside(self, outer: Box) -> bool:
         return self.x0 >= outer.x0 and self.x1 <= outer.x1 and self.y0 >= outer.y0 and self.y1 <= outer.y1
+
+
+def segment_crosses(box: Box, start: tuple[float, float], end: tuple[float, float]) -> bool:
+    """Whether the segment ``start``-``end`` passes through the inside of ``box`` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
+        if p == 0:
+            if q <= 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low >= high:
+            return False
+    return True
+
+
+def segments_cross(
+    a: tuple[tuple[float, float], tuple[float, float]], b: tuple[tuple[float, float], tuple[float, float]]
+) -> bool:
+    """Whether two segments cross at a point inside both (touching ends do not count)."""
+
+    def side(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float]) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    d1, d2 = side(b[0], b[1], a[0]), side(b[0], b[1], a[1])
+    d3, d4 = side(a[0], a[1], b[0]), side(a[0], a[1], b[1])
+    return d1 * d2 < 0 and d3 * d4 < 0
 
 
 @dataclass(frozen=True)
@@ -98,7 +134,7 @@ def _candidates(width: float, height: float, marker_px: float) -> list[tuple[flo
             (diagonal + half_w, diagonal + half_h),
             (-(diagonal + half_w), diagonal + half_h),
         ]
-    return out
+    return sorted(out, key=lambda offset: math.hypot(*offset))  # stable: ties keep the direction order
 
 
 def place_labels(
@@ -119,11 +155,16 @@ def place_labels(
     order = sorted(range(len(points)), key=lambda i: (-crowd[i], -pixels[i][1], points[i][0]))
     area = frame.area
     placed: dict[int, Label] = {}
+    leaders: list[tuple[tuple[float, float], tuple[float, float]]] = []
     for i in order:
         text, x, y = points[i]
         px, py = pixels[i]
         width, height = label_size(text, font_px)
+        best: tuple[float, Label, tuple[tuple[float, float], tuple[float, float]]] | None = None
         for dx, dy in _candidates(width, height, marker_px):
+            distance = math.hypot(dx, dy)
+            if best is not None and distance >= best[0]:
+                break  # candidates come nearest first: nothing further can cost less
             cx, cy = px + dx, py + dy
             box = Box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
             if not box.inside(area):
@@ -132,8 +173,15 @@ def place_labels(
                 continue
             if any(box.overlaps(marker) for marker in markers):
                 continue
-            placed[i] = Label(text, x, y, dx, dy, box)
-            break
-        else:
+            leader = ((px, py), (cx, cy))
+            crossings = sum(segment_crosses(other.box, *leader) for other in placed.values())
+            crossings += sum(segment_crosses(box, *other) for other in leaders)
+            crossings += sum(segments_cross(leader, other) for other in leaders)
+            cost = distance + CROSSING_COST_PX * crossings
+            if best is None or cost < best[0]:
+                best = (cost, Label(text, x, y, dx, dy, box), leader)
+        if best is None:
             raise ValueError(f"no free place for the label {text!r}: the chart is too small for its labels")
+        placed[i] = best[1]
+        leaders.append(best[2])
     return [placed[i] for i in range(len(points))]
