@@ -63,7 +63,9 @@ def test_risk_page_chart_tornado_and_deviations(server: str) -> None:
         boxes = page.evaluate(LABEL_BOXES)
         texts = [b["text"] for b in boxes]
         assert "SR = 1" in texts and "EI = 2.8" in texts
-        labels = [b for b in boxes if b["text"] not in NOT_POINT_LABELS and not b["text"].startswith("Source")]
+        labels = [
+            b for b in boxes if b["text"] not in NOT_POINT_LABELS and not b["text"].startswith("Source")
+        ]
         assert len(labels) == 54 and "Gallium" in texts
         overlapping = [
             (a["text"], b["text"])
@@ -85,7 +87,9 @@ def test_risk_page_chart_tornado_and_deviations(server: str) -> None:
         assert page.locator("#deviation-list dt").count() >= 8
         assert "Copper" in page.inner_text("#disagreements")
         aside, chart = page.locator("#deviations").bounding_box(), page.locator("#criticality").bounding_box()
-        assert aside is not None and chart is not None and aside["x"] >= chart["x"] + chart["width"]  # beside it
+        assert (
+            aside is not None and chart is not None and aside["x"] >= chart["x"] + chart["width"]
+        )  # beside it
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-risk.png"), full_page=True)
         assert not outside, outside

@@ -23,7 +23,13 @@ from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app as cli_app
 from lodeline.config import RAW_DATA_DIR, get_settings
 from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
-from lodeline.risk.chart import CHART_WIDTH, CHART_HEIGHT, PAGE_CHART_SIZE, criticality_frame, criticality_labels
+from lodeline.risk.chart import (
+    CHART_HEIGHT,
+    CHART_WIDTH,
+    PAGE_CHART_SIZE,
+    criticality_frame,
+    criticality_labels,
+)
 from lodeline.services import risk
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade
@@ -66,13 +72,20 @@ def test_role_matrix(built_sqlite: tuple[str, Engine], tmp_path: Path) -> None:
     tokens are written to it); a revoked-looking bad token is 401 like on every other read."""
     engine = make_engine(copy_built_sqlite(built_sqlite[0], tmp_path))
     upgrade(engine)
-    orgs: dict[str, str | None] = {"member": "DEU", "participant": "acme-mining", "auditor": None, "admin": None}
+    orgs: dict[str, str | None] = {
+        "member": "DEU",
+        "participant": "acme-mining",
+        "auditor": None,
+        "admin": None,
+    }
     callers = {"public": {}} | {
         role: {"Authorization": f"Bearer {create_token(engine, f'{role}-risk', role, org)[1]}"}
         for role, org in orgs.items()
     }
     failures = []
-    with TestClient(create_app(engine, ApiSettings(anonymous_rate_per_second=0)), base_url="https://testserver") as c:
+    with TestClient(
+        create_app(engine, ApiSettings(anonymous_rate_per_second=0)), base_url="https://testserver"
+    ) as c:
         for path in RISK_ROUTES:
             for role, headers in callers.items():
                 status = c.get(path, headers=headers).status_code
@@ -121,7 +134,9 @@ def test_criticality_route_equals_the_cli(client: TestClient, cli: CliRunner) ->
 
 def test_sensitivity_and_tornado_routes_equal_the_cli(client: TestClient, cli: CliRunner) -> None:
     body = _api(client, "/api/v1/risk/sensitivity?draws=200&seed=3&material=Cobalt&material=gallium")
-    assert body["data"] == _cli_json(cli, "sensitivity", "--draws", "200", "--seed", "3", "-m", "Cobalt", "-m", "gallium")
+    assert body["data"] == _cli_json(
+        cli, "sensitivity", "--draws", "200", "--seed", "3", "-m", "Cobalt", "-m", "gallium"
+    )
     assert [r["material"] for r in body["data"]] == ["Gallium", "Cobalt"] and body["data"][0]["draws"] == 200
     bars = _api(client, "/api/v1/risk/tornado?material=Cobalt")["data"]
     assert {r["factor"] for r in bars} == {"share year", "WGI dimensions", "t_c", "EoL-RIR"}
@@ -149,11 +164,16 @@ def test_official_list_and_deviations(client: TestClient) -> None:
     rows = _api(client, "/api/v1/risk/criticality/official-list?limit=1000")["data"]
     classified = [r for r in rows if r["agrees"] is not None]
     assert (len(classified), sum(r["agrees"] for r in classified)) == (54, 49)
-    assert {r["material"] for r in rows if r["verdict"] == "listed, not critical here"} == {"Copper", "Nickel"}
+    assert {r["material"] for r in rows if r["verdict"] == "listed, not critical here"} == {
+        "Copper",
+        "Nickel",
+    }
     deviations = {r["topic"]: r for r in _api(client, "/api/v1/risk/criticality/deviations")["data"]}
     assert deviations["stage choice"]["affected"] == "Tin, Tungsten"
     assert deviations["EI"]["materials"] == 90 and deviations["insufficient data"]["materials"] == 36
-    csv_rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/risk/criticality/deviations?format=csv").text)))
+    csv_rows = list(
+        csv.DictReader(io.StringIO(client.get("/api/v1/risk/criticality/deviations?format=csv").text))
+    )
     assert [r["topic"] for r in csv_rows] == list(deviations)
 
 
@@ -180,14 +200,18 @@ def test_official_list_and_deviations(client: TestClient) -> None:
         ("/api/v1/risk/criticality?cursor=zzz", 400, "invalid-cursor", "cursor"),
     ],
 )
-def test_bad_input_is_a_4xx_with_a_code(client: TestClient, path: str, status: int, code: str, text: str) -> None:
+def test_bad_input_is_a_4xx_with_a_code(
+    client: TestClient, path: str, status: int, code: str, text: str
+) -> None:
     response = client.get(path)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code and text in response.json()["message"]
 
 
 @pytest.mark.parametrize("size", [(CHART_WIDTH, CHART_HEIGHT), PAGE_CHART_SIZE])
-def test_chart_labels_never_overlap_on_the_bundled_data(built_sqlite: tuple[str, Engine], size: tuple[int, int]) -> None:
+def test_chart_labels_never_overlap_on_the_bundled_data(
+    built_sqlite: tuple[str, Engine], size: tuple[int, int]
+) -> None:
     """Every material with an SR (54 with the published EI) gets a label; no two label boxes overlap, none
     covers a marker, all stay inside the plot area, at both the HTML file's and the page's size."""
     table = risk.criticality(built_sqlite[1]).frame
@@ -203,7 +227,9 @@ def test_risk_page_shows_chart_tornado_and_deviations(client: TestClient) -> Non
     response = client.get("/risk")
     assert response.status_code == 200
     html = response.text
-    assert "49 agree" in html and 'id="deviation-list"' in html and "<dt>stage choice (2 materials)</dt>" in html
+    assert (
+        "49 agree" in html and 'id="deviation-list"' in html and "<dt>stage choice (2 materials)</dt>" in html
+    )
     assert "<strong>Copper</strong>: listed, not critical here" in html
     assert "<script>" not in html  # CSP: the figures are JSON blocks, drawn by static/js/risk.js
     start = html.index('id="criticality-figure">') + len('id="criticality-figure">')

@@ -98,10 +98,22 @@ def test_verdicts_against_the_official_list() -> None:
 def test_deviations_are_counted_from_the_rows() -> None:
     """Two materials: one read on 2023-2025 supply with a rare-earth group proxy, one on 2018-2020 with global
     supply standing in for EU sourcing. Only the first is outside the EC's 2016-2020 window."""
-    inputs_a = {"processing": {"years_global": [2023, 2024, 2025], "eu_sourcing": "extra-EU imports (trade)",
-                               "supply_stage": "processing"}, "wgi": {"year": 2023, "imputed": ["BLM"]}}
-    inputs_b = {"extraction": {"years_global": [2018, 2019, 2020], "eu_sourcing": "proxy: global supply",
-                               "supply_stage": "extraction"}, "wgi": {"year": 2023, "imputed": ["BLM"]}}
+    inputs_a = {
+        "processing": {
+            "years_global": [2023, 2024, 2025],
+            "eu_sourcing": "extra-EU imports (trade)",
+            "supply_stage": "processing",
+        },
+        "wgi": {"year": 2023, "imputed": ["BLM"]},
+    }
+    inputs_b = {
+        "extraction": {
+            "years_global": [2018, 2019, 2020],
+            "eu_sourcing": "proxy: global supply",
+            "supply_stage": "extraction",
+        },
+        "wgi": {"year": 2023, "imputed": ["BLM"]},
+    }
     table = pl.DataFrame(
         [
             _row("Terbium", 4.0, 5.0, inputs=inputs_a, flags="HREE/LREE not distinguished: …"),
@@ -113,5 +125,9 @@ def test_deviations_are_counted_from_the_rows() -> None:
     assert out["HREE / LREE"]["affected"] == "Terbium"
     assert out["EU sourcing proxy"]["affected"] == "Baryte"
     assert out["EU sourcing"]["affected"] == "Terbium"
-    assert out["EI"]["materials"] == 2 and "WGI 2023" in out["WGI"]["lodeline"] and "1 imputed" in out["WGI"]["lodeline"]
+    assert (
+        out["EI"]["materials"] == 2
+        and "WGI 2023" in out["WGI"]["lodeline"]
+        and "1 imputed" in out["WGI"]["lodeline"]
+    )
     assert "stage choice" not in out and "supply-stage proxy" not in out

@@ -133,7 +133,12 @@ def criticality_figure(
     )
     if unknown.height:
         fig.add_annotation(
-            x=STRIP_COLUMNS[1], y=1.0, yref="paper", yanchor="bottom", text="EI n/a (not bundled)", showarrow=False
+            x=STRIP_COLUMNS[1],
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            text="EI n/a (not bundled)",
+            showarrow=False,
         )
         fig.add_shape(type="line", x0=-0.3, x1=-0.3, y0=0, y1=y_max, line={"color": "#bbbbbb", "width": 1})
     sources = (

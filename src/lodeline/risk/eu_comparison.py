@@ -123,7 +123,9 @@ def compare_with_official_list(table: pl.DataFrame) -> pl.DataFrame:
             }
         )
     frame = pl.DataFrame(rows, schema=COMPARISON_SCHEMA)
-    order = pl.col("verdict").replace_strict(list(VERDICTS), list(range(len(VERDICTS))), return_dtype=pl.Int64)
+    order = pl.col("verdict").replace_strict(
+        list(VERDICTS), list(range(len(VERDICTS))), return_dtype=pl.Int64
+    )
     return frame.sort(order, pl.col("material"))
 
 
@@ -131,12 +133,16 @@ def _stages(inputs: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(k, v) for k, v in inputs.items() if k != "wgi" and isinstance(v, dict)]
 
 
-def _any_stage(test: Callable[[str, dict[str, Any]], bool]) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+def _any_stage(
+    test: Callable[[str, dict[str, Any]], bool],
+) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
     return lambda row, inputs: any(test(stage, item) for stage, item in _stages(inputs))
 
 
 def _years_used(inputs: dict[str, Any]) -> list[int]:
-    return [y for _, item in _stages(inputs) for key in ("years_global", "years_eu") for y in item.get(key, [])]
+    return [
+        y for _, item in _stages(inputs) for key in ("years_global", "years_eu") for y in item.get(key, [])
+    ]
 
 
 def method_deviations(table: pl.DataFrame) -> pl.DataFrame:
@@ -149,7 +155,7 @@ def method_deviations(table: pl.DataFrame) -> pl.DataFrame:
         )
     ]
     years = sorted({y for _, inputs in parsed for y in _years_used(inputs)})
-    wgi = next((inputs["wgi"] for _, inputs in parsed if "wgi" in inputs), {})
+    wgi: dict[str, Any] = next((inputs["wgi"] for _, inputs in parsed if "wgi" in inputs), {})
     low, high = EC_YEARS
     checks: list[tuple[str, str, str, Callable[[dict[str, Any], dict[str, Any]], bool]]] = [
         (

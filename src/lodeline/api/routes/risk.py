@@ -73,7 +73,9 @@ LimitDep = Annotated[int, Depends(_limit)]
 def _bounded(name: str, value: int, low: int, high: int) -> int:
     """Out-of-range values are 400 invalid-argument naming the parameter and the cap."""
     if not low <= value <= high:
-        raise InvalidArgumentError(f"{name} must be between {low} and {high} (the cap of this API), got {value}")
+        raise InvalidArgumentError(
+            f"{name} must be between {low} and {high} (the cap of this API), got {value}"
+        )
     return value
 
 
@@ -121,7 +123,9 @@ def criticality(
     request: Request,
     engine: EngineDep,
     limit: LimitDep,
-    stage: Annotated[Stage, Query(description="all (EU bottleneck stage), extraction or processing")] = Stage.all,
+    stage: Annotated[
+        Stage, Query(description="all (EU bottleneck stage), extraction or processing")
+    ] = Stage.all,
     years: YearsQuery = 5,
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
@@ -275,10 +279,17 @@ def geopolitical(
             description="Country group (G7+, EU27 …), one country, or a comma-separated ISO3 list",
         ),
     ] = "G7+",
-    mineral: Annotated[str | None, Query(min_length=1, max_length=64, description="Only this mineral")] = None,
+    mineral: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Only this mineral")
+    ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Only this trade year")] = None,
     wgi: Annotated[
-        str, Query(min_length=1, max_length=40, description="WGI dimensions for g_j, comma-separated (va pv ge rq rl cc)")
+        str,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="WGI dimensions for g_j, comma-separated (va pv ge rq rl cc)",
+        ),
     ] = "pv",
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
