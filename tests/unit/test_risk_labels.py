@@ -23,14 +23,15 @@ def test_data_to_pixels_by_hand() -> None:
     assert FRAME.to_pixels(20, 40) == (150, 350)
 
 
-def test_a_lone_label_sits_right_of_its_marker() -> None:
+def test_a_lone_label_sits_just_above_its_marker() -> None:
     """'Gallium' at 11 px: 7 characters * 11 * 0.62 + 6 = 53.74 px wide, 11 * 1.35 + 6 = 20.85 px high. The
-    first candidate is right of the marker: centre 5 + 2 + 53.74 / 2 = 33.87 px right, same height."""
+    nearest candidate is above the marker (radius 5 + 2 px gap): centre 7 + 20.85 / 2 = 17.425 px up, so the box
+    ends 7 px above the point at (300, 300); right of the marker the centre would be 7 + 53.74 / 2 = 33.87 px away."""
     (label,) = place_labels([("Gallium", 50.0, 50.0)], FRAME, font_px=11, marker_px=10)
     width, height = label_size("Gallium", 11)
     assert width == pytest.approx(53.74) and height == pytest.approx(20.85)
-    assert (label.dx, label.dy) == (pytest.approx(33.87), 0.0)
-    assert label.box.x0 == pytest.approx(300 + 7)
+    assert (label.dx, label.dy) == (0.0, pytest.approx(-17.425))
+    assert label.box.y1 == pytest.approx(300 - 7) and label.box.x0 == pytest.approx(300 - 53.74 / 2)
 
 
 def test_crowded_points_get_boxes_that_do_not_overlap() -> None:
@@ -131,3 +132,15 @@ def test_deviations_are_counted_from_the_rows() -> None:
         and "1 imputed" in out["WGI"]["lodeline"]
     )
     assert "stage choice" not in out and "supply-stage proxy" not in out
+
+
+def test_leader_line_geometry_by_hand() -> None:
+    """A segment from (0, 5) to (20, 5) passes through the box x 8-12, y 0-10; one from (0, 20) to (20, 20) passes
+    above it. The diagonals of a square cross; two parallel segments do not."""
+    from lodeline.risk.labels import segment_crosses, segments_cross
+
+    box = Box(8, 0, 12, 10)
+    assert segment_crosses(box, (0, 5), (20, 5)) and not segment_crosses(box, (0, 20), (20, 20))
+    assert not segment_crosses(box, (0, 5), (7, 5))  # stops short of the box
+    assert segments_cross(((0, 0), (10, 10)), ((0, 10), (10, 0)))
+    assert not segments_cross(((0, 0), (10, 0)), ((0, 1), (10, 1)))
