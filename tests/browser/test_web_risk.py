@@ -82,6 +82,7 @@ def test_risk_page_chart_tornado_and_deviations(server: str) -> None:
         assert buttons.count() == 54
         first = buttons.nth(0).text_content() or ""
         assert first and first in (page.locator("#tornado .gtitle").text_content() or "")
+        page.click("#tornado .updatemenu-header-group")  # close the menu again
 
         assert "49 agree" in page.inner_text("#agreement")
         assert page.locator("#deviation-list dt").count() >= 8
