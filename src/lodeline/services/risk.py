@@ -194,7 +194,7 @@ def wgi_dimensions(text: str) -> tuple[str, ...]:
     dims = tuple(d.strip().lower() for d in text.split(",") if d.strip())
     if not dims or any(d not in WGI_DIMENSIONS for d in dims):
         raise InvalidArgumentError(
-            f"--wgi must list dimensions from {', '.join(WGI_DIMENSIONS)}, got {text!r}"
+            f"WGI dimensions (--wgi, ?wgi=) must be a comma-separated list from {', '.join(WGI_DIMENSIONS)}, got {text!r}"
         )
     return dims
 
