@@ -233,54 +233,19 @@ def sources(*, store: Store | None = None) -> Result:
 
 
 # -------------------------------------------------------------------------------------------------- risk
-def _catalog_sources(engine: Engine, mentioned: str) -> list[dict[str, Any]]:
-    """The catalog entries whose id appears in ``mentioned`` (the provenance text a computation returns)."""
-    from lodeline.store.canonical import catalog
-
-    return [
-        {k: d[k] for k in ("id", "title", "edition", "licence")}
-        for d in catalog(engine)
-        if d["id"] in mentioned
-    ]
-
-
 def criticality(stage: str = "all", years: int = 5, *, store: Store | None = None) -> Result:
     """Supply risk (SR), economic importance (EI, published EC 2023) and criticality of every EU-assessed
     material, EU 2017 method (``lodeline risk criticality``; ``docs/methods/criticality.md``). ``stage`` is
     ``all`` (each material at the EC's bottleneck stage), ``extraction`` or ``processing``."""
-    # Calls the risk package as ``lodeline risk criticality`` does today; the risk service (services/risk.py)
-    # will take this over.
     from lodeline.errors import InvalidArgumentError
-    from lodeline.risk.assessment import assessment_table, compile_assessment
-    from lodeline.risk.loader import load_risk_inputs
+    from lodeline.services import risk as risk_service
 
     if stage not in ("all", "extraction", "processing"):
         raise InvalidArgumentError(f"stage {stage!r}: expected all, extraction or processing")
     if years < 1:
         raise InvalidArgumentError(f"years {years}: expected 1 or more")
-    engine = _engine(store)
-    inputs = load_risk_inputs(engine, years=years)
-    compiled = compile_assessment(
-        inputs.params,
-        inputs.shares,
-        inputs.trade_factors,
-        inputs.governance,
-        extra_provenance=inputs.provenance,
-        stage=None if stage == "all" else stage,
-    )
-    frame = assessment_table(compiled, inputs.ei_published).sort("sr", descending=True, nulls_last=True)
-    # the sources named in the inputs' provenance, and every source of the supply shares the SR was computed from
-    mentioned = " ".join([*inputs.provenance, *inputs.shares["source"].unique().to_list()])
-    provenance = Provenance(
-        sources=_catalog_sources(engine, mentioned),
-        flags=[],
-        method=METHOD_CRITICALITY,
-        notes=[
-            "SR computed by Lodeline (not the EC's published SR); EI published (EC 2023); "
-            "critical = SR >= 1 and EI >= 2.8",
-            *inputs.provenance,
-        ],
-    )
+    result = risk_service.criticality(_engine(store), stage=None if stage == "all" else stage, years=years)
+    frame, provenance = result.frame, result.provenance
     return Result(frame, provenance, "Criticality, eu2017 method")
 
 

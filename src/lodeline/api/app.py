@@ -19,7 +19,7 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import market, registry, sim, submissions, system, trends
+from lodeline.api.routes import market, registry, risk, sim, submissions, system, trends
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -60,6 +60,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     app.include_router(system.router)
     app.include_router(market.router)
     app.include_router(trends.router)
+    app.include_router(risk.router)
     app.include_router(submissions.router)
     app.include_router(registry.router)
     app.include_router(sim.router)

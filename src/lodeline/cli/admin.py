@@ -53,7 +53,7 @@ def token_revoke(
 
 @token_app.command("list")
 def token_list(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
 ) -> None:
     """Every token with its account, role, organisation and state (never the secret)."""
     rows = list_tokens(get_engine())
@@ -70,7 +70,7 @@ def token_list(
 def audit(
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=10_000, help="newest entries to show"),
     event: str | None = typer.Option(None, "--event", help="e.g. login.failed, write, token.create"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
 ) -> None:
     """The newest audit-log entries: failed logins, token changes and every write."""
     rows = read_audit(get_engine(), limit=limit, event=event)
@@ -85,7 +85,7 @@ def audit(
 
 @throttle_app.command("list")
 def throttle_list(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
 ) -> None:
     """Keys (client:ADDRESS, token:ID) with failed sign-ins in their open window, and until when each is blocked."""
     rows = throttle.list_keys(get_engine(), time.time(), ApiSettings().auth_failure_window_seconds)

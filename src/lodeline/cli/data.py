@@ -59,7 +59,7 @@ def build_command(
 
 @app.command("sources")
 def sources_command(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout"),
 ) -> None:
     """List every dataset with its licence, edition, row count and hash."""

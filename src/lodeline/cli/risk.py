@@ -10,18 +10,9 @@ import typer
 from rich.console import Console
 
 from lodeline.cli.output import Format, check_out_path, check_out_paths, emit
-from lodeline.domain.countries import resolve_country
-from lodeline.domain.groups import CountryGroup, custom_group, get_group
-from lodeline.domain.minerals import resolve_mineral
-from lodeline.errors import InvalidArgumentError, UnknownGroupError
-from lodeline.risk import EU_STAGES
-from lodeline.risk.assessment import CompiledAssessment, assessment_table, compile_assessment
+from lodeline.errors import InvalidArgumentError
 from lodeline.risk.chart import criticality_chart, tornado_chart
-from lodeline.risk.economic_importance import economic_importance, merge_ei
-from lodeline.risk.geopol import geopolitical_supply_risk
-from lodeline.risk.governance import WGI_DIMENSIONS, governance_matrix
-from lodeline.risk.loader import RiskInputs, domestic_production_tonnes, load_risk_inputs
-from lodeline.risk.sensitivity import sensitivity_summary, tornado
+from lodeline.services import risk
 from lodeline.store.engine import get_engine
 
 app = typer.Typer(no_args_is_help=True)
@@ -49,38 +40,10 @@ def _read_csv(path: Path, what: str) -> pl.DataFrame:
         raise InvalidArgumentError(f"{path}: cannot read the {what} CSV: {exc}") from exc
 
 
-def _compile(inputs: RiskInputs, stage: StageChoice, wgi_year: int | None) -> CompiledAssessment:
-    """``stage`` all = each material at the EC's bottleneck stage; extraction/processing = that stage only."""
-    return compile_assessment(
-        inputs.params,
-        inputs.shares,
-        inputs.trade_factors,
-        inputs.governance,
-        wgi_year=wgi_year,
-        extra_provenance=inputs.provenance,
-        stage=None if stage is StageChoice.all else stage.value,
-    )
-
-
-def _ei(inputs: RiskInputs, end_uses: Path | None, value_added: Path | None) -> pl.DataFrame:
-    """The published EC 2023 EI, replaced material by material by EI computed from supplied end uses."""
-    if end_uses is None and value_added is None:
-        return inputs.ei_published
-    if end_uses is None or value_added is None:
-        raise InvalidArgumentError("EI needs both --end-uses and --value-added")
-    si_ei = inputs.params.select("material", "si_ei").unique("material")
-    computed = economic_importance(
-        _read_csv(end_uses, "end-use shares"), _read_csv(value_added, "value added"), si_ei
-    )
-    return merge_ei(inputs.ei_published, computed)
-
-
-def _source_line(inputs: RiskInputs) -> str:
-    return (
-        "EC (2017) CRM method; "
-        + "; ".join(inputs.provenance)
-        + "; shares: bundled production, BGS refined shares and BACI trade"
-        + "; SR computed by Lodeline (not the EC's published SR); EI published (EC 2023) unless computed"
+def _ei_files(end_uses: Path | None, value_added: Path | None) -> risk.EIFiles:
+    return risk.EIFiles(
+        end_uses=None if end_uses is None else _read_csv(end_uses, "end-use shares"),
+        value_added=None if value_added is None else _read_csv(value_added, "value added"),
     )
 
 
@@ -92,14 +55,19 @@ def criticality_command(
     wgi_year: int | None = typer.Option(None, "--wgi-year", help="WGI reference year (default: latest)."),
     end_uses: Path | None = typer.Option(None, "--end-uses", help=END_USES_HELP),
     value_added: Path | None = typer.Option(None, "--value-added", help=VALUE_ADDED_HELP),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout"),
 ) -> None:
     """Supply risk (SR), economic importance (EI) and criticality of every EU-assessed material."""
     check_out_path(out)
-    inputs = load_risk_inputs(get_engine(), years=years)
-    table = assessment_table(_compile(inputs, stage, wgi_year), _ei(inputs, end_uses, value_added))
-    table = table.sort("sr", descending=True, nulls_last=True)
+    result = risk.criticality(
+        get_engine(),
+        stage=None if stage is StageChoice.all else stage.value,
+        years=years,
+        wgi_year=wgi_year,
+        ei_files=_ei_files(end_uses, value_added),
+    )
+    table = result.frame
     if fmt is Format.table:
         # The terminal view keeps the verdict; the full reasons, inputs and provenance are in csv/json/parquet.
         table = table.select(
@@ -125,6 +93,7 @@ def criticality_command(
             "EI published (EC 2023) unless computed; critical = SR >= 1 and EI >= 2.8; flags and sources in "
             "csv/json (docs/methods/criticality.md)"
         ),
+        provenance=result.provenance,
     )
 
 
@@ -137,9 +106,9 @@ def chart_command(
 ) -> None:
     """Draw the SR vs EI scatter with the thresholds (self-contained HTML, works offline)."""
     check_out_path(out)
-    inputs = load_risk_inputs(get_engine(), years=years)
-    table = assessment_table(_compile(inputs, StageChoice.all, None), _ei(inputs, end_uses, value_added))
-    out.write_text(criticality_chart(table, source_line=_source_line(inputs)), encoding="utf-8")
+    result = risk.criticality(get_engine(), years=years, ei_files=_ei_files(end_uses, value_added))
+    table = result.frame
+    out.write_text(criticality_chart(table, source_line=result.source_line), encoding="utf-8")
     console.print(f"[green]wrote[/] {out} ({table.filter(pl.col('sr').is_not_null()).height} materials)")
 
 
@@ -154,50 +123,32 @@ def sensitivity_command(
     tornado_out: Path | None = typer.Option(
         None, "--out", help="Write the tornado chart(s) to this HTML file"
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     table_out: Path | None = typer.Option(None, "--table-out", help="Write the summary table to a file"),
 ) -> None:
     """SR distribution, P(SR >= 1), P(critical) and a one-at-a-time tornado per material."""
     check_out_paths({"--out": tornado_out, "--table-out": table_out})
-    inputs = load_risk_inputs(get_engine(), years=years)
-    if material:
-        known = {m.casefold(): m for m in inputs.params["material"].unique().to_list()}
-        missing = [m for m in material if m.casefold() not in known]
-        if missing:
-            raise InvalidArgumentError(f"unknown EU material(s) {missing}; see `lodeline risk criticality`")
-        inputs = RiskInputs(
-            **{
-                **inputs.__dict__,
-                "params": inputs.params.filter(
-                    pl.col("material").is_in([known[m.casefold()] for m in material])
-                ),
-            }
-        )
-    compiled = _compile(inputs, StageChoice.all, None)
-    ei_frame = _ei(inputs, end_uses, value_added)
-    ei = dict(ei_frame.select("material", "ei").iter_rows())
     with console.status(f"{draws} draws…"):
-        summary = sensitivity_summary(compiled.model, draws, seed, ei)
-        bars = tornado(compiled.model)
+        result = risk.sensitivity(
+            get_engine(),
+            draws=draws,
+            seed=seed,
+            materials=material,
+            years=years,
+            ei_files=_ei_files(end_uses, value_added),
+        )
     if tornado_out is not None:
-        tornado_out.write_text(tornado_chart(bars, source_line=_source_line(inputs)), encoding="utf-8")
+        tornado_out.write_text(
+            tornado_chart(result.tornado.frame, source_line=result.tornado.source_line), encoding="utf-8"
+        )
         console.print(f"[green]wrote[/] {tornado_out}")
     emit(
-        summary.sort("sr_base", descending=True, nulls_last=True),
+        result.summary.frame,
         fmt,
         out=table_out,
         title=f"Supply-risk sensitivity ({draws} draws)",
+        provenance=result.summary.provenance,
     )
-
-
-def _importer(name: str) -> CountryGroup:
-    try:
-        return get_group(name)
-    except UnknownGroupError:
-        codes = [resolve_country(part.strip()) for part in name.split(",") if part.strip()]
-        if not codes:
-            raise
-        return custom_group(name, codes)
 
 
 @app.command("geopol")
@@ -208,40 +159,26 @@ def geopol_command(
     dimensions: str = typer.Option(
         "pv", "--wgi", help="WGI dimensions for g_j, comma-separated (default pv)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout"),
 ) -> None:
     """Governance-weighted import risk (GeoPolRisk-style) of an importer or alliance per mineral and stage."""
     check_out_path(out)
-    group = _importer(importer)
-    dims = tuple(d.strip().lower() for d in dimensions.split(",") if d.strip())
-    if not dims or any(d not in WGI_DIMENSIONS for d in dims):
-        raise InvalidArgumentError(f"--wgi must list dimensions from {', '.join(WGI_DIMENSIONS)}")
-    inputs = load_risk_inputs(get_engine(), importers=group.members)
-    trade = inputs.trade
-    if mineral is not None:
-        trade = trade.filter(pl.col("mineral") == resolve_mineral(mineral))
-    if year is not None:
-        trade = trade.filter(pl.col("year") == year)
-    to_trade_stage = pl.col("stage").replace(EU_STAGES)
-    global_shares = inputs.shares.filter(pl.col("scope") == "global").with_columns(to_trade_stage)
-    gov = governance_matrix(
-        inputs.governance, None, extra_countries=tuple(trade["exporter"].unique().to_list())
-    )
-    result = geopolitical_supply_risk(
-        trade,
-        global_shares,
-        gov,
-        group.members,
-        importer_name=group.id,
-        domestic_production=domestic_production_tonnes(inputs.production, group.members),
-        dimensions=dims,
-    )
-    if result.is_empty():
-        console.print(f"[yellow]no trade rows[/] for importer {group.id} with these filters")
-        raise typer.Exit(1)
+    try:
+        result = risk.geopolitical(get_engine(), importer, mineral=mineral, year=year, dimensions=dimensions)
+    except risk.NoTradeRowsError as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(1) from exc
+    result_frame, importer_id = result.frame, result.frame["importer"][0]
     caption = None
     if fmt is Format.table:
         caption = "notes (normalisation, HHI year) are in the csv/json output"
-        result = result.drop("note", "importer")
-    emit(result, fmt, out=out, title=f"GeoPolRisk-style supply risk for {group.id}", caption=caption)
+        result_frame = result_frame.drop("note", "importer")
+    emit(
+        result_frame,
+        fmt,
+        out=out,
+        title=f"GeoPolRisk-style supply risk for {importer_id}",
+        caption=caption,
+        provenance=result.provenance,
+    )

@@ -258,7 +258,7 @@ def _leaf_source_hook() -> LeafSource | None:
 
 
 def audit_command(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     events: bool = typer.Option(
         True,
         "--events/--no-events",

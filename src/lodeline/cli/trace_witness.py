@@ -94,7 +94,7 @@ def witness_add(
 
 @witness_app.command("list")
 def witness_list(
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
 ) -> None:
     """The configured witnesses: name, URL, key, the size each last cosigned and its last error."""
     rows = cosign.list_witnesses(get_engine())

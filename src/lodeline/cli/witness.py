@@ -70,7 +70,7 @@ def add_log(
 def list_logs(
     folder: Path | None = DIR,
     database_url: str | None = DATABASE,
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
 ) -> None:
     """The logs this witness follows, with the size and root it last cosigned."""
     witness = service.open_witness(folder, url=database_url)

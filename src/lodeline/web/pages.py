@@ -46,7 +46,7 @@ from lodeline.store.accounts import (
     service_secret,
     token_id_of,
 )
-from lodeline.web import registry_page, sim_page
+from lodeline.web import registry_page, risk_page, sim_page
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -380,3 +380,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(registry_page.router)
     app.include_router(sim_page.router)
+    app.include_router(risk_page.router)
