@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.server import running_server
 from sqlalchemy import Engine
-
-from lodeline.bench.server import running_server
 
 pytestmark = pytest.mark.browser
 

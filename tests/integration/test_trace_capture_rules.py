@@ -454,3 +454,21 @@ def test_the_example_chains_originate_only_at_mines_and_recyclers(li) -> None:
     capture_all(engine, chain, private)
     for lot in ("CELL-X1", "CAM-U1", "SC6-P1", "LC-R1"):
         assert origin_report(engine, chain.lots[lot])["opening_stock_share"] == 0
+
+
+def test_a_public_key_registered_twice_is_refused_with_its_owner(engine: Engine) -> None:
+    """The key table's primary key is the key id: a second registration of the same public key (a new participant,
+    or a rotation to it) used to surface as the database's IntegrityError. It is now a clear error naming the
+    participant that holds the key, and nothing is written (no participant row, no log leaf)."""
+    public = keys.public_b64(keys.generate())
+    parties.add_participant(engine, "urn:example:first", "First", "miner", public)
+    parties.add_participant(
+        engine, "urn:example:second", "Second", "refiner", keys.public_b64(keys.generate())
+    )
+    before = _counts(engine)
+    with pytest.raises(InvalidArgumentError, match=r"already registered to participant 'urn:example:first'"):
+        parties.add_participant(engine, "urn:example:third", "Third", "miner", public)
+    with pytest.raises(InvalidArgumentError, match=r"already registered to participant 'urn:example:first'"):
+        parties.rotate_key(engine, "urn:example:second", public)
+    assert _counts(engine) == before
+    assert "urn:example:third" not in {p["id"] for p in parties.list_participants(engine)}

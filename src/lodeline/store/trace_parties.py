@@ -30,6 +30,13 @@ def add_key(conn: Connection, pid: str, key_id: str, public_key: str, valid_from
     )
 
 
+def key_owner(conn: Connection, key_id: str) -> str | None:
+    """The participant that registered ``key_id``, or ``None`` when no participant holds it."""
+    return conn.execute(
+        select(participant_keys.c.participant_id).where(participant_keys.c.key_id == key_id)
+    ).scalar_one_or_none()
+
+
 def keys_of(conn: Connection, pid: str) -> list[dict[str, Any]]:
     q = (
         select(participant_keys)

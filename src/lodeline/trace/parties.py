@@ -97,6 +97,7 @@ def add_participant(
         lock_registry(conn)
         if db.get_participant(conn, pid):
             raise InvalidArgumentError(f"participant {pid!r} already exists")
+        _refuse_registered_key(conn, kid)
         at = now()
         db.add_participant(conn, pid, name, role, at)
         db.add_key(conn, pid, kid, public_key, at)
@@ -108,6 +109,16 @@ def add_participant(
             changes.append(("prefix-bound", _bind(conn, pid, prefix, at)))
         _log(conn, at, changes)
     return kid
+
+
+def _refuse_registered_key(conn: Connection, kid: str) -> None:
+    """A key identifies one signer: the same public key cannot be registered twice (to anyone)."""
+    owner = db.key_owner(conn, kid)
+    if owner is not None:
+        raise InvalidArgumentError(
+            f"public key {kid} is already registered to participant {owner!r}; generate a new key "
+            "(`lodeline trace keygen`)"
+        )
 
 
 def _key_row(pid: str, kid: str, public_key: str, at: datetime) -> dict[str, Any]:
@@ -162,6 +173,7 @@ def rotate_key(engine: Engine, pid: str, public_key: str, *, revoke_old: bool = 
         lock_registry(conn)
         if not db.get_participant(conn, pid):
             raise NotFoundError(f"unknown participant {pid!r}")
+        _refuse_registered_key(conn, kid)
         at = now()
         changes: list[tuple[str, dict[str, Any]]] = []
         if revoke_old:
