@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.store import trace as db
 from lodeline.store.accounts import create_token, read_audit
 from lodeline.tlog import merkle
