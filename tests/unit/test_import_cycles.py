@@ -63,17 +63,14 @@ FROZEN: dict[str, str] = {}
 NOT_YET_FROZEN: frozenset[str] = frozenset(
     {
         "0001_foundation",  # lodeline.store.schema
-        "accounts_0002",  # lodeline.store.throttle, lodeline.store.accounts
         "trace_0001",  # lodeline.store.trace
         "trace_0002",  # lodeline.store.trace, lodeline.trace.capture
         "trace_0003",  # lodeline.store.trace, lodeline.trace.capture
         "trace_0004",  # lodeline.store.trace, lodeline.trace.mass_balance, lodeline.trace.ledger
-        "trace_0005",  # lodeline.store.trace
         "trace_0006",  # lodeline.trace.parties
         "trace_0007",  # lodeline.trace.rehash
         "tracelog_0001",  # lodeline.store.tracelog
         "tracelog_0003",  # lodeline.store.tracelog
-        "tracelog_0004",  # lodeline.store.tracelog_witnesses
     }
 )
 
