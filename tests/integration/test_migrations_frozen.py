@@ -1,4 +1,5 @@
-"""The revisions that carry their own copy of the tables they create (accounts_0002, trace_0005, tracelog_0004:
+"""The revisions that carry their own copy of the tables they create (accounts_0002, trace_0005, tracelog_0001,
+tracelog_0003, tracelog_0004:
 docs/ARCHITECTURE.md, Migrations) build, on each backend, exactly the tables the application declares: same
 columns (name, compiled type, nullability), primary key, foreign keys and indexes. The store is migrated by Alembic
 from nothing to every head (the ``engine`` fixture) and read back by SQLAlchemy's inspector; the expected side is
@@ -13,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from lodeline.store import accounts, throttle, trace, tracelog_witnesses
+from lodeline.store import accounts, throttle, trace, tracelog, tracelog_witnesses
 
 FROZEN_TABLES = (
     throttle.auth_throttle,  # accounts_0002
     accounts.service_secrets,  # accounts_0002
     trace.document_bytes,  # trace_0005
+    *tracelog.TRACELOG_TABLES,  # tracelog_0001
+    tracelog.tracelog_identity,  # tracelog_0003
     *tracelog_witnesses.WITNESS_TABLES,  # tracelog_0004
 )
 

@@ -69,8 +69,6 @@ NOT_YET_FROZEN: frozenset[str] = frozenset(
         "trace_0004",  # lodeline.store.trace, lodeline.trace.mass_balance, lodeline.trace.ledger
         "trace_0006",  # lodeline.trace.parties
         "trace_0007",  # lodeline.trace.rehash
-        "tracelog_0001",  # lodeline.store.tracelog
-        "tracelog_0003",  # lodeline.store.tracelog
     }
 )
 
