@@ -7,6 +7,7 @@ in a fraction of a second (``benchmarks/bench_startup.py`` measures it).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Iterator
@@ -102,7 +103,14 @@ class LazyCommandGroup(TyperGroup):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         # the help text above must never be what runs: resolving a command to run always loads it
         self._listing = False
-        return super().resolve_command(ctx, args)
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as exc:
+            # Typer suggests only among loaded commands; suggest among all of them ("markt" -> "market")
+            matches = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if self.suggest_commands and matches and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
 
 
 app = typer.Typer(
