@@ -62,8 +62,6 @@ FROZEN: dict[str, str] = {}
 #: is an expected failure, strict: the test fails as soon as one of them is fixed and still listed here.
 NOT_YET_FROZEN: frozenset[str] = frozenset(
     {
-        "0001_foundation",  # lodeline.store.schema
-        "trace_0001",  # lodeline.store.trace
         "trace_0002",  # lodeline.store.trace, lodeline.trace.capture
         "trace_0003",  # lodeline.store.trace, lodeline.trace.capture
         "trace_0004",  # lodeline.store.trace, lodeline.trace.mass_balance, lodeline.trace.ledger
