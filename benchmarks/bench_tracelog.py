@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from lodeline.store.engine import make_engine, upgrade, write_transaction
-from lodeline.trace import log, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import log
 
 APPEND_BATCH = 1000
 

@@ -36,7 +36,7 @@ def running_server(
     port = free_port()
     child_env = {**os.environ, "LODELINE_DATABASE_URL": database_url, **(env or {})}
     command = [
-        sys.executable, "-m", "uvicorn", "lodeline.cli.serve:app_factory", "--factory", "--workers", str(workers),
+        sys.executable, "-m", "uvicorn", "lodeline.server:app_factory", "--factory", "--workers", str(workers),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra_args,
     ]  # fmt: skip
     proc = subprocess.Popen(command, env=child_env)

@@ -17,13 +17,13 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app
 from lodeline.config import RAW_DATA_DIR, get_settings
 from lodeline.domain.groups import get_group
 from lodeline.errors import InvalidArgumentError
 from lodeline.market.targets import CRMA_STRATEGIC, G7_TARGET
+from lodeline.server import create_app
 from lodeline.services import market
 
 with warnings.catch_warnings():

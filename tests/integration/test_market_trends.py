@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app as cli_app
 from lodeline.cli.main import main as cli_main
 from lodeline.config import get_settings
 from lodeline.errors import InvalidArgumentError, NotFoundError, UnknownGroupError, UnknownMineralError
+from lodeline.server import create_app
 from lodeline.services import market
 from lodeline.services.trends import trend
 

@@ -15,7 +15,8 @@ from lodeline.cli.main import app
 from lodeline.store import tracelog as tables
 from lodeline.store.accounts import read_audit
 from lodeline.store.engine import make_engine, upgrade, write_transaction
-from lodeline.trace import log, merkle, signer
+from lodeline.tlog import merkle
+from lodeline.trace import log, signer
 from lodeline.trace.signer_state import SignerRefusedError
 
 

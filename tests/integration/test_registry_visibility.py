@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.store import trace as db
 from lodeline.store.accounts import create_token
 from lodeline.trace.chain_setup import capture_all, register

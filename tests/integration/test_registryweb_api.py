@@ -13,11 +13,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.store import trace as db
 from lodeline.store.accounts import create_token, read_audit
-from lodeline.trace import keys, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import keys
 from lodeline.trace.chain_setup import document_bytes, register
 from lodeline.trace.checkpoint import open_checkpoint, parse_vkey
 from lodeline.trace.generator import lithium_chain

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from lodeline.api import create_app
 from lodeline.api.routes.risk import MAX_DRAWS, MAX_MATERIALS
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app as cli_app
@@ -30,6 +29,7 @@ from lodeline.risk.chart import (
     criticality_frame,
     criticality_labels,
 )
+from lodeline.server import create_app
 from lodeline.services import risk
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade

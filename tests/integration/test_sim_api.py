@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.services.jobs import JobLimits, JobRunner
 from lodeline.sim.scenario import library_scenarios
 from lodeline.store import jobs as job_store

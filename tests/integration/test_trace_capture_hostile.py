@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.store import trace as db
 from lodeline.store.accounts import create_token
 from lodeline.trace import keys

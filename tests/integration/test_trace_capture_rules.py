@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
 from lodeline.errors import InvalidArgumentError
+from lodeline.server import create_app
 from lodeline.store import trace as db
 from lodeline.store import tracelog
 from lodeline.store.accounts import create_token

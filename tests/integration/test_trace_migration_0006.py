@@ -14,7 +14,8 @@ from sqlalchemy import Engine, update
 from lodeline.store import trace as db
 from lodeline.store import trace_parties, tracelog
 from lodeline.store.engine import MIGRATIONS_DIR, upgrade, write_transaction
-from lodeline.trace import keys, log, merkle, parties, signer
+from lodeline.tlog import merkle
+from lodeline.trace import keys, log, parties, signer
 from lodeline.trace.audit import run_audit
 from lodeline.trace.audit_derived import audit_derived
 from lodeline.trace.capture import leaf_data_from_events

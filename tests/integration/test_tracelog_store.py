@@ -10,7 +10,8 @@ from sqlalchemy import Engine, delete, update
 
 from lodeline.store import tracelog as tables
 from lodeline.store.engine import write_transaction
-from lodeline.trace import checkpoint, log, merkle, signer
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, log, signer
 from lodeline.trace.audit import run_audit
 from lodeline.trace.registry_key import RegistryKey
 

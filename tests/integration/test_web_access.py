@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from lodeline.store.accounts import create_token, read_audit, revoke_token
 
 with warnings.catch_warnings():

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
+from lodeline.server import create_app
 from webstore import WebStore, build_web_store, run_operation  # tests/webstore.py
 
 with warnings.catch_warnings():

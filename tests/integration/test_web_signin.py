@@ -11,10 +11,10 @@ import warnings
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from lodeline.api import create_app
 from lodeline.api.limits import client_key
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app as cli
+from lodeline.server import create_app
 from lodeline.store.accounts import audit_log, create_token, read_audit
 from lodeline.store.throttle import Failure, auth_throttle, blocked, record_failure
 

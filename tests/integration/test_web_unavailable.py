@@ -19,7 +19,7 @@ from benchmarks.server import running_server
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
-from lodeline.api import create_app
+from lodeline.server import create_app
 from lodeline.store.accounts import create_token
 from lodeline.store.engine import make_engine, upgrade
 

@@ -23,11 +23,11 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from lodeline import export
-from lodeline.api import create_app
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app
 from lodeline.config import get_settings
 from lodeline.errors import InvalidArgumentError
+from lodeline.server import create_app
 from lodeline.store.canonical import catalog
 
 with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""Properties of lodeline.trace.merkle: proofs verify, any flipped bit fails; cross-check with pymerkle."""
+"""Properties of lodeline.tlog.merkle: proofs verify, any flipped bit fails; cross-check with pymerkle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 from pymerkle import verify_consistency as pm_verify_consistency
 
-from lodeline.trace import merkle
+from lodeline.tlog import merkle
 
 
 def leaves_of(size: int) -> list[bytes]:

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lodeline.trace import checkpoint, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint
 from lodeline.trace.witness_protocol import format_add_checkpoint
 from lodeline.witness import service, state
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,14 +13,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def command_paths() -> list[str]:
+    # through click's own listing (list_commands/get_command): the root loads its groups lazily, so its
+    # ``commands`` holds only what has been loaded
     root = typer.main.get_command(app)
     paths: list[str] = []
 
-    def walk(cmd: object, prefix: list[str]) -> None:
-        sub = getattr(cmd, "commands", None)
-        if sub:
-            for name, child in sub.items():
-                walk(child, [*prefix, name])
+    def walk(cmd: Any, prefix: list[str]) -> None:
+        if hasattr(cmd, "list_commands"):
+            ctx = cmd.make_context(cmd.name, [], resilient_parsing=True)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*prefix, name])
         else:
             paths.append(" ".join(["lodeline", *prefix]))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lodeline.trace import merkle
+from lodeline.tlog import merkle
 from lodeline.trace.signer_state import (
     STATE_FORMAT,
     SignedHead,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from lodeline.trace import checkpoint, cosignature, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, cosignature
 from lodeline.trace.witness_protocol import SIZE_CONTENT_TYPE, format_add_checkpoint
 from lodeline.witness import service, state
 

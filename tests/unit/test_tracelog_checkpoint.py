@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from lodeline.tlog import merkle
 from lodeline.trace import checkpoint as cpm
-from lodeline.trace import merkle
 from lodeline.trace.registry_key import RegistryKeyError, load_registry_key, registry_origin
 
 # The example of the C2SP signed-note spec / Go golang.org/x/mod/sumdb/note tests (signed by example.com/foo).

@@ -1,4 +1,4 @@
-"""lodeline.trace.merkle against RFC 9162 vectors (sizes 0-8, all indices) and hand-derived values."""
+"""lodeline.tlog.merkle against RFC 9162 vectors (sizes 0-8, all indices) and hand-derived values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lodeline.trace import merkle
+from lodeline.tlog import merkle
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 VECTORS = json.loads((GOLDEN / "data" / "merkle_vectors.json").read_text(encoding="utf-8"))

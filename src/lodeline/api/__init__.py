@@ -1,5 +1,3 @@
-"""The HTTP API and the dashboard host: ``create_app()`` builds the FastAPI application."""
-
-from lodeline.api.app import create_app
-
-__all__ = ["create_app"]
+"""The HTTP API: thin routers, auth and access, response envelopes. ``lodeline.api.app.create_api_app`` builds it;
+:func:`lodeline.server.create_app` adds the dashboard. Nothing is imported here, so importing the access layer
+(as the dashboard does) does not build the whole API."""

@@ -1,12 +1,12 @@
-"""``create_app()``: the FastAPI application that serves the API, its OpenAPI document and the dashboard."""
+"""``create_api_app()``: the FastAPI application that serves the API and its OpenAPI document.
+
+The API never imports the dashboard (``lodeline.web``): the web imports the API's access layer, so the one place
+that puts both into one application is the composition root, :func:`lodeline.server.create_app`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from lodeline import __version__
@@ -23,8 +23,6 @@ from lodeline.api.routes import market, registry, risk, sim, submissions, system
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
-WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-
 DESCRIPTION = """Critical-mineral market intelligence with provenance.
 
 Every read answers JSON `{data, provenance, page, data_version}` by default and CSV with `Accept: text/csv` or
@@ -33,10 +31,9 @@ Every read answers JSON `{data, provenance, page, data_version}` by default and 
 """
 
 
-def create_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the application on ``engine`` (default: the configured store, migrated)."""
-    from lodeline.web.pages import install_web
-
+def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """Build the API application on ``engine`` (default: the configured store, migrated), without the dashboard
+    (:func:`lodeline.server.create_app` installs it)."""
     store = engine if engine is not None else get_engine()
     api_settings = settings if settings is not None else ApiSettings()
     app = FastAPI(
@@ -44,7 +41,7 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url=None,  # served by lodeline.web.pages with vendored Swagger UI (no CDN, no inline script)
+        docs_url=None,  # served by lodeline.web.pages (installed by lodeline.server) with vendored Swagger UI (no CDN, no inline script)
         redoc_url=None,
     )
     app.state.engine = store
@@ -64,9 +61,8 @@ def create_app(engine: Engine | None = None, settings: ApiSettings | None = None
     app.include_router(submissions.router)
     app.include_router(registry.router)
     app.include_router(sim.router)
-    install_web(app)
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
+    # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before
     # the audit (no write) and before any credential is checked; the size limit runs before any body is read;
     # security headers wrap everything, errors included.

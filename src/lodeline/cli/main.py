@@ -1,17 +1,26 @@
-"""The ``lodeline`` command. Command groups live in their own modules and are listed in ``COMMAND_GROUPS``."""
+"""The ``lodeline`` command. Command groups live in their own modules and are listed in ``COMMAND_GROUPS``.
+
+The root is a lazy group (:class:`LazyCommandGroup`): a group's module, and everything it imports (polars, the
+store, FastAPI, …), is imported only when that group runs, so ``lodeline --help`` and ``lodeline version`` start
+in a fraction of a second (``benchmarks/bench_startup.py`` measures it).
+"""
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
-from rich.console import Console
+from typer import _click as click  # Typer's vendored click: the classes its groups are built on
+from typer.core import TyperGroup
 
 from lodeline import __version__
-from lodeline.errors import LodelineError
 
-#: (module under lodeline.cli, command name, help). Each module exposes a Typer ``app``.
+#: (module under lodeline.cli, command name, help). Each module exposes a Typer ``app``; it is imported only when
+#: its group runs (or its own help is asked for).
 COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("data", "data", "Build the store from the bundled data and list the sources."),
     ("market", "market", "Market intelligence: shares, concentration, alliance dependency, prices, reports."),
@@ -26,22 +35,96 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )
 
-#: Modules under lodeline.cli that add top-level commands (not groups) through ``register(app)``.
-COMMANDS: tuple[str, ...] = ("serve",)
+#: (module under lodeline.cli, command name, help) of the top-level commands (not groups); each module adds its
+#: command through ``register(app)``, imported only when the command runs (building a command's options imports
+#: pydantic through Typer, so even a light module is not imported for the root's help).
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("serve", "serve", "Serve the API (OpenAPI at /openapi.json, docs at /docs) and the dashboard."),
+)
+
+
+def _load(module_name: str, command: str, help_text: str) -> click.Command:
+    """Import ``lodeline.cli.<module_name>`` and build its click command: a group from its Typer ``app`` (with the
+    name and help ``add_typer(app, name=…, help=…)`` would give it), or the top-level command it registers."""
+    module = importlib.import_module(f"lodeline.cli.{module_name}")
+    if any(entry[0] == module_name for entry in COMMANDS):
+        holder = typer.Typer()
+        module.register(holder)
+        loaded = typer.main.get_group(holder).commands[command]
+    else:
+        loaded = typer.main.get_group(module.app)
+        loaded.help = help_text
+    loaded.name = command
+    return loaded
+
+
+class LazyCommandGroup(TyperGroup):
+    """The root group: lists every command of ``COMMANDS`` and group of ``COMMAND_GROUPS`` by name and help, and
+    imports a module only when click asks for its command to run it (``get_command`` outside the root's help)."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Top-level commands first (as Typer orders them), then the groups in ``COMMAND_GROUPS`` order."""
+        lazy = [command for _, command, _ in (*COMMANDS, *COMMAND_GROUPS)]
+        return (
+            lazy[: len(COMMANDS)]
+            + [name for name in self.commands if name not in lazy]
+            + lazy[len(COMMANDS) :]
+        )
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``: loaded (and kept) on first use; while the root's help is written, a lazy
+        command is only its name and help, so listing them imports none of their modules."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = next((e for e in (*COMMANDS, *COMMAND_GROUPS) if e[1] == cmd_name), None)
+        if entry is None:
+            return None
+        if self._listing:
+            return TyperGroup(name=entry[1], help=entry[2])  # a name and a help line, nothing to run
+        self.commands[cmd_name] = loaded = _load(*entry)
+        return loaded
+
+    @contextmanager
+    def _listing_only(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with self._listing_only():
+            super().format_help(ctx, formatter)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # the help text above must never be what runs: resolving a command to run always loads it
+        self._listing = False
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as exc:
+            # Typer suggests only among loaded commands; suggest among all of them ("markt" -> "market")
+            matches = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if self.suggest_commands and matches and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
+
 
 app = typer.Typer(
     name="lodeline",
     help="Lodeline: critical-mineral supply chains — market intelligence, dependency targets, risk, stress tests, traceability.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyCommandGroup,
 )
 
-for module_name, command, help_text in COMMAND_GROUPS:
-    module = importlib.import_module(f"lodeline.cli.{module_name}")
-    app.add_typer(module.app, name=command, help=help_text)
 
-for module_name in COMMANDS:
-    importlib.import_module(f"lodeline.cli.{module_name}").register(app)
+@app.callback()
+def root() -> None:
+    """The root group (a callback, so Typer keeps a group even though every other command is registered lazily)."""
 
 
 @app.command()
@@ -67,6 +150,10 @@ def _os_reason(exc: OSError) -> str:
 
 def main() -> None:
     """Entry point: run the app and turn Lodeline errors into a clear message and exit status 2."""
+    from rich.console import Console
+
+    from lodeline.errors import LodelineError
+
     try:
         # Outside standalone mode click RETURNS the code of a `typer.Exit` instead of exiting with it.
         status = app(standalone_mode=False)

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.console import Console
 
-from lodeline.config import get_settings
-from lodeline.store.canonical import is_built
-from lodeline.store.engine import get_engine
-from lodeline.trace import signer
-
 console = Console(stderr=True)
 #: How long uvicorn's supervisor waits for a worker to answer its health check before killing and replacing it.
-#: uvicorn's default (5 s) is shorter than a worker's start on a busy machine (it imports the whole `lodeline`
-#: command, ~6 s at load 6 on two cores), which killed every worker of `--workers N` again and again.
+#: uvicorn's default (5 s) is shorter than a worker's start on a busy machine (it imports the API, the dashboard
+#: and the registry, several seconds at load 6 on two cores), which killed every worker of `--workers N` again and
+#: again.
 WORKER_HEALTHCHECK_SECONDS = 60
-
-
-def check_signer() -> None:
-    """Refuse to start when the store does not extend what the registry's signer signed (a restored or swapped
-    database): raises ``registry-signer-refused`` naming the sizes and roots."""
-    signer.check(get_engine())
 
 
 def ensure_built() -> None:
     """On an empty store, build the bundled data before serving (a no-op when already built)."""
+    from lodeline.config import get_settings
     from lodeline.data.build import build
+    from lodeline.store.canonical import is_built
+    from lodeline.store.engine import get_engine
 
     engine = get_engine()
     if is_built(engine):
@@ -62,13 +53,15 @@ def serve(
     """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the dashboard."""
     import uvicorn
 
+    from lodeline.server import check_signer
+
     check_signer()
     ensure_built()
     console.print(f"serving on http://{host}:{port}  (dashboard /, API /api/v1, docs /docs)")
     # uvicorn stops accepting, drains in-flight requests (bounded by timeout_graceful_shutdown) and runs
     # the lifespan shutdown on SIGTERM/SIGINT, for one process or for each worker.
     uvicorn.run(
-        "lodeline.cli.serve:app_factory",
+        "lodeline.server:app_factory",
         factory=True,
         host=host,
         port=port,
@@ -80,14 +73,6 @@ def serve(
         server_header=False,
         log_level="info",
     )
-
-
-def app_factory() -> Any:
-    """Entry point for uvicorn's workers (each process builds its own app and engine)."""
-    from lodeline.api import create_app
-
-    check_signer()  # every worker, however it was started
-    return create_app()
 
 
 def register(app: typer.Typer) -> None:

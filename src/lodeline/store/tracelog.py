@@ -55,7 +55,7 @@ from sqlalchemy import (
 from lodeline.errors import LodelineError
 from lodeline.store import driver
 from lodeline.store.schema import metadata
-from lodeline.trace import merkle
+from lodeline.tlog import merkle
 
 # INTEGER PRIMARY KEY on SQLite is the rowid itself (no second index); BIGINT on PostgreSQL.
 _INDEX = BigInteger().with_variant(Integer(), "sqlite")

@@ -37,7 +37,8 @@ from sqlalchemy import Connection
 
 from lodeline.errors import InvalidArgumentError, LodelineError
 from lodeline.store import tracelog as store
-from lodeline.trace import checkpoint, directory, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, directory
 
 #: "module:function" the CLI imports (when present) as the audit's leaf source hook.
 LEAF_SOURCE_HOOK = "lodeline.trace.capture:leaf_data_from_events"

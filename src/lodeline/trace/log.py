@@ -1,6 +1,6 @@
 """The registry's append-only Merkle log: append leaves, read roots and proofs for any tree size.
 
-Thin layer over :mod:`lodeline.store.tracelog` (storage) and :mod:`lodeline.trace.merkle` (RFC 9162 maths).
+Thin layer over :mod:`lodeline.store.tracelog` (storage) and :mod:`lodeline.tlog.merkle` (RFC 9162 maths).
 
 **What a leaf is.** For every accepted EPCIS event the registry appends one leaf whose data is the UTF-8
 bytes of the event's EPCIS Event Hash ID (CBV 2.0 §8.9), e.g.
@@ -34,7 +34,8 @@ from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import trace as registry_db
 from lodeline.store import tracelog as store
 from lodeline.store.tracelog import TreeSizeError
-from lodeline.trace import checkpoint, directory, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, directory
 from lodeline.trace.proof_verify import CONSISTENCY_FORMAT, PROOF_FORMAT
 from lodeline.trace.registry_key import RegistryKey
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lodeline.errors import LodelineError
-from lodeline.trace import checkpoint, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint
 
 PROOF_FORMAT = "lodeline-inclusion-proof/1"
 CONSISTENCY_FORMAT = "lodeline-consistency-proof/1"

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from lodeline.errors import LodelineError
-from lodeline.trace import merkle
+from lodeline.tlog import merkle
 
 STATE_FORMAT = "lodeline-signer-state/1"
 LOCK_TIMEOUT_SECONDS = 30.0

@@ -19,6 +19,7 @@ import plotly
 import polars as pl
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from lodeline.api.access import Action
@@ -373,6 +374,9 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 def install_web(app: FastAPI) -> None:
+    """Install the dashboard into the API application ``app`` (the composition root :mod:`lodeline.server` calls
+    this; the API never imports the web): templates, the pages' routes, then the static assets (after the routes, so
+    ``/static/plotly/plotly.min.js`` is served from the plotly wheel, not looked up in ``static/``)."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
     templates.env.filters["percent"] = _percent
     templates.env.filters["number"] = _number
@@ -381,3 +385,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(registry_page.router)
     app.include_router(sim_page.router)
     app.include_router(risk_page.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

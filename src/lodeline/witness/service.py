@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from lodeline.config import get_settings
 from lodeline.errors import LodelineError
 from lodeline.store.engine import write_transaction
-from lodeline.trace import checkpoint, cosignature, merkle
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, cosignature
 from lodeline.trace.registry_key import create_key_file, read_key_file
 from lodeline.trace.witness_protocol import (
     SIZE_CONTENT_TYPE,

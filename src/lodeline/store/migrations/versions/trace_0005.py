@@ -10,9 +10,8 @@ Revises: trace_0004
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
-
-from lodeline.store import trace
 
 revision = "trace_0005"
 down_revision = "trace_0004"
@@ -20,9 +19,20 @@ branch_labels = None
 depends_on = None
 
 
+# The table as this revision created it (lodeline.store.trace.document_bytes on that day): a migration imports no
+# application code that can change (docs/ARCHITECTURE.md, Migrations).
+_document_bytes = sa.Table(
+    "trace_document_bytes",
+    sa.MetaData(),
+    sa.Column("sha256", sa.String(64), primary_key=True),  # = trace_documents.sha256
+    sa.Column("codec", sa.String(8), nullable=False),  # zlib
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+
 def upgrade() -> None:
-    trace.document_bytes.create(op.get_bind(), checkfirst=True)
+    _document_bytes.create(op.get_bind(), checkfirst=True)
 
 
 def downgrade() -> None:
-    trace.document_bytes.drop(op.get_bind(), checkfirst=True)
+    _document_bytes.drop(op.get_bind(), checkfirst=True)
