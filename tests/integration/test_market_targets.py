@@ -198,3 +198,20 @@ def test_cli_refuses_an_unknown_code_with_exit_2(cli_store: str) -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "'XYZ' is not an ISO 3166 alpha-3 country code" in " ".join(done.stderr.split())
+
+
+def test_cli_targets_terminal_table_is_compact_and_signed(cli_store: str) -> None:
+    """The terminal view rounds for reading: gallium refining, EU27, 2025 is 900,000 / 909,000 kg = 99.0% from China
+    (USGS MCS 2026 CSV, as in the figures test above), so +39.0 pp over the 60% test, +49.0 pp over the ambition and
+    +34.0 pp over the CRMA 65% line, since at least 2019 (the earliest year with data already misses: '≥2019')."""
+    result = runner.invoke(
+        app, ["market", "targets", "--alliance", "EU27", "--misses-only"], env={"COLUMNS": "220"}
+    )
+    assert result.exit_code == 0, result.output
+    line = next(row for row in result.stdout.splitlines() if "gallium" in row)
+    cells = [c.strip() for c in line.strip("│ ").split("│")]
+    assert cells == [
+        "gallium", "refining", "production", "2025", "CHN", "99.0%", "comparison",
+        "+39.0 pp", "≥2019", "+49.0 pp", "+34.0 pp", "≥2019",
+    ]  # fmt: skip
+    assert "+ misses by that much, − headroom" in " ".join(result.stderr.split())

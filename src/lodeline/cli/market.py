@@ -121,21 +121,59 @@ def dependency_command(
     )
 
 
-#: The terminal table of targets: what misses, by how much and since when (every column: -f csv | json | parquet).
-_TARGETS_TABLE = (
-    "mineral",
-    "stage",
-    "basis",
-    "year",
-    "top_external_supplier",
-    "dependency",
-    "yardstick",
-    "target_verdict",
-    "target_gap_pp",
-    "target_since_note",
-    "ambition_gap_pp",
-    "crma_verdict",
-    "crma_gap_pp",
+def _targets_view(frame: pl.DataFrame) -> pl.DataFrame:
+    """The terminal table of targets, compact: what misses, by how much and since when. Dependency in %, gaps in
+    signed percentage points, ``since`` a year (``≥`` when the earliest year with data already misses). Every
+    column, unrounded: -f csv | json | parquet | xlsx."""
+
+    def gap(column: str) -> pl.Expr:
+        value = pl.col(column)
+        return (
+            pl.when(value.is_null())
+            .then(pl.lit("–"))
+            .otherwise(
+                pl.format(
+                    "{} pp",
+                    pl.when(value >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+                    + value.round(1).cast(pl.Utf8),
+                )
+            )
+        )
+
+    def since(prefix: str) -> pl.Expr:
+        year, note = pl.col(f"{prefix}_since"), pl.col(f"{prefix}_since_note")
+        at_least = note.str.starts_with("since at least").fill_null(False)
+        return (
+            pl.when(year.is_null())
+            .then(pl.lit("–"))
+            .otherwise(pl.when(at_least).then(pl.lit("≥")).otherwise(pl.lit("")) + year.cast(pl.Utf8))
+        )
+
+    columns = [
+        pl.col("mineral"),
+        pl.col("stage"),
+        pl.col("basis"),
+        pl.col("year"),
+        pl.col("top_external_supplier").alias("supplier"),
+        pl.format("{}%", (pl.col("dependency") * 100).round(1)).alias("dependency"),
+        pl.when(pl.col("yardstick").str.starts_with("G7"))
+        .then(pl.lit("G7 target"))
+        .otherwise(pl.lit("comparison"))
+        .alias("yardstick"),
+        gap("target_gap_pp").alias("vs 60%"),
+        since("target").alias("since"),
+        gap("ambition_gap_pp").alias("vs 50%"),
+    ]
+    if frame["crma_verdict"].drop_nulls().len():
+        columns += [gap("crma_gap_pp").alias("vs CRMA 65%"), since("crma").alias("CRMA since")]
+    return frame.select(columns)
+
+
+#: What the terminal table's gaps mean (printed under it).
+_TARGETS_LEGEND = (
+    "gap = dependency − line, in percentage points: + misses by that much, − headroom; the 60% test is strict "
+    "(exactly 60% misses); since = first year of the unbroken run of misses up to the latest year (≥: the earliest "
+    "year with data already misses); 'comparison' = the G7 yardstick applied to a mineral the target does not name"
 )
 
 
@@ -156,11 +194,13 @@ def targets_command(
     result = svc.targets(get_engine(), alliance)
     if misses_only:
         result = MarketResult(result.frame.filter(pl.col("target_verdict") == "misses"), result.provenance)
-    columns = _TARGETS_TABLE if result.frame["crma_verdict"].drop_nulls().len() else _TARGETS_TABLE[:-2]
-    _show(result, fmt, out, f"{alliance}: single-supplier dependency against the targets", columns)
-    if fmt is Format.table:
-        for note in result.provenance.notes[1:3]:
-            err.print(f"[dim]{note}[/]")
+    title = f"{alliance}: single-supplier dependency against the targets"
+    if fmt is not Format.table:
+        _show(result, fmt, out, title)
+        return
+    caption = result.provenance.source_line() + " · every column, unrounded: -f csv | json | parquet | xlsx"
+    emit(_targets_view(result.frame), fmt, title=title, caption=caption)
+    err.print(f"[dim]{_TARGETS_LEGEND}[/]")
 
 
 @app.command("imports")
