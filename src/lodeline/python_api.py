@@ -13,6 +13,7 @@ add nothing but opening the store. What is public and stable is listed in :data:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,19 @@ __all__ = [
     "concentration",
     "criticality",
     "dependency",
+    "geopolitical",
     "imports",
     "open_store",
     "overview",
     "prices",
     "scenarios",
+    "sensitivity",
     "shares",
     "sources",
     "stress_test",
+    "targets",
     "trade_flows",
+    "trend",
     "value_creation",
 ]
 
@@ -225,6 +230,29 @@ def overview(alliance: str | None = None, *, store: Store | None = None) -> Resu
     return _result(market.minerals_overview(_engine(store), _alliance(alliance)), "Market overview")
 
 
+def targets(alliance: str | None = None, *, store: Store | None = None) -> Result:
+    """For every mineral, stage and basis: the alliance's latest single-supplier dependency against the G7 60% test
+    and 50% ambition (a G7 target for rare earths and magnets, the same yardstick as a comparison elsewhere) and,
+    for the EU27, the CRMA 65% benchmark; gaps in percentage points (positive = misses) and since when
+    (``lodeline market targets``; ``docs/methods/targets.md``). ``alliance``: a group or an ISO3 list."""
+    from lodeline.services import market
+
+    group = _alliance(alliance)
+    return _result(
+        market.targets(_engine(store), group), f"{group}: single-supplier dependency against the targets"
+    )
+
+
+def trend(mineral: str, stage: str, alliance: str | None = None, *, store: Store | None = None) -> Result:
+    """Per year, over the longest span the bundled sources allow: top supplier and share, top-3 share, HHI and the
+    alliance's single-supplier dependency, each year with its source and the breaks between sources marked
+    (``lodeline market trend``; ``docs/methods/trends.md``)."""
+    from lodeline.services import trends
+
+    group = _alliance(alliance)
+    return _result(trends.trend(_engine(store), mineral, stage, group), f"{mineral} {stage}: trend")
+
+
 def sources(*, store: Store | None = None) -> Result:
     """Every bundled dataset: publisher, edition, licence, rows and sha256 (``lodeline data sources``)."""
     from lodeline.services import market
@@ -247,6 +275,31 @@ def criticality(stage: str = "all", years: int = 5, *, store: Store | None = Non
     result = risk_service.criticality(_engine(store), stage=None if stage == "all" else stage, years=years)
     frame, provenance = result.frame, result.provenance
     return Result(frame, provenance, "Criticality, eu2017 method")
+
+
+def sensitivity(
+    materials: Sequence[str] = (), draws: int = 1000, seed: int = 0, *, store: Store | None = None
+) -> Result:
+    """Monte Carlo over the SR inputs: per material the SR distribution, P(SR >= 1) and P(critical)
+    (``lodeline risk sensitivity``; ``docs/methods/criticality.md``). ``draws`` 1 to 10,000."""
+    from lodeline.errors import InvalidArgumentError
+    from lodeline.services import risk as risk_service
+
+    if not 1 <= draws <= 10_000:
+        raise InvalidArgumentError(f"draws {draws}: expected 1 to 10,000")
+    result = risk_service.sensitivity(_engine(store), draws=draws, seed=seed, materials=list(materials))
+    return Result(result.summary.frame, result.summary.provenance, f"Supply-risk sensitivity ({draws} draws)")
+
+
+def geopolitical(
+    importer: str = "G7+", mineral: str | None = None, year: int | None = None, *, store: Store | None = None
+) -> Result:
+    """Governance-weighted import risk (GeoPolRisk-style) of an importer or alliance per mineral and stage
+    (``lodeline risk geopol``)."""
+    from lodeline.services import risk as risk_service
+
+    result = risk_service.geopolitical(_engine(store), importer, mineral=mineral, year=year)
+    return Result(result.frame, result.provenance, f"GeoPolRisk-style supply risk for {importer}")
 
 
 # --------------------------------------------------------------------------------------------------- sim

@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
 import lodeline
@@ -129,3 +130,34 @@ def test_open_store_builds_an_empty_store(tmp_path: Path) -> None:
     built = lodeline.open_store(f"sqlite:///{tmp_path / 'built.db'}")
     assert is_built(built.engine) and lodeline.open_store(built.url) is built
     assert lodeline.overview("G7", store=built).frame.height > 10
+
+
+def test_targets_trend_sensitivity_and_geopolitical_match_their_services(store: lodeline.Store) -> None:
+    """The facade adds nothing to a figure: each function returns exactly its service's frame. Gallium refining for
+    the EU27 in 2025 is 900,000 / 909,000 kg from China (USGS MCS 2026 CSV) = 99.01%, +34.01 pp over the CRMA 65%
+    line; a custom ISO3 list spelling the same members gives the same rows."""
+    from lodeline.services import market, risk, trends
+
+    eu = lodeline.targets("EU27", store=store)
+    assert_frame_equal(eu.frame, market.targets(store.engine, "EU27").frame, rel_tol=1e-12)
+    gallium = eu.frame.filter(
+        (pl.col("mineral") == "gallium") & (pl.col("stage") == "refining") & (pl.col("basis") == "production")
+    ).row(0, named=True)
+    assert gallium["dependency"] == pytest.approx(900_000 / 909_000, rel=1e-9)
+    assert gallium["crma_gap_pp"] == pytest.approx((900_000 / 909_000 - 0.65) * 100, rel=1e-9)
+    trend = lodeline.trend("copper", "refining", store=store)
+    assert_frame_equal(
+        trend.frame, trends.trend(store.engine, "copper", "refining", "G7+").frame, rel_tol=1e-12
+    )
+    assert trend.frame["year"].min() == 2000 and trend.provenance.sources
+    summary = lodeline.sensitivity(["Gallium"], draws=200, seed=1, store=store)
+    expected = risk.sensitivity(store.engine, draws=200, seed=1, materials=["Gallium"]).summary.frame
+    assert_frame_equal(summary.frame, expected, rel_tol=1e-12)
+    assert summary.frame.height == 1
+    with pytest.raises(InvalidArgumentError, match="draws 0: expected 1 to 10,000"):
+        lodeline.sensitivity(draws=0, store=store)
+    geo = lodeline.geopolitical("G7", mineral="lithium", store=store)
+    # trade sums run in no fixed order: equal up to float rounding
+    assert_frame_equal(
+        geo.frame, risk.geopolitical(store.engine, "G7", mineral="lithium").frame, rel_tol=1e-9
+    )
