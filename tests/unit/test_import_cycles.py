@@ -63,7 +63,7 @@ FROZEN: dict[str, str] = {
     # the event hash before issue 11 (log leaves before trace_0007's boundary)
     "lodeline.trace.event_hash_v1": "e743ebf673ee86e2e7afbab50e210ce1a0688901f410e6c833105d0c66ebb263",
     # the event hash of issue 11 and its rules (trace_0007; lodeline.trace.event_hash re-exports it as current)
-    "lodeline.trace.event_hash_v2": "fe37010e9ea380919ddcd14b932c8977e32c8f41c7ff7b881f43211105fd191c",
+    "lodeline.trace.event_hash_v2": "28ef2a3aad0a32f943f3f81630c2f05ce23d6da4144ed4ca37677635e39d5648",
     "lodeline.trace.event_hash_rules_v2": "8c3761d39b3f26084b7f90a3aca48519bbd943768851b2098e35f21659e1a15a",
     # trace_0007's re-keying of stored events to event_hash_v2
     "lodeline.trace.rehash_v2": "bd2a96a5ae84347098ce0b07d8f90303d6c09b61a1f70d82437e32346f7ac97f",

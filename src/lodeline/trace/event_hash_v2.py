@@ -4,7 +4,7 @@ Do not change.
 :mod:`lodeline.trace.event_hash` re-exports it as the current algorithm; ``trace_0007`` re-keys stored events with
 it, and log leaves from that migration's boundary on hold the hash IDs it computes. So it is never edited: its
 sha256 (and that of its rules, :mod:`lodeline.trace.event_hash_rules_v2`) is pinned in
-``tests/unit/test_import_cycles.py`` (``FROZEN``). A change to the algorithm is a ``event_hash_v3`` that
+``tests/unit/test_import_cycles.py`` (``FROZEN``). A change to the algorithm is an ``event_hash_v3`` that
 :mod:`lodeline.trace.event_hash` re-exports, with a migration and a new leaf boundary.
 
 EPCIS Event Hash ID (GS1 CBV 2.0 §8.9): a representation-independent fingerprint of an event.
