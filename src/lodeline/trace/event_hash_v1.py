@@ -6,8 +6,9 @@ append-only, so anyone holding such an event recomputes its leaf with this funct
 :mod:`lodeline.trace.event_hash`. Differences from it: timestamps truncated (not rounded) to milliseconds,
 ``certificationInfo`` not in the canonical order and ``parentID`` after ``epcList``, ``errorDeclaration`` hashed,
 fewer GS1 keys canonicalised, extensions inside sensor metadata and locations dropped, no ``sensorElementList``
-extension handling, no query documents. It depends on :func:`lodeline.trace.identifiers.to_digital_link`, whose
-behaviour (the registry's comparison form) is pinned by ``tests/unit/test_event_hash_v1.py``.
+extension handling, no query documents. It depends on :func:`lodeline.trace.digital_link_v1.to_digital_link` (frozen as well), the
+registry's comparison form of identifiers as it was. Its sha256 is pinned in ``tests/unit/test_import_cycles.py``
+(``FROZEN``).
 
 Original description follows.
 
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from lodeline.trace.identifiers import to_digital_link
+from lodeline.trace.digital_link_v1 import to_digital_link
 
 # (name, child order or None). Lists of values are written as the list name, then one "child=value" per element.
 _QTY = (("epcClass", None), ("quantity", None), ("uom", None))

@@ -15,6 +15,10 @@ dated for the time-order rule, declared opening stock on lots.
   (``MassBalance(legacy=True)``, document order, no other capture rule) and dates their balances as the backfill
   below does (:func:`lodeline.trace.mass_balance.journal_dates`).
 
+Its tables, the opening-stock reason and the reading of an event are copied as they were when issue 12 froze this
+revision (the latter in the frozen :mod:`lodeline.trace.ledger_v1`): a migration imports no application code that
+can change (docs/ARCHITECTURE.md, Migrations).
+
 Revision ID: trace_0004
 Revises: trace_0003
 """
@@ -28,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from lodeline.store import trace
+from lodeline.trace import ledger_v1
 
 revision = "trace_0004"
 down_revision = "trace_0003"
@@ -42,11 +46,48 @@ _COLUMNS = (
     ("trace_balances", "added_at", sa.String(32)),
 )
 _INDEX = "ix_trace_events_participant_event"
+#: The opening-stock reason of lots originated before this revision where material cannot originate
+#: (lodeline.trace.mass_balance.LEGACY_OPENING_STOCK, which the audit compares with).
+LEGACY_OPENING_STOCK = "originated before trace_0004 at a facility that cannot originate material"
+
+# The tables as this revision created them (lodeline.store.trace on that day); trace_participants only as the
+# target of the foreign key (trace_0001 creates it).
+_metadata = sa.MetaData()
+sa.Table("trace_participants", _metadata, sa.Column("id", sa.String(200), primary_key=True))
+_company_prefixes = sa.Table(
+    "trace_company_prefixes",
+    _metadata,
+    # A GS1 company prefix (6–12 digits) and the one participant it is bound to: lots and EPCs a participant
+    # creates must carry one of its prefixes. No two prefixes nest (one is never a prefix of another).
+    sa.Column("prefix", sa.String(12), primary_key=True),
+    sa.Column(
+        "participant_id", sa.String(200), sa.ForeignKey("trace_participants.id"), nullable=False, index=True
+    ),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+_capture_rules = sa.Table(
+    # Since which log leaf capture has applied the rules of a migration: events at leaves >= first_leaf were
+    # captured under them, earlier ones under the older rules (the audit replays those as they were accepted).
+    "trace_capture_rules",
+    _metadata,
+    sa.Column("revision", sa.String(32), primary_key=True),
+    sa.Column("first_leaf", sa.Integer, nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+# The columns of trace_events the backfill reads and writes.
+_events = sa.table(
+    "trace_events",
+    sa.column("seq", sa.Integer),
+    sa.column("hash_id", sa.String),
+    sa.column("body", sa.Text),
+    sa.column("facility_id", sa.String),
+    sa.column("event_id", sa.String),
+)
 
 
 def upgrade() -> None:
     bind = op.get_bind()
-    trace.company_prefixes.create(bind, checkfirst=True)
+    _company_prefixes.create(bind, checkfirst=True)
     for table, column, kind in _COLUMNS:
         # A store created at this version already has the columns (trace_0001 creates the current tables).
         if column not in {c["name"] for c in sa.inspect(bind).get_columns(table)}:
@@ -57,13 +98,14 @@ def upgrade() -> None:
             _INDEX, "trace_events", ["participant_id", "event_id"], sqlite_where=where, postgresql_where=where
         )
     backfill(bind)
-    trace.capture_rules.create(bind, checkfirst=True)
-    if trace.capture_rules_since(bind, revision) is None:
+    _capture_rules.create(bind, checkfirst=True)
+    recorded = sa.select(_capture_rules.c.first_leaf).where(_capture_rules.c.revision == revision)
+    if bind.execute(recorded).first() is None:
         first = bind.execute(
             sa.text("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM trace_events")
         ).scalar_one()
         bind.execute(
-            trace.capture_rules.insert().values(
+            _capture_rules.insert().values(
                 revision=revision, first_leaf=int(first), applied_at=datetime.now(UTC)
             )
         )
@@ -71,8 +113,6 @@ def upgrade() -> None:
 
 def backfill(conn: Any) -> None:
     """Fill the new columns of rows captured before this revision (idempotent: only NULLs are filled)."""
-    from lodeline.trace.mass_balance import LEGACY_OPENING_STOCK
-
     conn.execute(
         sa.text(
             "UPDATE trace_events SET participant_id = (SELECT d.participant_id FROM trace_documents d "
@@ -111,9 +151,7 @@ def backfill(conn: Any) -> None:
 
 def _backfill_event_columns(conn: Any) -> None:
     """eventID of every stored event that has one; the location of non-material events."""
-    from lodeline.trace.ledger import event_facts, parse_event
-
-    events = trace.events
+    events = _events
     last = 0
     while True:
         q = (
@@ -131,9 +169,8 @@ def _backfill_event_columns(conn: Any) -> None:
             event = json.loads(body)
             eid = event.get("eventID") if isinstance(event.get("eventID"), str) else None
             if facility is None:
-                op_ = parse_event(0, event, hash_id, [])
-                facts = event_facts(event, op_)
-                own = [fid for _, fid, is_own in facts[0] if is_own] if facts else []
+                op_ = ledger_v1.parse_event(event, hash_id)
+                own = ledger_v1.own_locations(event, op_)
                 facility = op_.facility if op_ is not None else (own[0] if own else None)
             if eid is not None or facility is not None:
                 updates.append({"s": seq, "e": eid, "f": facility})
@@ -148,10 +185,10 @@ def _backfill_event_columns(conn: Any) -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    trace.capture_rules.drop(bind, checkfirst=True)
+    _capture_rules.drop(bind, checkfirst=True)
     if _INDEX in {i["name"] for i in sa.inspect(bind).get_indexes("trace_events")}:
         op.drop_index(_INDEX, table_name="trace_events")
     for table, column, _kind in _COLUMNS:
         if column in {c["name"] for c in sa.inspect(bind).get_columns(table)}:
             op.drop_column(table, column)
-    trace.company_prefixes.drop(bind, checkfirst=True)
+    _company_prefixes.drop(bind, checkfirst=True)

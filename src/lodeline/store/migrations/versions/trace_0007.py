@@ -8,9 +8,13 @@ refers to them (``event_hash`` of trace_lot_sources, trace_lot_movements, trace_
 - ``trace_capture_rules`` row ``trace_0007``: the log size at this upgrade. Event leaves before it were hashed with
   the previous algorithm, leaves from it on with the current one (``lodeline trace audit`` recomputes each so).
 
-All in the migration's transaction; two stored events that now hash alike stop it with an error and change nothing
-(:mod:`lodeline.trace.rehash`). Run again, it changes nothing. Downgrade gives the events back their leaf's hash ID
-and drops the column.
+All in the migration's transaction; two stored events that now hash alike stop it with an error and change nothing.
+Run again, it changes nothing. Downgrade gives the events back their leaf's hash ID and drops the column.
+
+The re-keying is the frozen :mod:`lodeline.trace.rehash_v2` (moved there from :mod:`lodeline.trace.rehash` when issue
+12 froze this revision), which hashes with the frozen :mod:`lodeline.trace.event_hash_v2`, never the current
+``event_hash`` that a later version may replace: a migration imports no application code that can change
+(docs/ARCHITECTURE.md, Migrations).
 
 Revision ID: trace_0007
 Revises: trace_0006
@@ -21,6 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from lodeline.trace import rehash_v2
+
 revision = "trace_0007"
 down_revision = "trace_0006"
 branch_labels = None
@@ -30,8 +36,6 @@ _INDEX = "ix_trace_events_leaf_hash_id"
 
 
 def upgrade() -> None:
-    from lodeline.trace.rehash import rehash_events
-
     bind = op.get_bind()
     # A store created at this version already has the column (trace_0001 creates the current tables).
     if "leaf_hash_id" not in {c["name"] for c in sa.inspect(bind).get_columns("trace_events")}:
@@ -39,14 +43,12 @@ def upgrade() -> None:
     if _INDEX not in {i["name"] for i in sa.inspect(bind).get_indexes("trace_events")}:
         where = sa.text("leaf_hash_id IS NOT NULL")  # partial, as in lodeline.store.trace
         op.create_index(_INDEX, "trace_events", ["leaf_hash_id"], sqlite_where=where, postgresql_where=where)
-    rehash_events(bind)
+    rehash_v2.rehash_events(bind, revision)
 
 
 def downgrade() -> None:
-    from lodeline.trace.rehash import restore_hashes
-
     bind = op.get_bind()
-    restore_hashes(bind)
+    rehash_v2.restore_hashes(bind, revision)
     op.drop_index(_INDEX, table_name="trace_events")
     with op.batch_alter_table("trace_events") as batch:
         batch.drop_column("leaf_hash_id")
