@@ -29,6 +29,19 @@ class LodelineError(Exception):
         }
 
 
+class MigrationError(LodelineError):
+    """A schema migration refused to run (the store is left at its previous revision). ``code`` is the one the
+    migration's own error carries (frozen migration code raises plain exceptions with ``code`` and ``message``)."""
+
+    code = "migration-refused"
+    http_status = 503
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
 class DataFormatError(LodelineError):
     """A bundled or uploaded file cannot be parsed. Names the file, row (1-based, header = 1), column and reason."""
 

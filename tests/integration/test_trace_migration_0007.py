@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, select, update
 
+from lodeline.errors import MigrationError
 from lodeline.store import trace as db
 from lodeline.store import tracelog
 from lodeline.store.engine import MIGRATIONS_DIR, upgrade
@@ -184,8 +185,11 @@ def test_trace_0007_stops_on_events_that_now_hash_alike(
         patched.setattr(capture_module, "event_hash_id", event_hash_v1.event_hash_id)
         report = capture(engine, data, participant=pid, signature=keys.sign(private[pid], data))
     assert len(report.accepted) == 2
-    with pytest.raises(rehash.RehashError, match="have the same hash ID"):
+    with pytest.raises(MigrationError, match="have the same hash ID") as refused:
         upgrade(engine)
+    # the frozen migration's plain error reaches the CLI and API as a Lodeline error with its own code
+    assert refused.value.code == "rehash-conflict"
+    assert isinstance(refused.value.__cause__, rehash.RehashError)
     with engine.connect() as conn:
         stored = set(conn.execute(select(db.events.c.hash_id)).scalars())
     assert stored == set(report.accepted)

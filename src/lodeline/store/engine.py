@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from lodeline.config import get_settings, normalise_database_url
+from lodeline.errors import LodelineError, MigrationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -86,9 +87,17 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+    except Exception as exc:
+        # Frozen migration code imports only frozen modules, so it raises plain exceptions that carry a Lodeline
+        # ``code`` and ``message`` (e.g. trace_0007's RehashError): give them the CLI's and API's clear error.
+        code, message = getattr(exc, "code", None), getattr(exc, "message", None)
+        if isinstance(exc, LodelineError) or not (isinstance(code, str) and isinstance(message, str)):
+            raise
+        raise MigrationError(f"the store's schema upgrade stopped: {message}", code=code) from exc
 
 
 @lru_cache(maxsize=4)

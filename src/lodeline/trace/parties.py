@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine
 from lodeline.domain.countries import resolve_country
 from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store import trace_parties as db
-from lodeline.store import tracelog
 from lodeline.store.engine import write_transaction
 from lodeline.store.trace import lock_registry
 from lodeline.trace import directory, keys
@@ -66,22 +65,6 @@ def facility_id(raw: str) -> str:
     if ":" not in raw:
         raise InvalidArgumentError(f"facility id {raw!r}: expected a GLN, an SGLN URN or a URI")
     return raw
-
-
-def log_directory_snapshot(conn: Connection, revision: str) -> int:
-    """Append a snapshot of the directory tables to the log (migration ``revision``), unless the directory the log
-    already records is the one the tables hold; returns the leaves appended. In the caller's transaction."""
-    lock_registry(conn)
-    logged = directory.Directory()
-    for index, data in tracelog.leaves_starting_with(conn, b"{", tracelog.tree_size(conn)):
-        try:
-            logged.apply(directory.parse_leaf(index, data))
-        except InvalidArgumentError:
-            continue  # not a directory leaf: the audit names it
-    held = directory.state_of(db.directory_rows(conn))
-    if not directory.differences(held, logged):
-        return 0
-    return len(append_leaves(conn, directory.snapshot_leaves(held, now(), revision)))
 
 
 def add_participant(
