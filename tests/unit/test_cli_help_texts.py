@@ -28,10 +28,12 @@ BARE_PLACEHOLDER = re.compile(r"<bool>|<bool range>")
 
 
 def _commands(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
-    children = getattr(command, "commands", None)
-    if children:
-        for name in sorted(children):
-            yield from _commands(children[name], (*path, name))
+    """Every leaf command, through click's ``list_commands``/``get_command``: the lazy root's ``commands`` holds
+    only what has been loaded."""
+    if hasattr(command, "list_commands"):
+        ctx = _click.Context(command)
+        for name in sorted(command.list_commands(ctx)):
+            yield from _commands(command.get_command(ctx, name), (*path, name))
     else:
         yield " ".join(path), command
 
@@ -41,6 +43,16 @@ def _params() -> Iterator[tuple[str, Any, _click.Context]]:
         ctx = _click.Context(command)
         for param in command.get_params(ctx):
             if param.name not in FRAMEWORK_OPTIONS:
+                yield path, param, ctx
+
+
+def _framework_flags() -> Iterator[tuple[str, Any, _click.Context]]:
+    """The flags Typer adds itself (--help everywhere, the root's completion flags)."""
+    root = typer.main.get_command(app)
+    for path, command in [("lodeline", root), *_commands(root, ("lodeline",))]:
+        ctx = _click.Context(command)
+        for param in command.get_params(ctx):
+            if param.name in FRAMEWORK_OPTIONS:
                 yield path, param, ctx
 
 
@@ -75,6 +87,24 @@ def test_no_bare_bool_placeholder() -> None:
         if BARE_PLACEHOLDER.search(p.display_type_rich(ctx) or "")
     )
     assert not bare, 'switches shown with a value placeholder (give them metavar=""):\n' + "\n".join(bare)
+
+
+def test_the_frameworks_own_flags_show_no_placeholder() -> None:
+    """`lodeline --help` used to list `--help <bool>` and `--install-completion <bool>` (Typer 0.29 shows a flag's
+    type); cli/main.py makes every flag show none."""
+    flags = list(_framework_flags())
+    assert {p.name for _, p, _ in flags} >= {"help", "install_completion", "show_completion"}
+    bare = sorted(
+        f"{_label(path, p)} shows {p.display_type_rich(ctx)}"
+        for path, p, ctx in flags
+        if p.display_type_rich(ctx)
+    )
+    assert not bare, "\n".join(bare)
+    from typer.testing import CliRunner
+
+    for argv in ([], ["market"], ["trace", "audit"]):
+        result = CliRunner().invoke(app, [*argv, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and "<bool>" not in result.output, argv
 
 
 def test_a_switch_is_shown_without_placeholder_in_help() -> None:

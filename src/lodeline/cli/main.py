@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import typer
 from typer import _click as click  # Typer's vendored click: the classes its groups are built on
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from lodeline import __version__
 
@@ -112,6 +112,19 @@ class LazyCommandGroup(TyperGroup):
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
             raise
 
+
+def _flags_take_no_placeholder() -> None:
+    """Typer 0.29 prints a flag's type as if the flag took a value (``--help <bool>``, ``--install-completion
+    <bool>``); a flag takes none, so the help shows none (an explicit ``metavar`` still wins)."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_placeholder()
 
 app = typer.Typer(
     name="lodeline",
