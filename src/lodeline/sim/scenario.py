@@ -244,7 +244,8 @@ def scenario_from_text(text: str, where: str = "<scenario>") -> Scenario:
 
 def library_scenario(name: str) -> Scenario | None:
     """The shipped scenario of that name (``lodeline sim scenarios``), or None. Files are read by the caller
-    (``lodeline.cli.sim`` reads them through ``lodeline.cli.inputs``, with its size and nesting bounds)."""
+    (``lodeline.cli.sim`` and the Python facade read them through ``lodeline.inputs``, with its size and nesting
+    bounds)."""
     text = library_scenarios().get(name)
     return None if text is None else scenario_from_text(text, f"library:{name}")
 
