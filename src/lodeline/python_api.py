@@ -331,7 +331,7 @@ def stress_test(
     drawn and the days of cover; per month the alliance's shortfall and stocks. ``scenario`` is a library name
     (see :func:`scenarios`) or a YAML file; ``alliance`` (a country-group id) replaces the scenario's own. Stocks are the PLACEHOLDER assumptions of
     ``sim/data/stockpile_assumptions.csv`` (the notes say so); method: ``docs/methods/stress-test.md``."""
-    from lodeline.cli.inputs import is_file, read_yaml
+    from lodeline.inputs import is_file, read_yaml
     from lodeline.services import sim as sim_service
 
     where = str(scenario)

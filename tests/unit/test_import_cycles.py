@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "lodeline.config": 0,
     "lodeline.tlog": 0,
     "lodeline.export": 1,
+    "lodeline.inputs": 1,
     "lodeline.domain": 1,
     "lodeline.store": 2,
     "lodeline.data": 3,

@@ -41,7 +41,7 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("a: [" * 50 + "]" * 50, "nested deeper"),
         (LAUGHS, "more than 100,000 values"),
         ("name: x\n  bad: indent: here", "line 2"),
-        (f"n: {'9' * 80}", "64 digits"),
+        (f"n: {'9' * 80}", "an integer of 80 digits"),
     ],
 )
 def test_uploads_are_read_within_bounds(text: str | bytes, words: str) -> None:

@@ -5,9 +5,13 @@ that puts both into one application is the composition root, :func:`lodeline.ser
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from lodeline import __version__
 from lodeline.api.cache import ResultCache
@@ -31,6 +35,17 @@ Every read answers JSON `{data, provenance, page, data_version}` by default and 
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Nothing to start (the job runner is made on first use); at shutdown, stop this process's stress-test jobs
+    (:meth:`lodeline.services.jobs.JobRunner.shutdown`: no new job, running ones finish or are marked failed with
+    the reason, threads joined) so no job row reads ``running`` behind a process that is gone."""
+    yield
+    runner = getattr(app.state, "sim_jobs", None)
+    if runner is not None:
+        await run_in_threadpool(runner.shutdown)  # blocking joins, off the event loop
+
+
 def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
     """Build the API application on ``engine`` (default: the configured store, migrated), without the dashboard
     (:func:`lodeline.server.create_app` installs it)."""
@@ -43,6 +58,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
         openapi_url="/openapi.json",
         docs_url=None,  # served by lodeline.web.pages (installed by lodeline.server) with vendored Swagger UI (no CDN, no inline script)
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.engine = store
     app.state.api_settings = api_settings

@@ -2,7 +2,9 @@
 
 An *alliance* is either one of these groups or a custom list of ISO 3166 alpha-3 codes (``USA,JPN,DEU``):
 :func:`resolve_alliance` is the one place that turns what a user typed (CLI option, API query, dashboard form)
-into a member set, so every surface accepts and rejects the same things.
+into a member set, so every surface accepts and rejects the same things: market's alliance and importer options,
+the geopolitical-risk importer (``services.risk.resolve_importer``, which also takes one country by name) and a
+stress-test scenario's ``alliance`` (``sim.scenario``).
 """
 
 from __future__ import annotations
@@ -47,11 +49,6 @@ def get_group(name: str) -> CountryGroup:
         if normalise_name(gid.replace("+", " plus")) == wanted:
             return group
     raise UnknownGroupError(name, sorted(groups))
-
-
-def custom_group(name: str, members: list[str]) -> CountryGroup:
-    """An ad-hoc alliance from ISO3 codes (validated by the caller)."""
-    return CountryGroup(name, f"custom alliance {name}", frozenset(members))
 
 
 def resolve_alliance(value: str) -> CountryGroup:

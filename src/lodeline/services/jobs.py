@@ -6,6 +6,11 @@ concurrency), a bound on the jobs it holds (queued + running; beyond it a submis
 ``sim_jobs`` table (:mod:`lodeline.store.jobs`), so a status poll answered by any worker sees the same job, and
 a job whose worker died (no heartbeat within ``stale_after_seconds``) reads ``failed`` with that reason instead
 of ``running`` for ever. Results are JSON, bounded by ``max_result_bytes``.
+
+At application shutdown (the lifespan of :func:`lodeline.api.app.create_api_app`) :meth:`JobRunner.shutdown`
+stops taking jobs, fails the queued ones, gives a running job ``shutdown_grace_seconds`` to finish, then stops it
+at its next progress report and marks it failed with the reason, and joins the threads: no row stays ``running``
+behind a process that is gone.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -50,6 +56,14 @@ class JobLimits:
     retry_after_seconds: int = 10
     #: Progress is written at most this often (the last update always is).
     progress_interval_seconds: float = 0.2
+    #: At shutdown, how long a running job may go on before it is stopped (at its next progress report).
+    shutdown_grace_seconds: float = 20.0
+    #: At shutdown, how long a stopped job's thread is waited for before the runner gives up on it.
+    shutdown_join_seconds: float = 10.0
+
+
+#: Why a job still queued or running when the server stops reads ``failed``.
+SHUTDOWN_REASON = "the server shut down before this job finished; start it again"
 
 
 class JobQueueFullError(LodelineError):
@@ -62,6 +76,24 @@ class JobQueueFullError(LodelineError):
             retry_after_seconds=retry_after,
         )
         self.retry_after = retry_after
+
+
+class JobRunnerClosedError(LodelineError):
+    code = "sim-shutting-down"
+    http_status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"this server is shutting down and takes no new stress tests; retry in {retry_after} s",
+            retry_after_seconds=retry_after,
+        )
+        self.retry_after = retry_after
+
+
+class _Interrupted(LodelineError):
+    """Raised inside a running job's progress report once shutdown's grace time is over."""
+
+    code = "sim-interrupted"
 
 
 class JobRunner:
@@ -77,6 +109,9 @@ class JobRunner:
         self._held = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._interrupt = threading.Event()
+        self._closing = False
+        self._futures: dict[Future[None], str] = {}
         self._beat: threading.Thread | None = None
 
     # ------------------------------------------------------------------------------------ submitting
@@ -92,18 +127,34 @@ class JobRunner:
     ) -> str:
         """Record the job as queued and hand it to the pool; its id. Refused when this process holds too many."""
         with self._lock:
+            if self._closing:
+                raise JobRunnerClosedError(self.limits.retry_after_seconds)
             if self._held >= self.limits.queue_limit:
                 raise JobQueueFullError(self._held, self.limits.retry_after_seconds)
             self._held += 1
         job_id = secrets.token_hex(16)
         try:
             store.insert_job(self.engine, job_id, kind, title, params, owner_account, owner_name, self.worker)
-            self._start_heartbeat()
-            self._pool.submit(self._run, job_id, work)
         except BaseException:
             self._release()
             raise
+        try:
+            self._start_heartbeat()
+            with self._lock:
+                if self._closing:  # shutdown began while the row was written
+                    raise JobRunnerClosedError(self.limits.retry_after_seconds)
+                future = self._pool.submit(self._run, job_id, work)
+                self._futures[future] = job_id
+        except BaseException:
+            self._release()
+            store.finish(self.engine, job_id, error=SHUTDOWN_REASON)
+            raise
+        future.add_done_callback(self._forget)
         return job_id
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.pop(future, None)
 
     def _release(self) -> None:
         with self._lock:
@@ -116,6 +167,8 @@ class JobRunner:
             last = [0.0]
 
             def progress(fraction: float, message: str) -> None:
+                if self._interrupt.is_set():
+                    raise _Interrupted(SHUTDOWN_REASON)
                 moment = time.monotonic()
                 if fraction >= 1.0 or moment - last[0] >= self.limits.progress_interval_seconds:
                     last[0] = moment
@@ -168,10 +221,46 @@ class JobRunner:
         with self._lock:
             return self._held
 
-    def close(self) -> None:
-        """Stop the heartbeat and stop taking work (running jobs finish; queued ones go stale)."""
+    def shutdown(self) -> list[str]:
+        """Stop for good, leaving no job of this runner ``queued`` or ``running``; the ids of the jobs failed.
+
+        New submissions are refused (:class:`JobRunnerClosedError`, 503). Queued jobs are cancelled and marked
+        failed. A running job has ``shutdown_grace_seconds`` to finish; then it is stopped at its next progress
+        report and marked failed with :data:`SHUTDOWN_REASON`. The pool's threads and the heartbeat are joined
+        (a job that reports no progress for ``shutdown_join_seconds`` more is marked failed and left behind:
+        its late result cannot overwrite the failure, :func:`lodeline.store.jobs.finish` only ends active jobs).
+        """
+        with self._lock:
+            self._closing = True
+            futures = dict(self._futures)
+        stopped = []
+        for future, job_id in futures.items():
+            if future.cancel():  # still queued: it never runs, so its ``finally`` never releases it
+                self._release()
+                stopped.append(job_id)
+        running = [f for f in futures if not f.cancelled()]
+        _done, overran = wait_futures(running, timeout=self.limits.shutdown_grace_seconds)
+        late: set[Future[None]] = set()
+        if overran:
+            self._interrupt.set()  # the job's next progress report raises, and _run marks it failed
+            _done, late = wait_futures(overran, timeout=self.limits.shutdown_join_seconds)
+        stopped += [futures[f] for f in overran]
+        for job_id in stopped:  # a no-op for a job _run has already ended
+            store.finish(self.engine, job_id, error=SHUTDOWN_REASON)
         self._stop.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        beat = self._beat
+        if beat is not None:
+            beat.join(timeout=self.limits.shutdown_join_seconds)
+        self._pool.shutdown(wait=not late, cancel_futures=True)
+        if late:
+            log.warning(
+                "jobs %s did not stop within the shutdown time; marked failed", [futures[f] for f in late]
+            )
+        return stopped
+
+    def close(self) -> None:
+        """:meth:`shutdown` (kept for callers of the older name)."""
+        self.shutdown()
 
 
 def wait(runner: JobRunner, job_id: str, timeout: float = 60.0) -> dict[str, Any] | None:

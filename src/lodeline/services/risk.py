@@ -14,9 +14,9 @@ import polars as pl
 from sqlalchemy import Engine
 
 from lodeline.domain.countries import resolve_country
-from lodeline.domain.groups import CountryGroup, custom_group, get_group
+from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, CountryGroup, resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
-from lodeline.errors import InvalidArgumentError, NotFoundError, UnknownGroupError
+from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.risk import EU_STAGES
 from lodeline.risk.assessment import CompiledAssessment, assessment_table, compile_assessment
 from lodeline.risk.economic_importance import economic_importance, merge_ei
@@ -180,14 +180,18 @@ def sensitivity(
 
 
 def resolve_importer(name: str) -> CountryGroup:
-    """A country group id (G7+, EU27 …), else a comma-separated list of countries (names or ISO3)."""
+    """The importer as a group of countries: what :func:`~lodeline.domain.groups.resolve_alliance` accepts (a
+    country group id such as G7+/EU27/MSP, or a comma-separated list of ISO3 codes; one ISO3 code is a group of
+    one), else one country by name (``Germany``). A bad list is the alliance's ``invalid-argument`` error naming
+    the entry; a single name that is no group and no country is ``unknown-country`` (with suggestions)."""
     try:
-        return get_group(name)
-    except UnknownGroupError:
-        codes = [resolve_country(part.strip()) for part in name.split(",") if part.strip()]
-        if not codes:
+        return resolve_alliance(name)
+    except InvalidArgumentError:
+        text = name.strip()
+        if not text or "," in text or len(text) > MAX_ALLIANCE_LENGTH:
             raise
-        return custom_group(name, codes)
+        iso3 = resolve_country(text)  # a country name; raises UnknownCountryError naming it
+        return CountryGroup(iso3, iso3, frozenset({iso3}))
 
 
 def wgi_dimensions(text: str) -> tuple[str, ...]:

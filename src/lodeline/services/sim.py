@@ -2,9 +2,9 @@
 network, run it, and shape the result (noise to zero, assumptions listed) the same way for every caller.
 
 Nothing here prints or knows about Typer or HTTP. Long work reports progress through a callback
-``progress(fraction, message)`` with ``fraction`` in [0, 1]. Files on disk are read by the caller (the CLI reads
-them through :mod:`lodeline.cli.inputs`); text sent over the network (an uploaded scenario) is decoded here
-within the same kind of bounds.
+``progress(fraction, message)`` with ``fraction`` in [0, 1]. Files on disk are read by the caller (the CLI and the
+Python facade through :mod:`lodeline.inputs`); text sent over the network (an uploaded scenario) is decoded by
+the same module, within the tighter :data:`UPLOAD_BOUNDS`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from sqlalchemy import Engine
 
 from lodeline.errors import InvalidArgumentError, NotFoundError
+from lodeline.inputs import Bounds, InputRejected, parse_yaml
 from lodeline.services.results import Provenance
 from lodeline.sim.compile import network_from_spec
 from lodeline.sim.montecarlo import DEFAULT_CHUNK, Executor, make_task, run_montecarlo
@@ -39,6 +39,7 @@ MAX_UPLOAD_BYTES = 256 * 1024
 #: The deepest nesting and the most values (YAML aliases expanded) an uploaded file may have.
 MAX_UPLOAD_DEPTH = 32
 MAX_UPLOAD_NODES = 100_000
+UPLOAD_BOUNDS = Bounds(max_bytes=MAX_UPLOAD_BYTES, max_depth=MAX_UPLOAD_DEPTH, max_nodes=MAX_UPLOAD_NODES)
 #: Datasets the store-built network reads (production, trade, recycled content) besides those named in notes.
 _NETWORK_SOURCES = ("cepii_baci", "unep_recycling")
 
@@ -86,52 +87,18 @@ def library(name: str) -> Scenario:
 
 
 def parse_data(data: Any, where: str) -> Scenario:
-    """A decoded YAML mapping (the CLI's bounded reader has read the file) validated as a scenario."""
+    """A decoded YAML mapping (read by :mod:`lodeline.inputs`) validated as a scenario."""
     return parse_scenario(data, where)
 
 
-def _check_shape(value: Any, where: str) -> None:
-    """Depth and size bounds in one iterative walk (hostile input never recurses or expands without bound)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    seen = 0
-    while stack:
-        node, depth = stack.pop()
-        seen += 1
-        if seen > MAX_UPLOAD_NODES:
-            raise ScenarioError(where, "(root)", f"more than {MAX_UPLOAD_NODES:,} values (aliases expanded)")
-        if isinstance(node, dict):
-            children: list[Any] = [*node.keys(), *node.values()]
-        elif isinstance(node, list):
-            children = node
-        else:
-            if isinstance(node, int) and node.bit_length() > 256:
-                raise ScenarioError(where, "(root)", "an integer longer than 64 digits")
-            continue
-        if depth >= MAX_UPLOAD_DEPTH:
-            raise ScenarioError(where, "(root)", f"nested deeper than {MAX_UPLOAD_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in children)
-
-
 def decode_upload(text: str | bytes, where: str) -> Any:
-    """Uploaded YAML text decoded within bounds: size, UTF-8, syntax (with its line), depth and size."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(where, "(root)", f"larger than {MAX_UPLOAD_BYTES:,} bytes")
+    """Uploaded YAML text decoded within :data:`UPLOAD_BOUNDS` by the one bounded reader (:mod:`lodeline.inputs`):
+    size, UTF-8, syntax (with its line), depth, size after aliases, integer length; a refusal is a
+    :class:`ScenarioError` naming the upload and the reason."""
     try:
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(where, "(root)", f"not UTF-8 (byte {exc.start})") from None
-    try:
-        value = yaml.safe_load(decoded)
-    except RecursionError:
-        raise ScenarioError(where, "(root)", f"nested deeper than {MAX_UPLOAD_DEPTH} levels") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot parse"
-        raise ScenarioError(where, "(root)", f"not valid YAML: {line}{problem}") from None
-    _check_shape(value, where)
-    return value
+        return parse_yaml(text, UPLOAD_BOUNDS)
+    except InputRejected as exc:
+        raise ScenarioError(where, "(root)", exc.reason) from None
 
 
 def scenario_from_upload(text: str | bytes, where: str = "upload") -> Scenario:

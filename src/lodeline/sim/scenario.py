@@ -16,9 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lodeline.domain.countries import OTHER_COUNTRIES, resolve_country
-from lodeline.domain.groups import country_groups
+from lodeline.domain.groups import country_groups, resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
-from lodeline.errors import LodelineError
+from lodeline.errors import InvalidArgumentError, LodelineError
 
 StageName = Literal["mining", "refining", "component"]
 
@@ -195,11 +195,21 @@ class Scenario(_Strict):
     @field_validator("alliance")
     @classmethod
     def _alliance(cls, v: str | list[str]) -> str | list[str]:
-        if isinstance(v, list):
-            return [_country(c) for c in v]
-        if v not in country_groups():
-            raise ValueError(f"unknown country group {v!r}; known: {', '.join(sorted(country_groups()))}")
-        return v
+        """What :func:`~lodeline.domain.groups.resolve_alliance` accepts (as CLI, API and Python facade do): a
+        group id (G7+, G7, EU27, MSP …) or ISO3 codes, as text (``USA,JPN,DEU``) or a YAML list."""
+        text = ",".join(v) if isinstance(v, list) else v
+        if isinstance(v, list) and not v:
+            raise ValueError("the alliance list is empty: give ISO 3166 alpha-3 codes or a country group")
+        try:
+            resolve_alliance(text)
+        except InvalidArgumentError as exc:
+            if isinstance(v, str) and "," not in v and v.strip():  # a name that is no group and no country
+                raise ValueError(
+                    f"unknown country group {v!r}; known: {', '.join(sorted(country_groups()))} "
+                    "(or give ISO 3166 alpha-3 codes: USA,JPN,DEU)"
+                ) from None
+            raise ValueError(exc.message) from None
+        return [c.strip().upper() for c in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
     def _within_horizon(self) -> Scenario:
@@ -209,9 +219,9 @@ class Scenario(_Strict):
         return self
 
     def alliance_members(self) -> frozenset[str]:
-        if isinstance(self.alliance, list):
-            return frozenset(self.alliance)
-        return country_groups()[self.alliance].members
+        """The alliance's member countries (:func:`~lodeline.domain.groups.resolve_alliance`)."""
+        text = ",".join(self.alliance) if isinstance(self.alliance, list) else self.alliance
+        return resolve_alliance(text).members
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -244,7 +254,8 @@ def scenario_from_text(text: str, where: str = "<scenario>") -> Scenario:
 
 def library_scenario(name: str) -> Scenario | None:
     """The shipped scenario of that name (``lodeline sim scenarios``), or None. Files are read by the caller
-    (``lodeline.cli.sim`` reads them through ``lodeline.cli.inputs``, with its size and nesting bounds)."""
+    (``lodeline.cli.sim`` and the Python facade read them through ``lodeline.inputs``, with its size and nesting
+    bounds)."""
     text = library_scenarios().get(name)
     return None if text is None else scenario_from_text(text, f"library:{name}")
 

@@ -172,44 +172,6 @@
       });
       return Plotly.newPlot(el, traces, autoMargins(layout({ height: 360, margin: { l: 60, r: 20, t: TOP, b: 50 },
         xaxis: {}, yaxis: { title: { text: "price" } } })), HOVER_CONFIG);
-    },
-
-    trajectories: function (el, rows) {
-      var traces = [];
-      var i = 0;
-      groupBy(rows, function (r) { return r.mineral + " · " + r.stage + " · " + r.basis; }).forEach(function (seriesRows, name) {
-        seriesRows.sort(function (a, b) { return a.year - b.year; });
-        var color = PALETTE[i++ % PALETTE.length];
-        var years = seriesRows.map(function (r) { return r.year; });
-        traces.push({ type: "scatter", mode: "lines+markers", name: name, x: years,
-          y: seriesRows.map(function (r) { return pct(r.top_external_share); }), line: { color: color } });
-        var last = seriesRows[seriesRows.length - 1];
-        if (last.target !== null && last.target !== undefined) {
-          var end = last.target_year || years[years.length - 1];
-          traces.push({ type: "scatter", mode: "lines", name: "target " + name, showlegend: false,
-            x: [years[0], end], y: [pct(last.target), pct(last.target)], line: { color: color, dash: "dash", width: 1.5 },
-            hovertemplate: "target %{y:.0f}% by " + end + "<extra></extra>" });
-        }
-      });
-      return Plotly.newPlot(el, traces, layout({ height: 440, xaxis: { dtick: 1, tickformat: "d" },
-        yaxis: { title: { text: "largest external supplier (%)" }, range: [0, 100] } }), CONFIG);
-    },
-
-    gaps: function (el, rows) {
-      var latest = new Map();
-      rows.forEach(function (r) {
-        var key = r.mineral + " · " + r.stage + " · " + r.basis;
-        if (!latest.has(key) || latest.get(key).year < r.year) { latest.set(key, r); }
-      });
-      var entries = Array.from(latest.entries()).filter(function (e) { return e[1].gap !== null; })
-        .sort(function (a, b) { return a[1].gap - b[1].gap; });
-      return Plotly.newPlot(el, [{
-        type: "bar", orientation: "h",
-        y: entries.map(function (e) { return e[0]; }), x: entries.map(function (e) { return pct(e[1].gap); }),
-        marker: { color: entries.map(function (e) { return e[1].gap > 0 ? PALETTE[3] : PALETTE[2]; }) },
-        hovertemplate: "%{y}: %{x:+.1f} pp<extra></extra>"
-      }], layout({ height: Math.max(260, 26 * entries.length + 80), margin: { l: 240, r: 20, t: 10, b: 50 },
-        xaxis: { title: { text: "gap to target (percentage points; > 0 means above the target)" }, zeroline: true } }), CONFIG);
     }
   };
 
