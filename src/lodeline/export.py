@@ -137,3 +137,20 @@ def write_xlsx(path: Path, frame: pl.DataFrame, provenance: Mapping[str, Any], *
     """Write the workbook to ``path`` (its folder must exist) and return the path."""
     path.write_bytes(xlsx_bytes(frame, provenance, title=title))
     return path
+
+
+def check_out_path(out: Path | None, option: str = "--out") -> None:
+    """Refuse an output file whose folder is missing (naming it) or that is itself a folder; create nothing.
+
+    Raises :class:`InvalidArgumentError` (exit status 2). ``None`` (no file given) passes."""
+    if out is None:
+        return
+    folder = out.parent
+    if not folder.exists():
+        raise InvalidArgumentError(
+            f"{option} {out}: the folder {folder} does not exist; create it first (nothing was written)"
+        )
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{option} {out}: {folder} is not a folder (nothing was written)")
+    if out.is_dir():
+        raise InvalidArgumentError(f"{option} {out} is a folder; give a file name (nothing was written)")

@@ -113,7 +113,7 @@ class StressTest(Result):
 
 def _out_path(path: str | Path) -> Path:
     """The output path, its folder checked (a missing folder is an error naming it; nothing is created)."""
-    from lodeline.cli.output import check_out_path
+    from lodeline.export import check_out_path
 
     target = Path(path)
     check_out_path(target, "path")

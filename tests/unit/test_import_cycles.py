@@ -48,12 +48,12 @@ LAYERS: dict[str, int] = {
     "lodeline.reports": 5,
     "lodeline.api": 5,
     "lodeline.witness": 5,
+    "lodeline.python_api": 5,
     "lodeline.web": 6,
     "lodeline.server": 7,
     "lodeline.cli": 8,
     MIGRATIONS: 8,
-    "lodeline.python_api": 9,
-    "lodeline": 10,
+    "lodeline": 9,
 }
 
 #: Modules a migration may import besides the standard library, sqlalchemy and alembic: frozen by design, each

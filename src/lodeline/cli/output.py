@@ -21,6 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from lodeline.errors import InvalidArgumentError
+from lodeline.export import check_out_path
+
+__all__ = ["Format", "check_out_dir", "check_out_path", "check_out_paths", "emit"]
 
 
 class Format(StrEnum):
@@ -33,23 +36,6 @@ class Format(StrEnum):
 
 #: Formats that are bytes, not text: never written to a terminal.
 BINARY_FORMATS = frozenset({Format.parquet, Format.xlsx})
-
-
-def check_out_path(out: Path | None, option: str = "--out") -> None:
-    """Refuse an output file whose folder is missing (naming it) or that is itself a folder; create nothing.
-
-    Raises :class:`InvalidArgumentError` (exit status 2). ``None`` (no file given) passes."""
-    if out is None:
-        return
-    folder = out.parent
-    if not folder.exists():
-        raise InvalidArgumentError(
-            f"{option} {out}: the folder {folder} does not exist; create it first (nothing was written)"
-        )
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"{option} {out}: {folder} is not a folder (nothing was written)")
-    if out.is_dir():
-        raise InvalidArgumentError(f"{option} {out} is a folder; give a file name (nothing was written)")
 
 
 def check_out_paths(paths: Mapping[str, Path | None]) -> None:
