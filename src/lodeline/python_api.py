@@ -305,22 +305,9 @@ def geopolitical(
 # --------------------------------------------------------------------------------------------------- sim
 def scenarios() -> Result:
     """The shipped stress-test scenario library (``lodeline sim scenarios``)."""
-    from lodeline.sim.scenario import library_scenarios, scenario_from_text
+    from lodeline.services import sim as sim_service
 
-    rows = []
-    for name, text in library_scenarios().items():
-        s = scenario_from_text(text, f"library:{name}")
-        rows.append(
-            {
-                "name": name,
-                "mineral": s.mineral,
-                "title": s.name,
-                "alliance": s.alliance if isinstance(s.alliance, str) else ",".join(s.alliance),
-                "horizon_months": s.horizon_months,
-                "disruptions": len(s.disruptions),
-                "source": " ".join(s.source.split()),
-            }
-        )
+    rows = sim_service.list_scenarios()
     return Result(pl.DataFrame(rows), Provenance(sources=[], method=METHOD_STRESS_TEST), "Scenario library")
 
 

@@ -22,62 +22,12 @@ from sqlalchemy import Engine
 
 from lodeline.risk import EI_THRESHOLD, SR_THRESHOLD
 from lodeline.risk.assessment import assessment_table, compile_assessment
+from lodeline.risk.eu_comparison import EU_CRM_2023, HREE, LREE
 from lodeline.risk.loader import load_risk_inputs
 from lodeline.risk.sensitivity import sensitivity_summary
 
-# Annex II (section 2) of Regulation (EU) 2024/1252, in the EC 2023 study's material names; groups by member.
-HREE = (
-    "Dysprosium",
-    "Erbium",
-    "Europium",
-    "Gadolinium",
-    "Holmium",
-    "Lutetium",
-    "Terbium",
-    "Thulium",
-    "Ytterbium",
-    "Yttrium",
-)
-LREE = ("Cerium", "Lanthanum", "Neodymium", "Praseodymium", "Samarium")
-PGM = ("Iridium", "Palladium", "Platinum", "Rhodium", "Ruthenium")
-EU_CRM_2023 = frozenset(
-    {
-        "Aluminium",  # listed as bauxite/alumina/aluminium
-        "Antimony",
-        "Arsenic",
-        "Baryte",
-        "Beryllium",
-        "Bismuth",
-        "Boron",
-        "Cobalt",
-        "Coking coal",
-        "Copper",
-        "Feldspar",
-        "Fluorspar",
-        "Gallium",
-        "Germanium",
-        "Hafnium",
-        "Helium",
-        "Lithium",
-        "Magnesium",
-        "Manganese",
-        "Natural graphite",
-        "Nickel",
-        "Niobium",
-        "Phosphate rock",
-        "Phosphorus",
-        "Scandium",
-        "Silicon metal",
-        "Strontium",
-        "Tantalum",
-        "Titanium metal",
-        "Tungsten",
-        "Vanadium",
-        *HREE,
-        *LREE,
-        *PGM,
-    }
-)
+# Annex II (section 2) of Regulation (EU) 2024/1252: one transcription, in lodeline.risk.eu_comparison (the Risk page
+# and the API compare against the same list).
 #: On the list without meeting the thresholds in the EC's own assessment: copper and nickel were added as
 #: strategic raw materials by the CRMA. Nickel is assessed at its EU bottleneck stage (processing), where the
 #: bundled refining shares give SR < 1. Documented in docs/methods/criticality.md.

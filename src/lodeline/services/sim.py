@@ -50,7 +50,7 @@ def _no_progress(_fraction: float, _message: str) -> None:
 
 # ------------------------------------------------------------------------------------------- scenarios
 def list_scenarios() -> list[dict[str, Any]]:
-    """The shipped scenario library: name, mineral, title, number of disruptions, source note."""
+    """The shipped scenario library: name, mineral, title, alliance, horizon, number of disruptions, source note."""
     rows = []
     for name, text in library_scenarios().items():
         s = scenario_from_text(text, f"library:{name}")
@@ -59,6 +59,7 @@ def list_scenarios() -> list[dict[str, Any]]:
                 "name": name,
                 "mineral": s.mineral,
                 "title": s.name,
+                "alliance": s.alliance if isinstance(s.alliance, str) else ",".join(s.alliance),
                 "horizon_months": s.horizon_months,
                 "disruptions": len(s.disruptions),
                 "source": " ".join(s.source.split()),
