@@ -39,11 +39,13 @@ Every read answers JSON `{data, provenance, page, data_version}` by default and 
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Nothing to start (the job runner is made on first use); at shutdown, stop this process's stress-test jobs
     (:meth:`lodeline.services.jobs.JobRunner.shutdown`: no new job, running ones finish or are marked failed with
-    the reason, threads joined) so no job row reads ``running`` behind a process that is gone."""
+    the reason, threads joined) so no job row reads ``running`` behind a process that is gone. The stopped runner
+    is then dropped, so an app served again (a new lifespan, as tests do) makes a fresh one on first use."""
     yield
     runner = getattr(app.state, "sim_jobs", None)
     if runner is not None:
         await run_in_threadpool(runner.shutdown)  # blocking joins, off the event loop
+        app.state.sim_jobs = None
 
 
 def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
