@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "lodeline.market": 3,
     "lodeline.risk": 3,
     "lodeline.sim": 3,
+    "lodeline.stockpiles": 3,
     "lodeline.trace": 3,
     "lodeline.services": 4,
     "lodeline.reports": 5,
