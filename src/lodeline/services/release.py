@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from lodeline.errors import DataFormatError
 from lodeline.services import sim as sim_service
+from lodeline.services.results import Provenance
 from lodeline.sim.engine import DAYS_PER_MONTH
 from lodeline.sim.network import SupplyNetwork
 from lodeline.sim.run import run_scenario
@@ -37,7 +38,14 @@ from lodeline.stockpiles.release import (
     release_gate,
     trigger_month,
 )
-from lodeline.stockpiles.release_rules import ReleaseRules, bundled, bundled_rules, rules_from_text
+from lodeline.stockpiles.release_rules import (
+    ReleaseRules,
+    ReleaseRulesError,
+    bundled,
+    bundled_rules,
+    parse_rules,
+    rules_from_text,
+)
 
 METHOD = "docs/methods/release-plan.md"
 PLACEHOLDER_NOTE = (
@@ -193,6 +201,8 @@ def plan(
         "noise_tolerance": NOISE_TOLERANCE,
         "method": METHOD,
     }
+    sources = sim_service.provenance(scenario, all_notes, engine).sources
+    result["provenance"] = Provenance(sources=sources, method=METHOD, unit="t", notes=all_notes).to_dict()
     return dict(clean_value(result))
 
 
@@ -202,14 +212,23 @@ def plan_for_exercise(
     where: str,
     rules_spec: str | dict[str, Any],
     stocks: list[dict[str, Any]] | None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
-    """The release plan an exercise script asks for (``release_rules`` by name or inline, optional ``stocks`` rows)."""
-    from lodeline.stockpiles.release_rules import parse_rules
-
-    rules = (
-        bundled(rules_spec)
-        if isinstance(rules_spec, str)
-        else parse_rules(rules_spec, f"{where}: release_rules")
-    )
+    """The release plan an exercise script asks for (``release_rules`` by name or inline, optional ``stocks`` rows);
+    errors name the script's field (``release_rules.trigger``) or stock row."""
+    if isinstance(rules_spec, str):
+        if rules_spec not in bundled_rules():
+            known = ", ".join(bundled_rules())
+            raise ReleaseRulesError(
+                where, "release_rules", f"no bundled rule set {rules_spec!r} (bundled: {known})"
+            )
+        rules = bundled(rules_spec)
+    else:
+        try:
+            rules = parse_rules(rules_spec, where)
+        except ReleaseRulesError as exc:
+            raise ReleaseRulesError(where, f"release_rules.{exc.field}", str(exc.details["reason"])) from None
     rows = None if stocks is None else parse_stock_rows(stocks, f"{where}: stocks", first_row=1)
-    return plan(scenario, where, rules, rows, stocks_where=f"{where}: stocks", first_row=1, net=net)
+    return plan(
+        scenario, where, rules, rows, stocks_where=f"{where}: stocks", first_row=1, engine=engine, net=net
+    )
