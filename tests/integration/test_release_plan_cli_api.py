@@ -176,3 +176,17 @@ def test_exercise_after_action_report_includes_the_release_plan() -> None:
     assert err.value.field == "release_rules.trigger"
     with pytest.raises(DataFormatError, match="row 2, column 'tonnes'"):
         sim.exercise({**script, "stocks": [STOCK_ROWS[0], {**STOCK_ROWS[1], "tonnes": "lots"}]}, "drill.yaml")
+
+
+def test_after_action_html_report_shows_the_release_plan() -> None:
+    script = {
+        "name": "two-member drill",
+        "scenario": yaml.safe_load(SCENARIO.read_text(encoding="utf-8")),
+        "release_rules": "optimised-exercise",
+    }
+    aar = sim.exercise(script, "drill.yaml")
+    page = sim.report_html("exercise", aar)
+    assert "<h2>Release plan</h2>" in page and "Optimised release for exercises" in page
+    assert "release_plan" in aar and "Release plan" not in sim.report_html(
+        "exercise", sim.exercise({k: v for k, v in script.items() if k != "release_rules"}, "old.yaml")
+    )
