@@ -219,6 +219,13 @@ def exercise(
     report_progress(0.3, "playing the decisions and the optimised response")
     aar = clean_value(run_exercise(net, script, scenario, where))
     aar["assumptions"] = assumptions(list(net.notes))
+    if script.release_rules is not None:
+        from lodeline.services.release import plan_for_exercise
+
+        report_progress(0.7, "planning the coordinated release")
+        aar["release_plan"] = plan_for_exercise(
+            net, scenario, where, script.release_rules, script.stocks, engine
+        )
     report_progress(1.0, "done")
     return dict(aar)
 

@@ -25,7 +25,7 @@ DAYS_PER_MONTH = 365.25 / 12
 class Policy:
     """The compiled response: which rule, how much spare can be rerouted, and the allocation parameters."""
 
-    rule: str  # optimised | proportional | none | manual (exercise decisions)
+    rule: str  # optimised | proportional | none | manual (exercise decisions) | pool_consumption | pool_shortfall
     reroute_fraction: float
     substitution: float
     recycling_rampup: float
@@ -90,6 +90,15 @@ def _allocate_members(
         # IEA-style collective action: the release needed is shared in proportion to consumption.
         needed = np.minimum(np.maximum(total_gap - pool, 0.0), stock_limit.sum(axis=1))
         stock_draw = np.minimum(stock_limit, needed[:, None] * demand_share)
+    elif rule in ("pool_consumption", "pool_shortfall"):
+        # Release rules (lodeline.stockpiles): the release needed is shared among the members that can draw
+        # this month (pool members whose stock has arrived), pro rata to consumption or to their own gap.
+        basis = np.broadcast_to(demand_share, gap.shape) if rule == "pool_consumption" else gap
+        key = np.where(stock_limit > 0, basis, 0.0)
+        total_key = key.sum(axis=1, keepdims=True)
+        key = np.divide(key, total_key, out=np.zeros_like(key), where=total_key > 0)
+        needed = np.minimum(np.maximum(total_gap - pool, 0.0), stock_limit.sum(axis=1))
+        stock_draw = np.minimum(stock_limit, needed[:, None] * key)
     else:
         stock_draw = np.zeros_like(stock_limit)
     supply = np.minimum(pool + stock_draw.sum(axis=1), policy.logistics)

@@ -57,6 +57,10 @@ class ExerciseScript(_Strict):
     participants: list[str] = Field(default_factory=list)
     injects: list[Inject] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
+    #: A release rule set (bundled name or inline mapping) whose plan the after-action report includes, and the
+    #: pooled stocks it draws on (rows ``member, mineral, tonnes[, holder_type]``; none = the scenario's stocks).
+    release_rules: str | dict[str, Any] | None = None
+    stocks: list[dict[str, Any]] | None = Field(default=None, max_length=10_000)
 
 
 def parse_decision(text: str, month: int, participant: str) -> Decision:

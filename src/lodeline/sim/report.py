@@ -116,6 +116,19 @@ def run_report_html(report: dict[str, Any]) -> str:
     return _page(f"Stress test: {report['scenario']}", sections)
 
 
+#: The release plan's member columns in the after-action report.
+RELEASE_COLUMNS = (
+    "member",
+    "releasable_t",
+    "first_release_month",
+    "release_t",
+    "shortfall_without_release_t",
+    "shortfall_with_release_t",
+    "shortfall_avoided_t",
+    "days_of_cover_left",
+)
+
+
 def exercise_report_html(aar: dict[str, Any]) -> str:
     """After-action report: timeline, decisions vs. the optimised response, charts."""
     months = list(range(1, aar["months"] + 1))
@@ -150,6 +163,14 @@ def exercise_report_html(aar: dict[str, Any]) -> str:
         _figures([fig, stock]),
         "<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in aar["findings"]) + "</ul>",
     ]
+    plan = aar.get("release_plan")
+    if plan:  # the script named release rules (docs/methods/release-plan.md)
+        sections += [
+            "<h2>Release plan</h2>",
+            f"<p>{html.escape(str(plan['rules']['name']))} ({html.escape(str(plan['allocation']))}): "
+            f"{html.escape(str(plan['trigger_reason']))}</p>",
+            _table(plan["members"], list(RELEASE_COLUMNS)),
+        ]
     return _page(f"After-action report: {aar['name']}", sections)
 
 

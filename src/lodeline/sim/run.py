@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,7 @@ import numpy as np
 from lodeline.sim.allocation import fairness_caps, solve_lp
 from lodeline.sim.compile import compile_policy, scenario_shocks
 from lodeline.sim.engine import DAYS_PER_MONTH, Policy, Totals, days_of_cover, simulate
-from lodeline.sim.network import Mask, Shock, SupplyNetwork, no_shock, propagate
+from lodeline.sim.network import Array, Mask, Shock, SupplyNetwork, no_shock, propagate
 from lodeline.sim.scenario import Scenario
 
 
@@ -106,7 +106,11 @@ def binding_nodes(
 
 
 def _lp_duals(
-    network: SupplyNetwork, totals: Totals, members: Mask, policy: Policy
+    network: SupplyNetwork,
+    totals: Totals,
+    members: Mask,
+    policy: Policy,
+    release_at: Callable[[int, Array], Array] | None = None,
 ) -> tuple[list[dict[str, Any]], float]:
     """Re-solve each month's member allocation as an LP (HiGHS): duals, and the gap to the engine's numbers."""
     assert totals.path is not None
@@ -127,6 +131,8 @@ def _lp_duals(
         pool = float(p["pool"][0, t] * gap.sum() / g_total) if g_total > 0 else 0.0
         stock_start = p["stock_end"][0, t, idx] + p["stock_draw"][0, t, idx]
         limit = np.minimum(stock_start, rate)
+        if release_at is not None:  # the same gate the engine applied (release rules' lead times)
+            limit = np.minimum(release_at(t, limit[None, :])[0], limit)
         caps = fairness_caps(np.array([pool + limit.sum()]), share, policy.kappa)[0]
         lp = solve_lp(gap, pool, limit, policy.weights, caps, names, policy.logistics)
         worst = max(
@@ -147,12 +153,24 @@ def _lp_duals(
     return out, worst
 
 
-def run_scenario(network: SupplyNetwork, scenario: Scenario, where: str = "<scenario>") -> RunReport:
-    """Run the scenario deterministically over its horizon (one sample)."""
+def run_scenario(
+    network: SupplyNetwork,
+    scenario: Scenario,
+    where: str = "<scenario>",
+    *,
+    rule: str | None = None,
+    release_at: Callable[[int, Array], Array] | None = None,
+) -> RunReport:
+    """Run the scenario deterministically over its horizon (one sample).
+
+    ``rule`` overrides the scenario's release rule and ``release_at(month, stock_limit)`` caps each member's draw
+    per month (both used by the release plan of :mod:`lodeline.services.release`)."""
     shock_at = scenario_shocks(network, scenario, where)
     members, policy = compile_policy(network, scenario, where)
+    if rule is not None:
+        policy = replace(policy, rule=rule)
     months = scenario.horizon_months
-    totals = simulate(network, shock_at, months, 1, members, policy, keep_path=True)
+    totals = simulate(network, shock_at, months, 1, members, policy, keep_path=True, release_at=release_at)
     assert totals.path is not None
     p = totals.path
     monthly_demand = network.demand
@@ -219,7 +237,7 @@ def run_scenario(network: SupplyNetwork, scenario: Scenario, where: str = "<scen
     duals: list[dict[str, Any]] = []
     diff: float | None = None
     if policy.rule == "optimised" and members.any():
-        duals, diff = _lp_duals(network, totals, members, policy)
+        duals, diff = _lp_duals(network, totals, members, policy, release_at)
     notes = list(network.notes)
     notes.append(
         f"days of cover use baseline consumption; a month is {DAYS_PER_MONTH:.4f} days; prices: constant elasticity "

@@ -1,0 +1,234 @@
+"""Coordinated release plans for the CLI, the API and the tabletop exercise: pooled stocks + a release rule set run
+through a stress-test scenario by the one engine (``lodeline.sim``: its month loop and its HiGHS allocation LP).
+
+Three runs of the same scenario with the pooled stocks: without release (the trigger is read from it), with the
+rule set's allocation, and with the optimised allocation under the same pool, caps and lead times (its LP duals say
+which constraint binds; for an optimised rule set it is the plan itself). Nothing here reads files or knows HTTP:
+the stocks arrive as rows (a CSV file's text is parsed by :func:`stock_rows_from_csv`). Method:
+docs/methods/release-plan.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from lodeline.errors import DataFormatError
+from lodeline.services import sim as sim_service
+from lodeline.services.results import Provenance
+from lodeline.sim.engine import DAYS_PER_MONTH
+from lodeline.sim.network import SupplyNetwork
+from lodeline.sim.run import run_scenario
+from lodeline.sim.scenario import Scenario
+from lodeline.sim.shaping import NOISE_TOLERANCE, assumptions, clean_value
+from lodeline.stockpiles.release import (
+    ENGINE_RULE,
+    MAX_STOCK_ROWS,
+    STOCK_COLUMNS,
+    StockRow,
+    first_release_month,
+    parse_stock_rows,
+    plan_rows,
+    pool_stocks,
+    release_gate,
+    trigger_month,
+)
+from lodeline.stockpiles.release_rules import (
+    ReleaseRules,
+    ReleaseRulesError,
+    bundled,
+    bundled_rules,
+    parse_rules,
+    rules_from_text,
+)
+
+METHOD = "docs/methods/release-plan.md"
+PLACEHOLDER_NOTE = (
+    "PLACEHOLDER ASSUMPTION: no stocks given, so the scenario's own stocks (sim/data/stockpile_assumptions.csv or the "
+    "inline network) are pooled, taken as public strategic stock"
+)
+
+
+def list_rules() -> list[dict[str, Any]]:
+    """The bundled example rule sets: name, title, trigger, allocation."""
+    out = []
+    for name, text in bundled_rules().items():
+        r = rules_from_text(text, f"rules:{name}")
+        out.append({"name": name, "title": r.name, "trigger": r.trigger.kind, "allocation": r.allocation})
+    return out
+
+
+def rules_named(name: str) -> ReleaseRules:
+    """A bundled rule set by name (404 naming the known ones)."""
+    return bundled(name)
+
+
+def stock_rows_from_csv(text: str, where: str) -> list[StockRow]:
+    """A stocks CSV (``member,mineral,tonnes[,holder_type]``, header first) validated row by row."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in STOCK_COLUMNS if c not in header]
+    if missing:
+        raise DataFormatError(
+            where, f"missing column(s) {', '.join(missing)} (header: {', '.join(header)})", row=1
+        )
+    rows: list[dict[str, Any]] = []
+    for raw in reader:
+        rows.append(raw)
+        if len(rows) > MAX_STOCK_ROWS:
+            raise DataFormatError(where, f"more than {MAX_STOCK_ROWS:,} stock rows")
+    return parse_stock_rows(rows, where, first_row=2)
+
+
+def _placeholder_rows(net: SupplyNetwork) -> list[StockRow]:
+    return [
+        StockRow(c, net.mineral, float(net.stocks[j]), "public_strategic")
+        for j, c in enumerate(net.consumers)
+        if net.members[j]
+    ]
+
+
+def plan(
+    scenario: Scenario,
+    where: str,
+    rules: ReleaseRules,
+    stocks: list[StockRow] | None = None,
+    *,
+    stocks_where: str = "stocks",
+    first_row: int = 2,
+    alert_level: int | None = None,
+    engine: Engine | None = None,
+    net: SupplyNetwork | None = None,
+) -> dict[str, Any]:
+    """The release plan of ``rules`` with the pooled ``stocks`` (None: the scenario's placeholder stocks)."""
+    net = net if net is not None else sim_service.network(scenario, where, engine)
+    idx = np.flatnonzero(np.array(net.members, dtype=bool))
+    members = tuple(net.consumers[j] for j in idx)
+    notes: list[str] = []
+    if stocks is None:
+        stocks = _placeholder_rows(net)
+        notes.append(PLACEHOLDER_NOTE)
+    pool = pool_stocks(stocks, net.mineral, members, rules, stocks_where, first_row)
+    notes.extend(pool.notes)
+    engine_stocks = np.zeros(len(net.consumers))
+    engine_rate = np.zeros(len(net.consumers))
+    engine_stocks[idx] = pool.drawable
+    engine_rate[idx] = pool.rate
+    pooled_net = replace(net, stocks=engine_stocks, release_rate=engine_rate)
+    months = scenario.horizon_months
+    without = run_scenario(pooled_net, scenario, where, rule="none").to_dict()
+    baseline = float(net.demand[idx].sum())
+    shares = [m["member_shortfall_t"] / baseline if baseline > 0 else 0.0 for m in without["monthly"]]
+    prices = [m["price_multiple"] for m in without["monthly"]]
+    start, reason = trigger_month(rules.trigger, shares, prices, alert_level)
+    first = first_release_month(start, pool.lead_months, months)
+    gate = release_gate(first)
+    with_release = run_scenario(
+        pooled_net, scenario, where, rule=ENGINE_RULE[rules.allocation], release_at=gate
+    ).to_dict()
+    optimised = (
+        with_release
+        if rules.allocation == "optimised"
+        else run_scenario(pooled_net, scenario, where, rule="optimised", release_at=gate).to_dict()
+    )
+
+    def per_member(report: dict[str, Any], key: str) -> np.ndarray:
+        by = {r["country"]: r for r in report["members"]}
+        return np.array([float(by[m][key]) for m in members])
+
+    rows = plan_rows(
+        pool,
+        first,
+        months,
+        net.demand[idx],
+        DAYS_PER_MONTH,
+        per_member(with_release, "stock_draw_t"),
+        per_member(without, "shortfall_t"),
+        per_member(with_release, "shortfall_t"),
+        per_member(optimised, "shortfall_t"),
+    )
+    monthly = [
+        {
+            "month": m["month"],
+            "member": c,
+            "release_t": m["by_member"][c]["stock_draw_t"],
+            "shortfall_t": m["by_member"][c]["shortfall_t"],
+            "stock_end_t": m["by_member"][c]["stock_end_t"],
+        }
+        for m in with_release["monthly"]
+        for c in members
+    ]
+    totals = {
+        k: float(sum(float(r[k]) for r in rows))
+        for k in (
+            "stock_t",
+            "pooled_t",
+            "releasable_t",
+            "release_t",
+            "shortfall_without_release_t",
+            "shortfall_with_release_t",
+            "shortfall_avoided_t",
+            "shortfall_optimised_t",
+        )
+    }
+    all_notes = [*notes, reason, *net.notes]
+    result = {
+        "scenario": scenario.name,
+        "mineral": net.mineral,
+        "months": months,
+        "rules": rules.model_dump(mode="json"),
+        "allocation": rules.allocation,
+        "triggered": start is not None,
+        "trigger_month": None if start is None else start + 1,
+        "trigger_reason": reason,
+        "members": rows,
+        "totals": totals,
+        "monthly": monthly,
+        "duals": optimised["duals"],
+        "duals_of": "the optimised allocation (HiGHS LP) under the same pool, caps and lead times",
+        "lp_max_abs_diff": optimised["lp_max_abs_diff"],
+        "price_multiple_max": {
+            "without_release": without["price_multiple_max"],
+            "with_release": with_release["price_multiple_max"],
+        },
+        "notes": all_notes,
+        "assumptions": assumptions(all_notes),
+        "noise_tolerance": NOISE_TOLERANCE,
+        "method": METHOD,
+    }
+    sources = sim_service.provenance(scenario, all_notes, engine).sources
+    result["provenance"] = Provenance(sources=sources, method=METHOD, unit="t", notes=all_notes).to_dict()
+    return dict(clean_value(result))
+
+
+def plan_for_exercise(
+    net: SupplyNetwork,
+    scenario: Scenario,
+    where: str,
+    rules_spec: str | dict[str, Any],
+    stocks: list[dict[str, Any]] | None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """The release plan an exercise script asks for (``release_rules`` by name or inline, optional ``stocks`` rows);
+    errors name the script's field (``release_rules.trigger``) or stock row."""
+    if isinstance(rules_spec, str):
+        if rules_spec not in bundled_rules():
+            known = ", ".join(bundled_rules())
+            raise ReleaseRulesError(
+                where, "release_rules", f"no bundled rule set {rules_spec!r} (bundled: {known})"
+            )
+        rules = bundled(rules_spec)
+    else:
+        try:
+            rules = parse_rules(rules_spec, where)
+        except ReleaseRulesError as exc:
+            raise ReleaseRulesError(where, f"release_rules.{exc.field}", str(exc.details["reason"])) from None
+    rows = None if stocks is None else parse_stock_rows(stocks, f"{where}: stocks", first_row=1)
+    return plan(
+        scenario, where, rules, rows, stocks_where=f"{where}: stocks", first_row=1, engine=engine, net=net
+    )
