@@ -135,14 +135,15 @@ def _json_rows(data: bytes, source: str) -> Rows:
     return json_rows(value, source)
 
 
-def json_rows(value: Any, source: str = "submission") -> Rows:
-    """Rows from an already-parsed JSON value (the API's body)."""
-    defaults: dict[str, Any] = {}
+def json_rows(value: Any, source: str = "submission", defaults: Mapping[str, Any] | None = None) -> Rows:
+    """Rows from an already-parsed JSON value (the API's body). ``defaults``: cells a row and the top level leave
+    out (the API fills in the caller's own member)."""
+    defaults = dict(defaults or {})
     if isinstance(value, dict):
         unknown = set(value) - {"rows", "member", "period"}
         if unknown:
             raise _reject(source, 0, sorted(unknown)[0], "unknown key; expected rows, member, period")
-        defaults = {k: value[k] for k in ("member", "period") if k in value}
+        defaults |= {k: value[k] for k in ("member", "period") if k in value}
         value = value.get("rows")
     if not isinstance(value, list):
         raise _reject(source, 0, "rows", "expected a list of rows (objects of column -> value)")

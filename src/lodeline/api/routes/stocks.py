@@ -77,7 +77,8 @@ async def submit(
     period: Annotated[str | None, Query(max_length=16, description="Reporting period, e.g. 2026-Q3")] = None,
 ) -> dict[str, Any]:
     """Validate every row (a bad row refuses the whole submission, naming row, field and reason) and store it as a
-    new version of the caller's submission for the period, with its leaf in the registry's log."""
+    new version of the caller's submission for the period, with its leaf in the registry's log. A JSON row without
+    ``member`` is the caller's; a row naming another member is refused."""
     member = stocks_member(principal)
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     fmt = _MEDIA.get(media)
@@ -89,7 +90,7 @@ async def submit(
             value = parse_json(body, readers.JSON_BOUNDS)
         except InputRejected as exc:
             raise InvalidArgumentError(f"request body: {exc.reason}") from None
-        rows = readers.json_rows(value, "request body")
+        rows = readers.json_rows(value, "request body", {"member": member})
         if period is None and isinstance(value, dict) and isinstance(value.get("period"), str):
             period = value["period"]
     else:
