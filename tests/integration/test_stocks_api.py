@@ -103,9 +103,17 @@ def test_bad_submission_names_row_and_field_and_writes_nothing(
     assert xlsx.status_code == 422
 
 
-def test_role_matrix_and_no_leak(client: TestClient, engine: Engine, headers: dict[str, dict[str, str]]) -> None:
-    assert client.post("/api/v1/stocks/submissions", json=_body(SECRET), headers=headers["member"]).status_code == 201
-    assert client.post("/api/v1/stocks/submissions", json=_body("77"), headers=headers["member_b"]).status_code == 201
+def test_role_matrix_and_no_leak(
+    client: TestClient, engine: Engine, headers: dict[str, dict[str, str]]
+) -> None:
+    assert (
+        client.post("/api/v1/stocks/submissions", json=_body(SECRET), headers=headers["member"]).status_code
+        == 201
+    )
+    assert (
+        client.post("/api/v1/stocks/submissions", json=_body("77"), headers=headers["member_b"]).status_code
+        == 201
+    )
     expected: dict[str, dict[str, int]] = {
         "GET /api/v1/stocks/submissions": {
             "public": 401, "member": 200, "member_b": 200, "secretariat": 200,
@@ -151,12 +159,16 @@ def test_role_matrix_and_no_leak(client: TestClient, engine: Engine, headers: di
     assert "DEU" not in str(not_found) and not_found["code"] == "not-found"
 
 
-def test_secretariat_reads_are_audited(client: TestClient, engine: Engine, headers: dict[str, dict[str, str]]) -> None:
+def test_secretariat_reads_are_audited(
+    client: TestClient, engine: Engine, headers: dict[str, dict[str, str]]
+) -> None:
     client.post("/api/v1/stocks/submissions", json=_body(SECRET), headers=headers["member"])
     before = len(read_audit(engine, event="stocks:secretariat-read"))
     assert before == 0
     assert client.get("/api/v1/stocks/submissions/1", headers=headers["secretariat"]).status_code == 200
-    assert client.get("/api/v1/stocks/submissions/1/history", headers=headers["secretariat"]).status_code == 200
+    assert (
+        client.get("/api/v1/stocks/submissions/1/history", headers=headers["secretariat"]).status_code == 200
+    )
     # the member reading its own row is not a secretariat read
     assert client.get("/api/v1/stocks/submissions/1", headers=headers["member"]).status_code == 200
     rows = read_audit(engine, event="stocks:secretariat-read")
@@ -173,7 +185,7 @@ def test_template_download(client: TestClient) -> None:
     assert csv.status_code == 200 and csv.content == readers.template_csv()
     xlsx = client.get("/api/v1/stocks/template?format=xlsx")
     assert xlsx.headers["content-type"] == XLSX_MEDIA_TYPE
-    assert [r for _, r in readers.read_rows(xlsx.content, "xlsx")][0]["mineral"] == "cobalt"
+    assert next(r for _, r in readers.read_rows(xlsx.content, "xlsx"))["mineral"] == "cobalt"
     assert client.get("/api/v1/stocks/template?format=pdf").status_code == 422
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/stocks/submissions", "/api/v1/stocks/template"} <= set(paths)

@@ -122,7 +122,9 @@ def test_leaf_proof_verifies_and_audit_accounts_for_stock_leaves(engine: Engine)
 
     # the secretariat (or anyone with database access) alters a stored figure: the audit names the leaf
     with write_transaction(engine) as conn:
-        stored = conn.execute(select(db.stock_versions.c.document).where(db.stock_versions.c.id == 1)).scalar_one()
+        stored = conn.execute(
+            select(db.stock_versions.c.document).where(db.stock_versions.c.id == 1)
+        ).scalar_one()
         conn.execute(
             update(db.stock_versions)
             .where(db.stock_versions.c.id == 1)

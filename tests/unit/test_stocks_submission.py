@@ -32,7 +32,9 @@ def _csv(*rows: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _errors(data: bytes, fmt: str = "csv", member: str = "DEU", period: str = "2026-Q3") -> list[tuple[int, str]]:
+def _errors(
+    data: bytes, fmt: str = "csv", member: str = "DEU", period: str = "2026-Q3"
+) -> list[tuple[int, str]]:
     with pytest.raises(SubmissionRejected) as caught:
         validate_rows(readers.read_rows(data, fmt, "f.csv"), member=member, period=period, source="f.csv")
     assert "nothing was stored" in caught.value.message
@@ -70,7 +72,9 @@ def test_bad_row_is_named_by_row_and_field(change: dict[str, str], field: str, r
     good = dict(EXAMPLE_ROW)
     bad = {**EXAMPLE_ROW, "form": "oxide", **change}
     with pytest.raises(SubmissionRejected) as caught:
-        validate_rows(readers.read_rows(_csv(good, bad), "csv"), member="DEU", period="2026-Q3", source="f.csv")
+        validate_rows(
+            readers.read_rows(_csv(good, bad), "csv"), member="DEU", period="2026-Q3", source="f.csv"
+        )
     errors = caught.value.errors
     # the good row (line 2) is fine; the bad one is line 3 of the file
     assert [(e.row, e.field) for e in errors] == [(3, field)], errors
@@ -84,9 +88,15 @@ def test_every_bad_row_reported_and_duplicates_refused() -> None:
 
 
 def test_withholding_records_field_and_reason_and_drops_the_value() -> None:
-    row = {**EXAMPLE_ROW, "quantity_gross_t": "withheld: national security", "consumption_share": "WITHHELD: ok"}
+    row = {
+        **EXAMPLE_ROW,
+        "quantity_gross_t": "withheld: national security",
+        "consumption_share": "WITHHELD: ok",
+    }
     (record,) = validate_rows(readers.read_rows(_csv(row), "csv"), member="DEU", period="2026-Q3")
-    assert record.quantity_gross_t is None and record.consumption_share is None and record.days_of_cover is None
+    assert (
+        record.quantity_gross_t is None and record.consumption_share is None and record.days_of_cover is None
+    )
     assert dict(record.withheld) == {"quantity_gross_t": "national security", "consumption_share": "ok"}
     canonical = record.canonical()
     assert canonical["quantity_gross_t"] is None
@@ -125,7 +135,9 @@ def test_json_rows_with_top_level_member_and_period() -> None:
     body = {"member": "DEU", "period": "2026-Q3", "rows": [{k: v for k, v in EXAMPLE_ROW.items() if v}]}
     body["rows"][0].pop("member")
     body["rows"][0]["quantity_gross_t"] = 1200  # numbers may be JSON numbers
-    (record,) = validate_rows(readers.read_rows(json.dumps(body).encode(), "json"), member="DEU", period="2026-Q3")
+    (record,) = validate_rows(
+        readers.read_rows(json.dumps(body).encode(), "json"), member="DEU", period="2026-Q3"
+    )
     assert record.quantity_gross_t == Decimal(1200)
     assert _errors(json.dumps({"rows": [{**EXAMPLE_ROW, "extra": 1}]}).encode(), "json") == [(1, "extra")]
 

@@ -37,7 +37,9 @@ def _member(value: str) -> str:
 
 @app.command("submit")
 def submit_command(
-    file: Path = typer.Argument(..., help="The submission: a .csv, .xlsx or .json file (see `stocks template`)."),
+    file: Path = typer.Argument(
+        ..., help="The submission: a .csv, .xlsx or .json file (see `stocks template`)."
+    ),
     member: str = typer.Option(..., "--member", "-m", help=MEMBER_HELP),
     period: str = typer.Option(..., "--period", "-p", help="Reporting period, e.g. 2026-Q3."),
 ) -> None:
@@ -76,7 +78,9 @@ def list_command(
 
 @app.command("history")
 def history_command(
-    submission: int = typer.Option(..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."),
+    submission: int = typer.Option(
+        ..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."
+    ),
     member: str = typer.Option(..., "--member", "-m", help=MEMBER_HELP),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
@@ -96,9 +100,13 @@ def history_command(
 
 @app.command("show")
 def show_command(
-    submission: int = typer.Option(..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."),
+    submission: int = typer.Option(
+        ..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."
+    ),
     member: str = typer.Option(..., "--member", "-m", help=MEMBER_HELP),
-    version: int | None = typer.Option(None, "--version", "-v", min=1, help="A version (default: the latest)."),
+    version: int | None = typer.Option(
+        None, "--version", "-v", min=1, help="A version (default: the latest)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
@@ -124,16 +132,22 @@ def template_command(
     if out is not None:
         out.write_bytes(data)
     elif fmt == "xlsx" and sys.stdout.isatty():
-        raise typer.BadParameter("xlsx is binary: pass --out FILE.xlsx or redirect stdout", param_hint="--out")
+        raise typer.BadParameter(
+            "xlsx is binary: pass --out FILE.xlsx or redirect stdout", param_hint="--out"
+        )
     else:
         sys.stdout.buffer.write(data)
 
 
 @app.command("prove")
 def prove_command(
-    submission: int = typer.Option(..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."),
+    submission: int = typer.Option(
+        ..., "--submission", "-s", min=1, help="Submission id (see `stocks list`)."
+    ),
     member: str = typer.Option(..., "--member", "-m", help=MEMBER_HELP),
-    version: int | None = typer.Option(None, "--version", "-v", min=1, help="A version (default: the latest)."),
+    version: int | None = typer.Option(
+        None, "--version", "-v", min=1, help="A version (default: the latest)."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the proof JSON to this file."),
     checkpoint_out: Path | None = typer.Option(
         None, "--checkpoint-out", help="Also write the checkpoint the proof is against to this file."

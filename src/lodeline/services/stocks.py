@@ -94,7 +94,9 @@ def submit_rows(
         rows=[_row_values(r) for r in sorted(records, key=lambda r: (r.mineral, r.form))],
         submitted_by=submitted_by,
     )
-    if stored["leaf_data"].encode("ascii") != leaf_data(document):  # one digest rule in two layers: keep them one
+    if stored["leaf_data"].encode("ascii") != leaf_data(
+        document
+    ):  # one digest rule in two layers: keep them one
         raise AssertionError("store and stockpiles disagree on the stock leaf format")
     return Accepted(
         submission_id=stored["submission_id"],
@@ -222,7 +224,9 @@ def template(fmt: str) -> bytes:
     raise InvalidArgumentError(f"unknown template format {fmt!r}: one of {', '.join(TEMPLATE_FORMATS)}")
 
 
-def prove(engine: Engine, submission_id: int, scope: str | None, version: int | None = None) -> dict[str, Any]:
+def prove(
+    engine: Engine, submission_id: int, scope: str | None, version: int | None = None
+) -> dict[str, Any]:
     """The inclusion proof of a version's leaf against the latest signed checkpoint (signing one if the log grew),
     in the format ``lodeline trace verify`` checks, with the canonical document so the member can recompute the
     leaf: ``lodeline-stocks/v1:`` + SHA-256(document)."""

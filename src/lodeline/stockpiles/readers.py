@@ -97,13 +97,11 @@ def _csv_rows(data: bytes, source: str) -> Rows:
 
 
 def _xlsx_rows(data: bytes, source: str) -> Rows:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+    except Exception as exc:  # untrusted bytes: any failure to open is a refusal, never a 5xx
         raise _reject(source, 0, "*", f"not a readable xlsx workbook ({type(exc).__name__})") from None
     try:
         sheet = book["data"] if "data" in book.sheetnames else book.worksheets[0]
@@ -122,6 +120,10 @@ def _xlsx_rows(data: bytes, source: str) -> Rows:
                 if len(rows) > MAX_ROWS:
                     raise _reject(source, number, "*", f"more than {MAX_ROWS} rows")
         return rows
+    except SubmissionRejected:
+        raise
+    except Exception as exc:  # a malformed sheet inside a valid zip
+        raise _reject(source, 0, "*", f"not a readable xlsx workbook ({type(exc).__name__})") from None
     finally:
         book.close()
 

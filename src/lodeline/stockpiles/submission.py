@@ -221,7 +221,9 @@ def parse_share(text: str) -> Decimal:
         return pct / 100
     value = _decimal(text, low=Decimal(0), high=Decimal(1_000_000), what="share")
     if value > 1:
-        raise ValueError(f"share {text} is above 1: give a fraction in 0–1, or a percentage with its sign (12.5%)")
+        raise ValueError(
+            f"share {text} is above 1: give a fraction in 0–1, or a percentage with its sign (12.5%)"
+        )
     return value
 
 
@@ -302,9 +304,13 @@ def validate_row(
             reason = exc.message if isinstance(exc, LodelineError) else str(exc)
             errors.append(FieldError(row, name, reason))
     if member is not None and values.get("member") not in (None, member):
-        errors.append(FieldError(row, "member", f"row is for {values['member']}, but the submitter is {member}"))
+        errors.append(
+            FieldError(row, "member", f"row is for {values['member']}, but the submitter is {member}")
+        )
     if period is not None and values.get("period") not in (None, period):
-        errors.append(FieldError(row, "period", f"row is for {values['period']}, but the submission is {period}"))
+        errors.append(
+            FieldError(row, "period", f"row is for {values['period']}, but the submission is {period}")
+        )
     gross, contained = values.get("quantity_gross_t"), values.get("quantity_contained_t")
     if gross is not None and contained is not None and contained > gross:
         errors.append(
@@ -348,7 +354,9 @@ def validate_rows(
             key = (record.mineral, record.form.casefold())
             if key in seen:
                 errors.append(
-                    FieldError(number, "form", f"{record.mineral} / {record.form!r} is already in row {seen[key]}")
+                    FieldError(
+                        number, "form", f"{record.mineral} / {record.form!r} is already in row {seen[key]}"
+                    )
                 )
             else:
                 seen[key] = number

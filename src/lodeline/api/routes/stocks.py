@@ -121,7 +121,9 @@ def show_submission(
     engine: EngineDep,
     principal: ReaderDep,
     submission_id: SubmissionId,
-    version: Annotated[int | None, Query(ge=1, le=2**31, description="A version (default: the latest)")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31, description="A version (default: the latest)")
+    ] = None,
 ) -> dict[str, Any]:
     scope = stocks_scope(principal)
     shown = service.show(engine, submission_id, scope, version)
@@ -129,7 +131,9 @@ def show_submission(
     return shown
 
 
-@router.get("/submissions/{submission_id}/history", responses=ERRORS, summary="Versions of a stock submission")
+@router.get(
+    "/submissions/{submission_id}/history", responses=ERRORS, summary="Versions of a stock submission"
+)
 def submission_history(
     request: Request, engine: EngineDep, principal: ReaderDep, submission_id: SubmissionId
 ) -> dict[str, Any]:

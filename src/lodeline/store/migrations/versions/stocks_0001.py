@@ -45,7 +45,9 @@ _stock_versions = sa.Table(
 _stock_rows = sa.Table(
     "stock_rows",
     _metadata,
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("stock_versions.id"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "version_id", sa.Integer, sa.ForeignKey("stock_versions.id"), primary_key=True, autoincrement=False
+    ),
     sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("mineral", sa.String(64), nullable=False),
     sa.Column("form", sa.String(120), nullable=False),

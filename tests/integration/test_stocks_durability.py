@@ -1,0 +1,113 @@
+"""SIGKILL during stock submissions (the real ``lodeline serve`` in a child process, durability_harness): every
+version in the store afterwards is whole (all its rows, its log leaf hashing its stored document) or absent, every
+version the server acknowledged (201) is there with the figures sent, versions are numbered 1..n without a gap, and
+the log audit accounts for every stock leaf. SQLite (a copy of the session's built store: ``serve`` is ready only on
+a built store)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from durability_harness import Server, copy_sqlite
+from sqlalchemy import Engine, func, select
+
+from lodeline.store import stocks as db
+from lodeline.store import tracelog
+from lodeline.store.accounts import create_token
+from lodeline.store.engine import make_engine
+from lodeline.trace.audit import run_audit
+
+ROWS = 40  # rows per version: a version is many inserts, so a kill lands inside one often
+
+
+def _body(n: int) -> dict[str, object]:
+    """Version ``n`` of the member's submission: ROWS forms whose gross tonnes are n*1000 + i (contained: 1 t)."""
+    rows = [
+        {
+            "mineral": "cobalt",
+            "form": f"form {i}",
+            "holder_type": "public_strategic",
+            "quantity_gross_t": str(n * 1000 + i),
+            "quantity_contained_t": "1",
+        }
+        for i in range(ROWS)
+    ]
+    return {"period": "2026-Q3", "rows": rows}
+
+
+def test_sigkill_leaves_each_version_whole_or_absent(
+    built_sqlite: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url = copy_sqlite(built_sqlite[0].removeprefix("sqlite:///"), tmp_path / "store.sqlite")
+    engine = make_engine(url)
+    token = create_token(engine, "dur-stocks", "member", "DEU")[1]
+    engine.dispose()
+    env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_DATA_DIR": str(tmp_path / "data")}
+    acknowledged: dict[int, int] = {}  # version -> n of the body it was made from
+    for round_ in range(2):
+        server = Server(env, tmp_path / f"serve-{round_}.log").start()
+        stop = threading.Event()
+
+        def submit(base: str = server.base) -> None:
+            n = 0
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+                while not stop.is_set():
+                    n += 1
+                    try:
+                        response = client.post("/api/v1/stocks/submissions", json=_body(n + 100 * round_))
+                    except httpx.TransportError:
+                        return  # the server is gone
+                    if response.status_code == 201:
+                        acknowledged[response.json()["version"]] = n + 100 * round_
+                    else:
+                        assert response.status_code in (429, 503), response.text
+
+        writers = [threading.Thread(target=submit, daemon=True) for _ in range(2)]
+        for w in writers:
+            w.start()
+        time.sleep(2.5 + round_)
+        server.stop(signal.SIGKILL)
+        stop.set()
+        for w in writers:
+            w.join(timeout=60)
+
+    assert acknowledged, "no submission was acknowledged before the kill"
+    engine = make_engine(url)
+    try:
+        submission_id = db.find_submission(engine, "DEU", "2026-Q3")
+        assert submission_id is not None
+        versions = db.versions(engine, submission_id)
+        numbers = [v["version"] for v in versions]
+        assert numbers == list(range(1, len(numbers) + 1))
+        with engine.connect() as conn:
+            latest = conn.execute(select(db.stock_submissions.c.latest_version)).scalar_one()
+            leaves = {i: d for i, _h, d in tracelog.iter_leaves(conn, 0, tracelog.tree_size(conn))}
+            for v in versions:
+                rows = conn.execute(
+                    select(func.count()).select_from(db.stock_rows).where(db.stock_rows.c.version_id == v["id"])
+                ).scalar_one()
+                assert rows == ROWS == v["row_count"], v
+                document = conn.execute(
+                    select(db.stock_versions.c.document).where(db.stock_versions.c.id == v["id"])
+                ).scalar_one()
+                assert leaves[v["leaf_index"]] == db.leaf_of(document), v
+            report = run_audit(conn, [], leaf_source=lambda _c: [])
+        assert latest == numbers[-1]
+        # every acknowledged version is there with the figures sent: gross of form i = n*1000 + i
+        for version, n in acknowledged.items():
+            detail = db.version_detail(engine, submission_id, version)
+            assert detail is not None, version
+            rows = json.loads(detail["document"])["rows"]
+            assert {r["form"]: r["quantity_gross_t"] for r in rows} == {
+                f"form {i}": str(n * 1000 + i) for i in range(ROWS)
+            }
+        assert report.stock_leaves == len(versions)
+        assert not [f for f in report.findings if f.kind != "checkpoint-signature"], report.findings
+    finally:
+        engine.dispose()
