@@ -41,6 +41,29 @@ def _body(n: int) -> dict[str, object]:
     return {"period": "2026-Q3", "rows": rows}
 
 
+def _submit(
+    base: str,
+    token: str,
+    stop: threading.Event,
+    offset: int,
+    acknowledged: dict[int, int],
+    unexpected: list[str],
+) -> None:
+    """Submit versions until ``stop`` or the server is gone; record each acknowledged version's body number."""
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        for n in range(offset + 1, offset + 1000):
+            if stop.is_set():
+                return
+            try:
+                response = client.post("/api/v1/stocks/submissions", json=_body(n))
+            except httpx.TransportError:
+                return  # the server is gone
+            if response.status_code == 201:
+                acknowledged[response.json()["version"]] = n
+            elif response.status_code not in (429, 503):
+                unexpected.append(f"{response.status_code}: {response.text[:200]}")
+
+
 def test_sigkill_leaves_each_version_whole_or_absent(
     built_sqlite: tuple[str, Engine], tmp_path: Path
 ) -> None:
@@ -50,25 +73,13 @@ def test_sigkill_leaves_each_version_whole_or_absent(
     engine.dispose()
     env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_DATA_DIR": str(tmp_path / "data")}
     acknowledged: dict[int, int] = {}  # version -> n of the body it was made from
+    unexpected: list[str] = []
     for round_ in range(2):
         server = Server(env, tmp_path / f"serve-{round_}.log").start()
         stop = threading.Event()
 
-        def submit(base: str = server.base) -> None:
-            n = 0
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-                while not stop.is_set():
-                    n += 1
-                    try:
-                        response = client.post("/api/v1/stocks/submissions", json=_body(n + 100 * round_))
-                    except httpx.TransportError:
-                        return  # the server is gone
-                    if response.status_code == 201:
-                        acknowledged[response.json()["version"]] = n + 100 * round_
-                    else:
-                        assert response.status_code in (429, 503), response.text
-
-        writers = [threading.Thread(target=submit, daemon=True) for _ in range(2)]
+        args = (server.base, token, stop, 1000 * round_, acknowledged, unexpected)
+        writers = [threading.Thread(target=_submit, args=args, daemon=True) for _ in range(2)]
         for w in writers:
             w.start()
         time.sleep(2.5 + round_)
@@ -78,6 +89,7 @@ def test_sigkill_leaves_each_version_whole_or_absent(
             w.join(timeout=60)
 
     assert acknowledged, "no submission was acknowledged before the kill"
+    assert not unexpected, unexpected
     engine = make_engine(url)
     try:
         submission_id = db.find_submission(engine, "DEU", "2026-Q3")
@@ -90,7 +102,9 @@ def test_sigkill_leaves_each_version_whole_or_absent(
             leaves = {i: d for i, _h, d in tracelog.iter_leaves(conn, 0, tracelog.tree_size(conn))}
             for v in versions:
                 rows = conn.execute(
-                    select(func.count()).select_from(db.stock_rows).where(db.stock_rows.c.version_id == v["id"])
+                    select(func.count())
+                    .select_from(db.stock_rows)
+                    .where(db.stock_rows.c.version_id == v["id"])
                 ).scalar_one()
                 assert rows == ROWS == v["row_count"], v
                 document = conn.execute(

@@ -177,3 +177,7 @@ def test_cli_submit_list_history_show_template_prove(
     assert isinstance(rejected.exception, SubmissionRejected)
     assert "row 2, field 'mineral'" in rejected.exception.message
     assert _counts(engine) == (1, 2, 2, 2)
+    # the secretariat's token is made like any other (no organisation: it reads every member's submissions)
+    made = runner.invoke(app, ["admin", "token", "create", "--account", "sec", "--role", "secretariat"])
+    assert made.exit_code == 0, made.output
+    assert "secretariat" in runner.invoke(app, ["admin", "token", "create", "--help"]).stdout

@@ -226,7 +226,9 @@ SUBMISSION = {"mineral": "REE", "year": 2025, "metric": "stockpile_t", "value": 
 #: A stock submission the contract's member (DEU) may make: one row, figures as in the template's example row.
 STOCK_SUBMISSION = {
     "period": "2026-Q3",
-    "rows": [{"mineral": "cobalt", "form": "metal", "holder_type": "public_strategic", "quantity_gross_t": "10"}],
+    "rows": [
+        {"mineral": "cobalt", "form": "metal", "holder_type": "public_strategic", "quantity_gross_t": "10"}
+    ],
 }
 
 
