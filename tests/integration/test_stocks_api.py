@@ -171,13 +171,16 @@ def test_secretariat_reads_are_audited(
     )
     # the member reading its own row is not a secretariat read
     assert client.get("/api/v1/stocks/submissions/1", headers=headers["member"]).status_code == 200
+    assert client.get("/api/v1/stocks/submissions", headers=headers["secretariat"]).status_code == 200
+    assert client.get("/api/v1/stocks/submissions", headers=headers["member"]).status_code == 200
     rows = read_audit(engine, event="stocks:secretariat-read")
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert {r["detail"] for r in rows} == {
         "version 1 of stock submission 1 (member DEU)",
         "history of stock submission 1 (member DEU)",
+        "list of 1 stock submission(s) (members DEU)",
     }
-    assert all(r["path"].startswith("/api/v1/stocks/submissions/1") for r in rows)
+    assert all(r["path"].startswith("/api/v1/stocks/submissions") for r in rows)
 
 
 def test_template_download(client: TestClient) -> None:

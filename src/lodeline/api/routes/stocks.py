@@ -2,8 +2,8 @@
 
 Who sees what is :mod:`lodeline.api.access` (``stocks_scope``, ``stocks_member``): a member submits for its own
 delegation and reads its own submissions; the secretariat reads every member's, and each of its reads of a
-member's submission is written to the audit log here (event ``stocks:secretariat-read``, with the submission and
-member); anyone else is refused, and another member's submission is "not found" (404), never "forbidden".
+member's submission (and each list of them) is written to the audit log here (event ``stocks:secretariat-read``,
+with the submission and member); anyone else is refused, and another member's submission is "not found" (404), never "forbidden".
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ async def submit(
     body = await request.body()
     if fmt == "json":
         try:
-            value = parse_json(body, readers.JSON_BOUNDS)
+            value = await run_in_threadpool(parse_json, body, readers.JSON_BOUNDS)
         except InputRejected as exc:
             raise InvalidArgumentError(f"request body: {exc.reason}") from None
         rows = readers.json_rows(value, "request body", {"member": member})
@@ -110,9 +110,24 @@ async def submit(
 
 
 @router.get("/submissions", responses=ERRORS, summary="Stock submissions visible to the caller")
-def list_submissions(engine: EngineDep, principal: ReaderDep) -> list[dict[str, Any]]:
-    """A member: its own submissions; the secretariat: every member's (a list without figures)."""
-    return service.list_submissions(engine, stocks_scope(principal))
+def list_submissions(request: Request, engine: EngineDep, principal: ReaderDep) -> list[dict[str, Any]]:
+    """A member: its own submissions; the secretariat: every member's (a list without figures; the read is
+    audited, naming the members listed)."""
+    scope = stocks_scope(principal)
+    listed = service.list_submissions(engine, scope)
+    if scope is None and listed:
+        members = ", ".join(sorted({s["member"] for s in listed}))
+        record_audit(
+            engine,
+            "stocks:secretariat-read",
+            principal=principal,
+            method=request.method,
+            path=request.url.path,
+            status=200,
+            client=client_address(request),
+            detail=f"list of {len(listed)} stock submission(s) (members {members})"[:2000],
+        )
+    return listed
 
 
 @router.get("/submissions/{submission_id}", responses=ERRORS, summary="One stock submission in full")
