@@ -1,8 +1,7 @@
 """SIGKILL during stock submissions (the real ``lodeline serve`` in a child process, durability_harness): every
 version in the store afterwards is whole (all its rows, its log leaf hashing its stored document) or absent, every
 version the server acknowledged (201) is there with the figures sent, versions are numbered 1..n without a gap, and
-the log audit accounts for every stock leaf. SQLite (a copy of the session's built store: ``serve`` is ready only on
-a built store)."""
+the log audit accounts for every stock leaf. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,9 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
-from durability_harness import Server, copy_sqlite
+from durability_harness import Server
 from sqlalchemy import Engine, func, select
 
+from lodeline.config import RAW_DATA_DIR
+from lodeline.data.build import build
 from lodeline.store import stocks as db
 from lodeline.store import tracelog
 from lodeline.store.accounts import create_token
@@ -64,11 +65,9 @@ def _submit(
                 unexpected.append(f"{response.status_code}: {response.text[:200]}")
 
 
-def test_sigkill_leaves_each_version_whole_or_absent(
-    built_sqlite: tuple[str, Engine], tmp_path: Path
-) -> None:
-    url = copy_sqlite(built_sqlite[0].removeprefix("sqlite:///"), tmp_path / "store.sqlite")
-    engine = make_engine(url)
+def test_sigkill_leaves_each_version_whole_or_absent(store: tuple[str, Engine], tmp_path: Path) -> None:
+    url, engine = store
+    build(engine, RAW_DATA_DIR)  # `serve` is ready only on a built store
     token = create_token(engine, "dur-stocks", "member", "DEU")[1]
     engine.dispose()
     env = {**os.environ, "LODELINE_DATABASE_URL": url, "LODELINE_DATA_DIR": str(tmp_path / "data")}
