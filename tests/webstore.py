@@ -19,7 +19,7 @@ from lodeline.trace import keys
 from lodeline.trace.chain_setup import capture_all, document_bytes, register
 from lodeline.trace.generator import lithium_chain
 
-ROLES = ("member", "participant", "auditor", "admin")
+ROLES = ("member", "participant", "auditor", "admin", "secretariat")
 
 
 def copy_built_sqlite(built_url: str, folder: Path) -> str:
@@ -58,7 +58,13 @@ def build_web_store(built_url: str, folder: Path) -> WebStore:
     chain.documents = captured
     reports = capture_all(engine, chain, private)
     participant = chain.participants[0][0]
-    orgs: dict[str, Any] = {"member": "DEU", "participant": participant, "auditor": None, "admin": None}
+    orgs: dict[str, Any] = {
+        "member": "DEU",
+        "participant": participant,
+        "auditor": None,
+        "admin": None,
+        "secretariat": None,
+    }
     tokens = {role: create_token(engine, f"{role}-fuzz", role, orgs[role])[1] for role in ROLES}
     for pid, _ in (before_last, last):
         tokens[pid] = create_token(engine, f"{pid}-fuzz", "participant", pid)[1]

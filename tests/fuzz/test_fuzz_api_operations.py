@@ -1,7 +1,6 @@
-"""schemathesis over every operation with each role's credentials (anonymous, member, participant, auditor,
-admin), valid and invalid generated data: no 5xx, no traceback, bounded time and response size. Derandomised, a
-few examples per operation, role and mode, so the run is the same in CI every time. No case is expected to
-fail."""
+"""schemathesis over every operation with each role's credentials (anonymous, member, participant, auditor, admin,
+secretariat), valid and invalid generated data: no 5xx, no traceback, bounded time and response size. Derandomised,
+a few examples per operation, role and mode, so the run is the same in CI every time. No case is expected to fail."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ EXAMPLES = 3
 #: No answer may take longer or be larger (the largest legitimate page: 1000 market rows, ~0.5 MB).
 MAX_SECONDS = 5.0
 MAX_BYTES = 4 * 1024 * 1024
-ROLES = ("public", "member", "participant", "auditor", "admin")
+ROLES = ("public", "member", "participant", "auditor", "admin", "secretariat")
 
 
 def assert_sane(response: Any) -> None:

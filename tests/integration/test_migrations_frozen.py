@@ -1,5 +1,5 @@
 """The revisions that carry their own copy of the tables they create (foundation 0001, accounts_0002, trace_0001,
-trace_0005, tracelog_0001, tracelog_0003, tracelog_0004:
+trace_0005, tracelog_0001, tracelog_0003, tracelog_0004, stocks_0001:
 docs/ARCHITECTURE.md, Migrations) build, on each backend, exactly the tables the application declares: same
 columns (name, compiled type, nullability), primary key, foreign keys and indexes. The store is migrated by Alembic
 from nothing to every head (the ``engine`` fixture) and read back by SQLAlchemy's inspector; the expected side is
@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from lodeline.store import accounts, schema, throttle, trace, tracelog, tracelog_witnesses
+from lodeline.store import accounts, schema, stocks, throttle, trace, tracelog, tracelog_witnesses
 
 FROZEN_TABLES = (
     *schema.CANONICAL_TABLES,  # 0001_foundation
@@ -27,6 +27,7 @@ FROZEN_TABLES = (
     *tracelog.TRACELOG_TABLES,  # tracelog_0001
     tracelog.tracelog_identity,  # tracelog_0003
     *tracelog_witnesses.WITNESS_TABLES,  # tracelog_0004
+    *stocks.STOCK_TABLES,  # stocks_0001
 )
 
 

@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-ROLES = ("member", "participant", "auditor", "admin")
+ROLES = ("member", "participant", "auditor", "admin", "secretariat")
 SUBMISSION = {"mineral": "REE", "year": 2025, "metric": "stockpile_t", "value": 1200.0, "unit": "t"}
 
 
@@ -33,7 +33,13 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 
 def _tokens(engine: Engine) -> dict[str, str]:
-    orgs = {"member": "DEU", "participant": "acme-mining", "auditor": None, "admin": None}
+    orgs = {
+        "member": "DEU",
+        "participant": "acme-mining",
+        "auditor": None,
+        "admin": None,
+        "secretariat": None,
+    }
     return {role: create_token(engine, f"{role}-1", role, orgs[role])[1] for role in ROLES}
 
 
@@ -50,22 +56,50 @@ def test_access_matrix(engine: Engine, client: TestClient) -> None:
         (
             "GET",
             "/api/v1/me",
-            {"public": 401, "member": 200, "participant": 200, "auditor": 200, "admin": 200},
+            {
+                "public": 401,
+                "member": 200,
+                "participant": 200,
+                "auditor": 200,
+                "admin": 200,
+                "secretariat": 200,
+            },
         ),
         (
             "GET",
             "/api/v1/submissions",
-            {"public": 401, "member": 200, "participant": 200, "auditor": 200, "admin": 200},
+            {
+                "public": 401,
+                "member": 200,
+                "participant": 200,
+                "auditor": 200,
+                "admin": 200,
+                "secretariat": 403,
+            },
         ),
         (
             "POST",
             "/api/v1/submissions",
-            {"public": 401, "member": 201, "participant": 201, "auditor": 403, "admin": 403},
+            {
+                "public": 401,
+                "member": 201,
+                "participant": 201,
+                "auditor": 403,
+                "admin": 403,
+                "secretariat": 403,
+            },
         ),
         (
             "GET",
             "/api/v1/audit",
-            {"public": 401, "member": 403, "participant": 403, "auditor": 200, "admin": 200},
+            {
+                "public": 401,
+                "member": 403,
+                "participant": 403,
+                "auditor": 200,
+                "admin": 200,
+                "secretariat": 403,
+            },
         ),
         ("GET", "/api/v1/sim/scenarios", dict.fromkeys(callers, 200)),
         ("GET", "/api/v1/sim/scenarios/cn-graphite-2023", dict.fromkeys(callers, 200)),

@@ -211,6 +211,10 @@ def _known_values(
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}
+    if method == "POST" and path == "/api/v1/stocks/submissions":
+        return {"body": STOCK_SUBMISSION}
+    if method == "GET" and path.startswith("/api/v1/stocks/submissions/{submission_id}"):
+        return {"path_parameters": {"submission_id": _stock_submission(store)}, "query": {}}
     if method == "POST" and path == "/api/v1/sim/jobs":
         return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
     if method == "GET":
@@ -219,6 +223,25 @@ def _known_values(
 
 
 SUBMISSION = {"mineral": "REE", "year": 2025, "metric": "stockpile_t", "value": 1200.0, "unit": "t"}
+#: A stock submission the contract's member (DEU) may make: one row, figures as in the template's example row.
+STOCK_SUBMISSION = {
+    "period": "2026-Q3",
+    "rows": [
+        {"mineral": "cobalt", "form": "metal", "holder_type": "public_strategic", "quantity_gross_t": "10"}
+    ],
+}
+
+
+def _stock_submission(store: WebStore) -> int:
+    """The member's (DEU) stock submission for 2026-Q3, submitted through the service the first time it is asked."""
+    from lodeline.services import stocks as stocks_service
+    from lodeline.store import stocks as stocks_db
+
+    found = stocks_db.find_submission(store.engine, "DEU", "2026-Q3")
+    if found is None:
+        rows = [(1, {**STOCK_SUBMISSION["rows"][0], "member": "DEU", "period": "2026-Q3"})]  # type: ignore[index]
+        found = stocks_service.submit_rows(store.engine, rows, member="DEU", period="2026-Q3").submission_id
+    return found
 
 
 def _two_checkpoints(app: Any, store: WebStore) -> tuple[int, int]:

@@ -6,7 +6,9 @@ a change to ``POLICY`` and nothing else.
 
 Roles (docs/web.md): ``public`` (published aggregates only), ``member`` (a country delegation: alliance
 analyses and its own confidential submissions), ``participant`` (a company: its own facilities and lots),
-``auditor`` (read-only verification across participants), ``admin``.
+``auditor`` (read-only verification across participants), ``admin``, ``secretariat`` (the stockpile exchange's
+secretariat: reads every member's stock submissions for verification, each read audited; nothing else
+confidential).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Role(StrEnum):
     PARTICIPANT = "participant"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    SECRETARIAT = "secretariat"
 
 
 class Action(StrEnum):
@@ -37,6 +40,8 @@ class Action(StrEnum):
     READ_REGISTRY_LOG = "registry-log:read"  # checkpoints and proofs: public by design (anyone may verify)
     READ_REGISTRY = "registry:read"  # lots, origin shares and events (scope decided by registry_scope)
     RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
+    SUBMIT_STOCKS = "stocks:submit"  # submit (or amend) the caller's delegation's stockpile submission
+    READ_STOCKS = "stocks:read"  # read stock submissions (scope decided by stocks_scope)
 
 
 _EVERYONE = frozenset(Role)
@@ -57,6 +62,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.READ_REGISTRY: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
     # Running work costs the shared server CPU time: signed-in callers only (scenarios themselves are published).
     Action.RUN_SIM: _SIGNED_IN,
+    # Stockpile submissions: a member its own; the secretariat every member's (each read audited by the caller).
+    # Admins and auditors do not read them: the members agreed to share with the secretariat only.
+    Action.SUBMIT_STOCKS: frozenset({Role.MEMBER}),
+    Action.READ_STOCKS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).
@@ -115,6 +124,25 @@ def check_row_visible(principal: Principal, owner_org: str | None, what: str) ->
     scope = confidential_scope(principal)
     if owner_org is None or (scope is not None and owner_org != scope):
         raise NotFoundError(f"no {what} visible to this account")
+
+
+def stocks_scope(principal: Principal) -> str | None:
+    """The member whose stock submissions ``principal`` may read; None (the secretariat) means every member's,
+    and the caller must write each read of a member's row to the audit log (``record_audit``)."""
+    authorise(principal, Action.READ_STOCKS)
+    if Role(principal.role) is Role.SECRETARIAT:
+        return None
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.READ_STOCKS)
+    return principal.org
+
+
+def stocks_member(principal: Principal) -> str:
+    """The member a stock submission is recorded for: the caller's own delegation, never a body field."""
+    authorise(principal, Action.SUBMIT_STOCKS)
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.SUBMIT_STOCKS)
+    return principal.org
 
 
 def registry_scope(principal: Principal) -> str | None:

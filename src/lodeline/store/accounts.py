@@ -38,7 +38,7 @@ from lodeline.errors import InvalidArgumentError, NotFoundError
 from lodeline.store.engine import write_transaction
 from lodeline.store.schema import metadata
 
-ROLES = ("public", "member", "participant", "auditor", "admin")
+ROLES = ("public", "member", "participant", "auditor", "admin", "secretariat")
 TOKEN_PREFIX = "ll"
 
 accounts = Table(

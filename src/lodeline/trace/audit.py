@@ -17,7 +17,9 @@ What is checked (each failure is one :class:`Finding` naming the place):
   from the stored leaf data), ``event-leaf-missing`` (an event's leaf index is not in the log) and
   ``leaf-without-event`` (a leaf no event accounts for and that is not a well-formed directory leaf: the
   registry's directory changes are leaves too, see :mod:`lodeline.trace.directory`, checked against the directory
-  tables by :mod:`lodeline.trace.audit_directory`).
+  tables by :mod:`lodeline.trace.audit_directory`). A member's stock submission version is a leaf too
+  (``lodeline-stocks/v1:<sha256>``, docs/stocks.md): accounted for when a stored version at that index still
+  hashes to it, else ``stock-leaf-mismatch``.
 
 **The leaf source hook.** ``leaf_source(conn)`` is any callable that yields ``(leaf_index, leaf_data)`` for
 every leaf it can recompute from its own records; the capture side passes one that re-derives each stored
@@ -36,6 +38,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.store import stocks as stocks_store
 from lodeline.store import tracelog as store
 from lodeline.tlog import merkle
 from lodeline.trace import checkpoint, directory
@@ -72,6 +75,7 @@ class AuditReport:
     checkpoints_checked: int = 0
     events_checked: int = 0
     directory_leaves: int = 0  # leaves that are directory changes (lodeline.trace.directory), not events
+    stock_leaves: int = 0  # leaves that are stock submission versions (lodeline.store.stocks), not events
     findings: list[Finding] = field(default_factory=list)
     truncated: dict[str, int] = field(default_factory=dict)
 
@@ -316,9 +320,21 @@ def _check_leaf_source(conn: Connection, report: AuditReport, leaf_source: LeafS
             )
         else:
             from_events[index] = data
+    from_stocks = stocks_store.stock_leaves(conn)
     for index, _stored_hash, stored_data in store.iter_leaves(conn, 0, report.tree_size):
         expected = from_events.pop(index, None)
-        if expected is None and directory.is_directory_leaf(stored_data):
+        if expected is None and stored_data.startswith(stocks_store.STOCK_LEAF_PREFIX):
+            if from_stocks.get(index) == stored_data:
+                report.stock_leaves += 1
+                continue
+            report.add(
+                Finding(
+                    "stock-leaf-mismatch",
+                    f"leaf {index}: no stored stock submission version at this index hashes to it",
+                    leaf_index=index,
+                )
+            )
+        elif expected is None and directory.is_directory_leaf(stored_data):
             try:  # a directory change: accounted for by the directory audit (lodeline.trace.audit_directory)
                 directory.parse_leaf(index, stored_data)
                 report.directory_leaves += 1
