@@ -15,8 +15,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.inputs import read_bytes
 from lodeline.cli import stocks_release
+from lodeline.cli.inputs import read_bytes
 from lodeline.cli.output import Format, check_out_path, emit
 from lodeline.services import stocks as service
 from lodeline.stockpiles import readers
