@@ -26,7 +26,9 @@ from lodeline.stockpiles.primary import primary_suppression
 SEED = 20261205
 
 
-def synthetic_contributions(minerals: int = 50, groups: int = 40, forms: int = 5, seed: int = SEED) -> pl.DataFrame:
+def synthetic_contributions(
+    minerals: int = 50, groups: int = 40, forms: int = 5, seed: int = SEED
+) -> pl.DataFrame:
     """Clearly synthetic submissions: one row per member and held (mineral, form)."""
     rng = np.random.default_rng(seed)
     rows: dict[str, list[Any]] = {"mineral": [], "group": [], "form": [], "member": [], "tonnes": []}
@@ -56,7 +58,9 @@ def _lines_through(table: CellTable, cells: np.ndarray, dims: tuple[int, ...]) -
     return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)
 
 
-def whole_row_baseline(contributions: pl.DataFrame, rules: DisclosureRules, max_rounds: int = 6) -> dict[str, Any]:
+def whole_row_baseline(
+    contributions: pl.DataFrame, rules: DisclosureRules, max_rounds: int = 6
+) -> dict[str, Any]:
     start = time.perf_counter()
     table = build_table(contributions, rules.dominance_n)
     primary = primary_suppression(table, rules)

@@ -18,7 +18,12 @@ from scipy.optimize import linprog
 
 from lodeline.stockpiles.disclosure import DisclosureRules, protect
 
-MINERALS, GROUPS, FORMS, MEMBERS = ["Co", "Li", "Ni"], ["EU", "G7", "NA"], ["ore", "metal"], ["a", "b", "c", "d", "e"]
+MINERALS, GROUPS, FORMS, MEMBERS = (
+    ["Co", "Li", "Ni"],
+    ["EU", "G7", "NA"],
+    ["ore", "metal"],
+    ["a", "b", "c", "d", "e"],
+)
 
 
 @st.composite
@@ -40,13 +45,15 @@ def contributions(draw: st.DrawFn) -> pl.DataFrame:
 def required(contrib: pl.DataFrame, rules: DisclosureRules) -> dict[tuple[str, str, str], float]:
     """Upper protection of every sensitive cell, margins included (members' rows summed per cell)."""
     out: dict[tuple[str, str, str], float] = {}
-    labels = [sorted(set(contrib[k])) + ["ALL"] for k in ("mineral", "group", "form")]
+    labels = [[*sorted(set(contrib[k])), "ALL"] for k in ("mineral", "group", "form")]
     for cell in itertools.product(*labels):
         mask = np.ones(contrib.height, dtype=bool)
         for key, label in zip(("mineral", "group", "form"), cell, strict=True):
             if label != "ALL":
                 mask &= (contrib[key] == label).to_numpy()
-        per_member = sorted(contrib.filter(mask).group_by("member").agg(pl.col("tonnes").sum())["tonnes"], reverse=True)
+        per_member = sorted(
+            contrib.filter(mask).group_by("member").agg(pl.col("tonnes").sum())["tonnes"], reverse=True
+        )
         x = sum(per_member)
         if x <= 0:
             continue
@@ -75,7 +82,9 @@ def intruder(frame: pl.DataFrame) -> dict[tuple[str, str, str], tuple[float, flo
         for d in range(3):
             if cell[d] != "ALL":
                 continue
-            children = [c for c in cells if c[d] != "ALL" and all(c[e] == cell[e] for e in range(3) if e != d)]
+            children = [
+                c for c in cells if c[d] != "ALL" and all(c[e] == cell[e] for e in range(3) if e != d)
+            ]
             row = np.zeros(len(cells))
             row[index[cell]] = 1.0
             for child in children:

@@ -53,7 +53,12 @@ def test_dominance_just_inside_and_outside() -> None:
     """(2, 85): 50, 36, 14 (X = 100): 86 > 85 → sensitive, protection 100/85 · 86 − 100 = 1.17647…
     (p% does not fire: R = 14 ≥ 5). 50, 35, 15: 85 is not over 85 % → not sensitive."""
     rules = DisclosureRules()
-    assert first_cell([50, 36, 14], rules) == (True, "dominance", pytest.approx(86 / 0.85 - 100), pytest.approx(86 / 0.85 - 100))
+    assert first_cell([50, 36, 14], rules) == (
+        True,
+        "dominance",
+        pytest.approx(86 / 0.85 - 100),
+        pytest.approx(86 / 0.85 - 100),
+    )
     assert first_cell([50, 35, 15], rules) == (False, None, 0.0, 0.0)
 
 
@@ -103,7 +108,12 @@ def test_secondary_suppression_chooses_the_cheapest_rectangle() -> None:
     protected = protect(three_by_three())
     frame = protected.frame
     withheld = frame.filter(pl.col("tonnes").is_null())
-    assert sorted(set(withheld.select("mineral", "group").rows())) == [("A", "G1"), ("A", "G2"), ("B", "G1"), ("B", "G2")]
+    assert sorted(set(withheld.select("mineral", "group").rows())) == [
+        ("A", "G1"),
+        ("A", "G2"),
+        ("B", "G1"),
+        ("B", "G2"),
+    ]
     assert withheld.height == 8 and set(withheld["flag"]) == {CONFIDENTIAL}
     assert sorted(withheld["status"].to_list()) == ["primary"] * 2 + ["secondary"] * 6
     assert frame.filter(pl.col("flag").is_null())["tonnes"].null_count() == 0
@@ -119,10 +129,18 @@ def under_protected_frame() -> pl.DataFrame:
     """The true 3 × 3 table with margins, only the primary cell (A, G1) and its form total withheld."""
     protected = protect(three_by_three())
     truth = protected.frame.with_columns(
-        pl.struct("mineral", "group").map_elements(
-            lambda r: float(sum(v for (m, g), v in TABLE.items() if r["mineral"] in (m, "ALL") and r["group"] in (g, "ALL"))),
+        pl.struct("mineral", "group")
+        .map_elements(
+            lambda r: float(
+                sum(
+                    v
+                    for (m, g), v in TABLE.items()
+                    if r["mineral"] in (m, "ALL") and r["group"] in (g, "ALL")
+                )
+            ),
             return_dtype=pl.Float64,
-        ).alias("true")
+        )
+        .alias("true")
     )
     keep = (truth["mineral"] == "A") & (truth["group"] == "G1")
     return truth.with_columns(pl.when(keep).then(None).otherwise(pl.col("true")).alias("tonnes")).drop("true")
@@ -135,7 +153,9 @@ def test_audit_fails_when_only_the_primary_cell_is_withheld() -> None:
     assert not report.passed
     bad = report.failures
     assert set(bad.select("mineral", "group").rows()) == {("A", "G1")}
-    assert bad["lower"].to_list() == pytest.approx([10.0, 10.0]) and bad["upper"].to_list() == pytest.approx([10.0, 10.0])
+    assert bad["lower"].to_list() == pytest.approx([10.0, 10.0]) and bad["upper"].to_list() == pytest.approx(
+        [10.0, 10.0]
+    )
 
 
 def test_audit_passes_on_what_protect_published_and_refuses_a_wrong_figure() -> None:
@@ -164,7 +184,10 @@ def test_a_cell_suppressed_last_period_stays_suppressed() -> None:
     """(C, G3) was primary last period; now it has three equal contributors (not sensitive) but it is carried:
     withheld with rule "carried" and protection 10 % · 25 = 2.5 either side."""
     previous = protect(three_by_three()).frame.with_columns(
-        pl.when((pl.col("mineral") == "C") & (pl.col("group") == "G3")).then(pl.lit("primary")).otherwise(pl.col("status")).alias("status")
+        pl.when((pl.col("mineral") == "C") & (pl.col("group") == "G3"))
+        .then(pl.lit("primary"))
+        .otherwise(pl.col("status"))
+        .alias("status")
     )
     protected = protect(three_by_three(), previous=previous)
     c3 = protected.frame.filter((pl.col("mineral") == "C") & (pl.col("group") == "G3"))
@@ -179,7 +202,10 @@ def test_a_cell_suppressed_last_period_stays_suppressed() -> None:
     ("change", "message"),
     [
         (lambda f: f.drop("member"), r"missing column\(s\) \['member'\]"),
-        (lambda f: f.with_columns(pl.lit(-1.0).alias("tonnes")), r"row 1, column 'tonnes': -1.0 is not a finite"),
+        (
+            lambda f: f.with_columns(pl.lit(-1.0).alias("tonnes")),
+            r"row 1, column 'tonnes': -1.0 is not a finite",
+        ),
         (lambda f: f.with_columns(pl.lit("ALL").alias("form")), r"row 1, column 'form': 'ALL' is reserved"),
         (lambda f: pl.concat([f, f.head(1)]), r"rows \[1, 26\]: member 'solo' appears more than once"),
     ],
@@ -191,7 +217,9 @@ def test_bad_contributions_name_row_and_column(change, message) -> None:  # type
 
 def test_rules_from_yaml_per_table_and_bad_settings() -> None:
     text = "default: {p_percent: 15}\ntables:\n  stocks-by-form: {min_frequency: 5, dominance_k: 90}\n"
-    assert DisclosureRules.from_yaml(text, table="stocks-by-form") == DisclosureRules(min_frequency=5, dominance_k=90)
+    assert DisclosureRules.from_yaml(text, table="stocks-by-form") == DisclosureRules(
+        min_frequency=5, dominance_k=90
+    )
     assert DisclosureRules.from_yaml(text, table="other").p_percent == 15
     assert DisclosureRules.from_yaml("").min_frequency == 3
     with pytest.raises(DisclosureInputError, match=r"tables.t: min_frequncy: Extra inputs"):

@@ -55,7 +55,12 @@ class DisclosureAuditError(RuntimeError):
 
 
 def _witness_round(
-    sub: sparse.csr_matrix, rhs: np.ndarray, x: np.ndarray, need: np.ndarray, todo: np.ndarray, sign: float,
+    sub: sparse.csr_matrix,
+    rhs: np.ndarray,
+    x: np.ndarray,
+    need: np.ndarray,
+    todo: np.ndarray,
+    sign: float,
     big: float,
 ) -> np.ndarray | None:
     """One feasible table y pushing every cell of ``todo`` by its need (up for sign +1, down for −1) at once:
@@ -63,7 +68,10 @@ def _witness_round(
     n, k = x.size, todo.size
     # z_j − sign·y_j/need_j ≤ −sign·x_j/need_j
     a_ub = sparse.hstack(
-        [sparse.csr_matrix((-sign / need[todo], (np.arange(k), todo)), shape=(k, n)), sparse.eye(k, format="csr")],
+        [
+            sparse.csr_matrix((-sign / need[todo], (np.arange(k), todo)), shape=(k, n)),
+            sparse.eye(k, format="csr"),
+        ],
         format="csr",
     )
     result = linprog(
@@ -73,7 +81,10 @@ def _witness_round(
         A_eq=sparse.hstack([sub, sparse.csr_matrix((sub.shape[0], k))], format="csr"),
         b_eq=rhs,
         bounds=np.column_stack(
-            [np.concatenate([np.zeros(n), np.full(k, -np.inf)]), np.concatenate([np.full(n, big), np.ones(k)])]
+            [
+                np.concatenate([np.zeros(n), np.full(k, -np.inf)]),
+                np.concatenate([np.full(n, big), np.ones(k)]),
+            ]
         ),
         method="highs",
     )
@@ -94,7 +105,9 @@ def _witnesses(
         if y is None:
             break
         y = np.maximum(y, 0.0)
-        if np.abs(sub @ y - rhs).max(initial=0.0) > 1e-7 * scale:  # verify the witness, do not trust the solver
+        if (
+            np.abs(sub @ y - rhs).max(initial=0.0) > 1e-7 * scale
+        ):  # verify the witness, do not trust the solver
             break
         extreme = np.maximum(extreme, y) if sign > 0 else np.minimum(extreme, y)
         newly = (sign * (y - x) >= need - TOLERANCE * np.maximum(1.0, x)) & ~certified
@@ -105,7 +118,10 @@ def _witnesses(
 
 
 def intruder_bounds(
-    table: CellTable, suppressed: np.ndarray, primary: PrimaryResult | None = None, exact_limit: int = EXACT_LIMIT
+    table: CellTable,
+    suppressed: np.ndarray,
+    primary: PrimaryResult | None = None,
+    exact_limit: int = EXACT_LIMIT,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per cell, the intruder's [lower, upper] (the published value for published cells; ``inf`` when unbounded)
     and whether the bounds are exact.
@@ -152,11 +168,11 @@ def intruder_bounds(
                 c[j] = sign
                 blocks.append(Block(c, sub, rhs[rows], np.zeros(local.size), np.full(local.size, big)))
                 owners.append((local, int(j), int(sign)))
-    for (local, j, sign), sol in zip(owners, solve_blocks(blocks), strict=True):
+    for (local, k, sign), sol in zip(owners, solve_blocks(blocks), strict=True):
         if sol is None:
             raise LPFailure("intruder LP has no optimum although the true table satisfies it")
-        cell = cells[local[j]]
-        bound = float(sol[j])
+        cell = cells[local[k]]
+        bound = float(sol[k])
         if sign > 0:
             lower[cell] = max(bound, 0.0)
         else:

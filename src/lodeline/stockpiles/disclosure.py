@@ -94,7 +94,7 @@ def protect(
     value = table.value
     frame = table.labels().with_columns(
         pl.Series("tonnes", np.where(suppressed, np.nan, value)).fill_nan(None),
-        pl.Series("flag", np.where(suppressed, CONFIDENTIAL, None).tolist(), dtype=pl.Utf8),
+        pl.Series("flag", [CONFIDENTIAL if s else None for s in suppressed], dtype=pl.Utf8),
         pl.Series("status", status.tolist(), dtype=pl.Utf8),
         pl.Series("contributors", table.contributors, dtype=pl.Int64),
         pl.Series("rule", primary.rule.tolist(), dtype=pl.Utf8),

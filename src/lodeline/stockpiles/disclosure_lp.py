@@ -35,7 +35,9 @@ def _solve(blocks: list[Block]) -> list[np.ndarray | None]:
         np.concatenate([b.c for b in blocks]),
         A_eq=a_eq if a_eq.shape[0] else None,
         b_eq=np.concatenate([b.b_eq for b in blocks]) if a_eq.shape[0] else None,
-        bounds=np.column_stack([np.concatenate([b.lb for b in blocks]), np.concatenate([b.ub for b in blocks])]),
+        bounds=np.column_stack(
+            [np.concatenate([b.lb for b in blocks]), np.concatenate([b.ub for b in blocks])]
+        ),
         method="highs",
     )
     if result.status != 0:

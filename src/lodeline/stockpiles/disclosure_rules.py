@@ -23,24 +23,31 @@ class DisclosureRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_frequency: int = Field(
-        3, ge=1, description="A non-zero cell with fewer contributors than this is sensitive (minimum frequency)."
+        default=3,
+        ge=1,
+        description="A non-zero cell with fewer contributors than this is sensitive (minimum frequency).",
     )
     frequency_range: float = Field(
-        10.0,
+        default=10.0,
         ge=0,
         le=100,
         description="Protection demanded of a cell suppressed by the minimum-frequency rule, in % of its value "
         "(τ-Argus' frequency-rule safety range).",
     )
-    dominance_n: int = Field(2, ge=1, description="n of the (n, k) dominance rule.")
+    dominance_n: int = Field(default=2, ge=1, description="n of the (n, k) dominance rule.")
     dominance_k: float = Field(
-        85.0, gt=0, le=100, description="k of the (n, k) dominance rule: the n largest over k % is sensitive."
+        default=85.0,
+        gt=0,
+        le=100,
+        description="k of the (n, k) dominance rule: the n largest over k % is sensitive.",
     )
     p_percent: float = Field(
-        10.0, ge=0, description="p of the p% rule: the second largest must not estimate the largest within p %."
+        default=10.0,
+        ge=0,
+        description="p of the p% rule: the second largest must not estimate the largest within p %.",
     )
     cost: Literal["tonnes", "cells"] = Field(
-        "tonnes",
+        default="tonnes",
         description="Information loss minimised by secondary suppression: suppressed tonnes (plus a small charge "
         "per cell) or the number of cells.",
     )
@@ -51,7 +58,9 @@ class DisclosureRules(BaseModel):
         if settings is None:
             return cls()
         if not isinstance(settings, Mapping):
-            raise DisclosureInputError(f"{where}: expected a mapping of settings, got {type(settings).__name__}")
+            raise DisclosureInputError(
+                f"{where}: expected a mapping of settings, got {type(settings).__name__}"
+            )
         try:
             return cls.model_validate(dict(settings))
         except ValidationError as exc:

@@ -72,7 +72,9 @@ class CellTable:
 def validate_contributions(contributions: pl.DataFrame) -> pl.DataFrame:
     """The contributions with string keys and float tonnes, or an error naming the row and column."""
     if not isinstance(contributions, pl.DataFrame):
-        raise DisclosureInputError(f"contributions: expected a Polars DataFrame, got {type(contributions).__name__}")
+        raise DisclosureInputError(
+            f"contributions: expected a Polars DataFrame, got {type(contributions).__name__}"
+        )
     missing = [c for c in COLUMNS if c not in contributions.columns]
     if missing:
         raise DisclosureInputError(f"contributions: missing column(s) {missing}; expected {list(COLUMNS)}")
@@ -151,7 +153,7 @@ def build_table(contributions: pl.DataFrame, dominance_n: int = 2) -> CellTable:
     idx = stats.get_column("cell").to_numpy()
 
     def spread(col: str, dtype: type = float) -> np.ndarray:
-        out = np.zeros(n_cells, dtype=dtype)
+        out: np.ndarray = np.zeros(n_cells, dtype=dtype)
         out[idx] = stats.get_column(col).to_numpy()
         return out
 

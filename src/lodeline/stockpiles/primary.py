@@ -63,7 +63,7 @@ def primary_suppression(
     levels = protection_levels(table, rules)
     fired = np.stack([levels[f"_fired_{r}"] > 0 for r in RULES])
     level = np.stack([levels[r] for r in RULES])
-    sensitive = fired.any(axis=0)
+    sensitive: np.ndarray = np.asarray(fired.any(axis=0))
     # the binding rule: among the rules that fired, the one demanding the most protection
     binding = np.argmax(np.where(fired, level, -1.0), axis=0)
     rule = np.array([None, *RULES], dtype=object)[np.where(sensitive, binding + 1, 0)]

@@ -74,7 +74,11 @@ def _sub_constraints(shape: tuple[int, int, int]) -> sparse.csr_matrix:
 
 
 def _pattern_block(
-    table: CellTable, cells: np.ndarray, shape: tuple[int, int, int], target: int, primary: PrimaryResult,
+    table: CellTable,
+    cells: np.ndarray,
+    shape: tuple[int, int, int],
+    target: int,
+    primary: PrimaryResult,
     cost: np.ndarray,
 ) -> Block:
     """Variables [d⁺, d⁻] over the sub-table: A(d⁺ − d⁻) = 0, d⁺_p = 1, d⁻_p = 0, and the bounds above."""
