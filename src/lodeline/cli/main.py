@@ -31,7 +31,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "sim",
         "Stress tests and emergency exercises: scenarios, Monte Carlo, stockpile release, tabletop.",
     ),
-    ("stocks", "stocks", "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan."),
+    (
+        "stocks",
+        "stocks",
+        "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

@@ -167,3 +167,44 @@ def prove_command(
         out.write_text(text, encoding="utf-8")
     if checkpoint_out is not None:
         checkpoint_out.write_text(doc["checkpoint"], encoding="utf-8")
+
+
+@app.command("aggregates")
+def aggregates_command(
+    period: str = typer.Option(..., "--period", "-p", help="Reporting period, e.g. 2026-Q3."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """The published aggregates of a period: tonnes gross by mineral, holder type and form with margins ('ALL'),
+    suppressed cells empty and flagged ':c' (disclosure control, audited before anything is shown)."""
+    from lodeline.services import stock_aggregates
+
+    check_out_path(out)
+    result = stock_aggregates.published(get_engine(), period)
+    emit(
+        result.frame,
+        fmt,
+        out=out,
+        title=f"Published stockpile aggregates, {period} (t gross; :c = confidential)",
+        caption=" · ".join(result.provenance.notes),
+        provenance=result.provenance,
+    )
+
+
+@app.command("audit")
+def audit_command(
+    period: str = typer.Option(..., "--period", "-p", help="Reporting period, e.g. 2026-Q3."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the per-cell report to this file."),
+) -> None:
+    """The intruder audit of a period's published table (the secretariat's check): for every suppressed cell the
+    interval an intruder can infer from the published cells against the protection its rule demands. Exit 1 when
+    it fails (publication is then refused)."""
+    from lodeline.services import stock_aggregates
+
+    check_out_path(out)
+    report = stock_aggregates.audit_report(get_engine(), period)
+    emit(report.cells, fmt, out=out, title=f"Disclosure audit, {period}")
+    console.print(report.summary())
+    if not report.passed:
+        raise typer.Exit(1)

@@ -259,3 +259,32 @@ def stock_leaves(conn: Any) -> dict[int, bytes]:
 def count_versions(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(stock_versions)).scalar_one())
+
+
+def latest_rows(engine: Engine, period: str) -> list[dict[str, Any]]:
+    """Every row of the latest version of each member's submission for ``period`` (the figures aggregates are built
+    from; confidential: only the disclosure-control service reads them)."""
+    latest = (
+        select(stock_versions.c.id)
+        .join(stock_submissions, stock_submissions.c.id == stock_versions.c.submission_id)
+        .where(
+            stock_submissions.c.period == period,
+            stock_versions.c.version == stock_submissions.c.latest_version,
+        )
+    )
+    query = (
+        select(
+            stock_submissions.c.member,
+            stock_rows.c.mineral,
+            stock_rows.c.form,
+            stock_rows.c.holder_type,
+            stock_rows.c.quantity_gross_t,
+            stock_rows.c.quantity_contained_t,
+        )
+        .join(stock_versions, stock_versions.c.id == stock_rows.c.version_id)
+        .join(stock_submissions, stock_submissions.c.id == stock_versions.c.submission_id)
+        .where(stock_rows.c.version_id.in_(latest))
+        .order_by(stock_submissions.c.member, stock_rows.c.position)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]

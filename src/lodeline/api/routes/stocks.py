@@ -15,12 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from lodeline.api.access import Action, stocks_member, stocks_scope
 from lodeline.api.deps import Allowed, EngineDep, client_address
-from lodeline.api.envelope import ErrorBody
+from lodeline.api.envelope import READ_RESPONSES, Envelope, ErrorBody, render_page, respond, wants_csv
+from lodeline.api.routes.market import CursorQuery, FormatQuery, LimitDep
 from lodeline.errors import InvalidArgumentError
 from lodeline.export import XLSX_MEDIA_TYPE
 from lodeline.inputs import InputRejected, parse_json
+from lodeline.services import stock_aggregates
 from lodeline.services import stocks as service
 from lodeline.stockpiles import readers
+from lodeline.store import stocks as stocks_db
 from lodeline.store.accounts import Principal, record_audit
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["stockpile submissions"])
@@ -173,3 +176,35 @@ def template(
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="stocks-template.{fmt}"'},
     )
+
+
+@router.get(
+    "/aggregates",
+    response_model=Envelope,
+    responses=READ_RESPONSES,
+    summary="Published stockpile aggregates of a period (disclosure-controlled, ':c' = confidential)",
+)
+def aggregates(
+    request: Request,
+    engine: EngineDep,
+    _caller: Annotated[Principal, Depends(Allowed(Action.READ_PUBLISHED))],
+    period: Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="Reporting period, e.g. 2026-Q3")],
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """Tonnes gross by mineral, holder type and form with margins ('ALL'); a suppressed cell is null and flagged
+    ``:c``. Built from the members' latest submissions, protected and audited before it is shown (a failed audit
+    is a 503 and nothing is published). Everyone sees the same table; no member's figure is in it."""
+    result = stock_aggregates.published(engine, period)
+    rendered = render_page(
+        request,
+        result.frame,
+        result.provenance,
+        data_version=f"stocks-{stocks_db.count_versions(engine)}",
+        limit=limit,
+        cursor=cursor,
+        csv=wants_csv(request, fmt),
+        name=f"stock-aggregates-{period}",
+    )
+    return respond(request, rendered)
