@@ -106,6 +106,8 @@ def test_public_route_and_cli_show_the_same_table(submitted: Engine, monkeypatch
             .equals(expected.sort(expected.columns[:3]))
         )
         assert client.get("/api/v1/stocks/aggregates", params={"period": "2026-Q9"}).status_code in (400, 422)
+        old = client.get("/api/v1/stocks/aggregates", params={"period": "0000-Q1"})
+        assert old.status_code == 400 and "year 0000 is outside 2000–2100" in old.text
         missing = client.get("/api/v1/stocks/aggregates", params={"period": "2025-Q1"})
         assert missing.status_code == 404 and "no stockpile submission for 2025-Q1" in missing.text
     monkeypatch.setenv("LODELINE_DATABASE_URL", str(submitted.url.render_as_string(hide_password=False)))

@@ -212,7 +212,10 @@ def _known_values(
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}
     if method == "POST" and path == "/api/v1/stocks/submissions":
-        return {"body": STOCK_SUBMISSION}
+        return {"body": STOCK_SUBMISSION, "media_type": "application/json"}
+    if method == "GET" and path == "/api/v1/stocks/aggregates":
+        _stock_submission(store)  # a period with a submission: the published (here wholly suppressed) table
+        return {"query": {"period": "2026-Q3"}}
     if method == "GET" and path.startswith("/api/v1/stocks/submissions/{submission_id}"):
         return {"path_parameters": {"submission_id": _stock_submission(store)}, "query": {}}
     if method == "POST" and path == "/api/v1/sim/jobs":

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Engine
 
-from lodeline.errors import LodelineError, NotFoundError
+from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.services.results import MarketResult, Provenance
 from lodeline.stockpiles.audit import AuditReport, DisclosureAuditError
 from lodeline.stockpiles.disclosure import ProtectedTable, protect
@@ -94,7 +94,10 @@ def _protect(engine: Engine, period: str, rules: DisclosureRules, depth: int) ->
 def protected(engine: Engine, period: str, rules: DisclosureRules | None = None) -> Aggregates:
     """The protected table for ``period`` (secretariat view: statuses, contributors, audit). Not found when no
     member has submitted for the period."""
-    period = check_period(period)
+    try:
+        period = check_period(period)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"period: {exc}", period=period) from exc
     found = _protect(engine, period, rules or DisclosureRules(), depth=1)
     if found is None:
         raise NotFoundError(f"no stockpile submission for {period}", period=period)
