@@ -190,3 +190,36 @@ def test_after_action_html_report_shows_the_release_plan() -> None:
     assert "release_plan" in aar and "Release plan" not in sim.report_html(
         "exercise", sim.exercise({k: v for k, v in script.items() if k != "release_rules"}, "old.yaml")
     )
+
+
+def test_cli_release_plan_pools_the_submitted_stocks(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--period` pools what the members submitted (the secretariat's view): USA 20 t and JPN 40 t of gallium
+    contained, as in the CSV above, give the same plan (USA releases 20 t, JPN 40 t; 40 t and 20 t avoided). A gross
+    figure stands in where no contained one is given; a withheld quantity is left out; nothing submitted → 404."""
+    from lodeline.config import get_settings
+    from lodeline.services import release
+    from lodeline.services import stocks as stocks_service
+    from lodeline.stockpiles.submission import EXAMPLE_ROW
+
+    for member, tonnes in (("USA", "20"), ("JPN", "40")):
+        row = {**EXAMPLE_ROW, "period": "2026-Q3", "member": member, "location_country": member,
+               "mineral": "gallium", "form": "gallium metal", "quantity_gross_t": tonnes,
+               "quantity_contained_t": tonnes}  # fmt: skip
+        stocks_service.submit_rows(engine, [(1, row)], member=member, period="2026-Q3")
+    pooled = release.stock_rows_from_submissions(engine, "2026-Q3")
+    assert sorted((r.member, r.mineral, r.tonnes) for r in pooled) == [
+        ("JPN", "gallium", 40.0),
+        ("USA", "gallium", 20.0),
+    ]
+    monkeypatch.setenv("LODELINE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    args = ["release-plan", "--scenario", str(SCENARIO), "--period", "2026-Q3", "--rules", str(RULES)]
+    result = CliRunner().invoke(_app(), [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert _members(plan, "release_t") == {"USA": 20.0, "JPN": 40.0}
+    assert _members(plan, "shortfall_avoided_t") == pytest.approx({"USA": 40.0, "JPN": 20.0})
+    both = CliRunner().invoke(_app(), [*args, "--stocks", str(STOCKS)])
+    assert both.exit_code != 0 and "give --stocks or --period, not both" in str(both.exception or both.output)
+    with pytest.raises(Exception, match="no stockpile submission for 2026-Q1"):
+        release.stock_rows_from_submissions(engine, "2026-Q1")

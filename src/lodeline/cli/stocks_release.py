@@ -16,7 +16,9 @@ from rich.console import Console
 
 from lodeline.cli.inputs import is_file, read_text, read_yaml
 from lodeline.cli.output import Format, check_out_path, emit
+from lodeline.errors import InvalidArgumentError
 from lodeline.services import release as service
+from lodeline.stockpiles.release import StockRow
 from lodeline.stockpiles.release_rules import ReleaseRules, ReleaseRulesError, parse_rules
 
 console = Console(stderr=True)
@@ -58,6 +60,11 @@ def release_plan_command(
         "--stocks",
         help="CSV of pooled stocks: member,mineral,tonnes[,holder_type]. Default: the scenario's placeholder stocks.",
     ),
+    period: str | None = typer.Option(
+        None,
+        "--period",
+        help="Pool the stocks the members submitted for this period (e.g. 2026-Q3) instead of --stocks.",
+    ),
     rules: str = typer.Option(
         "iea-style",
         "--rules",
@@ -84,10 +91,20 @@ def release_plan_command(
     check_out_path(out)
     scen = load_scenario(scenario)
     rule_set = load_rules(rules)
-    rows = None if stocks is None else service.stock_rows_from_csv(read_text(stocks, "stocks"), str(stocks))
-    plan = service.plan(
-        scen, scenario, rule_set, rows, stocks_where=str(stocks or "stocks"), alert_level=alert_level
-    )
+    if stocks is not None and period is not None:
+        raise InvalidArgumentError("give --stocks or --period, not both")
+    rows: list[StockRow] | None
+    if period is not None:
+        from lodeline.store.engine import get_engine
+
+        rows = service.stock_rows_from_submissions(get_engine(), period)
+        where = f"submissions {period}"
+    else:
+        rows = (
+            None if stocks is None else service.stock_rows_from_csv(read_text(stocks, "stocks"), str(stocks))
+        )
+        where = str(stocks or "stocks")
+    plan = service.plan(scen, scenario, rule_set, rows, stocks_where=where, alert_level=alert_level)
     if fmt is Format.json:
         text = json.dumps(plan, indent=2, default=str) + "\n"
         if out is None:

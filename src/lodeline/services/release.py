@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from lodeline.errors import DataFormatError
+from lodeline.errors import DataFormatError, InvalidArgumentError, NotFoundError
 from lodeline.services import sim as sim_service
 from lodeline.services.results import Provenance
 from lodeline.sim.engine import DAYS_PER_MONTH
@@ -83,6 +83,32 @@ def stock_rows_from_csv(text: str, where: str) -> list[StockRow]:
         if len(rows) > MAX_STOCK_ROWS:
             raise DataFormatError(where, f"more than {MAX_STOCK_ROWS:,} stock rows")
     return parse_stock_rows(rows, where, first_row=2)
+
+
+def stock_rows_from_submissions(engine: Engine, period: str) -> list[StockRow]:
+    """The pooled stocks as the members submitted them for ``period`` (latest version of each submission): the
+    secretariat's view, which the operator's CLI has. Contained tonnes where a member gave them, else gross; a
+    quantity withheld on security grounds is left out (the plan's assumptions say so)."""
+    from lodeline.stockpiles.submission import check_period
+    from lodeline.store import stocks as stocks_db
+
+    try:
+        period = check_period(period)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"period: {exc}", period=period) from exc
+    rows = stocks_db.latest_rows(engine, period)
+    if not rows:
+        raise NotFoundError(f"no stockpile submission for {period}", period=period)
+    out = []
+    for row in rows:
+        tonnes = (
+            row["quantity_contained_t"]
+            if row["quantity_contained_t"] is not None
+            else row["quantity_gross_t"]
+        )
+        if tonnes is not None:
+            out.append(StockRow(row["member"], row["mineral"], float(tonnes), row["holder_type"]))
+    return out
 
 
 def _placeholder_rows(net: SupplyNetwork) -> list[StockRow]:
