@@ -45,7 +45,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     token = create_token(engine, "deu-page", "member", "DEU")[1]
     engine.dispose()
     try:
-        with running_server(url, env={"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}, ready_path="/health") as base:
+        with running_server(
+            url, env={"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0"}, ready_path="/health"
+        ) as base:
             yield base, token
     except RuntimeError as exc:
         pytest.fail(str(exc))
@@ -60,7 +62,9 @@ def test_stocks_page_marks_visitor_and_member(server: tuple[str, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     base, token = server
-    cobalt = sum(int(str(r["quantity_gross_t"])) for rs in ROWS.values() for _, r in rs if r["mineral"] == "cobalt")
+    cobalt = sum(
+        int(str(r["quantity_gross_t"])) for rs in ROWS.values() for _, r in rs if r["mineral"] == "cobalt"
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})

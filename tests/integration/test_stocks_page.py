@@ -72,7 +72,9 @@ def test_demo_rows_are_labelled_deterministic_and_valid() -> None:
 
 def test_page_as_public_member_and_secretariat(engine: Engine, client: TestClient) -> None:
     rows = _load(engine)
-    cobalt = sum(int(str(r["quantity_gross_t"])) for rs in rows.values() for _, r in rs if r["mineral"] == "cobalt")
+    cobalt = sum(
+        int(str(r["quantity_gross_t"])) for rs in rows.values() for _, r in rs if r["mineral"] == "cobalt"
+    )
     every_gross = set().union(*(_gross(rs) for rs in rows.values()))
 
     public = client.get(f"/stocks?period={PERIOD}")

@@ -213,7 +213,9 @@ def audit_command(
 @app.command("demo")
 def demo_command(
     period: str = typer.Option("2026-Q3", "--period", "-p", help="Reporting period to fill, e.g. 2026-Q3."),
-    members: int = typer.Option(5, "--members", "-n", min=3, max=10, help="How many synthetic members (3-10)."),
+    members: int = typer.Option(
+        5, "--members", "-n", min=3, max=10, help="How many synthetic members (3-10)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same figures."),
 ) -> None:
     """Submit SYNTHETIC demonstration data for a period (seeded, every row labelled 'SYNTHETIC DEMO') through the

@@ -64,9 +64,9 @@ def demo_rows(period: str, *, members: int = 5, seed: int = 0) -> dict[str, list
                 "purity_pct": purity,
                 "quantity_gross_t": str(gross),
                 "quantity_contained_t": str(contained),
-                "holder_type": "public_strategic" if index < BROAD else rng.choice(
-                    ("public_strategic", "obligated_industry")
-                ),
+                "holder_type": "public_strategic"
+                if index < BROAD
+                else rng.choice(("public_strategic", "obligated_industry")),
                 "location_country": member,
                 "consumption_share": f"{share}%",
                 "trend_5y": rng.choice(("rising", "stable", "falling")),
