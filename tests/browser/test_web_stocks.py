@@ -1,9 +1,9 @@
-"""The Stocks page in Debian's Chromium (Playwright, headless), on a fresh SQLite store filled with the synthetic
+"""The Stocks page in Debian's Chromium (Playwright, headless), on a copy of the built SQLite store with the synthetic
 demonstration data (``stockpiles.demo``, seed 3, 5 members, submitted through the ordinary service): the banner
 says the data are synthetic, the aggregates table shows ``:c`` in suppressed cells and a number in a published one
 (the cobalt total, computed here as the sum of the generated cobalt rows), the chart is drawn with published
-minerals only; a signed-in member sees its own rows and no other member's; a visitor's HTML holds no member
-figure. Nothing is fetched from outside the server and no script or CSP error occurs."""
+minerals only; a signed-in member sees its own rows and no other member's, and the release-plan form shows the
+plan the API gives for the same request; a visitor's HTML holds no member figure. Nothing is fetched from outside the server and no script or CSP error occurs."""
 
 from __future__ import annotations
 
