@@ -208,3 +208,26 @@ def audit_command(
     console.print(report.summary())
     if not report.passed:
         raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo_command(
+    period: str = typer.Option("2026-Q3", "--period", "-p", help="Reporting period to fill, e.g. 2026-Q3."),
+    members: int = typer.Option(
+        5, "--members", "-n", min=3, max=10, help="How many synthetic members (3-10)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same figures."),
+) -> None:
+    """Submit SYNTHETIC demonstration data for a period (seeded, every row labelled 'SYNTHETIC DEMO') through the
+    ordinary submission path, so that the Stocks page and the aggregates can be tried. Not real holdings."""
+    from lodeline.stockpiles.demo import demo_rows
+
+    engine = get_engine()
+    for member, rows in demo_rows(period, members=members, seed=seed).items():
+        accepted = service.submit_rows(
+            engine, rows, member=member, period=period, submitted_by="demo", source=f"demo:{member}"
+        )
+        console.print(
+            f"[yellow]SYNTHETIC DEMO[/] submission {accepted.submission_id} ({accepted.member} {accepted.period}) "
+            f"version {accepted.version}: {accepted.rows} row(s); log leaf {accepted.leaf_index}"
+        )
