@@ -13,8 +13,10 @@ optimal method (``OPT``) solves one MIP over the whole table. The published patt
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -53,18 +55,21 @@ def tauargus_published(
     from pytauargus import protect  # imported here: a benchmark-only dependency (EUPL-1.2)
 
     micro = {k: contributions.get_column(k).to_list() for k in (*KEYS, "member", "tonnes")}
+    workdir = str(Path(workdir or tempfile.mkdtemp(prefix="lodeline_tauargus_")).resolve())
     start = time.perf_counter()
-    result = protect(
-        micro,
-        list(KEYS),
-        response="tonnes",
-        safety_rules=tau_safety_rules(rules),
-        suppress=method,
-        holding_var="member",
-        decimals=1,
-        totcode=ALL,
-        workdir=workdir or tempfile.mkdtemp(prefix="lodeline_tauargus_"),
-    )
+    # the engine writes its logs (HiTaS.log, CSPlogfile.txt, …) to the current directory: keep them in workdir
+    with contextlib.chdir(workdir):
+        result = protect(
+            micro,
+            list(KEYS),
+            response="tonnes",
+            safety_rules=tau_safety_rules(rules),
+            suppress=method,
+            holding_var="member",
+            decimals=1,
+            totcode=ALL,
+            workdir=workdir,
+        )
     seconds = time.perf_counter() - start
     rows = result.tables[0].dataframe()
     frame = pl.DataFrame(rows) if isinstance(rows, list) else pl.from_pandas(rows)
@@ -77,10 +82,10 @@ def tauargus_published(
 
 
 def tauargus_baseline(
-    contributions: pl.DataFrame, rules: DisclosureRules, method: str = "MOD(1)"
+    contributions: pl.DataFrame, rules: DisclosureRules, method: str = "MOD(1)", workdir: str | None = None
 ) -> tuple[dict[str, Any], AuditReport]:
     """Run τ-Argus on ``contributions``, audit its pattern with Lodeline's intruder audit, report the loss."""
-    frame, tau_seconds = tauargus_published(contributions, rules, method)
+    frame, tau_seconds = tauargus_published(contributions, rules, method, workdir)
     start = time.perf_counter()
     report = audit(frame.select(*KEYS, "tonnes"), contributions, rules)
     audit_seconds = time.perf_counter() - start

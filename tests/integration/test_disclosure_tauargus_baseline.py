@@ -13,6 +13,7 @@ How the figures are checked by hand:
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -103,8 +104,10 @@ def test_the_audit_evaluates_taus_pattern(contributions: pl.DataFrame, published
     assert weakened.failures.height > 0
 
 
-def test_baseline_summary_counts_the_pattern(contributions: pl.DataFrame, published: pl.DataFrame) -> None:
-    summary, report = tauargus_baseline(contributions, RULES)
+def test_baseline_summary_counts_the_pattern(
+    contributions: pl.DataFrame, published: pl.DataFrame, tmp_path: Path
+) -> None:
+    summary, report = tauargus_baseline(contributions, RULES, workdir=str(tmp_path))
     assert summary["method"] == "MOD(1)"
     assert summary["audit_passed"] is report.passed
     assert summary["cells_suppressed"] == summary["primary_cells"] + summary["secondary_cells"]
