@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from benchmarks.tauargus_baseline import tauargus_baseline
+from benchmarks.tauargus_baseline import tauargus_in_subprocess
 from lodeline.stockpiles.audit import run_audit
 from lodeline.stockpiles.disclosure import protect
 from lodeline.stockpiles.disclosure_rules import DisclosureRules
@@ -113,7 +113,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     report = run_audit(table, primary, suppressed)
     t3 = time.perf_counter()
     baseline = whole_row_baseline(contributions, rules)
-    tau, _ = tauargus_baseline(contributions, rules)
+    tau = tauargus_in_subprocess(sizes)  # default rules, as above
     return {
         "synthetic": True,
         "contributions": contributions.height,

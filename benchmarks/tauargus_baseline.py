@@ -14,6 +14,10 @@ optimal method (``OPT``) solves one MIP over the whole table. The published patt
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -109,3 +113,34 @@ def tauargus_baseline(
         },
         report,
     )
+
+
+#: Seconds the benchmark waits for τ-Argus on one table before it records that τ-Argus did not finish.
+TIMEOUT_ENV = "LODELINE_BENCH_TAUARGUS_TIMEOUT"
+
+
+def tauargus_in_subprocess(sizes: tuple[int, int, int], timeout: float | None = None) -> dict[str, Any]:
+    """The same synthetic table (same seed) through τ-Argus in a child process, so a solve that does not end is
+    cut off after ``timeout`` seconds (default ``$LODELINE_BENCH_TAUARGUS_TIMEOUT`` or 600) and reported as such."""
+    limit = float(os.environ.get(TIMEOUT_ENV, "600")) if timeout is None else timeout
+    cmd = [sys.executable, "-m", "benchmarks.tauargus_baseline", *(str(n) for n in sizes)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
+    except subprocess.TimeoutExpired:
+        return {"method": "MOD(1)", "finished": False, "timeout_seconds": limit}
+    if done.returncode != 0:
+        return {"method": "MOD(1)", "finished": False, "error": done.stderr.strip().splitlines()[-1:]}
+    return {"finished": True, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def main(argv: list[str]) -> int:
+    from benchmarks.bench_disclosure import synthetic_contributions
+
+    minerals, groups, forms = (int(a) for a in argv)
+    summary, _ = tauargus_baseline(synthetic_contributions(minerals, groups, forms), DisclosureRules())
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

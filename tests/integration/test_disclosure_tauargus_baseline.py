@@ -19,7 +19,12 @@ import numpy as np
 import polars as pl
 import pytest
 from benchmarks.bench_disclosure import synthetic_contributions
-from benchmarks.tauargus_baseline import tau_safety_rules, tauargus_baseline, tauargus_published
+from benchmarks.tauargus_baseline import (
+    tau_safety_rules,
+    tauargus_baseline,
+    tauargus_in_subprocess,
+    tauargus_published,
+)
 
 from lodeline.stockpiles.audit import audit
 from lodeline.stockpiles.disclosure_rules import DisclosureRules
@@ -116,3 +121,12 @@ def test_baseline_summary_counts_the_pattern(
     )
     assert summary["cells_suppressed"] == hand.height
     assert summary["tonnes_suppressed"] == pytest.approx(hand["expected"].sum(), abs=0.06)
+
+
+def test_the_benchmark_child_is_cut_off_when_it_overruns() -> None:
+    """The benchmark runs τ-Argus in a child process (same seed, same table) and records a run that overruns."""
+    assert tauargus_in_subprocess((8, 6, 4), timeout=0.01) == {
+        "method": "MOD(1)",
+        "finished": False,
+        "timeout_seconds": 0.01,
+    }
