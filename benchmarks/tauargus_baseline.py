@@ -121,8 +121,8 @@ TIMEOUT_ENV = "LODELINE_BENCH_TAUARGUS_TIMEOUT"
 
 def tauargus_in_subprocess(sizes: tuple[int, int, int], timeout: float | None = None) -> dict[str, Any]:
     """The same synthetic table (same seed) through τ-Argus in a child process, so a solve that does not end is
-    cut off after ``timeout`` seconds (default ``$LODELINE_BENCH_TAUARGUS_TIMEOUT`` or 600) and reported as such."""
-    limit = float(os.environ.get(TIMEOUT_ENV, "600")) if timeout is None else timeout
+    cut off after ``timeout`` seconds (default ``$LODELINE_BENCH_TAUARGUS_TIMEOUT`` or 1800) and reported as such."""
+    limit = float(os.environ.get(TIMEOUT_ENV, "1800")) if timeout is None else timeout
     cmd = [sys.executable, "-m", "benchmarks.tauargus_baseline", *(str(n) for n in sizes)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
