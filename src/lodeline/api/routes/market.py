@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from lodeline.api.access import Action
-from lodeline.api.cache import ResultCache
-from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
-from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, render_page, respond, wants_csv
+from lodeline.api.deps import Allowed, EngineDep
+from lodeline.api.envelope import READ_RESPONSES, Envelope
+from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep, answer
 from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, resolve_alliance
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
-from lodeline.errors import InvalidArgumentError
 from lodeline.services import market
-from lodeline.services.results import MarketResult
 
 router = APIRouter(prefix="/api/v1", tags=["market"], responses=READ_RESPONSES)
 
@@ -38,56 +35,6 @@ AllianceQuery = Annotated[
         "codes (USA,JPN,DEU); an unknown group or code is a 400 naming it",
     ),
 ]
-FormatQuery = Annotated[OutputFormat | None, Query(alias="format", description="json (default) or csv")]
-# No max_length here: an over-long cursor is a malformed cursor (400 invalid-cursor), not a validation error.
-CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
-
-
-def _cache(request: Request) -> ResultCache:
-    cache: ResultCache = request.app.state.result_cache
-    return cache
-
-
-async def _limit(settings: ApiSettingsDep, limit: int | None = None) -> int:
-    if limit is None:
-        return settings.page_limit_default
-    if not 1 <= limit <= settings.page_limit_max:
-        raise InvalidArgumentError(f"limit must be between 1 and {settings.page_limit_max}, got {limit}")
-    return limit
-
-
-LimitDep = Annotated[int, Depends(_limit)]
-
-
-def _answer(
-    request: Request,
-    name: str,
-    key: tuple[Any, ...],
-    compute: Callable[[], MarketResult],
-    *,
-    limit: int,
-    cursor: str | None,
-    fmt: OutputFormat | None,
-) -> Response:
-    cache = _cache(request)
-    csv = wants_csv(request, fmt)
-
-    def render() -> Any:
-        result = cache.get(key, compute)
-        return render_page(
-            request,
-            result.frame,
-            result.provenance,
-            data_version=cache.version(),
-            limit=limit,
-            cursor=cursor,
-            csv=csv,
-            name=name,
-        )
-
-    # The rendered bytes are cached too: identical reads within a data build cost one dictionary lookup.
-    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit)
-    return respond(request, cache.get(page_key, render))
 
 
 def _stage(stage: str | None) -> str | None:
@@ -105,7 +52,7 @@ def minerals_overview(
 ) -> Response:
     """One row per mineral: stages, latest year, HHI, top supplier and share, alliance dependency, trend."""
     members = resolve_alliance(alliance).members
-    return _answer(
+    return answer(
         request,
         "minerals",
         ("overview", members),
@@ -133,7 +80,7 @@ def shares(
 ) -> Response:
     """Each country's share of world production of a mineral at a stage in one year."""
     mineral_id, stage_id = resolve_mineral(mineral), resolve_stage(stage).value
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-{stage_id}-shares",
         ("shares", mineral_id, stage_id, year),
@@ -161,7 +108,7 @@ def concentration(
 ) -> Response:
     """HHI, top-1 and top-3 shares and the top supplier per stage and year."""
     mineral_id, stage_id = resolve_mineral(mineral), _stage(stage)
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-concentration",
         ("concentration", mineral_id, stage_id),
@@ -190,7 +137,7 @@ def dependency(
     """The alliance's largest supplier outside it, per stage and year, against the targets, with the gap."""
     mineral_id = resolve_mineral(mineral)
     members = resolve_alliance(alliance).members
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-dependency",
         ("dependency", mineral_id, members),
@@ -220,7 +167,7 @@ def trade_flows(
     """Bilateral flows from outside the alliance into its members (largest first)."""
     mineral_id = resolve_mineral(mineral)
     members = resolve_alliance(alliance).members
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-trade-flows",
         ("trade", mineral_id, year, members),
@@ -261,7 +208,7 @@ def imports(
     An importer that is neither a group nor a country is a 400 (invalid-argument), not an empty page."""
     mineral_id = resolve_mineral(mineral)
     group = market.resolve_importer(importer)
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-imports",
         ("imports", mineral_id, group.id, group.members),
@@ -283,7 +230,7 @@ def prices(
 ) -> Response:
     """Price series with year-on-year change and 12-month volatility."""
     mineral_id = resolve_mineral(mineral)
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-prices",
         ("prices", mineral_id),
@@ -310,7 +257,7 @@ def targets(
     for the EU27, the CRMA 65 % benchmark, with gaps in percentage points (positive = misses by that much) and the
     first year of the current run of misses. Method: docs/methods/targets.md."""
     members = resolve_alliance(alliance).members
-    return _answer(
+    return answer(
         request,
         "targets",
         ("targets", members),
@@ -330,7 +277,7 @@ def sources(
     fmt: FormatQuery = None,
 ) -> Response:
     """Every bundled dataset with publisher, edition, licence, rows and sha256."""
-    return _answer(
+    return answer(
         request,
         "sources",
         ("sources",),

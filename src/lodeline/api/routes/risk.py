@@ -7,20 +7,18 @@ invalid-argument naming the cap). Results are cached per data build like the mar
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from lodeline.api.access import Action
-from lodeline.api.cache import ResultCache
-from lodeline.api.deps import Allowed, ApiSettingsDep, EngineDep
-from lodeline.api.envelope import READ_RESPONSES, Envelope, OutputFormat, render_page, respond, wants_csv
+from lodeline.api.deps import Allowed, EngineDep
+from lodeline.api.envelope import READ_RESPONSES, Envelope
+from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep, answer, result_cache
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import InvalidArgumentError
 from lodeline.services import risk
-from lodeline.services.results import MarketResult
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"], responses=READ_RESPONSES)
 
@@ -40,8 +38,6 @@ class Stage(StrEnum):
     processing = "processing"
 
 
-FormatQuery = Annotated[OutputFormat | None, Query(alias="format", description="json (default) or csv")]
-CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
 YearsQuery = Annotated[
     int, Query(description=f"Most recent supply years averaged (1–{MAX_YEARS}; the EC averages five)")
 ]
@@ -54,22 +50,6 @@ MaterialQuery = Annotated[
 ]
 
 
-def _cache(request: Request) -> ResultCache:
-    cache: ResultCache = request.app.state.result_cache
-    return cache
-
-
-async def _limit(settings: ApiSettingsDep, limit: int | None = None) -> int:
-    if limit is None:
-        return settings.page_limit_default
-    if not 1 <= limit <= settings.page_limit_max:
-        raise InvalidArgumentError(f"limit must be between 1 and {settings.page_limit_max}, got {limit}")
-    return limit
-
-
-LimitDep = Annotated[int, Depends(_limit)]
-
-
 def _bounded(name: str, value: int, low: int, high: int) -> int:
     """Out-of-range values are 400 invalid-argument naming the parameter and the cap."""
     if not low <= value <= high:
@@ -79,39 +59,9 @@ def _bounded(name: str, value: int, low: int, high: int) -> int:
     return value
 
 
-def _answer(
-    request: Request,
-    name: str,
-    key: tuple[Any, ...],
-    compute: Callable[[], MarketResult],
-    *,
-    limit: int,
-    cursor: str | None,
-    fmt: OutputFormat | None,
-) -> Response:
-    cache = _cache(request)
-    csv = wants_csv(request, fmt)
-
-    def render() -> Any:
-        result = cache.get(key, compute)
-        return render_page(
-            request,
-            result.frame,
-            result.provenance,
-            data_version=cache.version(),
-            limit=limit,
-            cursor=cursor,
-            csv=csv,
-            name=name,
-        )
-
-    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit)
-    return respond(request, cache.get(page_key, render))
-
-
 def _criticality(request: Request, engine: Any, stage: Stage, years: int) -> risk.RiskResult:
     stage_id = None if stage is Stage.all else stage.value
-    result: risk.RiskResult = _cache(request).get(
+    result: risk.RiskResult = result_cache(request).get(
         ("risk-criticality", stage_id, years),
         lambda: risk.criticality(engine, stage=stage_id, years=years),
     )
@@ -134,7 +84,7 @@ def criticality(
     (SR >= 1 and EI >= 2.8) of every EU-assessed material, highest SR first; the same rows as
     ``lodeline risk criticality -f json``."""
     _bounded("years", years, 1, MAX_YEARS)
-    return _answer(
+    return answer(
         request,
         "risk-criticality",
         ("risk-criticality-page", stage.value, years),
@@ -159,7 +109,7 @@ def official_list(
     fmt: FormatQuery = None,
 ) -> Response:
     """Each material's verdict here (bottleneck stage, 5 years) against Annex II of Regulation (EU) 2024/1252."""
-    return _answer(
+    return answer(
         request,
         "risk-official-list",
         ("risk-official-list",),
@@ -185,7 +135,7 @@ def deviations(
 ) -> Response:
     """Each deviation from the EC 2023 method that applies to the bundled assessment, with the materials it
     affects (computed from the assessment's inputs, flags and reasons)."""
-    return _answer(
+    return answer(
         request,
         "risk-deviations",
         ("risk-deviations",),
@@ -199,7 +149,7 @@ def deviations(
 def _sensitivity(
     request: Request, engine: Any, draws: int, seed: int, materials: tuple[str, ...], years: int
 ) -> risk.SensitivityResult:
-    result: risk.SensitivityResult = _cache(request).get(
+    result: risk.SensitivityResult = result_cache(request).get(
         ("risk-sensitivity", draws, seed, materials, years),
         lambda: risk.sensitivity(engine, draws=draws, seed=seed, materials=materials, years=years),
     )
@@ -224,7 +174,7 @@ def sensitivity(
     _bounded("seed", seed, 0, MAX_SEED)
     _bounded("years", years, 1, MAX_YEARS)
     materials = tuple(material or ())
-    return _answer(
+    return answer(
         request,
         "risk-sensitivity",
         ("risk-sensitivity-page", draws, seed, materials, years),
@@ -249,7 +199,7 @@ def tornado(
     alone produces, with the others at base."""
     _bounded("years", years, 1, MAX_YEARS)
     materials = tuple(material or ())
-    return _answer(
+    return answer(
         request,
         "risk-tornado",
         ("risk-tornado-page", materials, years),
@@ -299,7 +249,7 @@ def geopolitical(
     mineral_id = resolve_mineral(mineral) if mineral is not None else None
     dims = risk.wgi_dimensions(wgi)
     group = risk.resolve_importer(importer)
-    return _answer(
+    return answer(
         request,
         "risk-geopolitical",
         ("risk-geopolitical", group.id, group.members, mineral_id, year, dims),

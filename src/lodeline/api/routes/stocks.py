@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from lodeline.api.access import Action, stocks_member, stocks_scope
 from lodeline.api.deps import Allowed, EngineDep, client_address
 from lodeline.api.envelope import READ_RESPONSES, Envelope, ErrorBody, render_page, respond, wants_csv
-from lodeline.api.routes.market import CursorQuery, FormatQuery, LimitDep
+from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep
 from lodeline.errors import InvalidArgumentError
 from lodeline.export import XLSX_MEDIA_TYPE
 from lodeline.inputs import InputRejected, parse_json

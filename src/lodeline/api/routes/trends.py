@@ -10,14 +10,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from lodeline.api.deps import EngineDep
 from lodeline.api.envelope import READ_RESPONSES, Envelope
+from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep, answer
 from lodeline.api.routes.market import (
     Alliance,
     AllianceQuery,
-    CursorQuery,
-    FormatQuery,
-    LimitDep,
     MineralPath,
-    _answer,
 )
 from lodeline.domain.groups import get_group
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
@@ -50,7 +47,7 @@ def trend(
     top-3 share, HHI and the alliance's single-supplier dependency (production basis); ``break`` marks the first
     year of a new source. Years no source covers have no row. Unknown mineral, stage or alliance: 404/400."""
     mineral_id, stage_id, group = resolve_mineral(mineral), resolve_stage(stage).value, get_group(alliance)
-    return _answer(
+    return answer(
         request,
         f"{mineral_id}-{stage_id}-trend",
         ("trend", mineral_id, stage_id, group.id, group.members),
