@@ -228,3 +228,11 @@ def read_yaml(path: Path, what: str = "file") -> Any:
         return parse_yaml(read_bytes(path, what), FILE_BOUNDS)
     except InputRejected as exc:
         raise _error(path, what, exc.reason) from None
+
+
+def first_validation_error(exc: Any) -> tuple[str, str]:
+    """The field path (``a.b.0``; ``(root)`` for the whole document) and the reason of a pydantic
+    ``ValidationError``'s first error, as the errors of a validated file name them."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-")) or "(root)"
+    return field, str(err["msg"]).removeprefix("Value error, ")

@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from lodeline.inputs import first_validation_error
 from lodeline.sim.compile import compile_policy, scenario_shocks
 from lodeline.sim.engine import Policy, simulate
 from lodeline.sim.network import Array, Mask, Shock, SupplyNetwork
@@ -23,7 +24,6 @@ from lodeline.sim.scenario import (
     Scenario,
     ScenarioError,
     _country,
-    _field_path,
     _Strict,
     library_scenarios,
     parse_scenario,
@@ -82,10 +82,7 @@ def parse_script(data: Any, where: str) -> tuple[ExerciseScript, Scenario]:
     try:
         script = ExerciseScript.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ScenarioError(
-            where, _field_path(tuple(err["loc"])), str(err["msg"]).removeprefix("Value error, ")
-        ) from None
+        raise ScenarioError(where, *first_validation_error(exc)) from None
     if isinstance(script.scenario, str):
         library = library_scenarios()
         if script.scenario not in library:

@@ -19,6 +19,7 @@ from lodeline.domain.countries import OTHER_COUNTRIES, resolve_country
 from lodeline.domain.groups import country_groups, resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import InvalidArgumentError, LodelineError
+from lodeline.inputs import first_validation_error
 
 StageName = Literal["mining", "refining", "component"]
 
@@ -224,10 +225,6 @@ class Scenario(_Strict):
         return resolve_alliance(text).members
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "(root)"
-
-
 def parse_scenario(data: Any, where: str = "<scenario>") -> Scenario:
     """Validate a decoded YAML mapping; raise :class:`ScenarioError` naming the first bad field."""
     if not isinstance(data, dict):
@@ -235,9 +232,7 @@ def parse_scenario(data: Any, where: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        return _raise(where, _field_path(tuple(err["loc"])), msg)
+        return _raise(where, *first_validation_error(exc))
 
 
 def _raise(where: str, field: str, reason: str) -> Scenario:

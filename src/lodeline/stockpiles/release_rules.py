@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lodeline.domain.countries import resolve_country
 from lodeline.errors import LodelineError, NotFoundError
-from lodeline.inputs import Bounds, InputRejected, parse_yaml
+from lodeline.inputs import Bounds, InputRejected, first_validation_error, parse_yaml
 
 HolderType = Literal["public_strategic", "obligated_industry", "voluntary_industry"]
 HOLDER_TYPES: tuple[str, ...] = ("public_strategic", "obligated_industry", "voluntary_industry")
@@ -145,10 +145,6 @@ class ReleaseRules(_Strict):
     )
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "(root)"
-
-
 def parse_rules(data: Any, where: str = "<rules>") -> ReleaseRules:
     """Validate a decoded YAML mapping; raise :class:`ReleaseRulesError` naming the first bad field."""
     if not isinstance(data, dict):
@@ -156,10 +152,7 @@ def parse_rules(data: Any, where: str = "<rules>") -> ReleaseRules:
     try:
         return ReleaseRules.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ReleaseRulesError(
-            where, _field_path(tuple(err["loc"])), str(err["msg"]).removeprefix("Value error, ")
-        ) from None
+        raise ReleaseRulesError(where, *first_validation_error(exc)) from None
 
 
 def rules_from_text(text: str | bytes, where: str = "<rules>") -> ReleaseRules:
