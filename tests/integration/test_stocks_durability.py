@@ -120,7 +120,7 @@ def test_sigkill_leaves_each_version_whole_or_absent(store: tuple[str, Engine], 
             assert {r["form"]: r["quantity_gross_t"] for r in rows} == {
                 f"form {i}": str(n * 1000 + i) for i in range(ROWS)
             }
-        assert report.stock_leaves == len(versions)
+        assert report.kind_leaves["stocks"] == len(versions)
         assert not [f for f in report.findings if f.kind != "checkpoint-signature"], report.findings
     finally:
         engine.dispose()

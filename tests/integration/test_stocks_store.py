@@ -118,7 +118,7 @@ def test_leaf_proof_verifies_and_audit_accounts_for_stock_leaves(engine: Engine)
     with engine.connect() as conn:
         report = run_audit(conn, [vkey], leaf_source=no_events)
     assert report.ok, report.findings
-    assert report.stock_leaves == 3
+    assert report.kind_leaves["stocks"] == 3
 
     # the secretariat (or anyone with database access) alters a stored figure: the audit names the leaf
     with write_transaction(engine) as conn:

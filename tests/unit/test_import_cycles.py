@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "lodeline.inputs": 1,
     "lodeline.domain": 1,
     "lodeline.store": 2,
+    "lodeline.alerts": 3,
     "lodeline.data": 3,
     "lodeline.market": 3,
     "lodeline.risk": 3,

@@ -307,6 +307,11 @@ def audit_command(
         f"{report.checkpoints_checked} checkpoints, {report.events_checked:,} events and "
         f"{report.directory_leaves:,} directory changes checked"
     )
+    if report.kind_leaves:
+        summary += (
+            " (other leaves: " + ", ".join(f"{n:,} {k}" for k, n in sorted(report.kind_leaves.items())) + ")"
+        )
+
     if replay is not None:
         summary += (
             f"; {replay.events_replayed:,} events replayed ({replay.mode}), "

@@ -17,9 +17,10 @@ What is checked (each failure is one :class:`Finding` naming the place):
   from the stored leaf data), ``event-leaf-missing`` (an event's leaf index is not in the log) and
   ``leaf-without-event`` (a leaf no event accounts for and that is not a well-formed directory leaf: the
   registry's directory changes are leaves too, see :mod:`lodeline.trace.directory`, checked against the directory
-  tables by :mod:`lodeline.trace.audit_directory`). A member's stock submission version is a leaf too
-  (``lodeline-stocks/v1:<sha256>``, docs/stocks.md): accounted for when a stored version at that index still
-  hashes to it, else ``stock-leaf-mismatch``.
+  tables by :mod:`lodeline.trace.audit_directory`). Other capabilities append leaves of their own kinds
+  (:mod:`lodeline.store.leaf_kinds`: a member's stock submission version is ``lodeline-stocks/v1:<sha256>``,
+  docs/stocks.md): such a leaf is accounted for when a stored row at that index still yields it, else the kind's
+  mismatch finding (``stock-leaf-mismatch``, …).
 
 **The leaf source hook.** ``leaf_source(conn)`` is any callable that yields ``(leaf_index, leaf_data)`` for
 every leaf it can recompute from its own records; the capture side passes one that re-derives each stored
@@ -38,7 +39,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from lodeline.errors import InvalidArgumentError, LodelineError
-from lodeline.store import stocks as stocks_store
+from lodeline.store import leaf_kinds
 from lodeline.store import tracelog as store
 from lodeline.tlog import merkle
 from lodeline.trace import checkpoint, directory
@@ -75,7 +76,8 @@ class AuditReport:
     checkpoints_checked: int = 0
     events_checked: int = 0
     directory_leaves: int = 0  # leaves that are directory changes (lodeline.trace.directory), not events
-    stock_leaves: int = 0  # leaves that are stock submission versions (lodeline.store.stocks), not events
+    #: leaves of the other kinds (lodeline.store.leaf_kinds), by kind name, e.g. {"stocks": 3}
+    kind_leaves: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     truncated: dict[str, int] = field(default_factory=dict)
 
@@ -99,6 +101,7 @@ class AuditReport:
             "checkpoints_checked": self.checkpoints_checked,
             "events_checked": self.events_checked,
             "directory_leaves": self.directory_leaves,
+            "kind_leaves": dict(sorted(self.kind_leaves.items())),
             "findings": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.findings],
             "findings_not_listed": self.truncated,
         }
@@ -320,17 +323,20 @@ def _check_leaf_source(conn: Connection, report: AuditReport, leaf_source: LeafS
             )
         else:
             from_events[index] = data
-    from_stocks = stocks_store.stock_leaves(conn)
+    from_rows: dict[str, dict[int, bytes]] = {}
     for index, _stored_hash, stored_data in store.iter_leaves(conn, 0, report.tree_size):
         expected = from_events.pop(index, None)
-        if expected is None and stored_data.startswith(stocks_store.STOCK_LEAF_PREFIX):
-            if from_stocks.get(index) == stored_data:
-                report.stock_leaves += 1
+        kind = leaf_kinds.kind_of(stored_data) if expected is None else None
+        if kind is not None:
+            if kind.name not in from_rows:
+                from_rows[kind.name] = kind.stored(conn)
+            if from_rows[kind.name].get(index) == stored_data:
+                report.kind_leaves[kind.name] = report.kind_leaves.get(kind.name, 0) + 1
                 continue
             report.add(
                 Finding(
-                    "stock-leaf-mismatch",
-                    f"leaf {index}: no stored stock submission version at this index hashes to it",
+                    kind.mismatch,
+                    f"leaf {index}: no stored {kind.name} row at this index yields it",
                     leaf_index=index,
                 )
             )
