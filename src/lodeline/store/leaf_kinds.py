@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lodeline.store import stocks
+from lodeline.store import alerts, stocks
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class LeafKind:
 
 LEAF_KINDS: tuple[LeafKind, ...] = (
     LeafKind("stocks", stocks.STOCK_LEAF_PREFIX, stocks.stock_leaves, "stock-leaf-mismatch"),
+    LeafKind("alerts", alerts.ALERT_LEAF_PREFIX, alerts.alert_leaves, "alert-leaf-mismatch"),
 )
 
 
