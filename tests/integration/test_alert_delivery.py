@@ -194,7 +194,7 @@ def test_signed_webhook_and_email_delivered_once(engine: Engine, mailbox: tuple[
         with pytest.raises(webhook.SignatureRejected):
             webhook.Verifier(receiver.secret or "").verify(headers, body, now=time.time() + 301)
         with pytest.raises(webhook.SignatureRejected):
-            webhook.Verifier(receiver.secret or "").verify(headers, body.replace(b"gallium", b"galliun"))
+            webhook.Verifier(receiver.secret or "").verify(headers, body + b" ")  # tampered body
     finally:
         receiver.close()
 

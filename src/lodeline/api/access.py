@@ -42,6 +42,9 @@ class Action(StrEnum):
     RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
     SUBMIT_STOCKS = "stocks:submit"  # submit (or amend) the caller's delegation's stockpile submission
     READ_STOCKS = "stocks:read"  # read stock submissions (scope decided by stocks_scope)
+    READ_ALERTS = "alerts:read"  # recorded alerts (public callers only when published: check_alerts_readable)
+    MANAGE_ALERTS = "alerts:manage"  # acknowledge, escalate, close an alert
+    SUBSCRIBE_ALERTS = "alerts:subscribe"  # the caller's delegation's own alert subscriptions
 
 
 _EVERYONE = frozenset(Role)
@@ -66,6 +69,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Admins and auditors do not read them: the members agreed to share with the secretariat only.
     Action.SUBMIT_STOCKS: frozenset({Role.MEMBER}),
     Action.READ_STOCKS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    # Alerts: signed-in callers read them, the public too when the alliance publishes them (a setting).
+    Action.READ_ALERTS: _EVERYONE,
+    Action.MANAGE_ALERTS: frozenset({Role.MEMBER, Role.SECRETARIAT, Role.ADMIN}),
+    Action.SUBSCRIBE_ALERTS: frozenset({Role.MEMBER}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).
@@ -143,6 +150,15 @@ def stocks_member(principal: Principal) -> str:
     if not principal.org:
         raise PermissionDeniedError(principal.role, Action.SUBMIT_STOCKS)
     return principal.org
+
+
+def check_alerts_readable(principal: Principal, published: bool) -> None:
+    """Alerts are read by signed-in callers; by the public only when the alliance publishes them."""
+    authorise(principal, Action.READ_ALERTS)
+    if Role(principal.role) is Role.PUBLIC and not published:
+        if not principal.authenticated:
+            raise AuthenticationRequiredError(Action.READ_ALERTS)
+        raise PermissionDeniedError(principal.role, Action.READ_ALERTS)
 
 
 def registry_scope(principal: Principal) -> str | None:

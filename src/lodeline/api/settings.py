@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,4 +45,11 @@ class ApiSettings(BaseSettings):
     )
     cache_check_seconds: float = Field(
         default=2.0, ge=0, description="How often cached results re-check the store's data version"
+    )
+    alerts_public: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "alerts_public", "LODELINE_ALERTS_PUBLIC", "LODELINE_API_ALERTS_PUBLIC"
+        ),
+        description="The alliance publishes its alerts: anonymous callers may read them (LODELINE_ALERTS_PUBLIC)",
     )

@@ -56,7 +56,9 @@ def list_command(
 
 
 @app.command("show")
-def show_command(alert_id: int = typer.Argument(..., min=1, help="The alert id (see `alerts list`).")) -> None:
+def show_command(
+    alert_id: int = typer.Argument(..., min=1, help="The alert id (see `alerts list`)."),
+) -> None:
     """One alert with its readings and its events (who did what when), as JSON."""
     _json(lifecycle.show(get_engine(), alert_id))
 
@@ -124,13 +126,17 @@ def unsubscribe_command(subscription_id: int = typer.Argument(..., min=1)) -> No
 
 
 @app.command("subscriptions")
-def subscriptions_command(member: str | None = typer.Option(None, "--member", help="Only this member's.")) -> None:
+def subscriptions_command(
+    member: str | None = typer.Option(None, "--member", help="Only this member's."),
+) -> None:
     """Active subscriptions (without their secrets), as JSON."""
     _json(lifecycle.subscriptions(get_engine(), member))
 
 
 @app.command("outbox")
-def outbox_command(alert_id: int | None = typer.Option(None, "--alert", help="Only this alert's messages.")) -> None:
+def outbox_command(
+    alert_id: int | None = typer.Option(None, "--alert", help="Only this alert's messages."),
+) -> None:
     """The outbox: every message with its attempts, next attempt, sent time and last error, as JSON."""
     _json(delivery.outbox(get_engine(), alert_id))
 
@@ -139,7 +145,9 @@ def outbox_command(alert_id: int | None = typer.Option(None, "--alert", help="On
 def deliver_command(
     once: bool = typer.Option(False, "--once", help="One pass over the due messages, then exit."),
     loop: bool = typer.Option(False, "--loop", help="Keep delivering until stopped."),
-    interval: float = typer.Option(5.0, "--interval", min=0.05, help="Seconds between passes when idle (--loop)."),
+    interval: float = typer.Option(
+        5.0, "--interval", min=0.05, help="Seconds between passes when idle (--loop)."
+    ),
 ) -> None:
     """Send the outbox's due messages (signed webhooks, SMTP) with retries and exponential backoff. Settings:
     LODELINE_ALERTS_SMTP_HOST, _SMTP_PORT, _SMTP_FROM, _LEASE_SECONDS, _MAX_ATTEMPTS, _BACKOFF_BASE_SECONDS, …"""
