@@ -59,7 +59,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
                 try:
@@ -109,7 +109,7 @@ class Mailbox:
         self.hung = threading.Event()
         self.release = threading.Event()
 
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
         mail = message_from_bytes(envelope.content)
         message_id = mail["Message-ID"]
         if message_id in {m["Message-ID"] for m in self.processed}:
@@ -268,19 +268,19 @@ def test_worker_sigkilled_between_send_and_mark_sent_delivers_exactly_once(
         def unsent() -> int:
             return sum(1 for r in db.list_outbox(engine) if r["sent_at"] is None)
 
+        def holding() -> Receiver | Mailbox | None:
+            """The receiver holding a message it processed, whose answer the worker is waiting for."""
+            held = [r for r in (receiver, box) if r.hung.is_set() and not r.release.is_set()]
+            return held[0] if held else None
+
         kills = 0
-        for hang in (
-            receiver,
-            box,
-        ):  # whichever receiver holds its first message, the worker dies waiting on it
-            killed = kill_when(args, env, lambda: receiver.hung.is_set() and not receiver.release.is_set()
-                               or box.hung.is_set() and not box.release.is_set(), timeout=60)  # fmt: skip
+        for _ in range(2):  # the worker dies waiting on the webhook receiver once and on the SMTP server once
+            killed = kill_when(args, env, lambda: holding() is not None, timeout=60)
             assert killed, "the worker exited before a receiver held a message"
             kills += 1
-            held = receiver if receiver.hung.is_set() and not receiver.release.is_set() else box
-            # the receiver had the message and processed it; the worker never marked it sent
-            held.release.set()
-            del hang
+            held = holding()
+            assert held is not None
+            held.release.set()  # it had the message and processed it; the worker never marked it sent
         assert kills == 2 and unsent() >= 2
         # a restarted worker (after the lease) sends the rest and re-sends the two with the same ids
         finished = kill_when(args, env, lambda: unsent() == 0, timeout=60)

@@ -26,7 +26,7 @@ app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
 
 ACTOR_HELP = "Who acts (a name or e-mail), recorded with the time in the alert's events and the audit log."
-_LIST_SCHEMA = {
+_LIST_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "id": pl.Int64,
     "mineral": pl.String,
     "level": pl.String,

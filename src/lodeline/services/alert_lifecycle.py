@@ -206,7 +206,7 @@ def _record_one(conn: Connection, alert: Alert, actor: str, at: dt.datetime) -> 
     if current is None:
         if alert.level is Level.NORMAL:
             return Recorded(alert.mineral, alert.level.value, "skipped", None, None, 0)
-        row = {
+        row: dict[str, Any] = {
             "mineral": alert.mineral,
             "level": alert.level.value,
             "current_level": alert.level.value,
@@ -219,13 +219,13 @@ def _record_one(conn: Connection, alert: Alert, actor: str, at: dt.datetime) -> 
             "dedup_key": alert.key,
             "open_key": alert.key,
         }
-        row["id"] = db.insert_alert(conn, row)
+        alert_id = row["id"] = db.insert_alert(conn, row)
         event_id, leaf = _event(
-            conn, alert_id=row["id"], at=at, actor=actor, action="opened", from_state=None,
+            conn, alert_id=alert_id, at=at, actor=actor, action="opened", from_state=None,
             to_state="open", level=alert.level.value, note=None, alert=alert,
         )  # fmt: skip
         sent = _enqueue(conn, event_id, row, alert, "opened", at)
-        return Recorded(alert.mineral, alert.level.value, "opened", row["id"], leaf, sent)
+        return Recorded(alert.mineral, alert.level.value, "opened", alert_id, leaf, sent)
     if alert.level.rank > Level(current["level"]).rank:
         values = {
             "level": alert.level.value,
