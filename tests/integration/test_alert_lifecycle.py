@@ -185,6 +185,11 @@ def test_lifecycle_transitions_actor_time_audit_and_409(engine: Engine) -> None:
     assert reopened.outcome == "opened" and reopened.alert_id != alert_id
     with pytest.raises(NotFoundError):
         lifecycle.transition(engine, 999, "close", "x")
+    for actor, note in (("", None), ("a\x00", None), ("a", "x\x00y"), ("a", "x" * 2001)):
+        with pytest.raises(
+            InvalidArgumentError
+        ):  # PostgreSQL refuses NUL in text: refused before, never a 500
+            lifecycle.transition(engine, reopened.alert_id, "acknowledge", actor, note)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         lifecycle.transition(engine, alert_id, "delete", "x")
     history = lifecycle.history(engine, "antimony")
@@ -224,6 +229,9 @@ def test_subscription_validation_and_unsubscribe(engine: Engine) -> None:
         ({"target": "ftp://x/y"}, InvalidArgumentError),
         ({"target": "http://user:pw@host/"}, InvalidArgumentError),
         ({"channel": "email", "target": "not-an-address"}, InvalidArgumentError),
+        ({"channel": "email", "target": "a\x00b@example.org"}, InvalidArgumentError),
+        ({"target": "https://x.org/h\x00"}, InvalidArgumentError),
+        ({"member": "DE\x00"}, InvalidArgumentError),
     ]
     base = {
         "member": "DEU",

@@ -127,6 +127,8 @@ def test_transitions_409_and_bad_bodies(
         == 422
     )
     assert client.post(f"/api/v1/alerts/{alert_id}/ack", json={"other": 1}, headers=member).status_code == 422
+    nul = client.post(f"/api/v1/alerts/{alert_id}/ack", json={"note": "a\u0000b"}, headers=member)
+    assert nul.status_code == 400 and nul.json()["code"] == "invalid-argument"
 
 
 def test_subscription_role_matrix_and_ownership(
@@ -168,6 +170,7 @@ def test_subscription_role_matrix_and_ownership(
         {**body, "target": "ftp://x"},
         {**body, "channel": "email", "target": "nobody"},
         {**body, "extra": 1},
+        {**body, "target": "https://x.org/\u0000"},
     ]
     for b in bad:
         assert client.post("/api/v1/alerts/subscriptions", json=b, headers=headers["member"]).status_code in (

@@ -53,6 +53,13 @@ _PAST = {"acknowledge": "acknowledged", "escalate": "escalated", "close": "close
 CHANNELS = ("webhook", "email")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _URL = re.compile(r"^https?://[^\s/?#@]+(:\d{1,5})?(/[^\s]*)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a header, an address, an actor: refused
+_NOTE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # a note may hold line breaks and tabs
+
+
+def _text(value: str | None, what: str, limit: int, pattern: re.Pattern[str] = _CONTROL) -> None:
+    if value is not None and (len(value) > limit or pattern.search(value)):
+        raise InvalidArgumentError(f"{what} is at most {limit} characters without control characters")
 
 
 class AlertStateError(LodelineError):
@@ -252,8 +259,9 @@ def _record_one(conn: Connection, alert: Alert, actor: str, at: dt.datetime) -> 
 
 def record(engine: Engine, alerts: Sequence[Alert], actor: str) -> list[Recorded]:
     """Store a scan's alerts with their events, log leaves, audit rows and outbox messages, all or nothing."""
-    if not actor or len(actor) > 120:
+    if not actor:
         raise InvalidArgumentError("the actor recording a scan is 1 to 120 characters")
+    _text(actor, "the actor", 120)
     keys = [a.key for a in alerts]
     if len(set(keys)) != len(keys):
         raise InvalidArgumentError("a scan has one alert per mineral; the list repeats a mineral")
@@ -269,8 +277,10 @@ def transition(
     """Acknowledge, escalate or close an alert as ``actor``; 409 when the state does not allow it."""
     if action not in TRANSITIONS:
         raise InvalidArgumentError(f"unknown action {action!r}: one of {', '.join(TRANSITIONS)}")
-    if note is not None and len(note) > 2000:
-        raise InvalidArgumentError("a note is at most 2000 characters")
+    if not actor:
+        raise InvalidArgumentError("the actor is 1 to 120 characters")
+    _text(actor, "the actor", 120)
+    _text(note, "a note", 2000, _NOTE_CONTROL)
     allowed_from, to_state = TRANSITIONS[action]
     with write_transaction(engine) as conn:
         db.lock_alerts(conn)
@@ -346,8 +356,9 @@ def subscribe(
 ) -> dict[str, Any]:
     """Subscribe ``member`` to alerts on ``mineral`` (or ``*``) from ``min_level``; a webhook subscription's
     secret is returned here once (the receiver verifies signatures with it) and never shown again."""
-    if not member or len(member) > 64:
+    if not member:
         raise InvalidArgumentError("a subscription belongs to a member (1 to 64 characters)")
+    _text(member, "the member", 64)
     mineral_id = "*" if mineral == "*" else resolve_mineral(mineral)
     try:
         level = Level(min_level)
@@ -359,6 +370,8 @@ def subscribe(
         raise InvalidArgumentError("the minimum level is watch, warning or alert (normal is not an alert)")
     if channel not in CHANNELS:
         raise InvalidArgumentError(f"unknown channel {channel!r}: webhook or email")
+    _text(target, "the target", 2000)
+    _text(created_by, "the actor", 120)
     if channel == "webhook" and (len(target) > 2000 or not _URL.match(target)):
         raise InvalidArgumentError(
             "a webhook target is an http(s) URL without credentials, at most 2000 characters"
