@@ -49,18 +49,34 @@ FACTS: tuple[Fact, ...] = (
     Fact("lot", "string", "the lot's canonical identifier"),
     Fact("mineral", "string", "the mineral the lot's contained metal is counted in (lithium, nickel, …)"),
     Fact("material", "string", "the lot's material (materials.yaml key, e.g. li_ion_cell_nmc811)"),
-    Fact("stage", "string", "stage of the facility that produced the lot (mining, refining, materials, battery, …)"),
+    Fact(
+        "stage",
+        "string",
+        "stage of the facility that produced the lot (mining, refining, materials, battery, …)",
+    ),
     Fact("contained_metal_kg", "double", "contained metal the lot was produced with, kg"),
     Fact("check_date", "string", "the date the facts are established for (ISO 8601)"),
-    Fact("origin_countries", "list(string)", "countries of the facilities the metal was extracted or collected at"),
+    Fact(
+        "origin_countries",
+        "list(string)",
+        "countries of the facilities the metal was extracted or collected at",
+    ),
     Fact("origin_share_by_country", "map(string, double)", "share of contained metal by origin country"),
     Fact("origin_share_by_facility", "map(string, double)", "share of contained metal by origin facility id"),
     Fact("certified_share", "double", "certified share following the custody models (mass balance credits)"),
-    Fact("certified_at_origin_share", "double", "share extracted at a facility certified on the extraction date"),
+    Fact(
+        "certified_at_origin_share",
+        "double",
+        "share extracted at a facility certified on the extraction date",
+    ),
     Fact("recycled_share", "double", "share of metal from recycled (pre- or post-consumer) origins"),
     Fact("post_consumer_recycled_share", "double", "share of metal from post-consumer recycled origins"),
     Fact("opening_stock_share", "double", "share resting on declared opening stock (origin not traced)"),
-    Fact("path_countries", "list(string)", "countries of every facility on the upstream path, the lot's own included"),
+    Fact(
+        "path_countries",
+        "list(string)",
+        "countries of every facility on the upstream path, the lot's own included",
+    ),
     Fact("custody_models", "list(string)", "ISO 22095 custody models on the path (segregated, mass_balance)"),
     Fact(
         "facilities",
@@ -156,7 +172,9 @@ def derive(
     by_country = {r["country"]: float(r["share"]) for r in report["by_country"]}
     by_facility = {r["facility"]: float(r["share"]) for r in report["by_facility"]}
     recycled = {r["status"]: float(r["share"]) for r in report["recycled"]}
-    certified = next((float(r["share"]) for r in report["by_certification"] if r["status"] == "certified"), 0.0)
+    certified = next(
+        (float(r["share"]) for r in report["by_certification"] if r["status"] == "certified"), 0.0
+    )
     facilities = []
     expired = []
     for fid in sorted(path):
@@ -193,7 +211,9 @@ def derive(
             box.append(fid)
     origin_countries = sorted(c for c, v in by_country.items() if v > 0)
     wgi_year, wgi_rows = wgi if wgi is not None else (None, None)
-    wgi_path = {c: dict(wgi_rows[c]) for c in path_countries if c in wgi_rows} if wgi_rows is not None else None
+    wgi_path = (
+        {c: dict(wgi_rows[c]) for c in path_countries if c in wgi_rows} if wgi_rows is not None else None
+    )
     return {
         "lot": report["lot"],
         "mineral": report["mineral"],

@@ -133,7 +133,12 @@ def _names(tree: Tree) -> tuple[set[str], set[str]]:
             read.add(str(node.children[0]))
         elif node.data == "member_dot_arg" and len(node.children) == 3:
             method, args = node.children[1], node.children[2]
-            if isinstance(method, Token) and str(method) in _MACROS and isinstance(args, Tree) and args.children:
+            if (
+                isinstance(method, Token)
+                and str(method) in _MACROS
+                and isinstance(args, Tree)
+                and args.children
+            ):
                 idents = [t for t in args.children[0].iter_subtrees() if t.data == "ident"]
                 if len(idents) == 1:
                     bound.add(str(idents[0].children[0]))
@@ -232,7 +237,10 @@ def load_ruleset(raw: str | bytes, source: str) -> RuleSet:
         assert rid is not None
         if rid in specs:
             raise RuleSetError(source, "duplicate rule id", rid)
-        extra = sorted(set(r) - {"id", "title", "source", "condition", "severity", "scope", "requires", "applies_from", "note"})
+        extra = sorted(
+            set(r)
+            - {"id", "title", "source", "condition", "severity", "scope", "requires", "applies_from", "note"}
+        )
         if extra:
             raise RuleSetError(source, f"unknown field(s) {extra}", rid)
         severity = _text(r.get("severity"), source, "severity", rid)
@@ -307,7 +315,10 @@ class Evaluator:
         try:
             result = rule.program.evaluate(activation)
         except Exception as exc:  # cel-python raises several types for an undecidable expression
-            answer: tuple[str, str | None] = (INSUFFICIENT, f"cannot evaluate on these facts: {str(exc)[:200]}")
+            answer: tuple[str, str | None] = (
+                INSUFFICIENT,
+                f"cannot evaluate on these facts: {str(exc)[:200]}",
+            )
         else:
             if isinstance(result, celtypes.BoolType):
                 answer = (PASS, None) if bool(result) else (FAIL, None)
@@ -350,7 +361,9 @@ class Evaluator:
         return out
 
 
-def verdict_document(ruleset: RuleSet, lot: str, verdict: Mapping[str, Any], checked_at: str) -> dict[str, Any]:
+def verdict_document(
+    ruleset: RuleSet, lot: str, verdict: Mapping[str, Any], checked_at: str
+) -> dict[str, Any]:
     """The document a verdict is logged as (its sha256, after :func:`canonical_json`, is the leaf)."""
     return {
         "type": "lodeline-verdict/v1",

@@ -58,8 +58,31 @@ MADE_GOODS: dict[str, tuple[str, ...]] = {
 DEFAULT_THRESHOLD = 90.0
 
 _SUFFIXES = {
-    "co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "plc", "pty", "gmbh",
-    "ag", "sa", "sas", "bv", "nv", "spa", "srl", "kg", "tbk", "pt", "group", "holdings", "holding",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "pty",
+    "gmbh",
+    "ag",
+    "sa",
+    "sas",
+    "bv",
+    "nv",
+    "spa",
+    "srl",
+    "kg",
+    "tbk",
+    "pt",
+    "group",
+    "holdings",
+    "holding",
 }
 
 
@@ -171,7 +194,9 @@ def parse_entity_list(text: str, source: str) -> list[ListedEntity]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ENTITY_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidArgumentError(f"{source}: an entity list needs the columns {list(ENTITY_COLUMNS)}; missing {missing}")
+        raise InvalidArgumentError(
+            f"{source}: an entity list needs the columns {list(ENTITY_COLUMNS)}; missing {missing}"
+        )
     out = []
     for n, row in enumerate(reader, start=2):
         name = (row["name"] or "").strip()
@@ -179,7 +204,9 @@ def parse_entity_list(text: str, source: str) -> list[ListedEntity]:
         if not name:
             raise InvalidArgumentError(f"{source} row {n} column name: empty")
         if not listed:
-            raise InvalidArgumentError(f"{source} row {n} column list: empty (name the list the entity is on)")
+            raise InvalidArgumentError(
+                f"{source} row {n} column list: empty (name the list the entity is on)"
+            )
         aliases = tuple(a.strip() for a in (row["aliases"] or "").split(";") if a.strip())
         out.append(ListedEntity(name, aliases, listed, (row["source"] or "").strip()))
     return out

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lodeline.store import stocks
+from lodeline.store import comply, stocks
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class LeafKind:
 
 LEAF_KINDS: tuple[LeafKind, ...] = (
     LeafKind("stocks", stocks.STOCK_LEAF_PREFIX, stocks.stock_leaves, "stock-leaf-mismatch"),
+    LeafKind("verdicts", comply.VERDICT_LEAF_PREFIX, comply.verdict_leaves, "verdict-leaf-mismatch"),
 )
 
 
