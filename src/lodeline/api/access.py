@@ -42,6 +42,7 @@ class Action(StrEnum):
     RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
     SUBMIT_STOCKS = "stocks:submit"  # submit (or amend) the caller's delegation's stockpile submission
     READ_STOCKS = "stocks:read"  # read stock submissions (scope decided by stocks_scope)
+    CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
 
 
 _EVERYONE = frozenset(Role)
@@ -66,6 +67,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Admins and auditors do not read them: the members agreed to share with the secretariat only.
     Action.SUBMIT_STOCKS: frozenset({Role.MEMBER}),
     Action.READ_STOCKS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    # Compliance checks read a lot's upstream facts and log verdicts: the registry's readers, scoped like it.
+    Action.CHECK_COMPLIANCE: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).
