@@ -32,7 +32,9 @@ def client(engine: Engine) -> Iterator[TestClient]:
 def tokens(engine: Engine) -> dict[str, str]:
     chain = lithium_chain()
     capture_all(engine, chain, register(engine, chain))
-    out = {pid: create_token(engine, f"{pid}-acct", "participant", pid)[1] for pid, _, _ in chain.participants}
+    out = {
+        pid: create_token(engine, f"{pid}-acct", "participant", pid)[1] for pid, _, _ in chain.participants
+    }
     for role, org in (("auditor", None), ("member", "DEU"), ("admin", None), ("secretariat", None)):
         out[role] = create_token(engine, f"{role}-acct", role, org)[1]
     return out
@@ -69,7 +71,9 @@ def test_role_matrix(engine: Engine, client: TestClient, tokens: dict[str, str])
         assert conn.execute(select(func.count()).select_from(db.comply_verdicts)).scalar_one() == 9
 
 
-def test_check_answers_verdicts_with_leaves_and_refuses_files(client: TestClient, tokens: dict[str, str]) -> None:
+def test_check_answers_verdicts_with_leaves_and_refuses_files(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     body = client.post(CHECK, headers=_h(tokens["auditor"])).json()
     assert [(v["rule"], v["verdict"]) for v in body["verdicts"]] == [
         ("lithium-2031", "pass"),
@@ -79,9 +83,7 @@ def test_check_answers_verdicts_with_leaves_and_refuses_files(client: TestClient
     assert all(isinstance(v["leaf_index"], int) for v in body["verdicts"])
     shown = client.get("/api/v1/comply/rulesets/us-forced-labour-import").json()
     assert [r["id"] for r in shown["rules"]][:2] == ["tvpra-forced-labour", "tvpra-child-labour"]
-    bad = client.post(
-        "/api/v1/comply/check?lot=CELL-X1&rules=/etc/passwd", headers=_h(tokens["auditor"])
-    )
+    bad = client.post("/api/v1/comply/check?lot=CELL-X1&rules=/etc/passwd", headers=_h(tokens["auditor"]))
     assert bad.status_code == 404 and bad.json()["code"] == "not-found"
     screened = client.get(SCREEN, headers=_h(tokens["admin"])).json()
     assert "2022 (10th) edition" in screened["tvpra_edition"] and screened["entity_hits"] is None

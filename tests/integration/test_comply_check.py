@@ -85,15 +85,26 @@ def test_us_forced_labour_screen_and_entity_list(chains: Engine, tmp_path) -> No
     entity = next(r for r in records if r["rule"] == "uflpa-entity-screen")
     assert entity["verdict"] == "fail"
     [hit] = entity["facts"]["entity_hits"]
-    assert (hit["party"], hit["list"], hit["score"], hit["threshold"]) == ("sichuan-refiner", "TEST-LIST", 100.0, 90.0)
-    ni = _by_rule(service.check(chains, "PCAM-G1", "us-forced-labour-import", as_of=AS_OF, screen_with=with_list))
+    assert (hit["party"], hit["list"], hit["score"], hit["threshold"]) == (
+        "sichuan-refiner",
+        "TEST-LIST",
+        100.0,
+        90.0,
+    )
+    ni = _by_rule(
+        service.check(chains, "PCAM-G1", "us-forced-labour-import", as_of=AS_OF, screen_with=with_list)
+    )
     assert ni["uflpa-entity-screen"] == "pass"
 
 
 def test_verdicts_are_log_leaves_the_audit_accounts_for(chains: Engine) -> None:
     records = service.check(chains, "CELL-X1", "eu-battery-recycled-content", as_of=AS_OF)
     with chains.connect() as conn:
-        rows = conn.execute(select(db.comply_verdicts).order_by(db.comply_verdicts.c.leaf_index)).mappings().all()
+        rows = (
+            conn.execute(select(db.comply_verdicts).order_by(db.comply_verdicts.c.leaf_index))
+            .mappings()
+            .all()
+        )
     assert [r["leaf_index"] for r in rows] == [r["leaf_index"] for r in records]
     assert json.loads(rows[0]["document"])["verdict"] == "pass"
     stored = service.stored_verdicts(chains, records[0]["lot"])
@@ -114,8 +125,12 @@ def test_verdicts_are_log_leaves_the_audit_accounts_for(chains: Engine) -> None:
         )
     with chains.connect() as conn:
         report = run_audit(conn, verifiers, leaf_source=leaf_data_from_events)
-    assert [(f.kind, f.leaf_index) for f in report.findings] == [("verdict-leaf-mismatch", target["leaf_index"])]
-    assert merkle.leaf_hash(db.leaf_of(target["document"])) != merkle.leaf_hash(db.leaf_of(target["document"] + " "))
+    assert [(f.kind, f.leaf_index) for f in report.findings] == [
+        ("verdict-leaf-mismatch", target["leaf_index"])
+    ]
+    assert merkle.leaf_hash(db.leaf_of(target["document"])) != merkle.leaf_hash(
+        db.leaf_of(target["document"] + " ")
+    )
 
 
 def test_unknown_lot_and_ruleset_are_named(chains: Engine) -> None:

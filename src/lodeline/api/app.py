@@ -23,7 +23,18 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import comply, market, registry, release, risk, sim, stocks, submissions, system, trends
+from lodeline.api.routes import (
+    comply,
+    market,
+    registry,
+    release,
+    risk,
+    sim,
+    stocks,
+    submissions,
+    system,
+    trends,
+)
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 

@@ -19,10 +19,14 @@ from lodeline.store.engine import get_engine
 app = typer.Typer(no_args_is_help=True)
 
 _ENTITIES = typer.Option(
-    None, "--entities", help="Entity list CSV (name,aliases,list,source); repeatable. docs/comply.md, Entity lists."
+    None,
+    "--entities",
+    help="Entity list CSV (name,aliases,list,source); repeatable. docs/comply.md, Entity lists.",
 )
 _TVPRA = typer.Option(None, "--tvpra", help="A newer TVPRA list edition, a CSV in the bundled format.")
-_EDITION = typer.Option(None, "--tvpra-edition", help="The edition label of --tvpra (default: its file name).")
+_EDITION = typer.Option(
+    None, "--tvpra-edition", help="The edition label of --tvpra (default: its file name)."
+)
 _THRESHOLD = typer.Option(
     DEFAULT_THRESHOLD, "--threshold", min=1.0, max=100.0, help="Fuzzy name-match threshold (0-100]."
 )
@@ -45,8 +49,12 @@ def _screening(
 @app.command("check")
 def check_command(
     lot: str = typer.Argument(..., help="Lot (epcClass URN, or the lot number it ends with)."),
-    rules: str = typer.Option(..., "--rules", "-r", help="Bundled rule set id (see `comply rules`) or a YAML file."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Date the facts hold for (YYYY-MM-DD; default today)."),
+    rules: str = typer.Option(
+        ..., "--rules", "-r", help="Bundled rule set id (see `comply rules`) or a YAML file."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Date the facts hold for (YYYY-MM-DD; default today)."
+    ),
     entities: list[Path] | None = _ENTITIES,
     tvpra: Path | None = _TVPRA,
     tvpra_edition: str | None = _EDITION,
@@ -104,7 +112,9 @@ def check_command(
 
 @app.command("screen")
 def screen_command(
-    lot: str | None = typer.Argument(None, help="Lot to screen; without it, every participant (needs --entities)."),
+    lot: str | None = typer.Argument(
+        None, help="Lot to screen; without it, every participant (needs --entities)."
+    ),
     entities: list[Path] | None = _ENTITIES,
     tvpra: Path | None = _TVPRA,
     tvpra_edition: str | None = _EDITION,
@@ -165,7 +175,9 @@ def screen_command(
 
 @app.command("rules")
 def rules_command(
-    ruleset: str | None = typer.Argument(None, help="Rule set id or YAML file to show; without it, list them."),
+    ruleset: str | None = typer.Argument(
+        None, help="Rule set id or YAML file to show; without it, list them."
+    ),
     fmt: Format = _FORMAT,
     out: Path | None = _OUT,
 ) -> None:

@@ -195,7 +195,8 @@ def _order(rules: dict[str, dict[str, Any]], source: str) -> list[str]:
                 stack.pop()
                 continue
             if state.get(nxt) == 1:
-                cycle = [n for n, _ in stack][[n for n, _ in stack].index(nxt) :] + [nxt]
+                names = [n for n, _ in stack]
+                cycle = [*names[names.index(nxt) :], nxt]
                 raise RuleSetError(source, f"requires forms a cycle: {' -> '.join(cycle)}", node)
             if state.get(nxt) is None:
                 state[nxt] = 1

@@ -244,18 +244,19 @@ def screen_names(
     listed name or alias at or above ``threshold``, explained (list, listed name, matched name, score, threshold)."""
     if not 0 < threshold <= 100:
         raise InvalidArgumentError(f"threshold must be in (0, 100], got {threshold}")
-    hits = []
+    hits: list[dict[str, Any]] = []
     for role, pid, name in parties:
         query = normalise(name)
-        best: dict[int, tuple[float, str]] = {}
+        best: dict[
+            int, tuple[float, ListedEntity, str]
+        ] = {}  # id(entity) -> best (score, entity, listed name)
         for _key, score, i in process.extract(
             query, index.keys, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, limit=None
         ):
             ent, listed_name = index.refs[i]
             if id(ent) not in best or score > best[id(ent)][0]:
-                best[id(ent)] = (score, listed_name)
-        for i_ent, (score, listed_name) in best.items():
-            ent = next(e for e, _ in index.refs if id(e) == i_ent)
+                best[id(ent)] = (float(score), ent, listed_name)
+        for score, ent, listed_name in best.values():
             hits.append(
                 {
                     "party_role": role,
@@ -265,7 +266,7 @@ def screen_names(
                     "listed_name": ent.name,
                     "matched": listed_name,
                     "source": ent.source,
-                    "score": round(float(score), 1),
+                    "score": round(score, 1),
                     "threshold": threshold,
                     "exact": query == normalise(listed_name),
                 }
