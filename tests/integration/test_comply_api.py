@@ -85,5 +85,18 @@ def test_check_answers_verdicts_with_leaves_and_refuses_files(
     assert [r["id"] for r in shown["rules"]][:2] == ["tvpra-forced-labour", "tvpra-child-labour"]
     bad = client.post("/api/v1/comply/check?lot=CELL-X1&rules=/etc/passwd", headers=_h(tokens["auditor"]))
     assert bad.status_code == 404 and bad.json()["code"] == "not-found"
+    # a participant holding the cell sees the lapsed-certificate fact as a count, not the upstream facility
+    oecd = "/api/v1/comply/check?lot=CELL-X1&rules=oecd-annex-ii-red-flags&as_of=2028-06-01"
+    mine = client.post(oecd, headers=_h(tokens["saxony-cells"])).json()["verdicts"]
+    certs = next(v for v in mine if v["rule"] == "certifications-current")
+    assert certs["verdict"] == "fail" and certs["facts"]["expired_certifications"] == {
+        "withheld": True,
+        "count": 1,
+    }
+    full = client.post(oecd, headers=_h(tokens["auditor"])).json()["verdicts"]
+    [expired] = next(v for v in full if v["rule"] == "certifications-current")["facts"][
+        "expired_certifications"
+    ]
+    assert expired["scheme"] == "IRMA" and expired["valid_to"] == "2027-12-31"
     screened = client.get(SCREEN, headers=_h(tokens["admin"])).json()
     assert "2022 (10th) edition" in screened["tvpra_edition"] and screened["entity_hits"] is None

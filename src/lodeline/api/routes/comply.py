@@ -35,10 +35,35 @@ def _bundled(ruleset: str) -> Any:
     return service.get_ruleset(ruleset)
 
 
-def _visible_lot(engine: Any, principal: Principal, lot: str) -> str:
+def _visible_lot(engine: Any, principal: Principal, lot: str) -> tuple[str, str | None]:
+    """The lot's id and the viewer its records are scoped to (None: everything)."""
     lot_id, holders = registry_service.find_lot(engine, lot, registry_scope(principal))
-    check_lot_visible(principal, holders, lot_id)
-    return lot_id
+    return lot_id, check_lot_visible(principal, holders, lot_id)
+
+
+#: Facts that name individual facilities or parties: a participant sees how many, not which (other parties'
+#: facilities stay as undisclosed as in the origin view: docs/trace.md, *Who sees what*).
+_PARTY_FACTS = frozenset(
+    {
+        "facilities",
+        "expired_certifications",
+        "origin_share_by_facility",
+        "xinjiang_box_facilities",
+        "entity_hits",
+    }
+)
+
+
+def _shown(record: dict[str, Any], viewer: str | None) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k != "document"}
+    if viewer is not None:
+        out["facts"] = {
+            k: (
+                {"withheld": True, "count": len(v)} if k in _PARTY_FACTS and isinstance(v, list | dict) else v
+            )
+            for k, v in record["facts"].items()
+        }
+    return out
 
 
 @router.get("/rulesets", responses=ERRORS, summary="Bundled rule sets")
@@ -60,14 +85,15 @@ def check(
     as_of: Annotated[dt.date | None, Query(description="Date the facts hold for (default today)")] = None,
 ) -> dict[str, Any]:
     """Each rule's verdict (pass, fail, insufficient-data) with the facts that decided it and the index of the
-    verdict's leaf in the registry's log. Participants: lots they held (403 otherwise)."""
+    verdict's leaf in the registry's log. Participants: lots they held; facts naming individual facilities or
+    parties are shown to them as a count (auditors and admins see them, and the logged document holds them)."""
     rs = _bundled(rules)
-    lot_id = _visible_lot(engine, principal, lot)
+    lot_id, viewer = _visible_lot(engine, principal, lot)
     records = service.check(engine, lot_id, rs, as_of=as_of, checked_by=principal.name)
     return {
         "lot": lot_id,
         "ruleset": {"id": rs.id, "version": rs.version, "effective": rs.effective, "sha256": rs.sha256},
-        "verdicts": [{k: v for k, v in r.items() if k != "document"} for r in records],
+        "verdicts": [_shown(r, viewer) for r in records],
     }
 
 
@@ -75,5 +101,5 @@ def check(
 def screen(engine: EngineDep, principal: Checker, lot: LotQuery) -> dict[str, Any]:
     """The lot's TVPRA hits (goods x countries on its path, with the edition). Entity lists are user-supplied
     files: screen them with `lodeline comply screen --entities FILE`."""
-    lot_id = _visible_lot(engine, principal, lot)
+    lot_id, _viewer = _visible_lot(engine, principal, lot)
     return service.screen(engine, lot_id)
