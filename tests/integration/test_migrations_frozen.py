@@ -14,7 +14,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from lodeline.store import accounts, alerts, schema, stocks, throttle, trace, tracelog, tracelog_witnesses
+from lodeline.store import (
+    accounts,
+    alerts,
+    comply,
+    schema,
+    stocks,
+    throttle,
+    trace,
+    tracelog,
+    tracelog_witnesses,
+)
 
 FROZEN_TABLES = (
     *schema.CANONICAL_TABLES,  # 0001_foundation
@@ -29,6 +39,7 @@ FROZEN_TABLES = (
     *tracelog_witnesses.WITNESS_TABLES,  # tracelog_0004
     *stocks.STOCK_TABLES,  # stocks_0001
     *alerts.ALERT_TABLES,  # alerts_0001
+    *comply.COMPLY_TABLES,  # comply_0001
 )
 
 

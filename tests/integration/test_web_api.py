@@ -208,6 +208,9 @@ def _known_values(
         "/api/v1/sim/jobs/{job_id}": {"path_parameters": {"job_id": sim_job}},
         "/api/v1/sim/jobs/{job_id}/result": {"path_parameters": {"job_id": sim_job}, "query": {}},
         "/api/v1/sim/jobs/{job_id}/report": {"path_parameters": {"job_id": sim_job}},
+        "/api/v1/comply/rulesets/{ruleset}": {"path_parameters": {"ruleset": "oecd-annex-ii-red-flags"}},
+        "/api/v1/comply/check": {"query": {"lot": store.lot, "rules": "eu-battery-recycled-content"}},
+        "/api/v1/comply/screen": {"query": {"lot": store.lot}},
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}

@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "lodeline.domain": 1,
     "lodeline.store": 2,
     "lodeline.alerts": 3,
+    "lodeline.comply": 3,
     "lodeline.data": 3,
     "lodeline.market": 3,
     "lodeline.risk": 3,

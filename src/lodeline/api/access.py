@@ -45,6 +45,7 @@ class Action(StrEnum):
     READ_ALERTS = "alerts:read"  # recorded alerts (public callers only when published: check_alerts_readable)
     MANAGE_ALERTS = "alerts:manage"  # acknowledge, escalate, close an alert
     SUBSCRIBE_ALERTS = "alerts:subscribe"  # the caller's delegation's own alert subscriptions
+    CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
 
 
 _EVERYONE = frozenset(Role)
@@ -73,6 +74,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.READ_ALERTS: _EVERYONE,
     Action.MANAGE_ALERTS: frozenset({Role.MEMBER, Role.SECRETARIAT, Role.ADMIN}),
     Action.SUBSCRIBE_ALERTS: frozenset({Role.MEMBER}),
+    # Compliance checks read a lot's upstream facts and log verdicts: the registry's readers, scoped like it.
+    Action.CHECK_COMPLIANCE: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

@@ -24,7 +24,18 @@ from lodeline.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from lodeline.api.routes import alerts as alert_routes
-from lodeline.api.routes import market, registry, release, risk, sim, stocks, submissions, system, trends
+from lodeline.api.routes import (
+    comply,
+    market,
+    registry,
+    release,
+    risk,
+    sim,
+    stocks,
+    submissions,
+    system,
+    trends,
+)
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -83,6 +94,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(stocks.router)
     app.include_router(release.router)
     app.include_router(alert_routes.router)
+    app.include_router(comply.router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before

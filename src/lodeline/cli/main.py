@@ -37,6 +37,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
     ("alerts_lifecycle", "alerts", "Alerts: list, show, ack, escalate, close, subscribe, deliver."),
+    (
+        "comply",
+        "comply",
+        "Compliance: rule-set checks of lots (verdicts logged), TVPRA and entity screening.",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

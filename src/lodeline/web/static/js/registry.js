@@ -236,6 +236,27 @@
     status.dataset.state = all ? "verified" : "failed";
   }
 
+  // Screening (issue 16): the lot's TVPRA hits; a failure leaves the rest of the view as it is.
+  async function drawScreening(lot) {
+    var tbody = document.querySelector("#screening-table tbody");
+    tbody.textContent = "";
+    try {
+      var body = await getJSON("/api/v1/comply/screen?lot=" + encodeURIComponent(lot));
+      $("screening-edition").textContent = body.tvpra_edition;
+      var rows = body.tvpra_hits.length ? body.tvpra_hits : [null];
+      rows.forEach(function (h) {
+        var tr = document.createElement("tr");
+        var cells = h ? [h.good + " / " + h.country, h.basis + (h.share === null ? "" : " (" + FMT.share(h.share) + ")"),
+          ["child_labor", "forced_labor", "forced_child_labor"].filter(function (k) { return h[k]; }).join(", ") ||
+            ("derived from " + h.derived_from)] : ["no TVPRA listing applies", "", ""];
+        cells.forEach(function (text) { var td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
+        tbody.appendChild(tr);
+      });
+    } catch (err) {
+      $("screening-edition").textContent = "not screened: " + err.message;
+    }
+  }
+
   async function search(event) {
     if (event) { event.preventDefault(); }
     var lot = $("lot-input").value.trim(), by = $("by-select").value;
@@ -253,6 +274,7 @@
         origin.upstream_lots + " upstream lot(s)";
       drawOrigin(origin);
       drawUpstream(origin);
+      await drawScreening(origin.lot);
       say("");
       await checkProofs(events.events);
     } catch (err) {
