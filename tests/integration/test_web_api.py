@@ -221,6 +221,8 @@ def _known_values(
         return {"query": {"period": "2026-Q3"}}
     if method == "GET" and path.startswith("/api/v1/stocks/submissions/{submission_id}"):
         return {"path_parameters": {"submission_id": _stock_submission(store)}, "query": {}}
+    if method == "GET" and path == "/api/v1/alerts/{alert_id}":
+        return {"path_parameters": {"alert_id": _recorded_alert(store)}}
     if method == "POST" and path == "/api/v1/sim/jobs":
         return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
     if method == "GET":
@@ -248,6 +250,22 @@ def _stock_submission(store: WebStore) -> int:
         rows = [(1, {**STOCK_SUBMISSION["rows"][0], "member": "DEU", "period": "2026-Q3"})]  # type: ignore[index]
         found = stocks_service.submit_rows(store.engine, rows, member="DEU", period="2026-Q3").submission_id
     return found
+
+
+def _recorded_alert(store: WebStore) -> int:
+    """A recorded cobalt warning (the lifecycle's own record path), for the alert read; recorded once."""
+    import datetime as dt
+
+    from lodeline.alerts.model import Alert, Level
+    from lodeline.services import alert_lifecycle
+
+    found = alert_lifecycle.list_alerts(store.engine, mineral="cobalt", state=None)
+    if found:
+        return int(found[0]["id"])
+    alert = Alert("cobalt", Level.WARNING, dt.date(2026, 11, 3), "contract test", ())
+    recorded = alert_lifecycle.record(store.engine, [alert], "contract")[0]
+    assert recorded.alert_id is not None
+    return recorded.alert_id
 
 
 def _two_checkpoints(app: Any, store: WebStore) -> tuple[int, int]:
@@ -282,7 +300,11 @@ def test_openapi_contract(contract_store: WebStore) -> None:
     was skipped, never reached past authentication, or (for reads) never answered 2xx."""
     import schemathesis
 
-    settings_ = ApiSettings(rate_per_second=0, anonymous_rate_per_second=0, auth_failures_per_address=10**6)
+    # alerts_public: the alliance publishes its alerts, so the public alert reads are reached too (their
+    # unpublished refusal is tests/integration/test_alerts_api.py's)
+    settings_ = ApiSettings(
+        rate_per_second=0, anonymous_rate_per_second=0, auth_failures_per_address=10**6, alerts_public=True
+    )
     app = create_app(contract_store.engine, settings_)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checks = [schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance]
