@@ -111,6 +111,7 @@ def stocks_page(
         "own": _own_rows(engine, principal, period) if period else None,
         "member": principal.org if Role(principal.role) is Role.MEMBER else None,
         "may_plan": can(principal, Action.RUN_SIM),
+        "may_submit": Role(principal.role) is Role.MEMBER and can(principal, Action.SUBMIT_STOCKS),
         "scenarios": sim_service.list_scenarios(),
         "rules": release_service.list_rules(),
     }

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
 from lodeline.api.access import Action, stocks_member, stocks_scope
 from lodeline.api.deps import Allowed, EngineDep, client_address
@@ -28,19 +30,31 @@ from lodeline.store.accounts import Principal, record_audit
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["stockpile submissions"])
 
+_MULTIPART = "multipart/form-data"
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorBody} for s in (400, 401, 403, 404, 413, 415, 422, 429, 503)
 }
-_MEDIA = {"application/json": "json", "text/csv": "csv", XLSX_MEDIA_TYPE: "xlsx"}
+_MEDIA = {"application/json": "json", "text/csv": "csv", XLSX_MEDIA_TYPE: "xlsx", _MULTIPART: "multipart"}
 _BODY_DOC = {
     "requestBody": {
         "required": True,
-        "description": "The submission: JSON ({rows: [...], period}) or the file itself (text/csv or xlsx) "
-        "with ?period=. Columns as in GET /api/v1/stocks/template.",
+        "description": "The submission: JSON ({rows: [...], period}), the file itself (text/csv or xlsx) "
+        "with ?period=, or a form upload (multipart/form-data: a `file` part named *.csv, *.xlsx or *.json and "
+        "a `period` field; the dashboard's upload form sends this). Columns as in GET /api/v1/stocks/template.",
         "content": {
             "application/json": {"schema": {"type": "object"}},
             "text/csv": {"schema": {"type": "string"}},
             XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            _MULTIPART: {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "period": {"type": "string", "example": "2026-Q3"},
+                    },
+                }
+            },
         },
     }
 }
@@ -66,6 +80,25 @@ def _audit_read(request: Request, engine: Any, principal: Principal, submission_
         )
 
 
+async def _form_rows(request: Request) -> tuple[readers.Rows, str | None]:
+    """The rows of a form upload (one ``file`` part, format from its name) and its ``period`` field, if any. The
+    body size is bounded by the server's body limit before this; the file by ``readers.MAX_BYTES``."""
+    try:
+        form = await request.form(max_files=1, max_fields=4, max_part_size=1024)
+    except (MultiPartException, ValueError) as exc:
+        raise InvalidArgumentError(f"form upload: {exc}") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidArgumentError("form upload: the 'file' part (a .csv, .xlsx or .json file) is missing")
+    name = upload.filename or "upload"
+    fmt = readers.format_of(name)
+    data = await upload.read(readers.MAX_BYTES + 1)
+    rows = await run_in_threadpool(readers.read_rows, data, fmt, name)
+    raw_period = form.get("period")
+    period = raw_period.strip() if isinstance(raw_period, str) and raw_period.strip() else None
+    return rows, period
+
+
 @router.post(
     "/submissions",
     status_code=status.HTTP_201_CREATED,
@@ -87,8 +120,11 @@ async def submit(
     fmt = _MEDIA.get(media)
     if fmt is None:
         raise InvalidArgumentError(f"unsupported content type {media!r}: one of {', '.join(_MEDIA)}")
-    body = await request.body()
-    if fmt == "json":
+    if fmt == "multipart":
+        rows, form_period = await _form_rows(request)
+        period = period if period is not None else form_period
+    elif fmt == "json":
+        body = await request.body()
         try:
             value = await run_in_threadpool(parse_json, body, readers.JSON_BOUNDS)
         except InputRejected as exc:
@@ -97,6 +133,7 @@ async def submit(
         if period is None and isinstance(value, dict) and isinstance(value.get("period"), str):
             period = value["period"]
     else:
+        body = await request.body()
         rows = await run_in_threadpool(readers.read_rows, body, fmt, "request body")
     if period is None:
         raise InvalidArgumentError("the reporting period is missing: give ?period=2026-Q3 or a JSON 'period'")

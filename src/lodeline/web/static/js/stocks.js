@@ -77,8 +77,47 @@
     });
   }
 
+  function uploadForm() {
+    var form = document.getElementById("upload-form");
+    if (!form) { return; }
+    var status = document.getElementById("upload-status");
+    var errors = document.getElementById("upload-errors");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      status.textContent = "Uploading…";
+      status.setAttribute("role", "status");
+      errors.textContent = "";
+      fetch("/api/v1/stocks/submissions", {
+        method: "POST", credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRF-Token": csrf() },
+        body: new FormData(form)
+      }).then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+      }).then(function (res) {
+        var d = res.data || {};
+        if (res.ok) {
+          status.textContent = "Accepted: " + d.member + " " + d.period + ", version " + d.version + " (" + d.rows +
+            " row(s)), log leaf index " + d.leaf_index + ".";
+          status.setAttribute("data-version", d.version);
+          return;
+        }
+        status.textContent = "Rejected, nothing was stored: " + (d.message || "error");
+        status.setAttribute("role", "alert");
+        (d.errors || []).forEach(function (e) {
+          var li = document.createElement("li");
+          li.textContent = "row " + e.row + ", field " + e.field + ": " + e.reason;
+          errors.appendChild(li);
+        });
+      }).catch(function (err) {
+        status.textContent = "Could not upload: " + err.message;
+        status.setAttribute("role", "alert");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawChart();
     planForm();
+    uploadForm();
   });
 })();
