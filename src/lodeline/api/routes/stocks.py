@@ -22,7 +22,7 @@ from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep
 from lodeline.errors import InvalidArgumentError
 from lodeline.export import XLSX_MEDIA_TYPE
 from lodeline.inputs import InputRejected, parse_json
-from lodeline.services import stock_aggregates
+from lodeline.services import stock_aggregates, stock_cover
 from lodeline.services import stocks as service
 from lodeline.stockpiles import readers
 from lodeline.store import stocks as stocks_db
@@ -215,6 +215,36 @@ def template(
     )
 
 
+PeriodQuery = Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="Reporting period, e.g. 2026-Q3")]
+MeasureQuery = Annotated[
+    str,
+    Query(pattern="^(gross|contained)$", description="gross (tonnes as held) or contained (metal content)"),
+]
+ByQuery = Annotated[
+    str,
+    Query(
+        pattern="^(holder-type|member-group)$",
+        description="The group dimension: holder type (default) or member group (stockpiles/groups/member-groups.yaml)",
+    ),
+]
+
+
+def _render(
+    request: Request, engine: Any, result: Any, name: str, limit: int, cursor: Any, fmt: Any
+) -> Response:
+    rendered = render_page(
+        request,
+        result.frame,
+        result.provenance,
+        data_version=f"stocks-{stocks_db.count_versions(engine)}",
+        limit=limit,
+        cursor=cursor,
+        csv=wants_csv(request, fmt),
+        name=name,
+    )
+    return respond(request, rendered)
+
+
 @router.get(
     "/aggregates",
     response_model=Envelope,
@@ -225,23 +255,65 @@ def aggregates(
     request: Request,
     engine: EngineDep,
     _caller: Annotated[Principal, Depends(Allowed(Action.READ_PUBLISHED))],
-    period: Annotated[str, Query(pattern=r"^\d{4}-Q[1-4]$", description="Reporting period, e.g. 2026-Q3")],
+    period: PeriodQuery,
     limit: LimitDep,
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
+    measure: MeasureQuery = "gross",
+    by: ByQuery = "holder-type",
 ) -> Response:
-    """Tonnes gross by mineral, holder type and form with margins ('ALL'); a suppressed cell is null and flagged
-    ``:c``. Built from the members' latest submissions, protected and audited before it is shown (a failed audit
-    is a 503 and nothing is published). Everyone sees the same table; no member's figure is in it."""
-    result = stock_aggregates.published(engine, period)
-    rendered = render_page(
-        request,
-        result.frame,
-        result.provenance,
-        data_version=f"stocks-{stocks_db.count_versions(engine)}",
-        limit=limit,
-        cursor=cursor,
-        csv=wants_csv(request, fmt),
-        name=f"stock-aggregates-{period}",
-    )
-    return respond(request, rendered)
+    """Tonnes gross (or contained) by mineral, holder type (or member group) and form with margins ('ALL'); a
+    suppressed cell is null and flagged ``:c``. Built from the members' latest submissions, protected and audited
+    before it is shown (a failed audit is a 503 and nothing is published). Everyone sees the same table; no
+    member's figure is in it."""
+    result = stock_aggregates.published(engine, period, measure=measure, by=by)
+    return _render(request, engine, result, f"stock-aggregates-{measure}-{by}-{period}", limit, cursor, fmt)
+
+
+@router.get(
+    "/own-vs-aggregate",
+    response_model=Envelope,
+    responses=READ_RESPONSES,
+    summary="The published aggregates with the calling member's own figure beside each cell",
+)
+def own_vs_aggregate(
+    request: Request,
+    engine: EngineDep,
+    principal: SubmitterDep,
+    period: PeriodQuery,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+    measure: MeasureQuery = "gross",
+    by: ByQuery = "holder-type",
+) -> Response:
+    """Members only: the published table (as ``/aggregates``) plus ``own_tonnes``, the caller's own tonnes in each
+    cell (margins included; null where it holds nothing there). Never another member's figure."""
+    member = stocks_member(principal)
+    result = stock_aggregates.own_vs_aggregate(engine, period, member, measure=measure, by=by)
+    return _render(request, engine, result, f"stock-own-vs-aggregate-{period}", limit, cursor, fmt)
+
+
+@router.get(
+    "/cover",
+    response_model=Envelope,
+    responses=READ_RESPONSES,
+    summary="Days of cover of the pooled (published) contained stocks against the alliance's consumption",
+)
+def cover(
+    request: Request,
+    engine: EngineDep,
+    _caller: Annotated[Principal, Depends(Allowed(Action.READ_PUBLISHED))],
+    period: PeriodQuery,
+    limit: LimitDep,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+    alliance: Annotated[
+        str, Query(max_length=1200, description="Alliance: G7+, G7, EU27 … or ISO3 codes")
+    ] = "G7+",
+) -> Response:
+    """Per mineral: pooled contained tonnes as published (or ``:c``), the alliance's annual apparent consumption
+    (refined metal, latest year, with its source) and days of cover = contained / consumption × 365; a gap is null
+    with its reason (docs/methods/stock-days-of-cover.md)."""
+    result = stock_cover.cover(engine, period, alliance)
+    return _render(request, engine, result, f"stock-cover-{period}", limit, cursor, fmt)
