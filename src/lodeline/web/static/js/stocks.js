@@ -51,6 +51,12 @@
     });
   }
 
+  function planBody(form) {
+    var body = { scenario: form.scenario.value, rules: form.rules.value };
+    if (form.period && form.period.value) { body.period = form.period.value; }
+    return body;
+  }
+
   function planForm() {
     var form = document.getElementById("plan-form");
     if (!form) { return; }
@@ -61,7 +67,7 @@
       fetch("/api/v1/stocks/release-plan", {
         method: "POST", credentials: "same-origin",
         headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-        body: JSON.stringify({ scenario: form.scenario.value, rules: form.rules.value })
+        body: JSON.stringify(planBody(form))
       }).then(function (r) {
         return r.json().then(function (data) {
           if (!r.ok) { throw new Error((data && data.message) || ("HTTP " + r.status)); }
@@ -69,7 +75,8 @@
         });
       }).then(function (result) {
         showPlan(result);
-        status.textContent = "Plan for " + result.data.scenario + " (" + result.data.mineral + ")";
+        status.textContent = "Plan for " + result.data.scenario + " (" + result.data.mineral + "); stocks: " +
+          result.data.basis.description;
       }).catch(function (err) {
         status.textContent = "Could not plan: " + err.message;
         status.setAttribute("role", "alert");
