@@ -98,3 +98,20 @@ def test_cover_of_titanium_and_the_cobalt_gap(submitted: Engine, monkeypatch: py
     assert frame.filter(pl.col("mineral") == "titanium")["days_of_cover"][0] == pytest.approx(
         37.2775, abs=1e-3
     )
+
+
+def test_cover_without_contained_figures_is_a_gap_per_mineral(engine: Engine) -> None:
+    """Three members give gross cobalt only (no contained figure): the contained table is empty (said in its notes)
+    and cobalt's cover is a gap naming why, not an error and not 0."""
+    from lodeline.services import stock_aggregates
+
+    for member, tonnes in (("DEU", "100"), ("FRA", "110"), ("ITA", "90")):
+        row = {**EXAMPLE_ROW, "period": PERIOD, "member": member, "location_country": member,
+               "quantity_gross_t": tonnes, "quantity_contained_t": ""}  # fmt: skip
+        service.submit_rows(engine, [(1, row)], member=member, period=PERIOD)
+    contained = stock_aggregates.published(engine, PERIOD, measure="contained")
+    assert contained.frame.is_empty()
+    assert any("no member gave contained tonnes" in n for n in contained.provenance.notes)
+    rows = stock_cover.cover(engine, PERIOD).frame.to_dicts()
+    assert [(r["mineral"], r["contained_t"], r["days_of_cover"]) for r in rows] == [("cobalt", None, None)]
+    assert rows[0]["gap"] == "no contained tonnes submitted"

@@ -159,13 +159,6 @@ def protected(engine: Engine, period: str, rules: DisclosureRules | None = None)
     return found
 
 
-def _table(found: Aggregates, measure: str, by: str, period: str) -> ProtectedTable:
-    table = found.tables.get(f"{measure}/{by}")
-    if table is None:
-        raise NotFoundError(f"no member gave {measure} tonnes for {period}", period=period, measure=measure)
-    return table
-
-
 def published(
     engine: Engine,
     period: str,
@@ -178,18 +171,20 @@ def published(
     ``:c``; grouped by holder type or member group."""
     measure, by = check_measure(measure), check_by(by)
     found = protected(engine, period, rules)
-    table = _table(found, measure, by, period)
+    table = found.tables.get(f"{measure}/{by}")
     group = GROUP_COLUMN[by]
-    frame = (
-        table.frame.rename({"group": group})
-        .select("mineral", group, "form", "tonnes", "flag")
-        .sort("mineral", group, "form")
-    )
-    loss = table.information_loss
+    columns = {"mineral": pl.Utf8, group: pl.Utf8, "form": pl.Utf8, "tonnes": pl.Float64, "flag": pl.Utf8}
+    if table is None:  # every item of the measure withheld or not given: an empty table, said so
+        frame = pl.DataFrame(schema=columns)
+        extent = f"no member gave {measure} tonnes for {period}: nothing to publish in this measure"
+    else:
+        frame = table.frame.rename({"group": group}).select(*columns).sort("mineral", group, "form")
+        loss = table.information_loss
+        extent = f"{loss.cells} of {loss.total_cells} cells suppressed (:c), including margins ('ALL')"
     notes = [
         f"{period}: {found.members} member(s) submitted; cells sum tonnes {measure}"
         + (" as held" if measure == "gross" else " (metal content)"),
-        f"{loss.cells} of {loss.total_cells} cells suppressed (:c), including margins ('ALL')",
+        extent,
         "primary rules: fewer than 3 contributors, (2, 85%) dominance, p% rule with p = 10; complementary cells "
         "chosen by LP and the table audited as an intruder would attack it before publication",
         "gross and contained tonnes, by holder type and by member group, are protected together: a cell "

@@ -75,10 +75,17 @@ def cover(engine: Engine, period: str, alliance: str = "G7+") -> MarketResult:
     """Per mineral of ``period``'s published contained table: pooled contained tonnes (or ``:c``), the alliance's
     annual apparent consumption (year, source, basis) and days of cover = contained / consumption × 365."""
     group = resolve_alliance(alliance)
-    published = stock_aggregates.published(engine, period, measure="contained").frame
-    pooled = published.filter(
-        (pl.col("mineral") != "ALL") & (pl.col("holder_type") == "ALL") & (pl.col("form") == "ALL")
-    ).select("mineral", pl.col("tonnes").alias("contained_t"), "flag")
+
+    def totals(measure: str) -> pl.DataFrame:
+        frame = stock_aggregates.published(engine, period, measure=measure).frame
+        return frame.filter(
+            (pl.col("mineral") != "ALL") & (pl.col("holder_type") == "ALL") & (pl.col("form") == "ALL")
+        )
+
+    # every mineral submitted (either measure), with its published contained total where there is one
+    contained = totals("contained").select("mineral", pl.col("tonnes").alias("contained_t"), "flag")
+    minerals = pl.concat([totals("gross").select("mineral"), contained.select("mineral")]).unique()
+    pooled = minerals.join(contained, on="mineral", how="left")
     consumption, sources = _consumption(engine, pooled["mineral"].to_list(), group.id)
     frame = cover_table(pooled, consumption).with_columns(alliance=pl.lit(group.id))
     notes = [
