@@ -80,7 +80,7 @@ def _audit_read(request: Request, engine: Any, principal: Principal, submission_
         )
 
 
-async def _form_rows(request: Request) -> tuple[readers.Rows, str | None]:
+async def _form_rows(request: Request) -> tuple[readers.Rows, str | None, str]:
     """The rows of a form upload (one ``file`` part, format from its name) and its ``period`` field, if any. The
     body size is bounded by the server's body limit before this; the file by ``readers.MAX_BYTES``."""
     try:
@@ -90,13 +90,13 @@ async def _form_rows(request: Request) -> tuple[readers.Rows, str | None]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidArgumentError("form upload: the 'file' part (a .csv, .xlsx or .json file) is missing")
-    name = upload.filename or "upload"
+    name = (upload.filename or "upload")[:200]
     fmt = readers.format_of(name)
     data = await upload.read(readers.MAX_BYTES + 1)
     rows = await run_in_threadpool(readers.read_rows, data, fmt, name)
     raw_period = form.get("period")
     period = raw_period.strip() if isinstance(raw_period, str) and raw_period.strip() else None
-    return rows, period
+    return rows, period, name
 
 
 @router.post(
@@ -120,8 +120,9 @@ async def submit(
     fmt = _MEDIA.get(media)
     if fmt is None:
         raise InvalidArgumentError(f"unsupported content type {media!r}: one of {', '.join(_MEDIA)}")
+    source = "request body"
     if fmt == "multipart":
-        rows, form_period = await _form_rows(request)
+        rows, form_period, source = await _form_rows(request)
         period = period if period is not None else form_period
     elif fmt == "json":
         body = await request.body()
@@ -144,7 +145,7 @@ async def submit(
         member=member,
         period=period,
         submitted_by=principal.name,
-        source="request body",
+        source=source,
     )
     return accepted.to_dict()
 
