@@ -94,3 +94,32 @@ def test_form_upload_needs_a_member(client: TestClient, engine: Engine) -> None:
     )
     assert response.status_code == 401
     assert stocks_db.count_versions(engine) == 0
+
+
+def test_session_upload_needs_the_csrf_token(client: TestClient, engine: Engine) -> None:
+    """The dashboard's form posts with the browser session: without the page's CSRF token (X-CSRF-Token, as every
+    dashboard write) the upload is refused and nothing is written; with it, the version is stored."""
+    _, token = create_token(engine, "deu-web", "member", "DEU")
+    form = client.get("/login")
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert (
+        client.post("/login", data={"token": token, "csrf_token": csrf}, follow_redirects=False).status_code
+        == 303
+    )
+    page = client.get("/stocks")
+    assert 'id="upload-form"' in page.text and 'href="/api/v1/stocks/template?format=xlsx"' in page.text
+    session_csrf = page.text.split('name="csrf-token" content="')[1].split('"')[0]
+    upload = {
+        "files": {"file": ("stocks.csv", readers.template_csv(), "text/csv")},
+        "data": {"period": "2026-Q3"},
+    }
+    refused = client.post("/api/v1/stocks/submissions", **upload)  # type: ignore[arg-type]
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf-failed"
+    assert stocks_db.count_versions(engine) == 0
+    ok = client.post(
+        "/api/v1/stocks/submissions",
+        headers={"X-CSRF-Token": session_csrf},
+        **upload,  # type: ignore[arg-type]
+    )
+    assert ok.status_code == 201, ok.text
+    assert stocks_db.count_versions(engine) == 1
