@@ -118,6 +118,8 @@ def test_stocks_page_marks_visitor_and_member(server: tuple[str, str]) -> None:
 
         # the release plan of the first bundled scenario and rule set, as the API gives it for the same request
         body = {"scenario": page.input_value("#plan-scenario"), "rules": page.input_value("#plan-rules")}
+        if page.input_value("#plan-stocks"):
+            body["period"] = page.input_value("#plan-stocks")  # the period's pooled stocks (published basis)
         expected = httpx.post(
             base + "/api/v1/stocks/release-plan",
             json=body,
@@ -136,5 +138,68 @@ def test_stocks_page_marks_visitor_and_member(server: tuple[str, str]) -> None:
             for r, m in zip(shown, members, strict=True)
         )
         assert not outside, outside
+        assert not problems, problems
+        browser.close()
+
+
+def _login(page: object, base: str, token: str) -> None:
+    page.goto(base + "/login")  # type: ignore[attr-defined]
+    page.fill("#token", token)  # type: ignore[attr-defined]
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.click("form[action='/login'] button[type=submit]")  # type: ignore[attr-defined]
+
+
+def test_upload_form_own_column_and_cover(server: tuple[str, str], tmp_path: Path) -> None:
+    """Signed in as DEU: the aggregates table carries DEU's own tonnes beside each cell (the cobalt total: DEU's one
+    generated cobalt row, shown to 0.1 t) next to the published ``:c`` marks; the cover section lists every
+    mineral with its gap (the demo minerals have no refined-metal apparent consumption in the market tables). The
+    upload form refuses a file with a negative quantity naming row 2 and the field, and stores nothing for the
+    period; the good file (the template, period 2025-Q4) becomes version 1 with its log leaf index."""
+    from playwright.sync_api import sync_playwright
+
+    base, token = server
+    auth = {"Authorization": f"Bearer {token}"}
+    deu_cobalt = [float(str(r["quantity_gross_t"])) for _, r in ROWS["DEU"] if r["mineral"] == "cobalt"]
+    template = (
+        service.template("csv").decode().replace("2026-Q3", "2025-Q4")  # period of the file = the form's
+    )
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(template, encoding="utf-8")
+    bad.write_text(template.replace(",1200,", ",-5,"), encoding="utf-8")
+    assert bad.read_text() != template
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        _login(page, base, token)
+        page.goto(base + f"/stocks?period={PERIOD}")
+        assert "Yours (DEU) t" in page.inner_text("#aggregates thead")
+        cells = {(c[0], c[1], c[2]): c for c in _cells(page, "aggregates")}
+        assert cells[("cobalt", "ALL", "ALL")][5] == f"{sum(deu_cobalt):,.1f}"
+        assert cells[("tungsten", "ALL", "ALL")][3] == ":c"  # suppressed for everyone, the member included
+        cover = {r[0]: r for r in _cells(page, "cover-table")}
+        assert set(cover) == {"cobalt", "lithium", "nickel", "gallium", "germanium", "tungsten"}
+        assert cover["cobalt"][5] == "—" and "no alliance apparent consumption" in cover["cobalt"][6]
+        assert cover["tungsten"][1] == ":c"
+        assert page.get_attribute("#template-csv", "href") == "/api/v1/stocks/template?format=csv"
+        assert page.get_attribute("#template-xlsx", "href") == "/api/v1/stocks/template?format=xlsx"
+
+        page.fill("#upload-period", "2025-Q4")
+        page.set_input_files("#upload-file", str(bad))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#upload-errors li")
+        assert "row 2, field quantity_gross_t" in page.inner_text("#upload-errors")
+        assert "nothing was stored" in page.inner_text("#upload-status")
+        listed = httpx.get(base + "/api/v1/stocks/submissions", headers=auth, timeout=60).json()
+        assert not [s for s in listed if s["period"] == "2025-Q4"]
+
+        page.set_input_files("#upload-file", str(good))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#upload-status[data-version]")
+        status = page.inner_text("#upload-status")
+        assert "DEU 2025-Q4, version 1" in status and "log leaf index" in status
+        listed = httpx.get(base + "/api/v1/stocks/submissions", headers=auth, timeout=60).json()
+        assert [s["latest_version"] for s in listed if s["period"] == "2025-Q4"] == [1]
         assert not problems, problems
         browser.close()

@@ -213,7 +213,17 @@ def test_cli_release_plan_pools_the_submitted_stocks(engine: Engine, monkeypatch
     ]
     monkeypatch.setenv("LODELINE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
-    args = ["release-plan", "--scenario", str(SCENARIO), "--period", "2026-Q3", "--rules", str(RULES)]
+    args = [
+        "release-plan",
+        "--scenario",
+        str(SCENARIO),
+        "--period",
+        "2026-Q3",
+        "--basis",
+        "submissions",
+        "--rules",
+        str(RULES),
+    ]
     result = CliRunner().invoke(_app(), [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)

@@ -216,7 +216,11 @@ def _known_values(
         return {"body": SUBMISSION}
     if method == "POST" and path == "/api/v1/stocks/submissions":
         return {"body": STOCK_SUBMISSION, "media_type": "application/json"}
-    if method == "GET" and path == "/api/v1/stocks/aggregates":
+    if method == "GET" and path in (
+        "/api/v1/stocks/aggregates",
+        "/api/v1/stocks/own-vs-aggregate",
+        "/api/v1/stocks/cover",
+    ):
         _stock_submission(store)  # a period with a submission: the published (here wholly suppressed) table
         return {"query": {"period": "2026-Q3"}}
     if method == "GET" and path.startswith("/api/v1/stocks/submissions/{submission_id}"):

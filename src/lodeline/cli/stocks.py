@@ -172,20 +172,56 @@ def prove_command(
 @app.command("aggregates")
 def aggregates_command(
     period: str = typer.Option(..., "--period", "-p", help="Reporting period, e.g. 2026-Q3."),
+    measure: str = typer.Option(
+        "gross", "--measure", help="gross (tonnes as held) or contained (metal content)."
+    ),
+    by: str = typer.Option(
+        "holder-type", "--by", help="Group dimension: holder-type (default) or member-group."
+    ),
+    own: str | None = typer.Option(
+        None, "--with-own", help="Add this member's own tonnes beside each cell (the member's view)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
-    """The published aggregates of a period: tonnes gross by mineral, holder type and form with margins ('ALL'),
-    suppressed cells empty and flagged ':c' (disclosure control, audited before anything is shown)."""
+    """The published aggregates of a period: tonnes by mineral, holder type (or member group) and form with
+    margins ('ALL'), suppressed cells empty and flagged ':c' (disclosure control, audited before anything is
+    shown)."""
     from lodeline.services import stock_aggregates
 
     check_out_path(out)
-    result = stock_aggregates.published(get_engine(), period)
+    if own is not None:
+        result = stock_aggregates.own_vs_aggregate(get_engine(), period, _member(own), measure=measure, by=by)
+    else:
+        result = stock_aggregates.published(get_engine(), period, measure=measure, by=by)
     emit(
         result.frame,
         fmt,
         out=out,
-        title=f"Published stockpile aggregates, {period} (t gross; :c = confidential)",
+        title=f"Published stockpile aggregates, {period} (t {measure} by {by}; :c = confidential)",
+        caption=" · ".join(result.provenance.notes),
+        provenance=result.provenance,
+    )
+
+
+@app.command("cover")
+def cover_command(
+    period: str = typer.Option(..., "--period", "-p", help="Reporting period, e.g. 2026-Q3."),
+    alliance: str = typer.Option("G7+", "--alliance", help="Alliance: G7+, G7, EU27 … or ISO3 codes."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Days of cover per mineral: pooled contained tonnes as published (or ':c') against the alliance's annual
+    apparent consumption (refined metal, latest year); days = contained / consumption x 365. Gaps stay gaps."""
+    from lodeline.services import stock_cover
+
+    check_out_path(out)
+    result = stock_cover.cover(get_engine(), period, alliance)
+    emit(
+        result.frame,
+        fmt,
+        out=out,
+        title=f"Days of cover of pooled stocks, {period} (alliance {alliance})",
         caption=" · ".join(result.provenance.notes),
         provenance=result.provenance,
     )
@@ -197,16 +233,21 @@ def audit_command(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json, parquet or xlsx"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the per-cell report to this file."),
 ) -> None:
-    """The intruder audit of a period's published table (the secretariat's check): for every suppressed cell the
-    interval an intruder can infer from the published cells against the protection its rule demands. Exit 1 when
-    it fails (publication is then refused)."""
+    """The intruder audit of a period's published tables (the secretariat's check; gross and contained tonnes, by
+    holder type and by member group): for every suppressed cell the interval an intruder can infer from the
+    published cells against the protection its rule demands. Exit 1 when one fails (publication is refused)."""
     from lodeline.services import stock_aggregates
 
     check_out_path(out)
-    report = stock_aggregates.audit_report(get_engine(), period)
-    emit(report.cells, fmt, out=out, title=f"Disclosure audit, {period}")
-    console.print(report.summary())
-    if not report.passed:
+    reports = stock_aggregates.audit_reports(get_engine(), period)
+    frame = pl.concat(
+        [r.cells.with_columns(pl.lit(name).alias("table")) for name, r in reports.items()],
+        how="diagonal_relaxed",
+    )
+    emit(frame, fmt, out=out, title=f"Disclosure audit, {period}")
+    for name, report in reports.items():
+        console.print(f"{name}: {report.summary()}")
+    if not all(r.passed for r in reports.values()):
         raise typer.Exit(1)
 
 

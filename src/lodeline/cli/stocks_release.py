@@ -65,6 +65,12 @@ def release_plan_command(
         "--period",
         help="Pool the stocks the members submitted for this period (e.g. 2026-Q3) instead of --stocks.",
     ),
+    basis: str = typer.Option(
+        "published",
+        "--basis",
+        help="With --period: 'published' (the disclosure-controlled aggregates anyone may see; suppressed cells "
+        "are not pooled) or 'submissions' (every member's full figures: the secretariat's view).",
+    ),
     rules: str = typer.Option(
         "iea-style",
         "--rules",
@@ -97,14 +103,15 @@ def release_plan_command(
     if period is not None:
         from lodeline.store.engine import get_engine
 
-        rows = service.stock_rows_from_submissions(get_engine(), period)
-        where = f"submissions {period}"
+        plan = service.plan_for_period(
+            scen, scenario, rule_set, get_engine(), period, basis, alert_level=alert_level
+        )
     else:
         rows = (
             None if stocks is None else service.stock_rows_from_csv(read_text(stocks, "stocks"), str(stocks))
         )
         where = str(stocks or "stocks")
-    plan = service.plan(scen, scenario, rule_set, rows, stocks_where=where, alert_level=alert_level)
+        plan = service.plan(scen, scenario, rule_set, rows, stocks_where=where, alert_level=alert_level)
     if fmt is Format.json:
         text = json.dumps(plan, indent=2, default=str) + "\n"
         if out is None:
@@ -122,6 +129,7 @@ def release_plan_command(
                 fmt,
                 title="Binding constraints of the optimised allocation: value of one more tonne (first 20)",
             )
+        console.print(f"basis: {plan['basis']['kind']}: {plan['basis']['description']}")
         console.print(
             f"trigger: {plan['trigger_reason']}; shortfall avoided {plan['totals']['shortfall_avoided_t']:,.1f} t "
             f"(allocation {plan['allocation']}; optimised under the same rules: "

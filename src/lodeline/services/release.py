@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import polars as pl
 from sqlalchemy import Engine
 
 from lodeline.errors import DataFormatError, InvalidArgumentError, NotFoundError
@@ -111,6 +112,105 @@ def stock_rows_from_submissions(engine: Engine, period: str) -> list[StockRow]:
     return out
 
 
+#: Where a plan's pooled stocks come from (the response's ``basis.kind``).
+BASES = ("published", "submissions")
+
+
+def _published_rows(
+    engine: Engine, period: str, net: SupplyNetwork, rules: ReleaseRules
+) -> tuple[list[StockRow], list[str]]:
+    """The pool as anyone may see it: the PUBLISHED contained tonnes of the scenario's mineral (per holder type the
+    rule set pools, or the mineral total), placed at the scenario's consuming members pro rata to their baseline
+    demand, since published aggregates do not say who holds what. A suppressed (``:c``) cell is not pooled at
+    all (its tonnes are unknown to the caller): the plan says which cells were left out."""
+    from lodeline.services import stock_aggregates
+
+    frame = stock_aggregates.published(engine, period, measure="contained").frame
+    mine = frame.filter((pl.col("mineral") == net.mineral) & (pl.col("form") == "ALL"))
+    idx = np.flatnonzero(np.array(net.members, dtype=bool))
+    members = [net.consumers[j] for j in idx]
+    demand = net.demand[idx].astype(float)
+    weights = demand / demand.sum() if demand.sum() > 0 else np.full(len(members), 1.0 / max(len(members), 1))
+    types = rules.pool.holder_types
+    cells = (
+        mine.filter(pl.col("holder_type") == "ALL")
+        if types is None
+        else mine.filter(pl.col("holder_type").is_in(list(types)))
+    )
+    notes = [
+        f"basis: published aggregates of {period} (contained tonnes, disclosure-controlled): the published pooled "
+        "stock is placed at the scenario's members pro rata to their baseline demand, because the published "
+        "table does not attribute stock to members; no member's own figure is used"
+    ]
+    rows: list[StockRow] = []
+    left_out = []
+    for cell in cells.iter_rows(named=True):
+        holder = None if cell["holder_type"] == "ALL" else cell["holder_type"]
+        if cell["tonnes"] is None:
+            left_out.append(cell["holder_type"])
+            continue
+        rows.extend(
+            StockRow(m, net.mineral, float(cell["tonnes"]) * float(w), holder or "public_strategic")
+            for m, w in zip(members, weights, strict=True)
+        )
+    if left_out:
+        notes.append(
+            f"suppressed (:c) cells not pooled: {net.mineral} {', '.join(left_out)} (their tonnes are confidential)"
+        )
+    if not rows:
+        notes.append(f"no published stock of {net.mineral} for {period}: nothing is pooled")
+        rows = [StockRow(m, net.mineral, 0.0, "public_strategic") for m in members]
+    return rows, notes
+
+
+def plan_for_period(
+    scenario: Scenario,
+    where: str,
+    rules: ReleaseRules,
+    engine: Engine,
+    period: str,
+    basis: str,
+    *,
+    alert_level: int | None = None,
+) -> dict[str, Any]:
+    """The release plan with the stocks pooled for ``period`` on a ``basis``: ``published`` (the disclosure-
+    controlled aggregates, what a member or the public may see) or ``submissions`` (every member's latest
+    submission: the secretariat's view). The result's ``basis`` says which was used."""
+    if basis not in BASES:
+        raise InvalidArgumentError(f"basis: {basis!r} is not one of {', '.join(BASES)}", basis=basis)
+    net = sim_service.network(scenario, where, engine)
+    if basis == "published":
+        rows, notes = _published_rows(engine, period, net, rules)
+        description = "published aggregates (contained tonnes; suppressed cells not pooled)"
+    else:
+        members = {net.consumers[j] for j in np.flatnonzero(np.array(net.members, dtype=bool))}
+        submitted = stock_rows_from_submissions(engine, period)
+        rows = [r for r in submitted if r.mineral != net.mineral or r.member in members]
+        others = sorted({r.member for r in submitted if r.mineral == net.mineral and r.member not in members})
+        notes = [
+            f"basis: every member's latest submission for {period} (secretariat view; contained, else gross)"
+        ]
+        if others:
+            notes.append(
+                f"submitted stocks of members outside the scenario's alliance not pooled: {', '.join(others)}"
+            )
+        description = "members' submissions (full figures)"
+    result = plan(
+        scenario,
+        where,
+        rules,
+        rows,
+        stocks_where=f"{basis} {period}",
+        alert_level=alert_level,
+        engine=engine,
+        net=net,
+    )
+    result["notes"] = [*notes, *result["notes"]]
+    result["provenance"]["notes"] = [*notes, *result["provenance"]["notes"]]
+    result["basis"] = {"kind": basis, "period": period, "description": description}
+    return result
+
+
 def _placeholder_rows(net: SupplyNetwork) -> list[StockRow]:
     return [
         StockRow(c, net.mineral, float(net.stocks[j]), "public_strategic")
@@ -136,6 +236,7 @@ def plan(
     idx = np.flatnonzero(np.array(net.members, dtype=bool))
     members = tuple(net.consumers[j] for j in idx)
     notes: list[str] = []
+    stocks_given = stocks
     if stocks is None:
         stocks = _placeholder_rows(net)
         notes.append(PLACEHOLDER_NOTE)
@@ -226,6 +327,13 @@ def plan(
         "assumptions": assumptions(all_notes),
         "noise_tolerance": NOISE_TOLERANCE,
         "method": METHOD,
+        "basis": {
+            "kind": "placeholder" if stocks_given is None else "given",
+            "period": None,
+            "description": "the scenario's placeholder stocks"
+            if stocks_given is None
+            else f"stock rows given by the caller ({stocks_where})",
+        },
     }
     sources = sim_service.provenance(scenario, all_notes, engine).sources
     result["provenance"] = Provenance(sources=sources, method=METHOD, unit="t", notes=all_notes).to_dict()

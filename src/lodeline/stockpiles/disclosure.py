@@ -7,15 +7,16 @@ and raises ``DisclosureAuditError`` rather than return a table that fails. Pure 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
-from lodeline.stockpiles.audit import AuditReport, DisclosureAuditError, audit, run_audit
+from lodeline.stockpiles.audit import TOLERANCE, AuditReport, DisclosureAuditError, audit, run_audit
 from lodeline.stockpiles.disclosure_rules import DisclosureInputError, DisclosureRules
 from lodeline.stockpiles.disclosure_table import ALL, KEYS, CellTable, build_table
-from lodeline.stockpiles.primary import CARRIED, primary_suppression
+from lodeline.stockpiles.primary import CARRIED, PrimaryResult, primary_suppression
 from lodeline.stockpiles.secondary import secondary_suppression
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ProtectedTable",
     "audit",
     "protect",
+    "protect_measures",
 ]
 
 CONFIDENTIAL = ":c"  # Eurostat's flag for a confidential cell
@@ -77,16 +79,8 @@ def _carried(table: CellTable, previous: pl.DataFrame | None) -> np.ndarray | No
     return carried
 
 
-def protect(
-    contributions: pl.DataFrame,
-    rules: DisclosureRules = DisclosureRules(),
-    previous: pl.DataFrame | None = None,
-) -> ProtectedTable:
-    """The published table with primary and secondary suppression, audited. Raises ``DisclosureInputError`` on
-    bad input (naming row and column) and ``DisclosureAuditError`` (carrying the report) if the audit fails."""
-    table = build_table(contributions, rules.dominance_n)
-    primary = primary_suppression(table, rules, _carried(table, previous))
-    suppressed = secondary_suppression(table, primary, rules)
+def _finish(table: CellTable, primary: PrimaryResult, suppressed: np.ndarray) -> ProtectedTable:
+    """Audit ``suppressed`` (raising if it fails) and build the published frame and information loss."""
     status = np.where(primary.sensitive, "primary", np.where(suppressed, "secondary", "published"))
     report = run_audit(table, primary, suppressed, status)
     if not report.passed:
@@ -112,3 +106,85 @@ def protect(
         total_tonnes=float(grand),
     )
     return ProtectedTable(frame=frame, audit=report, information_loss=loss)
+
+
+def protect(
+    contributions: pl.DataFrame,
+    rules: DisclosureRules = DisclosureRules(),
+    previous: pl.DataFrame | None = None,
+) -> ProtectedTable:
+    """The published table with primary and secondary suppression, audited. Raises ``DisclosureInputError`` on
+    bad input (naming row and column) and ``DisclosureAuditError`` (carrying the report) if the audit fails."""
+    table = build_table(contributions, rules.dominance_n)
+    primary = primary_suppression(table, rules, _carried(table, previous))
+    return _finish(table, primary, secondary_suppression(table, primary, rules))
+
+
+def _label_keys(table: CellTable, mask: np.ndarray) -> set[tuple[str, str, str]]:
+    return {tuple(r) for r in table.labels().filter(pl.Series(mask)).iter_rows()}
+
+
+def _tighten(
+    table: CellTable, protected: ProtectedTable, other: ProtectedTable, *, other_is_upper: bool
+) -> ProtectedTable:
+    """Re-check ``protected``'s sensitive cells with the other measure's interval of the same cell: contained ≤
+    gross for every contribution, so an intruder bounds a hidden contained cell by the gross cell's upper bound
+    (``other_is_upper``) and a hidden gross cell from below by the contained cell's lower bound."""
+    keys = list(KEYS)
+    side = "upper" if other_is_upper else "lower"
+    bound = other.audit.cells.select(*keys, pl.col(side).alias("_other"))
+    values = table.labels().with_columns(pl.Series("_x", table.value))
+    cells = protected.audit.cells.join(values, on=keys, how="left").join(bound, on=keys, how="left")
+    pick = pl.min_horizontal if other_is_upper else pl.max_horizontal
+    cells = cells.with_columns(pick(pl.col(side), pl.col("_other").fill_null(pl.col(side))).alias(side))
+    tol = TOLERANCE * pl.max_horizontal(pl.lit(1.0), pl.col("_x"))
+    covered = (pl.col("upper") >= pl.col("_x") + pl.col("required_upper") - tol) & (
+        pl.col("lower") <= pl.col("_x") - pl.col("required_lower") + tol
+    )
+    sensitive = pl.col("status") == "primary"
+    cells = cells.with_columns(
+        pl.when(sensitive).then(pl.col("ok") & covered).otherwise(pl.col("ok")).alias("ok")
+    )
+    report = AuditReport(cells.drop("_x", "_other"))
+    if not report.passed:
+        raise DisclosureAuditError(report)
+    return replace(protected, audit=report)
+
+
+def protect_measures(
+    contributions: Mapping[str, pl.DataFrame],
+    rules: DisclosureRules = DisclosureRules(),
+    previous: Mapping[str, pl.DataFrame | None] | None = None,
+    *,
+    bounded_by: Mapping[str, str] | None = None,
+) -> dict[str, ProtectedTable]:
+    """Linked tables protected together: several measures of one table (gross and contained tonnes) and tables
+    that share cells (the same minerals grouped by holder type and by member group share every cell whose group
+    is ``ALL``). Each gets its own primary and complementary suppression, then every table suppresses the UNION
+    of the patterns by cell label (a cell hidden in one table is hidden in every table that has it, so a
+    published gross cell never bounds a hidden contained one, and a margin published in one grouping never
+    undoes the other's suppression), and each is re-audited with the union pattern (suppressing more only widens
+    an intruder's intervals, so the re-audit confirms rather than repairs). ``bounded_by`` maps a table to the
+    one that is at least it contribution by contribution (contained → gross of the same grouping): its cells'
+    intervals are then also narrowed by the other's interval of the same cell before the protection check.
+    Raises ``DisclosureAuditError`` if any audit fails."""
+    tables: dict[str, tuple[CellTable, PrimaryResult, np.ndarray]] = {}
+    for name, frame in contributions.items():
+        table = build_table(frame, rules.dominance_n)
+        before = None if previous is None else previous.get(name)
+        primary = primary_suppression(table, rules, _carried(table, before))
+        tables[name] = (table, primary, secondary_suppression(table, primary, rules))
+    hidden: set[tuple[str, str, str]] = set()
+    for table, _, suppressed in tables.values():
+        hidden |= _label_keys(table, suppressed)
+    out = {}
+    for name, (table, primary, suppressed) in tables.items():
+        labels = table.labels()
+        in_union = np.array([tuple(r) in hidden for r in labels.iter_rows()], dtype=bool)
+        out[name] = _finish(table, primary, suppressed | in_union)
+    for name, bounding in (bounded_by or {}).items():
+        if name in out and bounding in out:
+            lowered = _tighten(tables[name][0], out[name], out[bounding], other_is_upper=True)
+            out[bounding] = _tighten(tables[bounding][0], out[bounding], out[name], other_is_upper=False)
+            out[name] = lowered
+    return out

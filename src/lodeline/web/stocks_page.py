@@ -26,7 +26,7 @@ from lodeline.api.deps import EngineDep, PrincipalDep, check_allowed, session_fr
 from lodeline.errors import LodelineError
 from lodeline.services import release as release_service
 from lodeline.services import sim as sim_service
-from lodeline.services import stock_aggregates
+from lodeline.services import stock_aggregates, stock_cover
 from lodeline.services import stocks as service
 from lodeline.stockpiles.demo import is_demo_form
 from lodeline.stockpiles.submission import check_period
@@ -57,17 +57,22 @@ def _own_rows(engine: Any, principal: Principal, period: str) -> list[dict[str, 
     return list(service.show(engine, found[0]["id"], scope)["rows"])
 
 
-def _aggregates(engine: Any, period: str) -> dict[str, Any]:
+def _aggregates(engine: Any, period: str, by: str, member: str | None) -> dict[str, Any]:
+    """The published table (with the member's own tonnes beside each cell when ``member`` is the caller)."""
+    group = stock_aggregates.GROUP_COLUMN[by]
     try:
-        result = stock_aggregates.published(engine, period)
+        if member is not None:
+            result = stock_aggregates.own_vs_aggregate(engine, period, member, by=by)
+        else:
+            result = stock_aggregates.published(engine, period, by=by)
     except LodelineError as exc:
         return {"error": exc.message}
-    frame = result.frame
+    frame = result.frame.rename({group: "group"})
     # Structural zeros (a mineral never held in that form) are left out of the page's table, not hidden: the CSV
     # download has the full table.
     shown = frame.filter(pl.col("tonnes").is_null() | (pl.col("tonnes") != 0))
     by_mineral = frame.filter(
-        (pl.col("mineral") != ALL) & (pl.col("holder_type") == ALL) & (pl.col("form") == ALL)
+        (pl.col("mineral") != ALL) & (pl.col("group") == ALL) & (pl.col("form") == ALL)
     ).sort("mineral")
     chart = by_mineral.filter(pl.col("tonnes").is_not_null())
     return {
@@ -81,12 +86,21 @@ def _aggregates(engine: Any, period: str) -> dict[str, Any]:
     }
 
 
+def _cover(engine: Any, period: str) -> dict[str, Any]:
+    try:
+        result = stock_cover.cover(engine, period)
+    except LodelineError as exc:
+        return {"error": exc.message}
+    return {"rows": result.frame.to_dicts(), "notes": result.provenance.notes}
+
+
 @router.get("/stocks", response_class=HTMLResponse)
 def stocks_page(
     request: Request,
     engine: EngineDep,
     principal: PrincipalDep,
     period: str | None = Query(None, max_length=16, description="Reporting period, e.g. 2026-Q3"),
+    by: str = Query("holder-type", pattern="^(holder-type|member-group)$", description="Group dimension"),
 ) -> HTMLResponse:
     check_allowed(request, principal, Action.READ_PUBLISHED)
     periods = _periods(engine)
@@ -98,7 +112,8 @@ def stocks_page(
             error, period = f"period: {exc}", None
     if period is None and periods:
         period = periods[0]
-    aggregates = _aggregates(engine, period) if period else {}
+    member = principal.org if Role(principal.role) is Role.MEMBER and principal.org else None
+    aggregates = _aggregates(engine, period, by, member) if period else {}
     session = session_from_cookie(request, request.app.state.engine)
     context = {
         "active": "stocks",
@@ -108,9 +123,13 @@ def stocks_page(
         "period": period,
         "error": error or aggregates.get("error"),
         "agg": aggregates,
+        "by": by,
+        "group_label": "Member group" if by == "member-group" else "Holder type",
+        "cover": _cover(engine, period) if period else None,
         "own": _own_rows(engine, principal, period) if period else None,
-        "member": principal.org if Role(principal.role) is Role.MEMBER else None,
+        "member": member,
         "may_plan": can(principal, Action.RUN_SIM),
+        "may_submit": Role(principal.role) is Role.MEMBER and can(principal, Action.SUBMIT_STOCKS),
         "scenarios": sim_service.list_scenarios(),
         "rules": release_service.list_rules(),
     }

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from lodeline.api.access import Action
-from lodeline.api.deps import Allowed, EngineDep
+from lodeline.api.access import Action, can, stocks_scope
+from lodeline.api.deps import Allowed, EngineDep, client_address
 from lodeline.api.envelope import ErrorBody, ProvenanceModel, provenance_dict
 from lodeline.errors import InvalidArgumentError
 from lodeline.services import release as service
 from lodeline.services import sim as sim_service
 from lodeline.services.results import Provenance
 from lodeline.stockpiles.release import parse_stock_rows
-from lodeline.store.accounts import Principal
+from lodeline.store.accounts import Principal, record_audit
+
+
+def stocks_scope_is_all(principal: Principal) -> bool:
+    """The secretariat (whose stocks scope is every member, through the one access layer) pools the full
+    submissions; every other caller the published aggregates."""
+    return can(principal, Action.READ_STOCKS) and stocks_scope(principal) is None
+
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["stockpiles"])
 
@@ -69,6 +76,13 @@ class ReleasePlanIn(BaseModel):
         default=None, min_length=1, max_length=64 * 1024, description="A release rule set as YAML text"
     )
     alert_level: int | None = Field(default=None, ge=1, le=5, description="The current alert level, if any")
+    period: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-Q[1-4]$",
+        description="Pool the stocks of this reporting period instead of 'stocks': the secretariat gets the "
+        "members' full submissions (the read is audited), every other caller the published, disclosure-"
+        "controlled aggregates (suppressed cells are not pooled). The response's data.basis says which.",
+    )
 
 
 class ReleasePlanOut(BaseModel):
@@ -89,9 +103,11 @@ def _one_of(body: ReleasePlanIn, a: str, b: str) -> None:
     responses=ERRORS,
     summary="Release plan",
 )
-def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep) -> Response:
+def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep, request: Request) -> Response:
     """Run a stress-test scenario with the pooled stocks and a release rule set: each member's release, the
-    shortfall avoided, days of cover left, and the duals of the allocation LP (which constraint binds)."""
+    shortfall avoided, days of cover left, and the duals of the allocation LP (which constraint binds). With
+    ``period`` the stocks are pooled from what the caller may see (``data.basis``: ``published`` or, for the
+    secretariat, ``submissions``)."""
     _one_of(body, "scenario", "scenario_yaml")
     _one_of(body, "rules", "rules_yaml")
     if body.scenario is not None:
@@ -104,6 +120,25 @@ def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep) -> R
         if body.rules is not None
         else service.rules_from_text(str(body.rules_yaml), "rules_yaml")
     )
+    if body.period is not None:
+        if body.stocks is not None:
+            raise InvalidArgumentError("give 'stocks' or 'period', not both", field="period")
+        basis = "submissions" if stocks_scope_is_all(principal) else "published"
+        plan = service.plan_for_period(
+            scenario, where, rules, engine, body.period, basis, alert_level=body.alert_level
+        )
+        if basis == "submissions":
+            record_audit(
+                engine,
+                "stocks:secretariat-read",
+                principal=principal,
+                method=request.method,
+                path=request.url.path,
+                status=200,
+                client=client_address(request),
+                detail=f"release plan pooled every member's submission for {body.period}",
+            )
+        return _answer(plan)
     rows = (
         None
         if body.stocks is None
@@ -119,6 +154,10 @@ def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep) -> R
         alert_level=body.alert_level,
         engine=engine,
     )
+    return _answer(plan)
+
+
+def _answer(plan: dict[str, Any]) -> Response:
     prov = plan["provenance"]
     provenance = Provenance(
         sources=prov["sources"], method=prov["method"], unit=prov["unit"], notes=prov["notes"]

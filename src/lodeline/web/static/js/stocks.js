@@ -51,6 +51,12 @@
     });
   }
 
+  function planBody(form) {
+    var body = { scenario: form.scenario.value, rules: form.rules.value };
+    if (form.period && form.period.value) { body.period = form.period.value; }
+    return body;
+  }
+
   function planForm() {
     var form = document.getElementById("plan-form");
     if (!form) { return; }
@@ -61,7 +67,7 @@
       fetch("/api/v1/stocks/release-plan", {
         method: "POST", credentials: "same-origin",
         headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-        body: JSON.stringify({ scenario: form.scenario.value, rules: form.rules.value })
+        body: JSON.stringify(planBody(form))
       }).then(function (r) {
         return r.json().then(function (data) {
           if (!r.ok) { throw new Error((data && data.message) || ("HTTP " + r.status)); }
@@ -69,9 +75,48 @@
         });
       }).then(function (result) {
         showPlan(result);
-        status.textContent = "Plan for " + result.data.scenario + " (" + result.data.mineral + ")";
+        status.textContent = "Plan for " + result.data.scenario + " (" + result.data.mineral + "); stocks: " +
+          result.data.basis.description;
       }).catch(function (err) {
         status.textContent = "Could not plan: " + err.message;
+        status.setAttribute("role", "alert");
+      });
+    });
+  }
+
+  function uploadForm() {
+    var form = document.getElementById("upload-form");
+    if (!form) { return; }
+    var status = document.getElementById("upload-status");
+    var errors = document.getElementById("upload-errors");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      status.textContent = "Uploading…";
+      status.setAttribute("role", "status");
+      errors.textContent = "";
+      fetch("/api/v1/stocks/submissions", {
+        method: "POST", credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRF-Token": csrf() },
+        body: new FormData(form)
+      }).then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+      }).then(function (res) {
+        var d = res.data || {};
+        if (res.ok) {
+          status.textContent = "Accepted: " + d.member + " " + d.period + ", version " + d.version + " (" + d.rows +
+            " row(s)), log leaf index " + d.leaf_index + ".";
+          status.setAttribute("data-version", d.version);
+          return;
+        }
+        status.textContent = "Rejected, nothing was stored: " + (d.message || "error");
+        status.setAttribute("role", "alert");
+        (d.errors || []).forEach(function (e) {
+          var li = document.createElement("li");
+          li.textContent = "row " + e.row + ", field " + e.field + ": " + e.reason;
+          errors.appendChild(li);
+        });
+      }).catch(function (err) {
+        status.textContent = "Could not upload: " + err.message;
         status.setAttribute("role", "alert");
       });
     });
@@ -80,5 +125,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     drawChart();
     planForm();
+    uploadForm();
   });
 })();
