@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "lodeline.domain": 1,
     "lodeline.store": 2,
     "lodeline.data": 3,
+    "lodeline.deals": 3,
     "lodeline.market": 3,
     "lodeline.risk": 3,
     "lodeline.sim": 3,

@@ -42,6 +42,7 @@ class Action(StrEnum):
     RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
     SUBMIT_STOCKS = "stocks:submit"  # submit (or amend) the caller's delegation's stockpile submission
     READ_STOCKS = "stocks:read"  # read stock submissions (scope decided by stocks_scope)
+    AMEND_DEALS = "deals:amend"  # add or amend a row of the deals register (each change a new version)
 
 
 _EVERYONE = frozenset(Role)
@@ -66,6 +67,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Admins and auditors do not read them: the members agreed to share with the secretariat only.
     Action.SUBMIT_STOCKS: frozenset({Role.MEMBER}),
     Action.READ_STOCKS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    Action.AMEND_DEALS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

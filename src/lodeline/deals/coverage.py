@@ -33,7 +33,9 @@ _SCHEMA = {
 }  # fmt: skip
 
 
-def covering(agreements: list[dict[str, Any]], members: frozenset[str], mineral: str, stage: str) -> list[dict[str, Any]]:
+def covering(
+    agreements: list[dict[str, Any]], members: frozenset[str], mineral: str, stage: str
+) -> list[dict[str, Any]]:
     """The agreements with an alliance member as a party that name ``mineral`` (or critical minerals in general)
     and ``stage`` (or no mapped stage)."""
     out = []
@@ -78,7 +80,8 @@ def coverage_rows(
             if country in members:
                 continue
             p = partners.setdefault(
-                country, {"agreements": [], "mineral_specific": False, "stage_specific": False, "binding": False}
+                country,
+                {"agreements": [], "mineral_specific": False, "stage_specific": False, "binding": False},
             )
             p["agreements"].append(rec["agreement_id"])
             p["mineral_specific"] |= specific
@@ -130,8 +133,14 @@ def coverage(
     for dep in latest.iter_rows(named=True):
         rows.extend(
             coverage_rows(
-                agreements, shares, dep["mineral"], dep["stage"], int(dep["year"]),
-                dep["top_external_supplier"], dep["top_external_share"], members,
-            )  # fmt: skip
+                agreements,
+                shares,
+                dep["mineral"],
+                dep["stage"],
+                int(dep["year"]),
+                dep["top_external_supplier"],
+                dep["top_external_share"],
+                members,
+            )
         )
     return pl.DataFrame(rows, schema=_SCHEMA).select(COVERAGE_COLUMNS)

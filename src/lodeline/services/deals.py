@@ -39,8 +39,8 @@ METHOD_COVERAGE = "docs/methods/deals-coverage.md"
 DATASET = "policy_facts_deals"
 REGISTERS = tuple(reg.KEYS)
 HEADERS = {
-    "agreements": parser.AGREEMENT_HEADER + ("status", "status_date"),
-    "measures": measures_parser.MEASURE_HEADER + ("source_url", "source_type", "source_detail"),
+    "agreements": (*parser.AGREEMENT_HEADER, "status", "status_date"),
+    "measures": (*measures_parser.MEASURE_HEADER, "source_url", "source_type", "source_detail"),
     "disputes": parser.DISPUTE_HEADER,
 }
 _VALIDATE = {
@@ -158,11 +158,15 @@ def coverage(
     stage_id = resolve_stage(stage).value if stage else None
     group = resolve_alliance(alliance)
     shares = market.market_shares(engine, mineral_id)
-    dependency = market._dependency_frame(engine, group.members, mineral_id).filter(pl.col("basis") == "production")
+    dependency = market._dependency_frame(engine, group.members, mineral_id).filter(
+        pl.col("basis") == "production"
+    )
     if stage_id:
         dependency = dependency.filter(pl.col("stage") == stage_id)
     if dependency.is_empty():
-        raise NotFoundError(f"no production-basis dependency for {mineral_id or 'any mineral'} at {stage_id or 'any stage'}")
+        raise NotFoundError(
+            f"no production-basis dependency for {mineral_id or 'any mineral'} at {stage_id or 'any stage'}"
+        )
     frame = coverage_table(current(engine, "agreements"), shares, dependency, group.members)
     notes = [
         f"alliance {group.id}: {len(group.members)} countries",
@@ -171,7 +175,9 @@ def coverage(
     ]
     prov = _provenance(notes, METHOD_COVERAGE, unit="share of world production (0-1)")
     used = market._provenance(engine, shares, method=METHOD_COVERAGE).sources
-    return MarketResult(frame, Provenance([*prov.sources, *used], prov.flags, prov.method, prov.unit, prov.notes))
+    return MarketResult(
+        frame, Provenance([*prov.sources, *used], prov.flags, prov.method, prov.unit, prov.notes)
+    )
 
 
 def restrictions(
@@ -190,7 +196,12 @@ def restrictions(
     trade = prefer_complete_coverage(read_table(engine, "trade"), ["hs6", "year"])
     day = _date(on)
     frame = restrictions_table(
-        current(engine, "measures"), day, trade, group.members, mineral=mineral_id, include_inactive=include_inactive
+        current(engine, "measures"),
+        day,
+        trade,
+        group.members,
+        mineral=mineral_id,
+        include_inactive=include_inactive,
     )
     notes = [
         f"status on {day.isoformat()}; alliance {group.id}",
@@ -228,7 +239,11 @@ def country(engine: Engine, country: str, *, on: dt.date | None = None) -> dict[
     day = _date(on)
     market._require_built(engine)
     value = market.value_creation(engine)
-    local = value.frame.filter(pl.col("country") == iso3) if "country" in value.frame.columns else value.frame.head(0)
+    local = (
+        value.frame.filter(pl.col("country") == iso3)
+        if "country" in value.frame.columns
+        else value.frame.head(0)
+    )
     parts = {
         "agreements": MarketResult(
             reg.agreements_frame(reg.for_country(current(engine, "agreements"), iso3, "agreements"), day),
@@ -237,11 +252,16 @@ def country(engine: Engine, country: str, *, on: dt.date | None = None) -> dict[
         "value_creation": MarketResult(local, value.provenance),
         "governance": MarketResult(
             _governance(engine, iso3),
-            market._provenance(engine, read_table(engine, "governance", country=iso3).head(1), method="docs/methods/risk.md",
-                               notes=["scaled_0_10_worse: the EU method's 0-10 scale, 10 = worst"]),
-        ),  # fmt: skip
+            market._provenance(
+                engine,
+                read_table(engine, "governance", country=iso3).head(1),
+                method="docs/methods/risk.md",
+                notes=["scaled_0_10_worse: the EU method's 0-10 scale, 10 = worst"],
+            ),
+        ),
         "measures": MarketResult(
-            reg.measures_frame(reg.for_country(current(engine, "measures"), iso3, "measures"), day), _provenance()
+            reg.measures_frame(reg.for_country(current(engine, "measures"), iso3, "measures"), day),
+            _provenance(),
         ),
         "disputes": MarketResult(
             reg.disputes_frame(reg.for_country(current(engine, "disputes"), iso3, "disputes")), _provenance()
@@ -257,7 +277,9 @@ def _full(register: str, cells: dict[str, Any]) -> dict[str, str]:
     header = HEADERS[register]
     unknown = sorted(set(cells) - set(header))
     if unknown:
-        raise DataFormatError("request body", f"unknown field(s) {unknown}; the fields are {list(header)}", row=1)
+        raise DataFormatError(
+            "request body", f"unknown field(s) {unknown}; the fields are {list(header)}", row=1
+        )
     out: dict[str, str] = {}
     for column in header:
         value = cells.get(column)
@@ -281,7 +303,9 @@ def _check_provenance(cells: dict[str, str]) -> None:
 def _reason(reason: str) -> str:
     text = reason.strip()
     if not text or len(text) > 500:
-        raise InvalidArgumentError("reason is required (1-500 characters): say why the row is added or changed")
+        raise InvalidArgumentError(
+            "reason is required (1-500 characters): say why the row is added or changed"
+        )
     return text
 
 

@@ -133,7 +133,9 @@ def check_order(
         raise DataFormatError(file, f"{what} {then.raw} is before {first.raw}", row=row, column=column)
 
 
-def choice(raw: str, allowed: tuple[str, ...], *, file: str, row: int, column: str, required: bool = True) -> str:
+def choice(
+    raw: str, allowed: tuple[str, ...], *, file: str, row: int, column: str, required: bool = True
+) -> str:
     text = raw.strip()
     if not text and not required:
         return ""
@@ -148,7 +150,10 @@ def entry_id(raw: str, *, file: str, row: int, column: str) -> str:
     text = raw.strip()
     if not _ID.match(text):
         raise DataFormatError(
-            file, f"bad id {raw!r}: lower-case letters, digits, '.', '_' and '-', at most 80", row=row, column=column
+            file,
+            f"bad id {raw!r}: lower-case letters, digits, '.', '_' and '-', at most 80",
+            row=row,
+            column=column,
         )
     return text
 
@@ -188,7 +193,9 @@ def country_code(raw: str, *, file: str, row: int, column: str, required: bool) 
             raise DataFormatError(file, "country code is missing", row=row, column=column)
         return None
     if code not in countries() or code in AGGREGATE_CODES:
-        raise DataFormatError(file, f"unknown country code {raw!r} (ISO 3166 alpha-3)", row=row, column=column)
+        raise DataFormatError(
+            file, f"unknown country code {raw!r} (ISO 3166 alpha-3)", row=row, column=column
+        )
     return code
 
 
@@ -233,7 +240,9 @@ def amount(raw: str, *, file: str, row: int, column: str) -> float | None:
     except ValueError:
         raise DataFormatError(file, f"not a number: {raw!r}", row=row, column=column) from None
     if not value >= 0 or value == float("inf"):
-        raise DataFormatError(file, f"an amount must be a finite number >= 0, found {raw!r}", row=row, column=column)
+        raise DataFormatError(
+            file, f"an amount must be a finite number >= 0, found {raw!r}", row=row, column=column
+        )
     return value
 
 
@@ -329,7 +338,9 @@ def dispute(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
         "date": date.raw if date else None,
         "date_start": date.start if date else None,
         "date_refers_to": cells["date_refers_to"].strip() or None,
-        "host_country": country_code(cells["host_country_iso3"], column="host_country_iso3", required=False, **where),
+        "host_country": country_code(
+            cells["host_country_iso3"], column="host_country_iso3", required=False, **where
+        ),
         "parties": cells["parties"].strip() or None,
         "mineral_stated": cells["mineral"].strip() or None,
         "minerals": subjects["minerals"],
@@ -351,14 +362,19 @@ def _unique(records: list[dict[str, Any]], key: str, lines: list[int], file: str
     seen: dict[str, int] = {}
     for rec, line in zip(records, lines, strict=True):
         if rec[key] in seen:
-            raise DataFormatError(file, f"duplicate {key} {rec[key]!r} (first on row {seen[rec[key]]})", row=line, column=key)
+            raise DataFormatError(
+                file, f"duplicate {key} {rec[key]!r} (first on row {seen[rec[key]]})", row=line, column=key
+            )
         seen[rec[key]] = line
 
 
 def read_agreements(folder: Path) -> list[dict[str, Any]]:
     name = label(folder, AGREEMENTS_FILE)
     rows = read_csv(folder, AGREEMENTS_FILE, header=AGREEMENT_HEADER)
-    records = [agreement(r.cells, file=name, row=r.line) | {"_file": name, "_row": r.line, "_cells": r.cells} for r in rows]
+    records = [
+        agreement(r.cells, file=name, row=r.line) | {"_file": name, "_row": r.line, "_cells": r.cells}
+        for r in rows
+    ]
     _unique(records, "agreement_id", [r.line for r in rows], name)
     return records
 
@@ -366,7 +382,10 @@ def read_agreements(folder: Path) -> list[dict[str, Any]]:
 def read_disputes(folder: Path) -> list[dict[str, Any]]:
     name = label(folder, DISPUTES_FILE)
     rows = read_csv(folder, DISPUTES_FILE, header=DISPUTE_HEADER)
-    records = [dispute(r.cells, file=name, row=r.line) | {"_file": name, "_row": r.line, "_cells": r.cells} for r in rows]
+    records = [
+        dispute(r.cells, file=name, row=r.line) | {"_file": name, "_row": r.line, "_cells": r.cells}
+        for r in rows
+    ]
     _unique(records, "case_id", [r.line for r in rows], name)
     return records
 

@@ -96,12 +96,17 @@ def measure(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
     """One export-control measure, validated (also used for rows added through the API and CLI)."""
     where = {"file": file, "row": row}
     try:
-        jurisdiction = iso2_to_iso3(cells["jurisdiction"]) if len(cells["jurisdiction"].strip()) == 2 else None
+        jurisdiction = (
+            iso2_to_iso3(cells["jurisdiction"]) if len(cells["jurisdiction"].strip()) == 2 else None
+        )
     except UnknownCountryError:
         jurisdiction = None
     if jurisdiction is None:
         raise DataFormatError(
-            file, f"unknown country code {cells['jurisdiction']!r} (ISO 3166 alpha-2)", row=row, column="jurisdiction"
+            file,
+            f"unknown country code {cells['jurisdiction']!r} (ISO 3166 alpha-2)",
+            row=row,
+            column="jurisdiction",
         )
     announced = parse_date(cells["announced_date"], column="announced_date", **where)
     effective = parse_date(cells["effective_date"], column="effective_date", **where)
@@ -185,5 +190,9 @@ def read_measures(folder: Path) -> list[dict[str, Any]]:
         out.append(rec | {"_file": name, "_row": r.line, "_cells": r.cells})
     unknown = sorted(set(codes) - set(seen))
     if unknown:
-        raise DataFormatError(label(folder, CODES_FILE), f"customs codes for unknown measure(s) {unknown[:3]}", column="measure_id")
+        raise DataFormatError(
+            label(folder, CODES_FILE),
+            f"customs codes for unknown measure(s) {unknown[:3]}",
+            column="measure_id",
+        )
     return out
