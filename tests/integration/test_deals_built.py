@@ -7,7 +7,6 @@ import json
 import warnings
 
 import pytest
-
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 

@@ -110,7 +110,16 @@ def restrictions_command(
 
 
 COUNTRY_COLUMNS = {
-    "agreements": ("agreement_id", "parties", "type", "status", "signed_date", "minerals", "general", "binding"),
+    "agreements": (
+        "agreement_id",
+        "parties",
+        "type",
+        "status",
+        "signed_date",
+        "minerals",
+        "general",
+        "binding",
+    ),
     "value_creation": ("mineral", "year", "refined_to_mined", "comparable", "comparable_note"),
     "governance": ("indicator", "year", "estimate", "scaled_0_10_worse"),
     "measures": ("measure_id", "kind", "status", "effective_date", "minerals"),

@@ -36,7 +36,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "stocks",
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
-    ("deals", "deals", "Deals register: agreements, export restrictions, disputes, coverage, producer-country view."),
+    (
+        "deals",
+        "deals",
+        "Deals register: agreements, export restrictions, disputes, coverage, producer-country view.",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

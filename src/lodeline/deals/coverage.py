@@ -87,9 +87,11 @@ def coverage_rows(
             p["mineral_specific"] |= specific
             p["stage_specific"] |= bool(rec["stages"])
             p["binding"] |= rec.get("binding") == "yes"
-    counted = {c: share_of.get(c) for c in partners if c != top_supplier and share_of.get(c) is not None}
-    total_specific = sum(s for c, s in counted.items() if partners[c]["mineral_specific"])
-    total_all = sum(counted.values())
+    counted: dict[str, float] = {
+        c: float(s) for c in partners if c != top_supplier and (s := share_of.get(c)) is not None
+    }
+    total_specific = sum((s for c, s in counted.items() if partners[c]["mineral_specific"]), 0.0)
+    total_all = sum(counted.values(), 0.0)
     base = {
         "mineral": mineral, "stage": stage, "year": year, "top_external_supplier": top_supplier,
         "top_external_share": top_share, "partners_share_specific": total_specific, "partners_share_all": total_all,

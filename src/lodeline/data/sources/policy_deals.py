@@ -289,7 +289,7 @@ def _source(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
 
 def agreement(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
     """One agreement row, validated (also used for rows added through the API and CLI)."""
-    where = {"file": file, "row": row}
+    where: dict[str, Any] = {"file": file, "row": row}
     signed = parse_date(cells["signed_date"], column="signed_date", **where)
     in_force = parse_date(cells["in_force_date"], column="in_force_date", **where)
     check_order(signed, in_force, column="in_force_date", what="in_force_date", **where)
@@ -325,7 +325,7 @@ def agreement(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any
 
 
 def dispute(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
-    where = {"file": file, "row": row}
+    where: dict[str, Any] = {"file": file, "row": row}
     date = parse_date(cells["date"], column="date", **where)
     status_date = parse_date(cells["status_date"], column="status_date", **where)
     check_order(date, status_date, column="status_date", what="status_date", **where)

@@ -94,7 +94,7 @@ def _codes(raw: str, *, file: str, row: int, column: str) -> list[str]:
 
 def measure(cells: Mapping[str, str], *, file: str, row: int) -> dict[str, Any]:
     """One export-control measure, validated (also used for rows added through the API and CLI)."""
-    where = {"file": file, "row": row}
+    where: dict[str, Any] = {"file": file, "row": row}
     try:
         jurisdiction = (
             iso2_to_iso3(cells["jurisdiction"]) if len(cells["jurisdiction"].strip()) == 2 else None
