@@ -23,6 +23,8 @@ from lodeline.deals import register as reg
 from lodeline.deals.coverage import coverage as coverage_table
 from lodeline.deals.money import listing
 from lodeline.deals.restrictions import restrictions as restrictions_table
+from lodeline.deals.timeline import partners as partners_table
+from lodeline.deals.timeline import timeline as timeline_table
 from lodeline.domain.countries import country_name, resolve_country
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
@@ -139,6 +141,36 @@ def show(engine: Engine, entry_id: str) -> dict[str, Any]:
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in d.items()}
+
+
+def timeline(engine: Engine, mineral: str | None = None, *, on: dt.date | None = None) -> MarketResult:
+    """Agreements and restrictive measures as dated events on one time axis (the Deals page's timeline), optionally
+    those naming ``mineral`` (agreements on critical minerals in general included, ``general`` says so)."""
+    mineral_id = _mineral(mineral)
+    agreements, measures = current(engine, "agreements"), current(engine, "measures")
+    if mineral_id:
+        agreements = reg.mentions(agreements, mineral_id)
+        measures = reg.mentions(measures, mineral_id, general=False)
+    day = _date(on)
+    notes = [
+        f"status on {day.isoformat()}",
+        "measures: the restrictive ones only; undated entries have no date",
+    ]
+    return MarketResult(timeline_table(agreements, measures, day), _provenance(notes))
+
+
+def partners(engine: Engine, mineral: str | None = None, alliance: str = "G7+") -> MarketResult:
+    """The countries outside the alliance party to an agreement (naming ``mineral`` or critical minerals in
+    general), with the agreement type the Deals page's map colours them by."""
+    mineral_id = _mineral(mineral)
+    group = resolve_alliance(alliance)
+    agreements = current(engine, "agreements")
+    if mineral_id:
+        agreements = reg.mentions(agreements, mineral_id)
+    notes = [f"alliance {group.id}: its members are not partners",
+             "shown_type: the most committing type (FTA chapter, strategic partnership, framework, MoU, offtake, "
+             "plurilateral); types lists all"]  # fmt: skip
+    return MarketResult(partners_table(agreements, group.members), _provenance(notes))
 
 
 def financing(engine: Engine) -> MarketResult:
