@@ -190,7 +190,7 @@ def coverage(
     stage_id = resolve_stage(stage).value if stage else None
     group = resolve_alliance(alliance)
     shares = market.market_shares(engine, mineral_id)
-    dependency = market._dependency_frame(engine, group.members, mineral_id).filter(
+    dependency = market.dependency_frame(engine, group.members, mineral_id).filter(
         pl.col("basis") == "production"
     )
     if stage_id:
@@ -206,7 +206,7 @@ def coverage(
         "(all partner output redirected); partners without a share figure are not counted",
     ]
     prov = _provenance(notes, METHOD_COVERAGE, unit="share of world production (0-1)")
-    used = market._provenance(engine, shares, method=METHOD_COVERAGE).sources
+    used = market.provenance(engine, shares, method=METHOD_COVERAGE).sources
     return MarketResult(
         frame, Provenance([*prov.sources, *used], prov.flags, prov.method, prov.unit, prov.notes)
     )
@@ -224,7 +224,7 @@ def restrictions(
     of the alliance's imports (BACI, where the trade tables hold the measure's HS codes)."""
     mineral_id = _mineral(mineral)
     group = resolve_alliance(alliance)
-    market._require_built(engine)
+    market.require_built(engine)
     trade = prefer_complete_coverage(read_table(engine, "trade"), ["hs6", "year"])
     day = _date(on)
     frame = restrictions_table(
@@ -242,7 +242,7 @@ def restrictions(
         "BACI extract does not hold",
     ]
     prov = _provenance(notes, unit="share of alliance external imports (0-1)")
-    baci = market._provenance(engine, trade.head(1), method=METHOD).sources
+    baci = market.provenance(engine, trade.head(1), method=METHOD).sources
     return MarketResult(frame, Provenance([*prov.sources, *baci], [], prov.method, prov.unit, prov.notes))
 
 
@@ -269,7 +269,7 @@ def country(engine: Engine, country: str, *, on: dt.date | None = None) -> dict[
     export measures and the disputes it hosts — each a result with provenance."""
     iso3 = resolve_producer(country)
     day = _date(on)
-    market._require_built(engine)
+    market.require_built(engine)
     value = market.value_creation(engine)
     local = (
         value.frame.filter(pl.col("country") == iso3)
@@ -284,7 +284,7 @@ def country(engine: Engine, country: str, *, on: dt.date | None = None) -> dict[
         "value_creation": MarketResult(local, value.provenance),
         "governance": MarketResult(
             _governance(engine, iso3),
-            market._provenance(
+            market.provenance(
                 engine,
                 read_table(engine, "governance", country=iso3).head(1),
                 method="docs/methods/risk.md",
