@@ -155,5 +155,42 @@ def test_routes_are_in_openapi(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/v1/deals/registers/{register}", "/api/v1/deals/coverage", "/api/v1/deals/restrictions",
                  "/api/v1/deals/countries/{country}", "/api/v1/deals/entries/{entry_id}/history",
-                 "/api/v1/deals/registers/{register}/{entry_id}/versions", "/api/v1/deals/financing"):  # fmt: skip
+                 "/api/v1/deals/registers/{register}/{entry_id}/versions", "/api/v1/deals/financing",
+                 "/api/v1/deals/timeline", "/api/v1/deals/partners"):  # fmt: skip
         assert path in paths, path
+
+
+def test_timeline_and_partners_follow_additions(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """The Deals page's data through the API: China's 2023 gallium licensing (export_controls_measures.csv row 2:
+    announced 2023-07-03, effective 2023-08-01, source MOFCOM announcement 23); BRA's only agreement is the
+    EU-Mercosur FTA chapter (a briefing-document row, so secondary only). A member's added MoU appears in both reads
+    at once (the cache key holds the register revision), with its own source."""
+    params = {"mineral": "gallium", "on": "2025-06-01", "limit": 500}
+    rows = client.get("/api/v1/deals/timeline", params=params).json()["data"]
+    gage = [r for r in rows if r["entry_id"] == "ctl-cn-gage-2023-export-licensing"]
+    assert [(r["event"], r["date"]) for r in gage] == [
+        ("announced", "2023-07-03"),
+        ("effective", "2023-08-01"),
+    ]
+    assert gage[0]["source"].startswith("src-mofcom-23") and gage[0]["status"] == "in force"
+    partners = {
+        r["country"]: r for r in client.get("/api/v1/deals/partners", params={"limit": 500}).json()["data"]
+    }
+    assert partners["BRA"]["shown_type"] == "FTA chapter" and partners["BRA"]["secondary_only"] is True
+    assert "DEU" not in partners and "USA" not in partners  # G7+ members are not partners
+    body = {"cells": NEW, "reason": "new MoU"}
+    assert (
+        client.post("/api/v1/deals/registers/agreements", json=body, headers=headers["member"]).status_code
+        == 201
+    )
+    rows = client.get("/api/v1/deals/timeline", params={"limit": 500}).json()["data"]
+    added = [r for r in rows if r["entry_id"] == "test-deu-chl-2026"]
+    assert [(r["event"], r["date"], r["source"]) for r in added] == [
+        ("signed", "2026-05-02", "https://example.org/release")
+    ]
+    partners = {
+        r["country"]: r for r in client.get("/api/v1/deals/partners", params={"limit": 500}).json()["data"]
+    }
+    assert "test-deu-chl-2026" in partners["CHL"]["agreements"].split(";")

@@ -63,5 +63,11 @@ def test_cli(built_sqlite: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) 
     assert got.exit_code == 0 and "CHL" in got.output
     got = runner.invoke(cli, ["deals", "financing", "-f", "csv"], env=env)
     assert got.exit_code == 0 and got.output.count("\n") == 11
+    got = runner.invoke(
+        cli, ["deals", "timeline", "-m", "gallium", "--on", "2025-06-01", "-f", "csv"], env=env
+    )
+    assert got.exit_code == 0 and "ctl-cn-gage-2023-export-licensing" in got.output
+    got = runner.invoke(cli, ["deals", "partners", "-f", "csv"], env=env)
+    assert got.exit_code == 0 and "\nBRA,FTA chapter," in got.output
     got = runner.invoke(cli, ["deals", "show", "wto-ds592"], env=env)
     assert got.exit_code == 0 and json.loads(got.output)["host_country"] == "IDN"

@@ -208,6 +208,12 @@ def _known_values(
         "/api/v1/sim/jobs/{job_id}": {"path_parameters": {"job_id": sim_job}},
         "/api/v1/sim/jobs/{job_id}/result": {"path_parameters": {"job_id": sim_job}, "query": {}},
         "/api/v1/sim/jobs/{job_id}/report": {"path_parameters": {"job_id": sim_job}},
+        "/api/v1/deals/entries/{entry_id}": {"path_parameters": {"entry_id": "wto-ds592"}},
+        "/api/v1/deals/entries/{entry_id}/history": {
+            "path_parameters": {"entry_id": "wto-ds592"},
+            "query": {},
+        },
+        "/api/v1/deals/countries/{country}": {"path_parameters": {"country": "IDN"}, "query": {}},
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}

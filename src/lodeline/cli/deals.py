@@ -1,4 +1,4 @@
-"""``lodeline deals list|show|coverage|restrictions|country|financing|add|amend|history``: the deals register
+"""``lodeline deals list|show|coverage|restrictions|country|financing|timeline|partners|add|amend|history``: the deals register
 (docs/deals.md) on the local store. ``add`` and ``amend`` act as the operator (author ``cli``, role
 ``secretariat``); through the API members and the secretariat act for themselves."""
 
@@ -89,6 +89,31 @@ def coverage_command(
     cols = ("mineral", "stage", "year", "top_external_supplier", "top_external_share", "partner", "partner_share",
             "mineral_specific", "replaceable_specific", "replaceable_all", "flag")  # fmt: skip
     _show(result, fmt, out, "deals coverage", cols)
+
+
+@app.command("timeline")
+def timeline_command(
+    mineral: str | None = typer.Option(None, "--mineral", "-m", help="Only entries naming this mineral"),
+    on: str | None = OnOpt,
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Agreements and restrictive measures as dated events on one time axis (the Deals page's timeline)."""
+    result = service.timeline(get_engine(), mineral, on=_on(on))
+    cols = ("date_stated", "event", "register", "entry_id", "who", "type", "status", "shown_source_type")
+    _show(result, fmt, out, "deals timeline", cols)
+
+
+@app.command("partners")
+def partners_command(
+    mineral: str | None = typer.Option(None, "--mineral", "-m", help="Only agreements naming this mineral"),
+    alliance: str | None = AllianceOpt,
+    fmt: Format = FormatOpt,
+    out: Path | None = OutOpt,
+) -> None:
+    """Countries outside the alliance party to an agreement, by agreement type (the Deals page's map)."""
+    result = service.partners(get_engine(), mineral, alliance or get_settings().alliance)
+    _show(result, fmt, out, "deals partners")
 
 
 @app.command("restrictions")

@@ -115,6 +115,28 @@ def restrictions(
 
 
 @router.get(
+    "/timeline", response_model=Envelope, dependencies=[Public], summary="Agreements and restrictions by date"
+)
+def timeline(
+    request: Request, engine: EngineDep, limit: LimitDep, mineral: MineralQuery = None, on: OnQuery = None,
+    cursor: CursorQuery = None, fmt: FormatQuery = None,
+) -> Response:  # fmt: skip
+    """Agreements and restrictive measures as dated events on one time axis; undated entries have no ``date``."""
+    return answer(request, "deals-timeline", _key(request, "timeline", mineral, on),
+                  lambda: service.timeline(engine, mineral, on=on), limit=limit, cursor=cursor, fmt=fmt)  # fmt: skip
+
+
+@router.get("/partners", response_model=Envelope, dependencies=[Public], summary="Partner countries by type")
+def partners(
+    request: Request, engine: EngineDep, limit: LimitDep, mineral: MineralQuery = None,
+    alliance: AllianceQuery = "G7+", cursor: CursorQuery = None, fmt: FormatQuery = None,
+) -> Response:  # fmt: skip
+    """Countries outside the alliance party to an agreement, coloured on the Deals page by ``shown_type``."""
+    return answer(request, "deals-partners", _key(request, "partners", mineral, alliance),
+                  lambda: service.partners(engine, mineral, alliance), limit=limit, cursor=cursor, fmt=fmt)  # fmt: skip
+
+
+@router.get(
     "/financing", response_model=Envelope, dependencies=[Public], summary="Financing figures, never totalled"
 )
 def financing(request: Request, engine: EngineDep, limit: LimitDep, cursor: CursorQuery = None,
