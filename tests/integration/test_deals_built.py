@@ -71,3 +71,27 @@ def test_cli(built_sqlite: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) 
     assert got.exit_code == 0 and "\nBRA,FTA chapter," in got.output
     got = runner.invoke(cli, ["deals", "show", "wto-ds592"], env=env)
     assert got.exit_code == 0 and json.loads(got.output)["host_country"] == "IDN"
+
+
+def test_pages_refuse_bad_input_without_5xx(built_sqlite: tuple[str, Engine]) -> None:
+    """The Deals and Country pages: bad dates, stages, minerals, alliances and countries get a 4xx error page (never
+    5xx); a name redirects to the ISO3 page; a mineral and stage without dependency data say so on the page."""
+    _, engine = built_sqlite
+    html = {"accept": "text/html"}
+    with TestClient(create_app(engine, ApiSettings()), base_url="https://testserver") as client:  # type: ignore[arg-type]
+        for path, code in [
+            ("/deals?on=garbage", 422), ("/deals?stage=foo", 400), ("/deals?mineral=xx", 404),
+            ("/deals?alliance=XXX", 400), ("/deals/countries/Atlantis", 404), ("/deals/countries?country=", 422),
+            ("/deals/countries/" + "x" * 81, 422), ("/deals?on=1800-01-01", 200), ("/deals/countries/ATA", 200),
+        ]:  # fmt: skip
+            got = client.get(path, headers=html)
+            assert got.status_code == code, (path, got.status_code)
+        got = client.get("/deals/countries?country=Indonesia", follow_redirects=False)
+        assert got.status_code == 303 and got.headers["location"] == "/deals/countries/IDN"
+        got = client.get("/deals/countries/Chile", params={"on": "2025-01-01"}, follow_redirects=False)
+        assert got.status_code == 307 and got.headers["location"] == "/deals/countries/CHL?on=2025-01-01"
+        page = client.get("/deals", params={"mineral": "helium", "stage": "component"}, headers=html)
+        assert page.status_code == 200 and 'id="coverage-message"' in page.text
+        assert 'id="coverage-table"' not in page.text
+        empty = client.get("/deals/countries/ATA", headers=html).text
+        assert 'id="agreements-none"' in empty and 'id="disputes-none"' in empty and "not stated" in empty

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -195,7 +195,11 @@ def _country_data(engine: Any, iso3: str, on: dt.date) -> dict[str, Any]:
 
 @router.get("/deals/countries/{country}", response_class=HTMLResponse)
 def country_page(
-    request: Request, engine: EngineDep, principal: PrincipalDep, country: str, on: OnParam = None
+    request: Request,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    country: Annotated[str, Path(min_length=1, max_length=80)],
+    on: OnParam = None,
 ) -> Response:
     check_allowed(request, principal, Action.READ_PUBLISHED)
     iso3 = service.resolve_producer(country)
