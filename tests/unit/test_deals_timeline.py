@@ -61,6 +61,9 @@ def test_timeline_events_sources_and_gaps() -> None:
     fig = json.loads(timeline_figure(frame, ON, "Source: test").to_json())
     drawn = {y for t in fig["data"] for y in t["y"]}
     assert drawn == {"a1", "m1"}  # a2 has no date: listed in the page's table, never drawn
+    a2_dated = timeline([agreements[1] | {"signed_date": "2025", "signed_start": D(2025, 1, 1)}], [], ON)
+    fig = json.loads(timeline_figure(a2_dated, ON, "Source: test").to_json())
+    assert fig["data"][0]["marker"]["symbol"] == ["circle-open"]  # a secondary row is drawn hollow
 
 
 def test_partners_exclude_alliance_and_rank_types() -> None:

@@ -18,9 +18,16 @@ TYPE_COLOURS = dict(
 )
 EVENT_SYMBOLS = {
     "signed": "circle", "in force": "diamond", "implemented": "star", "lapsed": "x", "terminated": "x",
-    "announced": "triangle-up-open", "effective": "square", "suspended": "line-ew",
+    "announced": "triangle-up", "effective": "square", "suspended": "line-ew",
 }  # fmt: skip
 REGISTER_COLOURS = {"agreements": "#0072B2", "measures": "#D55E00"}
+
+
+def _symbol(symbol: str, row: dict[str, object]) -> str:
+    """Second-hand rows are drawn hollow (the caption says so)."""
+    if row["shown_source_type"] == "secondary" and symbol != "line-ew":
+        return symbol + "-open"
+    return symbol
 
 
 def _hover(row: dict[str, object]) -> str:
@@ -51,7 +58,7 @@ def timeline_figure(events: pl.DataFrame, on: dt.date, source_line: str) -> go.F
             name = f"{'agreement' if register == 'agreements' else 'restriction'}: {event}"
             fig.add_trace(go.Scatter(
                 x=[r["date"].isoformat() for r in rows], y=[r["entry_id"] for r in rows], mode="markers",
-                name=name, marker={"symbol": symbol, "size": 10, "color": colour, "line": {"width": 1.5, "color": colour}},
+                name=name, marker={"symbol": [_symbol(symbol, r) for r in rows], "size": 10, "color": colour, "line": {"width": 1.5, "color": colour}},
                 text=[_hover(r) for r in rows], hovertemplate="%{text}<extra></extra>",
             ))  # fmt: skip
     windows = dated.filter(pl.col("event") == "suspended")
