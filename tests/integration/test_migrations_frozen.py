@@ -18,6 +18,7 @@ from lodeline.store import (
     accounts,
     alerts,
     comply,
+    deals,
     schema,
     stocks,
     throttle,
@@ -40,6 +41,7 @@ FROZEN_TABLES = (
     *stocks.STOCK_TABLES,  # stocks_0001
     *alerts.ALERT_TABLES,  # alerts_0001
     *comply.COMPLY_TABLES,  # comply_0001
+    *deals.DEAL_TABLES,  # deals_0001
 )
 
 

@@ -211,6 +211,12 @@ def _known_values(
         "/api/v1/comply/rulesets/{ruleset}": {"path_parameters": {"ruleset": "oecd-annex-ii-red-flags"}},
         "/api/v1/comply/check": {"query": {"lot": store.lot, "rules": "eu-battery-recycled-content"}},
         "/api/v1/comply/screen": {"query": {"lot": store.lot}},
+        "/api/v1/deals/entries/{entry_id}": {"path_parameters": {"entry_id": "wto-ds592"}},
+        "/api/v1/deals/entries/{entry_id}/history": {
+            "path_parameters": {"entry_id": "wto-ds592"},
+            "query": {},
+        },
+        "/api/v1/deals/countries/{country}": {"path_parameters": {"country": "IDN"}, "query": {}},
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "lodeline.alerts": 3,
     "lodeline.comply": 3,
     "lodeline.data": 3,
+    "lodeline.deals": 3,
     "lodeline.market": 3,
     "lodeline.risk": 3,
     "lodeline.sim": 3,

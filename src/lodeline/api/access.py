@@ -46,6 +46,7 @@ class Action(StrEnum):
     MANAGE_ALERTS = "alerts:manage"  # acknowledge, escalate, close an alert
     SUBSCRIBE_ALERTS = "alerts:subscribe"  # the caller's delegation's own alert subscriptions
     CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
+    AMEND_DEALS = "deals:amend"  # add or amend a row of the deals register (each change a new version)
 
 
 _EVERYONE = frozenset(Role)
@@ -76,6 +77,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SUBSCRIBE_ALERTS: frozenset({Role.MEMBER}),
     # Compliance checks read a lot's upstream facts and log verdicts: the registry's readers, scoped like it.
     Action.CHECK_COMPLIANCE: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
+    Action.AMEND_DEALS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

@@ -26,6 +26,7 @@ from lodeline.api.middleware import (
 from lodeline.api.routes import alerts as alert_routes
 from lodeline.api.routes import (
     comply,
+    deals,
     market,
     registry,
     release,
@@ -95,6 +96,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(release.router)
     app.include_router(alert_routes.router)
     app.include_router(comply.router)
+    app.include_router(deals.router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before

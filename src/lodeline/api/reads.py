@@ -63,6 +63,7 @@ def answer(
             name=name,
         )
 
-    # The rendered bytes are cached too: identical reads within a data build cost one dictionary lookup.
-    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit)
+    # The rendered bytes are cached too: identical reads within a data build cost one dictionary lookup. The
+    # result's key is part of it, so a read whose key holds a revision (the deals register) is never served stale.
+    page_key = ("page", request.url.path, tuple(sorted(request.query_params.multi_items())), csv, limit, key)
     return respond(request, cache.get(page_key, render))

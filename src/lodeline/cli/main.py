@@ -42,6 +42,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "comply",
         "Compliance: rule-set checks of lots (verdicts logged), TVPRA and entity screening.",
     ),
+    (
+        "deals",
+        "deals",
+        "Deals register: agreements, export restrictions, disputes, coverage, producer-country view.",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

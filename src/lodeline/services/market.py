@@ -40,12 +40,13 @@ METHOD_DEPENDENCY = "docs/methods/dependency.md"
 METHOD_TARGETS = "docs/methods/targets.md"
 
 
-def _require_built(engine: Engine) -> None:
+def require_built(engine: Engine) -> None:
+    """Raise StoreNotBuiltError unless ``lodeline data build`` has filled the store (for other services too)."""
     if not is_built(engine):
         raise StoreNotBuiltError()
 
 
-def _provenance(
+def provenance(
     engine: Engine,
     frame: pl.DataFrame,
     *,
@@ -54,6 +55,8 @@ def _provenance(
     notes: list[str] | None = None,
     extra_sources: tuple[str, ...] = (),
 ) -> Provenance:
+    """The provenance of a market frame: the catalog entries of the sources its ``source`` column names (plus
+    ``extra_sources``), its flags, method, unit and notes (for other services too)."""
     used = set(frame["source"].drop_nulls().unique().to_list()) if "source" in frame.columns else set()
     used |= set(extra_sources)
     sources = [
@@ -63,6 +66,10 @@ def _provenance(
     ]
     flags = sorted(frame["flag"].drop_nulls().unique().to_list()) if "flag" in frame.columns else []
     return Provenance(sources=sources, flags=flags, method=method, unit=unit, notes=notes or [])
+
+
+# The names the functions of this module call them by.
+_require_built, _provenance = require_built, provenance
 
 
 def _catalog(engine: Engine) -> list[dict[str, Any]]:
@@ -121,7 +128,7 @@ def concentration(engine: Engine, mineral: str, stage: str | None = None) -> Mar
     return MarketResult(frame, _provenance(engine, frame, method=METHOD_MARKET))
 
 
-def _dependency_frame(engine: Engine, members: frozenset[str], mineral: str | None = None) -> pl.DataFrame:
+def dependency_frame(engine: Engine, members: frozenset[str], mineral: str | None = None) -> pl.DataFrame:
     """Every basis of the single-supplier dependency for one mineral (or all, ``mineral=None``): the pure
     functions group by mineral × stage × year, so one pass over all minerals equals the per-mineral passes."""
     parts = []
@@ -139,6 +146,9 @@ def _dependency_frame(engine: Engine, members: frozenset[str], mineral: str | No
     if not parts:
         raise NotFoundError(f"no production or trade data for {mineral or 'any mineral'}")
     return pl.concat(parts, how="vertical_relaxed").sort(["mineral", "stage", "basis", "year"])
+
+
+_dependency_frame = dependency_frame
 
 
 def _alliance_note(group: CountryGroup) -> str:

@@ -12,6 +12,7 @@ from lodeline.data.catalog import DatasetSpec
 SOURCE_MODULES: tuple[str, ...] = (
     "reference",
     "policy_targets",
+    "policy_deals",
     "usgs_mcs2026",
     "usgs_mcs2025",
     "usgs_mcs2025_salient",
