@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "lodeline.store": 2,
     "lodeline.data": 3,
     "lodeline.market": 3,
+    "lodeline.outlook": 3,
     "lodeline.risk": 3,
     "lodeline.sim": 3,
     "lodeline.stockpiles": 3,
