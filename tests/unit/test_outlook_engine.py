@@ -3,12 +3,14 @@ limits, gaps that stay gaps, and parameter validation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from lodeline.errors import InvalidArgumentError
 from lodeline.outlook.engine import Baseline, PipelineProject, deterministic, evaluate, prepare, sample
-from lodeline.outlook.parameters import bundled_parameters, parse_parameters
+from lodeline.outlook.parameters import Parameters, bundled_parameters, parse_parameters
 from lodeline.outlook.summary import Line, run_outlook
 
 LINES = [Line("below 60%", 0.6), Line("below 50%", 0.5)]
@@ -35,7 +37,7 @@ def _project(**kw: object) -> PipelineProject:
     return PipelineProject(**base)  # type: ignore[arg-type]
 
 
-def _params(delay: float = 1.0, failure: float = 1.0):  # type: ignore[no-untyped-def]
+def _params(delay: float = 1.0, failure: float = 1.0) -> Parameters:
     return bundled_parameters().scaled(delay=delay, failure=failure)
 
 
@@ -157,7 +159,7 @@ def test_bad_parameters_name_the_field(patch: dict[str, object], message: str) -
         parse_parameters(raw)
 
 
-def _raw() -> dict[str, object]:
+def _raw() -> dict[str, Any]:
     p = bundled_parameters()
     return {
         "gamma_shape": p.gamma_shape,

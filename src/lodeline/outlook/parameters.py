@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -103,7 +104,7 @@ def parse_parameters(data: Mapping[str, Any], *, file: str = BUNDLED_FILE) -> Pa
     if not isinstance(ramp_raw, list):
         raise InvalidArgumentError(f"{file}: ramp_up must be a list of fractions")
     ramp = tuple(_number(v, f"{file}: ramp_up[{i}]", 0.0, 1.0) for i, v in enumerate(ramp_raw))
-    if any(b < a for a, b in zip(ramp, ramp[1:], strict=False)):
+    if any(b < a for a, b in pairwise(ramp)):
         raise InvalidArgumentError(f"{file}: ramp_up must be non-decreasing, got {list(ramp)}")
     return Parameters(stages, shape, ramp, tuple(str(s) for s in data.get("source_ids") or ()))
 
