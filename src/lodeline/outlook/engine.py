@@ -49,8 +49,9 @@ class Baseline:
 
 @dataclass(frozen=True, slots=True)
 class PipelineProject:
-    """One project as the engine sees it. ``capacity`` is in the baseline's unit per year (None = not stated);
-    ``start`` the stated first year of production (None = not stated)."""
+    """One project as the engine sees it. ``capacity`` is in the baseline's unit per year (None = not stated;
+    ``capacity_note`` may say why); ``start`` the stated first year of production (None = not stated);
+    ``excluded`` a reason the caller already knows it cannot count (e.g. no country stated)."""
 
     project_id: str
     name: str
@@ -59,6 +60,8 @@ class PipelineProject:
     capacity: float | None
     start: int | None
     study_stage: str | None
+    capacity_note: str | None = None
+    excluded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +84,12 @@ class Prepared:
 
 def counted(baseline: Baseline, project: PipelineProject) -> str | None:
     """None if the project adds supply in the outlook, else why it does not (a gap is said, never zero-filled)."""
+    if project.excluded is not None:
+        return project.excluded
     if project.study_stage == OPERATING:
         return "operating: already in the base-year output"
     if project.capacity is None:
-        return "capacity not stated"
+        return "capacity not stated" + (f" ({project.capacity_note})" if project.capacity_note else "")
     if baseline.world is None or baseline.world <= 0:
         return "base-year world output has no tonnage (share-only source): capacity cannot be compared"
     if project.start is None:
