@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "lodeline.sim": 3,
     "lodeline.stockpiles": 3,
     "lodeline.trace": 3,
+    "lodeline.projects": 3,
     "lodeline.services": 4,
     "lodeline.reports": 5,
     "lodeline.api": 5,
