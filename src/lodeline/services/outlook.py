@@ -5,6 +5,7 @@ IEA projections and the pipeline from the project register, then runs :mod:`lode
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from lodeline.data.sources import iea_outlook
 from lodeline.domain.countries import iso2_to_iso3, resolve_country
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
+from lodeline.domain.units import tonnes_factor
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.market.dependency import production_dependency
 from lodeline.market.series import is_named_country
@@ -25,7 +27,9 @@ from lodeline.market.targets import g7_lines
 from lodeline.outlook.engine import Baseline, PipelineProject
 from lodeline.outlook.parameters import BUNDLED_FILE, bundled_parameters
 from lodeline.outlook.summary import Line, Outlook, run_outlook
+from lodeline.projects.schema import Project
 from lodeline.services.market import _provenance, _require_built, market_shares
+from lodeline.services.projects import load_projects
 from lodeline.services.results import Provenance
 from lodeline.store.canonical import read_table
 
@@ -36,8 +40,6 @@ DEFAULT_SCENARIO = "STEPS"
 MAX_DRAWS = 100_000
 #: the trajectory runs at least to this year (the G7 2030 test and five years after it)
 HORIZON = 2035
-#: capacity units the base-year tonnage can be in, as tonnes per unit
-_TONNES = {"t": 1.0, "kt": 1_000.0}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ def demand_growth(
     """Demand in each year base_year..horizon relative to base_year, linear between the IEA's published years
     (2024 observed, 2030, 2035, …); before the IEA's base year demand is held at its base-year level."""
     if scenario not in iea_outlook.SCENARIOS:
-        raise InvalidArgumentError(f"unknown scenario {scenario!r}: expected one of {list(iea_outlook.SCENARIOS)}")
+        raise InvalidArgumentError(
+            f"unknown scenario {scenario!r}: expected one of {list(iea_outlook.SCENARIOS)}"
+        )
     table = iea_outlook.demand(_raw_folder(raw_dir)).filter(
         (pl.col("mineral") == mineral) & (pl.col("scenario") == scenario)
     )
@@ -77,7 +81,7 @@ def demand_growth(
     def at(year: int) -> float:
         if year <= points[0][0]:
             return float(points[0][1])
-        for (y0, d0), (y1, d1) in zip(points, points[1:], strict=False):
+        for (y0, d0), (y1, d1) in itertools.pairwise(points):
             if y0 <= year <= y1:
                 return float(d0 + (d1 - d0) * (year - y0) / (y1 - y0))
         raise InvalidArgumentError(f"year {year} is beyond the IEA projection (last {points[-1][0]})")
@@ -86,7 +90,9 @@ def demand_growth(
     return [at(y) / base for y in range(base_year, horizon + 1)]
 
 
-def _baseline(engine: Engine, mineral: str, stage: str, members: frozenset[str]) -> tuple[Baseline, dict[str, Any]]:
+def _baseline(
+    engine: Engine, mineral: str, stage: str, members: frozenset[str]
+) -> tuple[Baseline, dict[str, Any]]:
     rows = market_shares(engine, mineral).filter(pl.col("stage") == stage)
     known = rows.filter(pl.col("share").is_not_null())
     if known.is_empty():
@@ -118,13 +124,13 @@ def _country(codes: Sequence[str]) -> str | None:
 
 
 def pipeline(
-    projects: Iterable[Any], mineral: str, stage: str, members: frozenset[str], unit: str | None
+    projects: Iterable[Project], mineral: str, stage: str, members: frozenset[str], unit: str | None
 ) -> list[PipelineProject]:
     """Register records (:class:`lodeline.projects.schema.Project`) → the engine's projects for one mineral and
     stage; capacity in the base year's unit where the register converted it to contained metal, else None with
     the register's reason."""
     wanted = PROJECT_STAGE[stage]
-    per_tonne = _TONNES.get(unit or "")
+    per_tonne = tonnes_factor(unit)
     out = []
     for p in projects:
         if mineral not in p.minerals or wanted not in {str(s) for s in p.stages}:
@@ -134,10 +140,11 @@ def pipeline(
         cap = p.capacity
         if cap is None:
             note = p.gaps.get("capacity")
+            note = None if note == "not stated in the source" else note
         elif cap.contained_t_per_year is None or (cap.mineral not in (None, mineral)):
             note = p.gaps.get("contained_capacity") or cap.factor_note or "no contained-metal figure"
         elif per_tonne is None:
-            note = f"the base year has no tonnage in t or kt (unit {unit!r}) to compare it with"
+            note = f"the base year has no mass unit ({unit!r}) to compare it with"
         else:
             capacity = float(cap.contained_t_per_year) / per_tonne
         excluded = None
@@ -162,7 +169,9 @@ def pipeline(
     return out
 
 
-def _iea_base_case(raw_dir: Path | None, mineral: str, stage: str, year: int, members: frozenset[str]) -> dict[str, Any]:
+def _iea_base_case(
+    raw_dir: Path | None, mineral: str, stage: str, year: int, members: frozenset[str]
+) -> dict[str, Any]:
     """The IEA's own base-case supply in ``year`` (a cross-check: it already weights announced projects)."""
     table = iea_outlook.supply(_raw_folder(raw_dir)).filter(
         (pl.col("mineral") == mineral) & (pl.col("stage") == stage) & (pl.col("year") == year)
@@ -192,7 +201,7 @@ def outlook(
     seed: int = 0,
     alliance: str = "G7+",
     scenario: str = DEFAULT_SCENARIO,
-    projects: Iterable[Any] | None = None,
+    projects: Iterable[Project] | None = None,
     raw_dir: Path | None = None,
 ) -> OutlookResult:
     """The alliance's single-supplier dependency trajectory for one mineral × stage with the pipeline on time and
@@ -216,12 +225,12 @@ def outlook(
     if ambition is not None:
         lines.append(Line(f"below {ambition.threshold:.0%}", ambition.threshold, ambition.comparator))
     if projects is None:
-        from lodeline.services.projects import load_projects
-
-        projects = load_projects(engine)
+        projects = load_projects(engine)  # the public view: confidential member figures are not used
     items = pipeline(projects, mineral_id, stage_id, group.members, baseline.unit)
     params = bundled_parameters()
-    result = run_outlook(baseline, items, growth, params, target_year=year, lines=lines, draws=draws, seed=seed)
+    result = run_outlook(
+        baseline, items, growth, params, target_year=year, lines=lines, draws=draws, seed=seed
+    )
     iea = _iea_base_case(raw_dir, mineral_id, stage_id, 2030, group.members)
     summary = _summary(result, baseline, base_dep, mineral_id, stage_id, group.id, scenario, iea, named)
     trajectory = pl.DataFrame(result.trajectory_rows()).with_columns(
@@ -239,7 +248,9 @@ def outlook(
         "(production basis); incumbents fill the demand the pipeline leaves, in base-year proportions",
         *result.notes,
     ]
-    provenance = _provenance(engine, base, method=METHOD, notes=notes, extra_sources=("iea_critical_minerals",))
+    provenance = _provenance(
+        engine, base, method=METHOD, notes=notes, extra_sources=("iea_critical_minerals",)
+    )
     return OutlookResult(summary, trajectory, frame, provenance)
 
 
