@@ -118,8 +118,8 @@ def outlook_command(
                         "expected_start",
                         "study_stage",
                         "swing_pp",
+                        "not_counted_because",
                     )
-                    + ("not_counted_because",)
                     if c in result.projects.columns
                 ]
             )
