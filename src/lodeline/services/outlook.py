@@ -30,7 +30,7 @@ from lodeline.outlook.summary import Line, Outlook, run_outlook
 from lodeline.projects.schema import Project
 from lodeline.services.market import _provenance, _require_built, market_shares
 from lodeline.services.projects import load_projects
-from lodeline.services.results import Provenance
+from lodeline.services.results import MarketResult, Provenance
 from lodeline.store.canonical import read_table
 
 METHOD = "docs/methods/outlook-2030.md"
@@ -304,3 +304,48 @@ def _summary(
         "pipeline": result.pipeline,
         "notes": result.notes,
     }
+
+
+VIEWS = ("summary", "trajectory", "projects")
+
+
+def summary_frame(result: OutlookResult) -> pl.DataFrame:
+    """The summary as one row (probabilities as ``p_below_60``, ``p_below_50``…): for tables and the API."""
+    s = result.summary
+    row: dict[str, Any] = {
+        k: s[k]
+        for k in (
+            "mineral",
+            "stage",
+            "alliance",
+            "yardstick",
+            "base_year",
+            "base_top_external_supplier",
+            "base_dependency",
+            "target_year",
+            "deterministic",
+            "no_pipeline",
+            "median",
+            "p10",
+            "p90",
+        )
+    }
+    for label, prob in s["probabilities"].items():
+        row["p_" + label.replace(" ", "_").replace("%", "")] = prob
+    row["iea_base_case_supplier"] = s["iea_base_case"]["top_external_supplier"]
+    row["iea_base_case_dependency"] = s["iea_base_case"]["dependency"]
+    row.update({f"pipeline_{k}": v for k, v in s["pipeline"].items() if k != "unit"})
+    row.update(draws=s["draws"], seed=s["seed"], scenario=s["scenario"], iea_edition=s["iea_edition"])
+    return pl.DataFrame([row], infer_schema_length=None)
+
+
+def view(result: OutlookResult, name: str) -> MarketResult:
+    """One of :data:`VIEWS` as a frame with the outlook's provenance (the API's paged, cached envelope)."""
+    if name not in VIEWS:
+        raise InvalidArgumentError(f"unknown view {name!r}: expected one of {list(VIEWS)}")
+    frame = {
+        "summary": summary_frame,
+        "trajectory": lambda r: r.trajectory,
+        "projects": lambda r: r.projects,
+    }[name](result)
+    return MarketResult(frame, result.provenance)
