@@ -156,13 +156,42 @@ def sample(prepared: Prepared, draws: int, seed: int, shape: float) -> Draws:
     return Draws(rng.standard_gamma(shape, size=(draws, j)), rng.random((draws, j)), shape)
 
 
-def project_output(prepared: Prepared, delay: Array, failed: npt.NDArray[np.bool_]) -> Array:
-    """(N, J, T): each project's output as a fraction of base-year world production."""
-    start = np.floor(prepared.start[None, :] + delay)  # (N, J) first calendar year of production
-    since = prepared.years[None, None, :] - start[:, :, None]  # (N, J, T)
+def _first_years(prepared: Prepared, delay: Array) -> Array:
+    """(N, J) first calendar year of production of every draw and project."""
+    return np.floor(prepared.start[None, :] + delay)
+
+
+def year_output(prepared: Prepared, first: Array, failed: npt.NDArray[np.bool_], year: int) -> Array:
+    """(N, J) each project's output in ``year`` as a fraction of base-year world production."""
+    return _year_output(prepared, year - first, prepared.capacity[None, :] * ~failed)
+
+
+def _year_output(prepared: Prepared, since: Array, alive_capacity: Array) -> Array:
+    """Ramp-up fraction of ``since`` (years since the first year; < 0 = not started) times the capacity: the
+    ramp has a few steps, so it is a sum of comparisons rather than a gather."""
     ramp = prepared.ramp
-    frac = np.where(since >= 0, ramp[np.clip(since, 0, ramp.size - 1).astype(np.int64)], 0.0)
-    return np.asarray(frac * (prepared.capacity[None, :, None] * ~failed[:, :, None]), dtype=np.float64)
+    frac = np.where(since >= ramp.size - 1, ramp[-1], 0.0)
+    for step in range(ramp.size - 1):
+        frac += np.where(since == step, ramp[step], 0.0)
+    return np.asarray(frac * alive_capacity, dtype=np.float64)
+
+
+def _onehot(prepared: Prepared) -> Array:
+    onehot = np.zeros((prepared.capacity.size, prepared.shares.size))
+    onehot[np.arange(prepared.capacity.size), prepared.country_index] = 1.0
+    return onehot
+
+
+def output_by_country(prepared: Prepared, delay: Array, failed: npt.NDArray[np.bool_]) -> Array:
+    """(N, C, T) pipeline output by country: one (N, J) @ (J, C) product per year, never an (N, J, T) array."""
+    first = _first_years(prepared, delay)
+    alive = prepared.capacity[None, :] * ~failed
+    onehot = _onehot(prepared)
+    n, t = delay.shape[0], prepared.years.size
+    out = np.empty((n, prepared.shares.size, t))
+    for k, year in enumerate(prepared.years):
+        out[:, :, k] = _year_output(prepared, year - first, alive) @ onehot
+    return out
 
 
 def dependency(prepared: Prepared, by_country: Array, growth: Array | None = None) -> Array:
@@ -179,12 +208,6 @@ def dependency(prepared: Prepared, by_country: Array, growth: Array | None = Non
     return np.asarray(np.where(total > 0, top / np.where(total > 0, total, 1.0), 0.0), dtype=np.float64)
 
 
-def _by_country(prepared: Prepared, output: Array) -> Array:
-    onehot = np.zeros((prepared.capacity.size, prepared.shares.size))
-    onehot[np.arange(prepared.capacity.size), prepared.country_index] = 1.0
-    return np.asarray(np.einsum("njt,jc->nct", output, onehot), dtype=np.float64)
-
-
 def realised(prepared: Prepared, draws: Draws) -> tuple[Array, npt.NDArray[np.bool_]]:
     """Delays (years) and failures of every draw and project."""
     delay = draws.gamma * (prepared.delay_mean / draws.shape)[None, :]
@@ -195,14 +218,15 @@ def realised(prepared: Prepared, draws: Draws) -> tuple[Array, npt.NDArray[np.bo
 def evaluate(prepared: Prepared, draws: Draws) -> Array:
     """(N, T) dependency of every draw, vectorised over draws, projects, countries and years."""
     delay, failed = realised(prepared, draws)
-    return dependency(prepared, _by_country(prepared, project_output(prepared, delay, failed)))
+    return dependency(prepared, output_by_country(prepared, delay, failed))
 
 
 def deterministic(prepared: Prepared) -> Array:
     """(T,) every project starts on time and none fails."""
     j = prepared.capacity.size
-    output = project_output(prepared, np.zeros((1, j)), np.zeros((1, j), dtype=np.bool_))
-    return dependency(prepared, _by_country(prepared, output))[0]
+    return dependency(
+        prepared, output_by_country(prepared, np.zeros((1, j)), np.zeros((1, j), dtype=np.bool_))
+    )[0]
 
 
 def no_pipeline(prepared: Prepared) -> Array:
@@ -225,20 +249,23 @@ def sensitivity(
     """Per project, P(meets the line in the year) when it starts on time without failing and when it fails,
     every other project as drawn (common random numbers). Their difference is how much the project matters."""
     delay, failed = realised(prepared, draws)
-    output = project_output(prepared, delay, failed)[:, :, year_index : year_index + 1]  # (N, J, 1)
-    by_country = _by_country(prepared, output)  # (N, C, 1)
+    year = int(prepared.years[year_index])
+    output = year_output(prepared, _first_years(prepared, delay), failed, year)  # (N, J)
+    onehot = _onehot(prepared)
+    by_country = output @ onehot  # (N, C)
     growth = prepared.growth[year_index : year_index + 1]
     j = delay.shape[1]
-    on_time = project_output(prepared, np.zeros((1, j)), np.zeros((1, j), dtype=np.bool_))[0]
-    on_time = on_time[:, year_index : year_index + 1]  # (J, 1)
+    on_time = year_output(
+        prepared, _first_years(prepared, np.zeros((1, j))), np.zeros((1, j), dtype=np.bool_), year
+    )[0]
     out = []
     for k in range(j):
         c = prepared.country_index[k]
         probabilities = []
-        for alternative in (on_time[k], np.zeros_like(on_time[k])):
+        for alternative in (on_time[k], 0.0):
             changed = by_country.copy()
-            changed[:, c, :] += alternative[None, :] - output[:, k, :]
-            dep = dependency(prepared, changed, growth)[:, 0]
+            changed[:, c] += alternative - output[:, k]
+            dep = dependency(prepared, changed[:, :, None], growth)[:, 0]
             probabilities.append(float(below(dep, threshold, comparator).mean()))
         out.append((probabilities[0], probabilities[1]))
     return out
