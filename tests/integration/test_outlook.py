@@ -143,3 +143,21 @@ def test_api_views_and_errors(client: TestClient) -> None:
         bad = client.get("/api/v1/outlook", params=params)
         assert 400 <= bad.status_code < 500, (params, bad.status_code)
         assert "code" in bad.json() or "detail" in bad.json()
+
+
+def test_targets_page_shows_the_projected_band_and_probabilities(client: TestClient) -> None:
+    page = client.get("/targets")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert 'id="outlook-2030"' in html and "P(&lt; 60%)" in html
+    # one row per mineral x stage the IEA projects, rare-earth refining among them with China's base share
+    assert html.count("<tr>", html.index('id="outlook"')) >= 12
+    assert "CHN 91.3%" in html  # 73.75667 / 80.80513 = 0.9128 (see the rare-earth refining test above)
+
+
+def test_overview_has_one_row_per_mineral_and_stage(built_sqlite: tuple[str, Engine]) -> None:
+    result = outlook.overview(built_sqlite[1], draws=100)
+    assert result.frame.height == len(outlook.minerals_and_stages())
+    assert {"p_below_60", "p_below_50", "median", "p10", "p90", "pipeline_counted"} <= set(
+        result.frame.columns
+    )

@@ -38,6 +38,10 @@ METHOD = "docs/methods/outlook-2030.md"
 PROJECT_STAGE = {"mining": "extraction", "refining": "processing"}
 DEFAULT_SCENARIO = "STEPS"
 MAX_DRAWS = 100_000
+DEPENDENCY_NOTE = (
+    "dependency = the largest share of world supply held by one country outside the alliance (production "
+    "basis); incumbents fill the demand the pipeline leaves, in base-year proportions"
+)
 #: the trajectory runs at least to this year (the G7 2030 test and five years after it)
 HORIZON = 2035
 
@@ -244,8 +248,7 @@ def outlook(
         f"alliance {group.id}; base year {baseline.base_year}; demand growth: IEA Critical Minerals Data Explorer "
         f"{iea_outlook.EDITION} edition, {iea_outlook.SCENARIO_NAMES[scenario]} ({scenario})",
         f"delays and failures by study stage: {BUNDLED_FILE} (sources cited there and in {METHOD})",
-        "dependency = the largest share of world supply held by one country outside the alliance "
-        "(production basis); incumbents fill the demand the pipeline leaves, in base-year proportions",
+        DEPENDENCY_NOTE,
         *result.notes,
     ]
     provenance = _provenance(
@@ -349,3 +352,40 @@ def view(result: OutlookResult, name: str) -> MarketResult:
         "projects": lambda r: r.projects,
     }[name](result)
     return MarketResult(frame, result.provenance)
+
+
+#: draws per outlook on the Targets page (12 outlooks; cached per data build)
+PAGE_DRAWS = 2_000
+
+
+def overview(
+    engine: Engine, alliance: str = "G7+", *, draws: int = PAGE_DRAWS, seed: int = 0
+) -> MarketResult:
+    """One summary row per mineral × stage the outlook covers (the Targets page's projected band and
+    probabilities); a mineral × stage without a base year in the store is left out and named in the notes."""
+    rows, missing = [], []
+    provenance = None
+    for mineral, stage in minerals_and_stages():
+        try:
+            result = outlook(engine, mineral, stage, draws=draws, seed=seed, alliance=alliance)
+        except NotFoundError:
+            missing.append(f"{mineral} {stage}")
+            continue
+        provenance = provenance or result.provenance
+        rows.append(summary_frame(result))
+    if not rows or provenance is None:
+        raise NotFoundError("no outlook: the store has no base year for any mineral the IEA projects")
+    notes = [
+        DEPENDENCY_NOTE,
+        f"demand growth: IEA Critical Minerals Data Explorer {iea_outlook.EDITION} edition, "
+        f"{iea_outlook.SCENARIO_NAMES[DEFAULT_SCENARIO]}; {draws:,} draws per outlook, seed {seed}",
+        "pipeline_counted of pipeline_projects add supply; the others state no capacity or no start "
+        "and add nothing (never zero-filled: the outlook understates an unquantified pipeline)",
+    ]
+    if missing:
+        notes.append("no base year in the store for: " + ", ".join(missing))
+    frame = pl.concat(rows, how="diagonal_relaxed")
+    return MarketResult(
+        frame,
+        Provenance(provenance.sources, provenance.flags, METHOD, None, notes),
+    )

@@ -37,7 +37,7 @@ from lodeline.api.limits import AuthThrottle, AuthThrottledError, account_key
 from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, CountryGroup, country_groups, resolve_alliance
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
 from lodeline.errors import InvalidArgumentError, LodelineError
-from lodeline.services import market
+from lodeline.services import market, outlook
 from lodeline.services.results import MarketResult
 from lodeline.store.accounts import (
     check_token,
@@ -218,9 +218,14 @@ def targets_page(
         ["yardstick", "target_gap_pp"], descending=[False, True]
     )
     names = {m.id: m.name for m in minerals().values()}
+    projected = _cached(
+        request, ("outlook-overview", group.members), lambda: outlook.overview(engine, group.id)
+    )
     return _render(
         request,
         "targets.html",
+        outlook_rows=projected.frame.to_dicts(),
+        outlook_notes=projected.provenance.notes,
         misses=misses.to_dicts(),
         rows=frame.height,
         meets=frame.filter(pl.col("target_verdict") == "meets").height,
