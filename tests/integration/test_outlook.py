@@ -161,3 +161,50 @@ def test_overview_has_one_row_per_mineral_and_stage(built_sqlite: tuple[str, Eng
     assert {"p_below_60", "p_below_50", "median", "p10", "p90", "pipeline_counted"} <= set(
         result.frame.columns
     )
+
+
+def test_a_register_project_with_capacity_moves_the_trajectory(built_sqlite: tuple[str, Engine]) -> None:
+    """By hand: a 30,000 t/yr lithium hydroxide plant in the US, construction, start 2027. The register converts it
+    to 30,000 x 6.94 / 41.962 = 4,961.6 t Li = 4.9616 kt. IEA May 2025, lithium chemicals 2024: China 169.67759 of
+    241.61175 kt (0.702274); demand 205.0 kt (2024) and 455.48724 (STEPS 2030): growth 2.221889. In 2030 the plant is
+    in its fourth year (full capacity): P = 4.9616 / 241.61175 = 0.020536, so China's share
+    = 0.702274 x (2.221889 - 0.020536) / 2.221889 = 0.695783. A project without capacity beside it adds nothing."""
+    from lodeline.projects.conversion import convert
+    from lodeline.projects.schema import Capacity, Project, ProjectStage, StudyStage
+
+    plant = Project(
+        project_id="hand-1",
+        name="hand-worked plant",
+        countries=("US",),
+        minerals=("lithium",),
+        stages=(ProjectStage.PROCESSING,),
+        capacity=convert(Capacity(30_000.0, "t/yr", "lithium hydroxide", "30,000 t/yr lithium hydroxide")),
+        expected_start_year=2027,
+        study_stage=StudyStage.CONSTRUCTION,
+    )
+    empty = Project(
+        project_id="hand-2",
+        name="no figures",
+        countries=("FR",),
+        minerals=("lithium",),
+        stages=(ProjectStage.PROCESSING,),
+    ).with_gaps()
+    result = outlook.outlook(
+        built_sqlite[1], "lithium", "refining", draws=2_000, seed=5, projects=[plant, empty]
+    )
+    t = result.trajectory.filter(result.trajectory["year"] == 2030).row(0, named=True)
+    assert t["deterministic"] == pytest.approx(0.695783, abs=1e-6)
+    assert t["no_pipeline"] == pytest.approx(169.67759096410308 / 241.6117526503776)
+    assert t["p10"] <= t["median"] <= t["no_pipeline"]
+    rows = {r["project_id"]: r for r in result.projects.to_dicts()}
+    assert rows["hand-1"]["counted"] and rows["hand-1"]["capacity"] == pytest.approx(4.96163, rel=1e-5)
+    assert rows["hand-2"]["not_counted_because"] == "capacity not stated"
+    assert result.summary["pipeline"] == {
+        "projects": 2,
+        "counted": 1,
+        "capacity_stated": 1,
+        "capacity_not_stated": 1,
+        "start_not_stated": 1,
+        "counted_capacity": pytest.approx(4.96163, rel=1e-5),
+        "unit": "kt",
+    }

@@ -5,6 +5,7 @@ IEA projections and the pipeline from the project register, then runs :mod:`lode
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -389,3 +390,22 @@ def overview(
         frame,
         Provenance(provenance.sources, provenance.flags, METHOD, None, notes),
     )
+
+
+def pipeline_version(engine: Engine) -> str:
+    """A digest of what the outlook reads from the register (ids, minerals, stages, countries, capacity, start,
+    study stage): part of a cache key, so a member's new or updated project shows before the next data build."""
+    digest = hashlib.sha256()
+    for p in load_projects(engine):
+        cap = p.capacity
+        fields = (
+            p.project_id,
+            p.minerals,
+            tuple(str(s) for s in p.stages),
+            p.countries,
+            None if cap is None else (cap.mineral, cap.contained_t_per_year),
+            p.expected_start_year,
+            None if p.study_stage is None else p.study_stage.value,
+        )
+        digest.update(repr(fields).encode())
+    return digest.hexdigest()

@@ -219,7 +219,9 @@ def targets_page(
     )
     names = {m.id: m.name for m in minerals().values()}
     projected = _cached(
-        request, ("outlook-overview", group.members), lambda: outlook.overview(engine, group.id)
+        request,
+        ("outlook-overview", group.members, outlook.pipeline_version(engine)),
+        lambda: outlook.overview(engine, group.id),
     )
     return _render(
         request,

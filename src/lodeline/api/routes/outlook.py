@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from lodeline.api.deps import EngineDep
-from lodeline.api.envelope import READ_RESPONSES, Envelope
-from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep, answer
+from lodeline.api.envelope import READ_RESPONSES, Envelope, render_page, respond, wants_csv
+from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep, result_cache
 from lodeline.api.routes.market import Alliance, AllianceQuery
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral, resolve_stage
@@ -57,11 +57,13 @@ def get_outlook(
     probability most; projects without a stated capacity are listed and counted, never zero-filled."""
     mineral_id, stage_id = resolve_mineral(mineral), resolve_stage(stage).value
     group = resolve_alliance(alliance)
-    key = ("outlook", mineral_id, stage_id, year, draws, seed, scenario, group.members)
-    return answer(
-        request,
-        f"outlook-{mineral_id}-{stage_id}-{view}",
-        (*key, view),
+    # Not reads.answer: its cache of rendered pages lasts a data build, and member projects change without one.
+    # The result is cached under a key that includes a digest of the register's figures instead.
+    pipeline = outlook.pipeline_version(engine)
+    key = ("outlook", mineral_id, stage_id, year, draws, seed, scenario, group.members, pipeline, view)
+    cache = result_cache(request)
+    result = cache.get(
+        key,
         lambda: outlook.view(
             outlook.outlook(
                 engine,
@@ -75,7 +77,15 @@ def get_outlook(
             ),
             view,
         ),
+    )
+    page = render_page(
+        request,
+        result.frame,
+        result.provenance,
+        data_version=cache.version(),
         limit=limit,
         cursor=cursor,
-        fmt=fmt,
+        csv=wants_csv(request, fmt),
+        name=f"outlook-{mineral_id}-{stage_id}-{view}",
     )
+    return respond(request, page)
