@@ -197,6 +197,7 @@ def _known_values(
         "/api/v1/minerals/{mineral}/prices": {"path_parameters": {"mineral": "copper"}, "query": {}},
         "/api/v1/risk/sensitivity": {"query": {"draws": 100, "material": ["Cobalt"]}},
         "/api/v1/risk/tornado": {"query": {"material": ["Cobalt"]}},
+        "/api/v1/outlook": {"query": {"mineral": "rare-earths", "draws": 100}},
         "/api/v1/risk/geopolitical": {"query": {"importer": "G7+", "mineral": "cobalt"}},
         "/api/v1/submissions/{submission_id}": {"path_parameters": {"submission_id": store.submission_id}},
         "/epcis/capture/{capture_id}": {"path_parameters": {"capture_id": store.capture_id}},
