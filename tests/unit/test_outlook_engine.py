@@ -169,3 +169,35 @@ def _raw() -> dict[str, Any]:
             for k, v in p.stages.items()
         },
     }
+
+
+def test_quantiles_equal_numpys_linear_quantiles() -> None:
+    from lodeline.outlook.summary import quantiles
+
+    values = np.random.default_rng(3).random((1001, 7))
+    for ours, q in zip(quantiles(values, (0.1, 0.5, 0.9)), (0.1, 0.5, 0.9), strict=True):
+        assert np.allclose(ours, np.quantile(values, q, axis=0), rtol=0, atol=1e-15)
+
+
+def test_sensitivity_equals_rerunning_with_the_project_on_time_or_failed() -> None:
+    """The one-at-a-time swing, computed in place, equals a full re-evaluation with that project's delay set to 0
+    and failure off (on time) or failure forced (failed), the other projects' draws unchanged."""
+    from lodeline.outlook.engine import Draws, sensitivity
+
+    projects = [
+        _project(project_id="a", capacity=20.0, start=2026, study_stage="feasibility"),
+        _project(
+            project_id="b", country="MYS", outside=True, capacity=15.0, start=2027, study_stage="scoping"
+        ),
+        _project(project_id="c", capacity=12.0, start=2028, study_stage="construction"),
+    ]
+    prepared = prepare(_baseline(), projects, GROWTH, _params())
+    numbers = sample(prepared, 400, 9, 2.0)
+    swings = sensitivity(prepared, numbers, 6, 0.6)
+    for k in range(3):
+        gamma, uniform = numbers.gamma.copy(), numbers.uniform.copy()
+        gamma[:, k], uniform[:, k] = 0.0, 1.0  # on time, never fails
+        on_time = (evaluate(prepared, Draws(gamma, uniform, 2.0))[:, 6] < 0.6).mean()
+        uniform[:, k] = -1.0  # always fails
+        failed = (evaluate(prepared, Draws(gamma, uniform, 2.0))[:, 6] < 0.6).mean()
+        assert swings[k] == pytest.approx((on_time, failed))

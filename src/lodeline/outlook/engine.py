@@ -183,15 +183,27 @@ def _onehot(prepared: Prepared) -> Array:
 
 
 def output_by_country(prepared: Prepared, delay: Array, failed: npt.NDArray[np.bool_]) -> Array:
-    """(N, C, T) pipeline output by country: one (N, J) @ (J, C) product per year, never an (N, J, T) array."""
-    first = _first_years(prepared, delay)
+    """(N, C, T) pipeline output by country, never building an (N, J, T) array: a project's output over the years
+    is a step function (0 before its first year, then the ramp-up, then full capacity), so its increments
+    ``ramp[k] - ramp[k-1]`` are added at year index ``first + k`` with one ``bincount`` per ramp step, and a
+    cumulative sum over the years gives the output."""
+    n, j = delay.shape
+    c, t = prepared.shares.size, prepared.years.size
+    if j == 0:
+        return np.zeros((n, c, t))
+    ramp = prepared.ramp
+    steps = np.diff(ramp, prepend=0.0)  # increments at first, first + 1, ...
+    width = t + 1  # the extra slot collects what starts after the horizon
+    first = _first_years(prepared, delay) - prepared.years[0]  # (N, J) year index of the first year
     alive = prepared.capacity[None, :] * ~failed
-    onehot = _onehot(prepared)
-    n, t = delay.shape[0], prepared.years.size
-    out = np.empty((n, prepared.shares.size, t))
-    for k, year in enumerate(prepared.years):
-        out[:, :, k] = _year_output(prepared, year - first, alive) @ onehot
-    return out
+    row = (np.arange(n)[:, None] * c + prepared.country_index[None, :]) * width  # (N, J)
+    flat = np.zeros(n * c * width)
+    for k, step in enumerate(steps):
+        if step == 0.0:
+            continue
+        at = np.clip(first + k, 0, t).astype(np.int64)
+        flat += np.bincount((row + at).ravel(), weights=(alive * step).ravel(), minlength=flat.size)
+    return np.cumsum(flat.reshape(n, c, width)[:, :, :t], axis=2)
 
 
 def dependency(prepared: Prepared, by_country: Array, growth: Array | None = None) -> Array:
@@ -258,14 +270,24 @@ def sensitivity(
     on_time = year_output(
         prepared, _first_years(prepared, np.zeros((1, j))), np.zeros((1, j), dtype=np.bool_), year
     )[0]
+    outside = prepared.outside
+    if not outside.any():
+        return [(float(below(np.zeros(1), threshold, comparator)[0]),) * 2 for _ in range(j)]
+    shares = prepared.shares[None, :]
+    pipeline = by_country.sum(axis=1)  # (N,)
     out = []
     for k in range(j):
         c = prepared.country_index[k]
         probabilities = []
         for alternative in (on_time[k], 0.0):
-            changed = by_country.copy()
-            changed[:, c] += alternative - output[:, k]
-            dep = dependency(prepared, changed[:, :, None], growth)[:, 0]
+            delta = alternative - output[:, k]  # (N,) change of project k's output, in country c
+            total_pipeline = pipeline + delta
+            residual = np.maximum(growth[0] - total_pipeline, 0.0)
+            supply = shares * residual[:, None] + by_country
+            supply[:, c] += delta
+            total = residual + total_pipeline
+            top = supply[:, outside].max(axis=1)
+            dep = np.where(total > 0, top / np.where(total > 0, total, 1.0), 0.0)
             probabilities.append(float(below(dep, threshold, comparator).mean()))
         out.append((probabilities[0], probabilities[1]))
     return out
