@@ -36,6 +36,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "stocks",
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
+    (
+        "projects",
+        "projects",
+        "Project register: add, import, list, show, compare, returns, commitments, recycling.",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

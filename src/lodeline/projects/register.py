@@ -56,6 +56,8 @@ def eu_projects(frame: pl.DataFrame) -> list[Project]:
         capex = None
         if r["capex_value"] is not None:
             capex = Money(r["capex_value"], r["capex_currency"], r["capex_value_high"], None)
+        if r["start_raw"] and r["start_year"] is None:
+            gaps["expected_start_year"] = f"the statement dates no start of operation: {r['start_raw']!r}"
         stages = _stages(json.loads(r["stages"]))
         if not stages:
             gaps["stages"] = "not stated in the sources seen"

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments, policy_projects, policy_targets
+from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
@@ -24,12 +25,13 @@ from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement, t
 from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity
 from lodeline.projects.register import deduplicate, eu_projects, financed_projects
 from lodeline.projects.returns import FINANCIAL_RATE, SOCIAL_RATE, Assumptions, SocialBenefits, returns
-from lodeline.projects.schema import Project, redact
+from lodeline.projects.schema import Project, ProjectStage, redact
 from lodeline.services.results import MarketResult, Provenance
 from lodeline.store import projects as db
 from lodeline.store.canonical import read_table
 
 METHOD = "docs/methods/projects.md"
+MAX_IMPORT = 500
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,44 @@ def public_projects(raw_dir: Path | None = None) -> list[Project]:
     return list(_public(_raw(raw_dir)))
 
 
-def add_project(
-    engine: Engine, document: Any, *, owner_org: str, by: str | None = None, where: str = "project"
-) -> dict[str, Any]:
-    """Validate a member's project document and store it as the owner's new version (one transaction).
+def add_projects(
+    engine: Engine, documents: Any, *, owner_org: str, by: str | None = None, where: str = "projects"
+) -> list[dict[str, Any]]:
+    """Validate every document (a list, or one object) and store them as the owner's new versions in ONE
+    transaction: one bad document refuses them all, naming its position and field.
 
     A document whose ``project_id`` is a public project's is the member's update of it: the register merges
     the two and the member's figures win, with the merge written in ``merge_note``.
     """
-    model = validate_document(document, where=where)
-    project = to_project(model, owner_org=owner_org)
-    stored = model.model_dump(mode="json", exclude_defaults=True)
-    version = db.upsert(engine, owner_org, model.project_id, stored, by)
-    return {
-        "project_id": project.project_id,
-        "owner": owner_org,
-        "version": version,
-        "updates_public_record": project.project_id in {p.project_id for p in public_projects()},
-        "contained_t_per_year": project.capacity.contained_t_per_year if project.capacity else None,
-        "gaps": project.gaps,
-    }
+    items = documents if isinstance(documents, list) else [documents]
+    if not items:
+        raise InvalidArgumentError(f"{where}: no project documents")
+    if len(items) > MAX_IMPORT:
+        raise InvalidArgumentError(f"{where}: {len(items)} documents; at most {MAX_IMPORT} per import")
+    models = [
+        validate_document(d, where=f"{where}[{i}]" if len(items) > 1 else where) for i, d in enumerate(items)
+    ]
+    ids = [m.project_id for m in models]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InvalidArgumentError(f"{where}: project_id repeated: {dupes}")
+    stored = [(m.project_id, m.model_dump(mode="json", exclude_defaults=True)) for m in models]
+    versions = db.upsert_many(engine, owner_org, stored, by)
+    public_ids = {p.project_id for p in public_projects()}
+    out = []
+    for model, version in zip(models, versions, strict=True):
+        project = to_project(model, owner_org=owner_org)
+        out.append(
+            {
+                "project_id": project.project_id,
+                "owner": owner_org,
+                "version": version,
+                "updates_public_record": project.project_id in public_ids,
+                "contained_t_per_year": project.capacity.contained_t_per_year if project.capacity else None,
+                "gaps": project.gaps,
+            }
+        )
+    return out
 
 
 def load_projects(
@@ -391,3 +411,27 @@ def recycling(engine: Engine, *, viewer: Viewer = PUBLIC, raw_dir: Path | None =
         "nickel); the lead minimum is not in the bundled file, so it is not shown",
     ]
     return MarketResult(frame, provenance(notes))
+
+
+def select(
+    projects: list[Project], *, mineral: str | None = None, stage: str | None = None, country: str | None = None
+) -> list[Project]:
+    """The projects covering ``mineral`` (a name or alias), ``stage`` and ``country`` (ISO alpha-2)."""
+    if mineral:
+        mineral_id = resolve_mineral(mineral)
+        projects = [p for p in projects if mineral_id in p.minerals]
+    if stage:
+        try:
+            wanted = ProjectStage(stage.strip().lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in ProjectStage)
+            raise InvalidArgumentError(f"unknown stage {stage!r}; expected one of: {choices}") from None
+        projects = [p for p in projects if wanted in p.stages]
+    if country:
+        projects = [p for p in projects if country.strip().upper() in p.countries]
+    return projects
+
+
+def project_detail(p: Project) -> dict[str, Any]:
+    """A project as JSON-ready data: every field, gaps with their reasons, sources and the merge note."""
+    return p.to_dict()
