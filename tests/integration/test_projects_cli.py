@@ -50,7 +50,13 @@ def test_read_commands_on_the_built_store(
     jadar, bam = compared
     assert jadar["capital_intensity_eur_per_t_yr"] > 0 and bam["capital_intensity_eur_per_t_yr"] is None
     assert bam["capital_intensity_why"] == "not stated in the source"
-    assert jadar["diversification_pp"] is not None or jadar["diversification_why"]
+    assert (
+        jadar["diversification_pp"] is None and "no world-production figure" in jadar["diversification_why"]
+    )
+    (guben,) = json.loads(invoke("projects", "compare", "dsg-eu-crma-rock-tech-guben", "--format", "json"))
+    assert (
+        guben["diversification_pp"].startswith("refining ") and " pp of CHN's " in guben["diversification_pp"]
+    )
     summary = json.loads(invoke("projects", "commitments", "--summary"))
     assert summary["headline"]["projects"] == 195
     ledger = json.loads(invoke("projects", "commitments", "--format", "json"))

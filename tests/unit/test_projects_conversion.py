@@ -10,7 +10,7 @@ import pytest
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_projects
 from lodeline.projects.conversion import convert, parse_capacity
-from lodeline.projects.metrics import capital_intensity
+from lodeline.projects.metrics import capital_intensity, displacement
 from lodeline.projects.recycling import pipeline_capacity
 from lodeline.projects.register import eu_projects
 from lodeline.projects.schema import Capacity, Money, Project, ProjectStage
@@ -98,3 +98,10 @@ def test_capital_intensity_hand_worked() -> None:
     value, why = capital_intensity(guben, {"USD": 1.0824})
     assert why is None
     assert value == pytest.approx(177_359, rel=1e-4)
+
+
+def test_displacement_hand_worked() -> None:
+    """A supplier with 70 % of a 240,000 t market; 4,000 t of new alliance capacity: its share becomes
+    0.7 × 240,000 / 244,000 = 0.688525, so the project displaces 0.7 − 0.688525 = 0.011475 (1.15 points)."""
+    assert displacement(0.70, 240_000, 4_000) == pytest.approx(0.011475, abs=1e-6)
+    assert displacement(0.70, 240_000, 0) == 0

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments, policy_projects, policy_targets
 from lodeline.domain.minerals import resolve_mineral
+from lodeline.domain.units import to_tonnes
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
@@ -234,10 +235,12 @@ def _dependencies(engine: Engine | None, projects: list[Project], alliance: str)
             frame = market.dependency(engine, mineral, alliance).frame
         except LodelineError:
             continue
-        parts.append(frame.filter((pl.col("basis") == "production") & (pl.col("unit") == "t")))
+        production = frame.filter(pl.col("basis") == "production")
+        parts.append(production.with_columns(denominator_t=to_tonnes(pl.col("denominator"), pl.col("unit"))))
     if not parts:
         return None
     frame = pl.concat(parts, how="diagonal_relaxed")
+    frame = frame.filter(pl.col("denominator_t").is_not_null() & pl.col("top_external_share").is_not_null())
     return frame.sort("year").group_by(["mineral", "stage"]).last()
 
 
@@ -254,13 +257,17 @@ def _diversification(p: Project, dep: pl.DataFrame | None) -> dict[str, Any]:
     for stage in p.stages:
         market_stage = MARKET_STAGE.get(stage)
         row = dep.filter((pl.col("mineral") == cap.mineral) & (pl.col("stage") == market_stage))
-        if row.is_empty() or row["top_external_share"][0] is None or row["denominator"][0] is None:
+        if row.is_empty():
             continue
         r = row.row(0, named=True)
-        pp = 100 * displacement(r["top_external_share"], r["denominator"], cap.contained_t_per_year)
-        parts.append(f"{market_stage} {r['year']}: -{pp:.2f} pp of {r['top_external_supplier']}'s share")
+        pp = 100 * displacement(r["top_external_share"], r["denominator_t"], cap.contained_t_per_year)
+        parts.append(
+            f"{market_stage} {r['year']}: -{pp:.2f} pp of {r['top_external_supplier']}'s "
+            f"{100 * r['top_external_share']:.1f}% of world production ({r['denominator_t']:,.0f} t, {r['source']})"
+        )
     if not parts:
-        return {"diversification_pp": None, "diversification_why": f"no production-basis figure in tonnes for {cap.mineral}"}  # fmt: skip
+        why = f"no world-production figure in tonnes for {cap.mineral} at the project's stages"
+        return {"diversification_pp": None, "diversification_why": why}  # fmt: skip
     return {"diversification_pp": "; ".join(parts), "diversification_why": None}
 
 
@@ -414,7 +421,11 @@ def recycling(engine: Engine, *, viewer: Viewer = PUBLIC, raw_dir: Path | None =
 
 
 def select(
-    projects: list[Project], *, mineral: str | None = None, stage: str | None = None, country: str | None = None
+    projects: list[Project],
+    *,
+    mineral: str | None = None,
+    stage: str | None = None,
+    country: str | None = None,
 ) -> list[Project]:
     """The projects covering ``mineral`` (a name or alias), ``stage`` and ``country`` (ISO alpha-2)."""
     if mineral:
