@@ -69,7 +69,7 @@ def test_constructed_pair_is_merged_with_the_merge_explained() -> None:
 
 
 def test_different_country_or_mineral_is_never_merged() -> None:
-    a, b = _pair()
+    a, _b = _pair()
     other_country = Project("x", a.name, countries=("SE",), minerals=("lithium",))
     other_mineral = Project("y", a.name, countries=("FI",), minerals=("graphite",))
     assert same_project(a, other_country) is None
