@@ -29,6 +29,7 @@ from lodeline.projects.returns import FINANCIAL_RATE, SOCIAL_RATE, Assumptions, 
 from lodeline.projects.schema import Project, ProjectStage, redact
 from lodeline.services.results import MarketResult, Provenance
 from lodeline.store import projects as db
+from lodeline.store.accounts import data_version
 from lodeline.store.canonical import read_table
 
 METHOD = "docs/methods/projects.md"
@@ -223,20 +224,40 @@ def compare(
     return MarketResult(frame, provenance(notes))
 
 
+#: (database URL, data build, alliance, mineral) -> the mineral's production-basis dependency rows in tonnes; a new
+#: data build changes the key, so nothing stale is read. Bounded: the oldest entries go first.
+_DEPENDENCY_CACHE: dict[tuple[str, str, str, str], pl.DataFrame | None] = {}
+_DEPENDENCY_CACHE_SIZE = 512
+
+
+def _mineral_dependency(engine: Engine, version: str, mineral: str, alliance: str) -> pl.DataFrame | None:
+    from lodeline.services import market
+
+    key = (engine.url.render_as_string(hide_password=True), version, alliance, mineral)
+    if key in _DEPENDENCY_CACHE:
+        return _DEPENDENCY_CACHE[key]
+    try:
+        frame = market.dependency(engine, mineral, alliance).frame
+    except LodelineError:
+        found = None
+    else:
+        production = frame.filter(pl.col("basis") == "production")
+        found = production.with_columns(denominator_t=to_tonnes(pl.col("denominator"), pl.col("unit")))
+    while len(_DEPENDENCY_CACHE) >= _DEPENDENCY_CACHE_SIZE:
+        _DEPENDENCY_CACHE.pop(next(iter(_DEPENDENCY_CACHE)))
+    _DEPENDENCY_CACHE[key] = found
+    return found
+
+
 def _dependencies(engine: Engine | None, projects: list[Project], alliance: str) -> pl.DataFrame | None:
     """Latest production-basis single-supplier figures in tonnes for the projects' minerals (None: not built)."""
     if engine is None:
         return None
-    from lodeline.services import market
-
-    parts = []
-    for mineral in sorted({m for p in projects for m in p.minerals}):
-        try:
-            frame = market.dependency(engine, mineral, alliance).frame
-        except LodelineError:
-            continue
-        production = frame.filter(pl.col("basis") == "production")
-        parts.append(production.with_columns(denominator_t=to_tonnes(pl.col("denominator"), pl.col("unit"))))
+    version = data_version(engine)
+    if not version:
+        return None
+    minerals = sorted({m for p in projects for m in p.minerals})
+    parts = [f for m in minerals if (f := _mineral_dependency(engine, version, m, alliance)) is not None]
     if not parts:
         return None
     frame = pl.concat(parts, how="diagonal_relaxed")
