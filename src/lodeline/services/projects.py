@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments, policy_projects, policy_targets
+from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.domain.units import to_tonnes
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
@@ -209,6 +210,7 @@ def compare(
 ) -> MarketResult:
     """The comparison table of ``ids`` (all projects when empty): capital intensity, time to production,
     permitting against the CRMA caps and, where the market data are built, the diversification contribution."""
+    resolve_alliance(alliance)  # an unknown alliance is the caller's error, before any work
     projects = load_projects(engine, viewer=viewer, raw_dir=raw_dir)
     chosen = [_find(projects, i) for i in ids] if ids else projects
     rates = fx_rates(raw_dir)
