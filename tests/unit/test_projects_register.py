@@ -95,6 +95,7 @@ def test_tungsten_west_is_merged_across_lists() -> None:
     assert "fin-hemerdon-mine-restart" in tw.merged_from
     assert "fin-uk-nwf-2026-tungsten-west-equity" in tw.financing
     assert "same promoter (tungsten west)" in (tw.merge_note or "")
+    assert any("fin-uk-nwf-2026-tungsten-procurement-right" in o for o in tw.offtakes)
 
 
 def test_redact_empties_confidential_fields_with_the_reason() -> None:

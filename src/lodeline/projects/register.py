@@ -25,6 +25,8 @@ EU_LIST = "EU CRMA strategic projects"
 FIN_LIST = "public financing commitments"
 #: value roles of the ledger that finance one named project (not envelopes, authorities or pipelines)
 PROJECT_ROLES = ("commitment", "indication", "funding_option", "private_financing", "recipient_own_funds")
+#: instruments of the ledger that are offtake or purchase rights rather than money
+OFFTAKE_INSTRUMENTS = frozenset({"offtake", "procurement_right"})
 _STOP = {"project", "projects", "the", "and", "of", "mine", "plant", "a", "s", "phase", "i", "ii"}
 
 
@@ -139,6 +141,11 @@ def financed_projects(frame: pl.DataFrame) -> list[Project]:
                     )
                 ),
                 financing=tuple(r["commitment_id"] for r in rows),
+                offtakes=tuple(
+                    f"{r['provider']} ({r['instrument']}, {r['commitment_id']})"
+                    for r in rows
+                    if r["instrument"] in OFFTAKE_INSTRUMENTS
+                ),
                 sources=tuple(
                     SourceRef(FIN_LIST, r["commitment_id"], None, "secondary", r["note"]) for r in rows
                 ),
