@@ -209,6 +209,11 @@ def _known_values(
         "/api/v1/sim/jobs/{job_id}": {"path_parameters": {"job_id": sim_job}},
         "/api/v1/sim/jobs/{job_id}/result": {"path_parameters": {"job_id": sim_job}, "query": {}},
         "/api/v1/sim/jobs/{job_id}/report": {"path_parameters": {"job_id": sim_job}},
+        "/api/v1/projects/{project_id}": {"path_parameters": {"project_id": "dsg-eu-crma-jadar"}},
+        "/api/v1/projects/{project_id}/returns": {
+            "path_parameters": {"project_id": "dsg-eu-crma-jadar"},
+            "query": {"price": 20000, "opex": 1e8},
+        },
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}
@@ -219,6 +224,8 @@ def _known_values(
         return {"query": {"period": "2026-Q3"}}
     if method == "GET" and path.startswith("/api/v1/stocks/submissions/{submission_id}"):
         return {"path_parameters": {"submission_id": _stock_submission(store)}, "query": {}}
+    if method == "POST" and path == "/api/v1/projects":
+        return {"body": {"project_id": "contract-1", "name": "Contract project", "minerals": ["lithium"]}}
     if method == "POST" and path == "/api/v1/sim/jobs":
         return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
     if method == "GET":

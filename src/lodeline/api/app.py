@@ -25,6 +25,7 @@ from lodeline.api.middleware import (
 )
 from lodeline.api.routes import market, registry, release, risk, sim, stocks, submissions, system, trends
 from lodeline.api.routes import outlook as outlook_routes
+from lodeline.api.routes import projects as projects_routes
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -82,6 +83,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(sim.router)
     app.include_router(stocks.router)
     app.include_router(release.router)
+    app.include_router(projects_routes.router)
     app.include_router(outlook_routes.router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.

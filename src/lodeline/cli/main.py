@@ -37,6 +37,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
     (
+        "projects",
+        "projects",
+        "Project register: add, import, list, show, compare, returns, commitments, recycling.",
+    ),
+    (
         "outlook",
         "outlook",
         "The 2030 outlook: will the project pipeline bring single-supplier dependency below 60 %?",

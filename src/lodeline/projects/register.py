@@ -25,6 +25,8 @@ EU_LIST = "EU CRMA strategic projects"
 FIN_LIST = "public financing commitments"
 #: value roles of the ledger that finance one named project (not envelopes, authorities or pipelines)
 PROJECT_ROLES = ("commitment", "indication", "funding_option", "private_financing", "recipient_own_funds")
+#: instruments of the ledger that are offtake or purchase rights rather than money
+OFFTAKE_INSTRUMENTS = frozenset({"offtake", "procurement_right"})
 _STOP = {"project", "projects", "the", "and", "of", "mine", "plant", "a", "s", "phase", "i", "ii"}
 
 
@@ -56,6 +58,8 @@ def eu_projects(frame: pl.DataFrame) -> list[Project]:
         capex = None
         if r["capex_value"] is not None:
             capex = Money(r["capex_value"], r["capex_currency"], r["capex_value_high"], None)
+        if r["start_raw"] and r["start_year"] is None:
+            gaps["expected_start_year"] = f"the statement dates no start of operation: {r['start_raw']!r}"
         stages = _stages(json.loads(r["stages"]))
         if not stages:
             gaps["stages"] = "not stated in the sources seen"
@@ -137,6 +141,11 @@ def financed_projects(frame: pl.DataFrame) -> list[Project]:
                     )
                 ),
                 financing=tuple(r["commitment_id"] for r in rows),
+                offtakes=tuple(
+                    f"{r['provider']} ({r['instrument']}, {r['commitment_id']})"
+                    for r in rows
+                    if r["instrument"] in OFFTAKE_INSTRUMENTS
+                ),
                 sources=tuple(
                     SourceRef(FIN_LIST, r["commitment_id"], None, "secondary", r["note"]) for r in rows
                 ),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, func, insert, select, update
 
 from lodeline.store.engine import write_transaction
 from lodeline.store.schema import metadata
@@ -51,41 +52,46 @@ def _now() -> dt.datetime:
 
 def upsert(engine: Engine, owner_org: str, project_id: str, document: dict[str, Any], by: str | None) -> int:
     """Store ``document`` as the owner's current version of the project; returns the version number."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return upsert_many(engine, owner_org, [(project_id, document)], by)[0]
+
+
+def upsert_many(
+    engine: Engine, owner_org: str, documents: Sequence[tuple[str, dict[str, Any]]], by: str | None
+) -> list[int]:
+    """Store every (project id, document) as the owner's new versions in ONE transaction (all or none)."""
     now = _now()
+    out = []
     with write_transaction(engine) as conn:
-        key = (member_projects.c.owner_org == owner_org) & (member_projects.c.project_id == project_id)
-        current = conn.execute(select(member_projects.c.version).where(key)).scalar_one_or_none()
-        version = 1 if current is None else current + 1
-        if current is None:
+        for project_id, document in documents:
+            text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+            key = (member_projects.c.owner_org == owner_org) & (member_projects.c.project_id == project_id)
+            current = conn.execute(select(member_projects.c.version).where(key)).scalar_one_or_none()
+            version = 1 if current is None else current + 1
+            if current is None:
+                row = {"owner_org": owner_org, "project_id": project_id, "created_at": now}
+                conn.execute(
+                    insert(member_projects).values(
+                        **row, version=1, document=text, updated_at=now, updated_by=by
+                    )
+                )
+            else:
+                conn.execute(
+                    update(member_projects)
+                    .where(key)
+                    .values(version=version, document=text, updated_at=now, updated_by=by)
+                )
             conn.execute(
-                insert(member_projects).values(
+                insert(member_project_versions).values(
                     owner_org=owner_org,
                     project_id=project_id,
-                    version=1,
+                    version=version,
                     document=text,
-                    created_at=now,
-                    updated_at=now,
-                    updated_by=by,
+                    changed_at=now,
+                    changed_by=by,
                 )
             )
-        else:
-            conn.execute(
-                update(member_projects)
-                .where(key)
-                .values(version=version, document=text, updated_at=now, updated_by=by)
-            )
-        conn.execute(
-            insert(member_project_versions).values(
-                owner_org=owner_org,
-                project_id=project_id,
-                version=version,
-                document=text,
-                changed_at=now,
-                changed_by=by,
-            )
-        )
-    return version
+            out.append(version)
+    return out
 
 
 def list_projects(engine: Engine) -> list[dict[str, Any]]:
@@ -106,3 +112,9 @@ def versions(engine: Engine, owner_org: str, project_id: str) -> list[dict[str, 
             .order_by(t.c.version)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def count_versions(engine: Engine) -> int:
+    """How many member project versions exist (part of the data version of a register read)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(member_project_versions)).scalar_one())

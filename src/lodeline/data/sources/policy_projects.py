@@ -78,6 +78,10 @@ def _capex(raw: str, *, file: str, row: int) -> tuple[float | None, float | None
 
 
 def first_year(raw: str) -> int | None:
+    """The first year a start-of-operation statement names; None when it dates something else (an investment
+    decision: "FID expected end 2027" is not a start of operation)."""
+    if re.search(r"\bFID\b|investment decision", raw, re.IGNORECASE):
+        return None
     m = re.search(r"\b(19|20)\d{2}\b", raw)
     return int(m.group(0)) if m else None
 
