@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -208,3 +209,42 @@ def test_a_register_project_with_capacity_moves_the_trajectory(built_sqlite: tup
         "counted_capacity": pytest.approx(4.96163, rel=1e-5),
         "unit": "kt",
     }
+
+
+def test_a_members_new_project_reaches_the_outlook_without_a_rebuild(
+    built_sqlite: tuple[str, Engine], tmp_path: Path
+) -> None:
+    """The API's cache is keyed on the register's figures: a member's project with capacity and start is counted
+    on the next read; a project whose capacity is confidential is not (the outlook reads the public view)."""
+    from lodeline.services.projects import add_projects
+    from lodeline.store.engine import make_engine
+    from webstore import copy_built_sqlite  # tests/webstore.py
+
+    engine = make_engine(copy_built_sqlite(built_sqlite[0], tmp_path))
+    params = {"mineral": "lithium", "stage": "refining", "draws": 200}
+    with TestClient(
+        create_app(engine, ApiSettings(anonymous_rate_per_second=0)), base_url="https://testserver"
+    ) as c:
+        before = c.get("/api/v1/outlook", params=params).json()["data"][0]
+        plant = {
+            "project_id": "member-lioh-1",
+            "name": "Member hydroxide plant",
+            "countries": ["US"],
+            "minerals": ["lithium"],
+            "stages": ["processing"],
+            "capacity": {"value": 30000, "product": "lithium hydroxide"},
+            "expected_start_year": 2027,
+            "study_stage": "construction",
+        }
+        secret = {
+            **plant,
+            "project_id": "member-lioh-2",
+            "name": "Quiet refinery",
+            "confidential": ["capacity"],
+        }
+        add_projects(engine, [plant, secret], owner_org="member-org")
+        after = c.get("/api/v1/outlook", params=params).json()["data"][0]
+    assert after["pipeline_projects"] == before["pipeline_projects"] + 2
+    assert after["pipeline_counted"] == before["pipeline_counted"] + 1
+    assert after["deterministic"] < before["deterministic"]
+    engine.dispose()
