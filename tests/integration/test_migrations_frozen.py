@@ -19,6 +19,7 @@ from lodeline.store import (
     alerts,
     comply,
     deals,
+    projects,
     schema,
     stocks,
     throttle,
@@ -42,6 +43,7 @@ FROZEN_TABLES = (
     *alerts.ALERT_TABLES,  # alerts_0001
     *comply.COMPLY_TABLES,  # comply_0001
     *deals.DEAL_TABLES,  # deals_0001
+    *projects.PROJECT_TABLES,  # projects_0001
 )
 
 

@@ -197,6 +197,7 @@ def _known_values(
         "/api/v1/minerals/{mineral}/prices": {"path_parameters": {"mineral": "copper"}, "query": {}},
         "/api/v1/risk/sensitivity": {"query": {"draws": 100, "material": ["Cobalt"]}},
         "/api/v1/risk/tornado": {"query": {"material": ["Cobalt"]}},
+        "/api/v1/outlook": {"query": {"mineral": "rare-earths", "draws": 100}},
         "/api/v1/risk/geopolitical": {"query": {"importer": "G7+", "mineral": "cobalt"}},
         "/api/v1/submissions/{submission_id}": {"path_parameters": {"submission_id": store.submission_id}},
         "/epcis/capture/{capture_id}": {"path_parameters": {"capture_id": store.capture_id}},
@@ -217,6 +218,11 @@ def _known_values(
             "query": {},
         },
         "/api/v1/deals/countries/{country}": {"path_parameters": {"country": "IDN"}, "query": {}},
+        "/api/v1/projects/{project_id}": {"path_parameters": {"project_id": "dsg-eu-crma-jadar"}},
+        "/api/v1/projects/{project_id}/returns": {
+            "path_parameters": {"project_id": "dsg-eu-crma-jadar"},
+            "query": {"price": 20000, "opex": 1e8},
+        },
     }
     if method == "POST" and path == "/api/v1/submissions":
         return {"body": SUBMISSION}
@@ -233,6 +239,8 @@ def _known_values(
         return {"path_parameters": {"submission_id": _stock_submission(store)}, "query": {}}
     if method == "GET" and path == "/api/v1/alerts/{alert_id}":
         return {"path_parameters": {"alert_id": _recorded_alert(store)}}
+    if method == "POST" and path == "/api/v1/projects":
+        return {"body": {"project_id": "contract-1", "name": "Contract project", "minerals": ["lithium"]}}
     if method == "POST" and path == "/api/v1/sim/jobs":
         return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
     if method == "GET":

@@ -47,6 +47,7 @@ class Action(StrEnum):
     SUBSCRIBE_ALERTS = "alerts:subscribe"  # the caller's delegation's own alert subscriptions
     CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
     AMEND_DEALS = "deals:amend"  # add or amend a row of the deals register (each change a new version)
+    SUBMIT_PROJECT = "projects:submit"  # add or update a project owned by the caller's organisation
 
 
 _EVERYONE = frozenset(Role)
@@ -78,6 +79,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Compliance checks read a lot's upstream facts and log verdicts: the registry's readers, scoped like it.
     Action.CHECK_COMPLIANCE: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
     Action.AMEND_DEALS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    # Project register: members and companies record their projects; confidential fields are read only by the
+    # owner and the secretariat (project_viewer), the rest of the register is published.
+    Action.SUBMIT_PROJECT: frozenset({Role.MEMBER, Role.PARTICIPANT}),
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).
@@ -207,3 +211,22 @@ def check_row_visible_to_participant(principal: Principal, owner: str | None, wh
     scope = registry_scope(principal)
     if owner is None or (scope is not None and owner != scope):
         raise NotFoundError(f"no {what} visible to this account")
+
+
+def project_viewer(principal: Principal) -> tuple[str | None, bool]:
+    """(organisation whose confidential project fields ``principal`` reads, whether it reads every
+    organisation's): the owner its own, the secretariat all; everyone else (admins and auditors too) none."""
+    role = Role(principal.role)
+    if role is Role.SECRETARIAT:
+        return None, True
+    if role in POLICY[Action.SUBMIT_PROJECT] and principal.org:
+        return principal.org, False
+    return None, False
+
+
+def project_owner(principal: Principal) -> str:
+    """The organisation a project is recorded for: the caller's own, never a body field."""
+    authorise(principal, Action.SUBMIT_PROJECT)
+    if not principal.org:
+        raise PermissionDeniedError(principal.role, Action.SUBMIT_PROJECT)
+    return principal.org

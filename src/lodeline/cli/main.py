@@ -47,6 +47,16 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "deals",
         "Deals register: agreements, export restrictions, disputes, coverage, producer-country view.",
     ),
+    (
+        "projects",
+        "projects",
+        "Project register: add, import, list, show, compare, returns, commitments, recycling.",
+    ),
+    (
+        "outlook",
+        "outlook",
+        "The 2030 outlook: will the project pipeline bring single-supplier dependency below 60 %?",
+    ),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

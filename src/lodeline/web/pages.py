@@ -37,7 +37,7 @@ from lodeline.api.limits import AuthThrottle, AuthThrottledError, account_key
 from lodeline.domain.groups import MAX_ALLIANCE_LENGTH, CountryGroup, country_groups, resolve_alliance
 from lodeline.domain.minerals import minerals, resolve_mineral, resolve_stage
 from lodeline.errors import InvalidArgumentError, LodelineError
-from lodeline.services import market
+from lodeline.services import market, outlook
 from lodeline.services.results import MarketResult
 from lodeline.store.accounts import (
     check_token,
@@ -47,7 +47,7 @@ from lodeline.store.accounts import (
     service_secret,
     token_id_of,
 )
-from lodeline.web import deals_page, registry_page, risk_page, sim_page, stocks_page
+from lodeline.web import deals_page, projects_page, registry_page, risk_page, sim_page, stocks_page
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -218,9 +218,16 @@ def targets_page(
         ["yardstick", "target_gap_pp"], descending=[False, True]
     )
     names = {m.id: m.name for m in minerals().values()}
+    projected = _cached(
+        request,
+        ("outlook-overview", group.members, outlook.pipeline_version(engine)),
+        lambda: outlook.overview(engine, group.id),
+    )
     return _render(
         request,
         "targets.html",
+        outlook_rows=projected.frame.to_dicts(),
+        outlook_notes=projected.provenance.notes,
         misses=misses.to_dicts(),
         rows=frame.height,
         meets=frame.filter(pl.col("target_verdict") == "meets").height,
@@ -387,4 +394,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(risk_page.router)
     app.include_router(stocks_page.router)
     app.include_router(deals_page.router)
+    app.include_router(projects_page.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -1,0 +1,131 @@
+"""Recycling monitor (pure): end-of-life recycling rates and recycled content per mineral, pipeline recycling
+capacity against the EU CRMA 2030 benchmark (25 % of consumption from recycling) and the Battery Regulation's
+recycled-content minimums (2031 and 2036). Gaps stay gaps: a mineral with no stated capacity or consumption has
+no ratio, and says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import polars as pl
+
+from lodeline.projects.schema import Project, ProjectStage
+
+BENCHMARK_SHARE = 0.25  # CRMA Art. 5(1)(a)(iii): recycling capacity ≥ 25 % of annual EU consumption by 2030
+
+
+def pipeline_capacity(projects: list[Project]) -> pl.DataFrame:
+    """Per mineral: recycling projects, how many state a capacity convertible to contained metal, and its sum."""
+    count: dict[str, int] = {}
+    with_cap: dict[str, int] = {}
+    total: dict[str, float] = {}
+    missing: dict[str, list[str]] = {}
+    for p in projects:
+        if ProjectStage.RECYCLING not in p.stages:
+            continue
+        for m in p.minerals:
+            count[m] = count.get(m, 0) + 1
+            cap = p.capacity
+            if cap is not None and cap.contained_t_per_year is not None and cap.mineral == m:
+                with_cap[m] = with_cap.get(m, 0) + 1
+                total[m] = total.get(m, 0.0) + cap.contained_t_per_year
+            else:
+                missing.setdefault(m, []).append(p.project_id)
+    rows = [
+        {
+            "mineral": m,
+            "recycling_projects": n,
+            "with_capacity": with_cap.get(m, 0),
+            "capacity_contained_t": total.get(m),
+            "without_capacity": ";".join(missing.get(m, [])),
+        }
+        for m, n in count.items()
+    ]
+    schema = {"mineral": pl.String, "recycling_projects": pl.Int64, "with_capacity": pl.Int64,
+              "capacity_contained_t": pl.Float64, "without_capacity": pl.String}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema).sort("mineral")
+
+
+def battery_minimums(targets: pl.DataFrame) -> pl.DataFrame:
+    """The Battery Regulation Art. 8 minimums from the targets table: 2031 from ``value``, 2036 from the note
+    (``"26% from 2036"``). A 2036 figure the note does not state stays None."""
+    rows = []
+    for r in targets.iter_rows(named=True):
+        if "Battery Regulation" not in (r["instrument"] or ""):
+            continue
+        later = re.search(r"(\d+(?:\.\d+)?)\s*%\s*from\s*(\d{4})", r["note"] or "")
+        rows.append(
+            {
+                "mineral": (r["minerals"][0] if r["minerals"] else r["scope_raw"]),
+                "min_2031_pct": r["value"],
+                "min_2036_pct": float(later.group(1)) if later else None,
+                "target_id": r["target_id"],
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "mineral": pl.String,
+            "min_2031_pct": pl.Float64,
+            "min_2036_pct": pl.Float64,
+            "target_id": pl.String,
+        },
+    )
+
+
+def monitor(
+    rates: pl.DataFrame, pipeline: pl.DataFrame, consumption_t: Mapping[str, float], minimums: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per mineral with any figure: EoL-RIR (EU CRM 2023), UNEP 2011 EoL-RR and recycled content
+    ranges, the pipeline's recycling capacity, the 25 % benchmark in tonnes and the share of it the pipeline
+    covers (where consumption is known), and the battery recycled-content minimums."""
+    minerals = sorted(
+        set(rates["mineral"].drop_nulls().to_list())
+        | set(pipeline["mineral"].to_list())
+        | set(minimums["mineral"].to_list())
+    )
+    pipe = {r["mineral"]: r for r in pipeline.iter_rows(named=True)}
+    mins = {r["mineral"]: r for r in minimums.iter_rows(named=True)}
+    rows = []
+    for m in minerals:
+        sub = rates.filter(pl.col("mineral") == m)
+
+        def pick(metric: str, col: str, sub: pl.DataFrame = sub) -> float | None:
+            v = sub.filter(pl.col("metric") == metric)[col].drop_nulls()
+            return float(v[0]) if len(v) else None
+
+        p = pipe.get(m)
+        cap = p["capacity_contained_t"] if p else None
+        cons = consumption_t.get(m)
+        bench = cons * BENCHMARK_SHARE if cons is not None else None
+        if cap is None:
+            why = (
+                "no recycling project states a capacity convertible to contained metal"
+                if p
+                else "no recycling project in the register"
+            )
+        elif bench is None:
+            why = "consumption not available for this mineral"
+        else:
+            why = None
+        rows.append(
+            {
+                "mineral": m,
+                "eol_rir_pct_eu2023": pick("eol_rir", "value_low"),
+                "eol_rr_pct_unep2011_low": pick("eol_rr", "value_low"),
+                "eol_rr_pct_unep2011_high": pick("eol_rr", "value_high"),
+                "recycled_content_pct_unep2011_low": pick("recycled_content", "value_low"),
+                "recycled_content_pct_unep2011_high": pick("recycled_content", "value_high"),
+                "recycling_projects": p["recycling_projects"] if p else 0,
+                "pipeline_capacity_t": cap,
+                "consumption_t": cons,
+                "benchmark_25pct_t": bench,
+                "pipeline_share_of_benchmark": (cap / bench) if cap is not None and bench else None,
+                "why_no_ratio": why,
+                "battery_min_2031_pct": mins[m]["min_2031_pct"] if m in mins else None,
+                "battery_min_2036_pct": mins[m]["min_2036_pct"] if m in mins else None,
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
