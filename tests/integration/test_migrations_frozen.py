@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from lodeline.store import accounts, schema, stocks, throttle, trace, tracelog, tracelog_witnesses
+from lodeline.store import accounts, passports, schema, stocks, throttle, trace, tracelog, tracelog_witnesses
 
 FROZEN_TABLES = (
     *schema.CANONICAL_TABLES,  # 0001_foundation
@@ -28,6 +28,7 @@ FROZEN_TABLES = (
     tracelog.tracelog_identity,  # tracelog_0003
     *tracelog_witnesses.WITNESS_TABLES,  # tracelog_0004
     *stocks.STOCK_TABLES,  # stocks_0001
+    *passports.PASSPORT_TABLES,  # passports_0001
 )
 
 

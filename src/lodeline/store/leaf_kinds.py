@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lodeline.store import stocks
+from lodeline.store import passports, stocks
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class LeafKind:
 
 LEAF_KINDS: tuple[LeafKind, ...] = (
     LeafKind("stocks", stocks.STOCK_LEAF_PREFIX, stocks.stock_leaves, "stock-leaf-mismatch"),
+    LeafKind(
+        "passports", passports.PASSPORT_LEAF_PREFIX, passports.passport_leaves, "passport-leaf-mismatch"
+    ),
 )
 
 

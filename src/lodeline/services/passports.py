@@ -1,0 +1,299 @@
+"""Digital product passports of registry lots: issue (gather, prove, sign, store), fetch, verify, and the lot's
+UNTP traceability events. Called by the CLI, the API and the registry explorer alike.
+
+The pure halves are in :mod:`lodeline.passport`; this module reads the store (``store/passports``,
+``store/trace``, ``store/tracelog``), asks the checkpoint signer for a checkpoint covering the log
+(``trace/signer``) and writes the issued passport with its log leaf in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, select
+
+from lodeline.domain.countries import countries as country_table
+from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
+from lodeline.passport import credential, dte, evidence, proof, verify
+from lodeline.store import passports as db
+from lodeline.store import trace as trace_db
+from lodeline.store import tracelog
+from lodeline.tlog import merkle
+from lodeline.trace import checkpoint, directory, keys, signer
+from lodeline.trace.directory import iso_time
+from lodeline.trace.identifiers import canonical_id
+
+_GTIN_LOT = re.compile(r"/01/(\d{14})/10/([^/?#]+)")
+VERDICTS = ("pass", "fail", "insufficient_data")
+
+
+class PassportError(LodelineError):
+    code = "passport"
+    http_status = 422
+
+
+class NotOwnLotError(LodelineError):
+    code = "passport-not-own-lot"
+    http_status = 403
+
+
+def _lot_id(conn: Any, lot: str) -> tuple[str, dict[str, Any]]:
+    lot_id = canonical_id(lot)
+    found = trace_db.lots_by_id(conn, [lot_id])
+    if not found:
+        matches = trace_db.lot_ids_like(conn, lot)
+        if len(matches) != 1:
+            raise NotFoundError(f"unknown lot {lot!r}" + (f"; candidates: {matches}" if matches else ""))
+        lot_id = matches[0]
+        found = trace_db.lots_by_id(conn, [lot_id])
+    return lot_id, found[lot_id]
+
+
+def _check_verdicts(verdicts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for pos, v in enumerate(verdicts):
+        if not isinstance(v, dict):
+            raise InvalidArgumentError(f"verdicts[{pos}]: must be an object", field=f"verdicts[{pos}]")
+        if not isinstance(v.get("rule"), str) or not v["rule"]:
+            raise InvalidArgumentError(
+                f"verdicts[{pos}].rule: a rule id is required", field=f"verdicts[{pos}].rule"
+            )
+        if v.get("verdict") not in VERDICTS:
+            raise InvalidArgumentError(
+                f"verdicts[{pos}].verdict: must be one of {', '.join(VERDICTS)}",
+                field=f"verdicts[{pos}].verdict",
+            )
+        if (
+            not isinstance(v.get("leaf_index"), int)
+            or isinstance(v["leaf_index"], bool)
+            or v["leaf_index"] < 0
+        ):
+            raise InvalidArgumentError(
+                f"verdicts[{pos}].leaf_index: the verdict's log leaf index is required",
+                field=f"verdicts[{pos}].leaf_index",
+            )
+        out.append({k: val for k, val in v.items() if isinstance(val, str | int | float | bool | type(None))})
+    return out
+
+
+def _directory_leaves(
+    conn: Any, stop: int, wanted: set[tuple[str, Any]]
+) -> dict[tuple[str, Any], tuple[int, bytes]]:
+    """The last directory leaf before ``stop`` recording each wanted (table, key) — one scan."""
+    found: dict[tuple[str, Any], tuple[int, bytes]] = {}
+    for index, data in tracelog.leaves_starting_with(conn, b"{", stop):
+        try:
+            entry = directory.parse_leaf(index, data)
+        except InvalidArgumentError:
+            continue
+        table = entry.table
+        if table is not None and (table, entry.key) in wanted:
+            found[(table, entry.key)] = (index, data)
+    return found
+
+
+def _paths(conn: Any, indices: Sequence[int], size: int) -> dict[int, list[bytes]]:
+    """RFC 9162 inclusion paths of many leaves in a tree of ``size``, in one read of the stored subtrees."""
+    ranges: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
+    for index in indices:
+        r = merkle.inclusion_proof_ranges(index, size)
+        spans.append((index, len(ranges), len(ranges) + len(r)))
+        ranges.extend(r)
+    hashes = tracelog.resolve_ranges(conn, ranges, size) if ranges else []
+    return {index: hashes[a:b] for index, a, b in spans}
+
+
+def issue(
+    engine: Engine,
+    lot: str,
+    *,
+    participant: str,
+    private_key: Ed25519PrivateKey,
+    profile: str = "untp-dpp",
+    verdicts: Sequence[dict[str, Any]] = (),
+    now: datetime | None = None,
+    store: bool = True,
+) -> dict[str, Any]:
+    """Issue the passport of ``lot`` as ``participant`` (who must operate the facility that produced it), signed
+    with ``private_key`` (which must be a registered, unrevoked key of theirs). Returns the signed credential."""
+    if profile not in credential.PROFILES:
+        raise InvalidArgumentError(f"unknown profile {profile!r}; one of {', '.join(credential.PROFILES)}")
+    checked = _check_verdicts(verdicts)
+    cp = signer.issue(engine).checkpoint
+    public = proof.public_bytes(private_key)
+    key_id = keys.key_id(keys.public_b64(private_key))
+    with engine.connect() as conn:
+        lot_id, row = _lot_id(conn, lot)
+        facilities = trace_db.facilities_all(conn)
+        home = facilities.get(row["facility_id"])
+        if home is None or home["operator_id"] != participant:
+            raise NotOwnLotError(
+                f"lot {lot_id} was produced at {row['facility_id']}, which {participant} does not operate",
+                lot=lot_id,
+            )
+        participant_row = next((p for p in _participants(conn) if p["id"] == participant), None)
+        if participant_row is None:
+            raise NotFoundError(f"unknown participant {participant!r}")
+        edges = db.upstream_edges_with_events(conn, lot_id)
+        if not edges:
+            raise NotFoundError(f"lot {lot_id} has no recorded production")
+        missing = [e["event"] for e in edges if e["leaf"] is None]
+        if missing:
+            raise PassportError(f"event {missing[0]} has no log leaf (captured before the log?)", lot=lot_id)
+        late = [e["leaf"] for e in edges if e["leaf"] >= cp.tree_size] + [
+            v["leaf_index"] for v in checked if v["leaf_index"] >= cp.tree_size
+        ]
+        if late:
+            raise PassportError(f"leaf {late[0]} is not covered by checkpoint {cp.checkpoint_id}")
+        fac_ids = sorted({e["facility"] for e in edges})
+        wanted = {("trace_facilities", f) for f in fac_ids} | {("trace_participant_keys", key_id)}
+        found = _directory_leaves(conn, cp.tree_size, wanted)
+        key_leaf = found.get(("trace_participant_keys", key_id))
+        if key_leaf is None:
+            raise PassportError(f"the signing key {key_id} is not in the registry's directory", key_id=key_id)
+        key_record = json.loads(key_leaf[1])["record"]
+        if key_record.get("participant_id") != participant or key_record.get("revoked_at"):
+            raise PassportError(f"key {key_id} is not an unrevoked key of {participant}", key_id=key_id)
+        leaf_data: dict[int, bytes] = {e["leaf"]: e["leaf_data"].encode("utf-8") for e in edges}
+        leaf_data.update({index: data for index, data in found.values()})
+        verdict_data = db.leaf_data_at(conn, [v["leaf_index"] for v in checked])
+        for v in checked:
+            if v["leaf_index"] not in verdict_data:
+                raise NotFoundError(f"verdict of rule {v['rule']!r}: no log leaf {v['leaf_index']}")
+        leaf_data.update(verdict_data)
+        paths = _paths(conn, sorted(leaf_data), cp.tree_size)
+    ev_block: dict[str, Any] = {
+        "format": evidence.EVIDENCE_FORMAT,
+        "lot": lot_id,
+        "checkpoint": cp.note,
+        "composition": [
+            {
+                "lot": e["lot"],
+                "facility": e["facility"],
+                "sourceLot": e["source"],
+                "metalKg": e["metal_kg"],
+                "event": e["leaf_data"],
+                "leaf": e["leaf"],
+            }
+            for e in edges
+        ],
+        "origins": {
+            e["lot"]: {"recycled": e["recycled"], "openingStock": e["opening"]}
+            for e in edges
+            if e["source"] is None
+        },
+        "facilities": {
+            f: found[("trace_facilities", f)][0] for f in fac_ids if ("trace_facilities", f) in found
+        },
+        "issuerKey": key_leaf[0],
+        "verdicts": [{"leaf": v["leaf_index"], "record": v} for v in checked],
+        "leaves": [evidence.leaf_entry(i, leaf_data[i], paths[i]) for i in sorted(leaf_data)],
+    }
+    countries = {f: facilities[f]["country"] for f in fac_ids}
+    shares = evidence.shares(ev_block, countries)
+    issued = iso_time(now or datetime.now(UTC)).split(".")[0] + "Z"
+    gtin_lot = _GTIN_LOT.search(lot_id)
+    facts = credential.PassportFacts(
+        passport_id=f"urn:uuid:{uuid.uuid4()}",
+        profile=profile,
+        issued_at=issued,
+        lot=lot_id,
+        gtin=gtin_lot.group(1) if gtin_lot else None,
+        batch=gtin_lot.group(2) if gtin_lot else None,
+        mineral=row["mineral"],
+        material=row["material"],
+        contained_metal_kg=row["produced_metal_kg"],
+        issuer_id=participant,
+        issuer_name=participant_row["name"],
+        issuer_public_key=public,
+        facility={"id": home["id"], "name": home["name"], "country": home["country"]},
+        countries={c.iso3: (c.iso2, c.name) for c in country_table().values()},
+        evidence=ev_block,
+        verdicts=checked,
+    )
+    signed = proof.add_proof(credential.build(facts, shares), private_key, issued)
+    if store:
+        db.insert_passport(
+            engine,
+            {
+                "id": facts.passport_id,
+                "lot_id": lot_id,
+                "gtin": facts.gtin,
+                "batch": facts.batch,
+                "profile": profile,
+                "issuer": participant,
+                "issued_at": datetime.fromisoformat(issued.replace("Z", "+00:00")),
+                "document": json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+            },
+        )
+    return signed
+
+
+def _participants(conn: Any) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in conn.execute(select(trace_db.participants))]
+
+
+def verifiers(engine: Engine | None, vkeys: Sequence[str] = ()) -> list[checkpoint.Verifier]:
+    """The checkpoint verifier keys: the given vkeys, else this registry's own key."""
+    if vkeys:
+        return [checkpoint.parse_vkey(v) for v in vkeys]
+    if engine is None:
+        raise InvalidArgumentError("a registry verifier key (--vkey) is needed to verify offline")
+    return [checkpoint.parse_vkey(signer.verifier_key(engine))]
+
+
+def verify_document(document: Any, keys_: list[checkpoint.Verifier]) -> dict[str, Any]:
+    """Every check on a passport (see :mod:`lodeline.passport.verify`), as a JSON-able report."""
+    return verify.verify(document, keys_).to_dict()
+
+
+def parse_document(text: str | bytes, where: str = "passport") -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"{where}: not JSON ({exc})") from exc
+
+
+def fetch(engine: Engine, passport_id: str) -> dict[str, Any]:
+    row = db.passport_by_id(engine, passport_id)
+    if row is None:
+        raise NotFoundError(f"no passport {passport_id!r}")
+    return dict(json.loads(row["document"]))
+
+
+def fetch_by_gtin(engine: Engine, gtin: str, batch: str) -> dict[str, Any]:
+    rows = db.passports_by_gtin(engine, gtin, batch)
+    if not rows:
+        raise NotFoundError(f"no passport for GTIN {gtin} lot {batch}")
+    return dict(json.loads(rows[0]["document"]))
+
+
+def of_lot(engine: Engine, lot: str) -> list[dict[str, Any]]:
+    """The passports issued for a lot (newest first): id, profile, issuer, issued_at, leaf_index."""
+    with engine.connect() as conn:
+        lot_id, _ = _lot_id(conn, lot)
+    return [
+        {k: r[k] for k in ("id", "lot_id", "profile", "issuer", "issued_at", "leaf_index")}
+        for r in db.passports_of_lot(engine, lot_id)
+    ]
+
+
+def events(engine: Engine, lot: str, now: datetime | None = None) -> dict[str, Any]:
+    """The lot's EPCIS events as an (unsigned) UNTP Digital Traceability Event credential."""
+    with engine.connect() as conn:
+        lot_id, _ = _lot_id(conn, lot)
+        rows = db.events_of_lot(conn, lot_id)
+        origin = signer.store_origin(conn)
+    return dte.dte_credential(
+        lot_id,
+        [(json.loads(body), hash_id, leaf) for hash_id, leaf, body in rows],
+        f"https://{origin}" if "://" not in origin else origin,
+        iso_time(now or datetime.now(UTC)).split(".")[0] + "Z",
+    )
