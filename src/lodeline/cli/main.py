@@ -36,6 +36,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "stocks",
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
+    ("passport", "passport", "Digital product passports: issue, verify (offline), traceability events."),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

@@ -25,7 +25,7 @@ from lodeline.store import passports as db
 from lodeline.store import trace as trace_db
 from lodeline.store import tracelog
 from lodeline.tlog import merkle
-from lodeline.trace import checkpoint, directory, keys, signer
+from lodeline.trace import checkpoint, directory, keys, registry_service, signer
 from lodeline.trace.directory import iso_time
 from lodeline.trace.identifiers import canonical_id
 
@@ -126,7 +126,7 @@ def issue(
     if profile not in credential.PROFILES:
         raise InvalidArgumentError(f"unknown profile {profile!r}; one of {', '.join(credential.PROFILES)}")
     checked = _check_verdicts(verdicts)
-    cp = signer.issue(engine).checkpoint
+    cp = registry_service.current_checkpoint(engine)
     public = proof.public_bytes(private_key)
     key_id = keys.key_id(keys.public_b64(private_key))
     with engine.connect() as conn:
