@@ -42,6 +42,8 @@ class Action(StrEnum):
     RUN_SIM = "sim:run"  # start a stress-test job and read its status and results (the caller's own jobs)
     SUBMIT_STOCKS = "stocks:submit"  # submit (or amend) the caller's delegation's stockpile submission
     READ_STOCKS = "stocks:read"  # read stock submissions (scope decided by stocks_scope)
+    ISSUE_PASSPORT = "passport:issue"  # draft and store a passport of a lot the caller's company produced
+    READ_PASSPORT = "passport:read"  # fetch and verify passports: public by design (anyone may verify)
 
 
 _EVERYONE = frozenset(Role)
@@ -66,6 +68,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Admins and auditors do not read them: the members agreed to share with the secretariat only.
     Action.SUBMIT_STOCKS: frozenset({Role.MEMBER}),
     Action.READ_STOCKS: frozenset({Role.MEMBER, Role.SECRETARIAT}),
+    Action.ISSUE_PASSPORT: frozenset({Role.PARTICIPANT}),
+    Action.READ_PASSPORT: _EVERYONE,
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

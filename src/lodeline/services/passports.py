@@ -8,6 +8,7 @@ The pure halves are in :mod:`lodeline.passport`; this module reads the store (``
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -122,13 +123,41 @@ def issue(
     store: bool = True,
 ) -> dict[str, Any]:
     """Issue the passport of ``lot`` as ``participant`` (who must operate the facility that produced it), signed
-    with ``private_key`` (which must be a registered, unrevoked key of theirs). Returns the signed credential."""
+    with ``private_key`` (which must be a registered, unrevoked key of theirs), and store it (``store``).
+    Returns the signed credential."""
+    unsigned = draft(
+        engine,
+        lot,
+        participant=participant,
+        public_key=proof.public_bytes(private_key),
+        profile=profile,
+        verdicts=verdicts,
+        now=now,
+    )
+    signed = proof.add_proof(unsigned, private_key, unsigned["validFrom"])
+    if store:
+        _store(engine, signed, participant)
+    return signed
+
+
+def draft(
+    engine: Engine,
+    lot: str,
+    *,
+    participant: str,
+    public_key: bytes,
+    profile: str = "untp-dpp",
+    verdicts: Sequence[dict[str, Any]] = (),
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The unsigned passport of ``lot`` that ``participant`` signs with the key whose public half is
+    ``public_key`` (the API's two-step issue: the server never holds a participant's private key)."""
     if profile not in credential.PROFILES:
         raise InvalidArgumentError(f"unknown profile {profile!r}; one of {', '.join(credential.PROFILES)}")
     checked = _check_verdicts(verdicts)
     cp = registry_service.current_checkpoint(engine)
-    public = proof.public_bytes(private_key)
-    key_id = keys.key_id(keys.public_b64(private_key))
+    public = public_key
+    key_id = keys.key_id(base64.b64encode(public_key).decode("ascii"))
     with engine.connect() as conn:
         lot_id, row = _lot_id(conn, lot)
         facilities = trace_db.facilities_all(conn)
@@ -218,22 +247,53 @@ def issue(
         evidence=ev_block,
         verdicts=checked,
     )
-    signed = proof.add_proof(credential.build(facts, shares), private_key, issued)
-    if store:
-        db.insert_passport(
-            engine,
-            {
-                "id": facts.passport_id,
-                "lot_id": lot_id,
-                "gtin": facts.gtin,
-                "batch": facts.batch,
-                "profile": profile,
-                "issuer": participant,
-                "issued_at": datetime.fromisoformat(issued.replace("Z", "+00:00")),
-                "document": json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
-            },
+    return credential.build(facts, shares)
+
+
+def _store(engine: Engine, signed: dict[str, Any], participant: str) -> int:
+    subject = signed["credentialSubject"]
+    product = subject["product"]
+    profile = "battery-pass" if "batteryPass" in subject else "untp-dpp"
+    return db.insert_passport(
+        engine,
+        {
+            "id": signed["id"],
+            "lot_id": subject["registryEvidence"]["lot"],
+            "gtin": product.get("registeredId") if str(product.get("registeredId", "")).isdigit() else None,
+            "batch": product.get("batchNumber"),
+            "profile": profile,
+            "issuer": participant,
+            "issued_at": datetime.fromisoformat(str(signed["validFrom"]).replace("Z", "+00:00")),
+            "document": json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+        },
+    )
+
+
+def register(engine: Engine, signed: Any, participant: str) -> dict[str, Any]:
+    """Store a passport ``participant`` signed elsewhere (from :func:`draft`): every check must pass against
+    this registry's key, the issuer must be ``participant`` and the lot one it produced. Returns the report
+    and the passport's id and log leaf."""
+    report = verify_document(signed, verifiers(engine))
+    if not report["valid"]:
+        raise PassportError(
+            f"the passport does not verify: failed {', '.join(report['failed'] + report['skipped'])}",
+            checks=report["checks"],
         )
-    return signed
+    issuer_ids = [o.get("id") for o in signed["issuer"].get("otherIdentifier") or [] if isinstance(o, dict)]
+    if participant not in issuer_ids:
+        raise NotOwnLotError(f"the passport is issued by {issuer_ids}, not by {participant}")
+    lot_id = signed["credentialSubject"]["registryEvidence"]["lot"]
+    with engine.connect() as conn:
+        _, row = _lot_id(conn, lot_id)
+        home = trace_db.facilities_all(conn).get(row["facility_id"])
+    if home is None or home["operator_id"] != participant:
+        raise NotOwnLotError(
+            f"lot {lot_id} was not produced at a facility {participant} operates", lot=lot_id
+        )
+    if db.passport_by_id(engine, str(signed["id"])) is not None:
+        raise PassportError(f"passport {signed['id']} is already stored")
+    leaf = _store(engine, signed, participant)
+    return {"id": signed["id"], "leaf_index": leaf, "verification": report}
 
 
 def _participants(conn: Any) -> list[dict[str, Any]]:
