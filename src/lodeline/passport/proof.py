@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +36,62 @@ def public_bytes(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+class _NotPlain(Exception):
+    pass
+
+
+_SAFE_INT = 2**53
+_SURROGATES = "\ud800"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with integral floats as ints, if ``json.dumps`` then writes it as RFC 8785 does; else raise.
+
+    Holds when every key sorts the same by code point as by UTF-16 unit (all below U+D800), every integer is within
+    IEEE 754 precision, and every float is integral below 2**53 (ECMAScript writes 1000.0 as ``1000``) or lies in
+    [1e-4, 1e16) (where Python's repr and ECMAScript's Number::toString both write the shortest round-trip digits
+    in fixed notation)."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _SAFE_INT:
+            raise _NotPlain
+        return value
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _SAFE_INT:
+            return int(value)
+        if not 1e-4 <= abs(value) < 1e16:
+            raise _NotPlain
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or (k and max(k) >= _SURROGATES):
+                raise _NotPlain
+            out[k] = _plain(v)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    raise _NotPlain
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of ``value``: through ``json.dumps`` when that writes it identically (:func:`_plain`),
+    else through the project's JCS encoder (``trace.directory.canonical_json``); equal by test."""
+    try:
+        plain = _plain(value)
+    except (_NotPlain, RecursionError):
+        return canonical_json(value)
+    try:
+        text = json.dumps(plain, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return canonical_json(value)
+
+
 def hash_data(document: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
     """SHA-256(JCS(proof config)) || SHA-256(JCS(document)) — the bytes the suite signs."""
-    return (
-        hashlib.sha256(canonical_json(proof_config)).digest()
-        + hashlib.sha256(canonical_json(document)).digest()
-    )
+    return hashlib.sha256(canonical(proof_config)).digest() + hashlib.sha256(canonical(document)).digest()
 
 
 def add_proof(document: dict[str, Any], key: Ed25519PrivateKey, created: str) -> dict[str, Any]:

@@ -99,16 +99,36 @@ def _directory_leaves(
     return found
 
 
+#: perfect subtrees per read: fixed shapes (padded with keys that match nothing) so the compiled statement is
+#: cached; SQLite caps a statement's expression depth at 1,000 terms, which the OR-ed node keys count against
+LEAVES_PER_READ = 500
+NODES_PER_READ = 200
+
+
+def _subtree_hashes(conn: Any, subtrees: set[merkle.Subtree]) -> dict[merkle.Subtree, bytes]:
+    leaves = sorted(s for s in subtrees if s[0] == 0)
+    nodes = sorted(s for s in subtrees if s[0] > 0)
+    found: dict[merkle.Subtree, bytes] = {}
+    for items, per, pad in ((leaves, LEAVES_PER_READ, 0), (nodes, NODES_PER_READ, 64)):
+        for start in range(0, len(items), per):
+            chunk = items[start : start + per]
+            padding = [(pad, -1 - j) for j in range(per - len(chunk))]  # no such leaf or node
+            found.update(tracelog.fetch_subtrees_and_size(conn, chunk + padding)[0])
+    missing = subtrees - found.keys()
+    if missing:
+        raise PassportError(f"the log is missing subtree {min(missing)}; run `lodeline trace audit`")
+    return found
+
+
 def _paths(conn: Any, indices: Sequence[int], size: int) -> dict[int, list[bytes]]:
-    """RFC 9162 inclusion paths of many leaves in a tree of ``size``, in one read of the stored subtrees."""
-    ranges: list[tuple[int, int]] = []
-    spans: list[tuple[int, int, int]] = []
-    for index in indices:
-        r = merkle.inclusion_proof_ranges(index, size)
-        spans.append((index, len(ranges), len(ranges) + len(r)))
-        ranges.extend(r)
-    hashes = tracelog.resolve_ranges(conn, ranges, size) if ranges else []
-    return {index: hashes[a:b] for index, a, b in spans}
+    """RFC 9162 inclusion paths of many leaves in a tree of ``size``: the distinct perfect subtrees they need
+    (neighbouring leaves share most of theirs), read a few hundred per statement."""
+    wanted = {index: merkle.inclusion_proof_ranges(index, size) for index in indices}
+    distinct = sorted({r for ranges in wanted.values() for r in ranges})
+    subtrees = {s for lo, hi in distinct for s in merkle.range_subtrees(lo, hi)}
+    found = _subtree_hashes(conn, subtrees)
+    hashes = dict(zip(distinct, merkle.resolve_ranges(distinct, found.__getitem__), strict=True))
+    return {index: [hashes[r] for r in ranges] for index, ranges in wanted.items()}
 
 
 def issue(
