@@ -85,6 +85,21 @@ async def store_passport(
     return await run_in_threadpool(service.register, engine, passport, participant)
 
 
+@router.get("/api/v1/passports", responses=ERRORS, summary="The passports of a lot")
+def list_passports(
+    engine: EngineDep,
+    lot: Annotated[str, Query(min_length=1, max_length=240)],
+    _: Principal = Public,
+) -> dict[str, Any]:
+    """The passports issued for a lot, newest first (id, profile, issuer, issued_at, leaf_index). Public, like
+    the passports themselves."""
+    rows = service.of_lot(engine, lot)
+    return {
+        "lot": rows[0]["lot_id"] if rows else lot,
+        "passports": [r | {"issued_at": r["issued_at"].isoformat()} for r in rows],
+    }
+
+
 @router.get("/api/v1/passports/{passport_id:path}", responses=ERRORS, summary="A passport by its id")
 def get_passport(
     engine: EngineDep,
