@@ -50,27 +50,30 @@ def _plain(value: Any) -> Any:
     Holds when every key sorts the same by code point as by UTF-16 unit (all below U+D800), every integer is within
     IEEE 754 precision, and every float is integral below 2**53 (ECMAScript writes 1000.0 as ``1000``) or lies in
     [1e-4, 1e16) (where Python's repr and ECMAScript's Number::toString both write the shortest round-trip digits
-    in fixed notation)."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
+    in fixed notation). Exact types only: a subclass of a JSON type takes the slow path."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
         return value
-    if isinstance(value, int):
+    if kind is int:
         if abs(value) > _SAFE_INT:
             raise _NotPlain
         return value
-    if isinstance(value, float):
+    if kind is float:
         if value.is_integer() and abs(value) < _SAFE_INT:
             return int(value)
         if not 1e-4 <= abs(value) < 1e16:
             raise _NotPlain
         return value
-    if isinstance(value, dict):
+    if kind is dict:
         out = {}
         for k, v in value.items():
-            if not isinstance(k, str) or (k and max(k) >= _SURROGATES):
+            if type(k) is not str or not (k.isascii() or max(k) < _SURROGATES):
                 raise _NotPlain
-            out[k] = _plain(v)
+            out[k] = v if type(v) is str else _plain(v)
         return out
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
+        if all(type(v) is str for v in value):
+            return value
         return [_plain(v) for v in value]
     raise _NotPlain
 
