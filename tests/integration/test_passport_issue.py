@@ -155,3 +155,31 @@ def test_traceability_events_export(engine: Engine) -> None:
     assert "TransformationEvent" in kinds
     assert all(e["eventHashId"].startswith("ni:///sha-256;") for e in cred["credentialSubject"])
     json.dumps(cred)
+
+
+def test_a_stored_passport_is_a_log_leaf_the_audit_accounts_for(engine: Engine) -> None:
+    """The audit recomputes each passport leaf from the stored JSON: issued → no finding; the stored copy edited
+    afterwards → ``passport-leaf-mismatch`` naming that leaf."""
+    from sqlalchemy import update
+
+    from lodeline.cli.trace_log import _leaf_source_hook
+    from lodeline.store import passports as db
+    from lodeline.store.engine import write_transaction
+    from lodeline.trace import signer
+    from lodeline.trace.audit import run_audit
+
+    private = lithium_registry(engine)
+    doc = _issue(engine, private)
+    leaf = service.of_lot(engine, "CAM-U1")[0]["leaf_index"]
+    verifiers = signer.audit_verifiers(engine)
+    with engine.connect() as conn:
+        report = run_audit(conn, verifiers, leaf_source=_leaf_source_hook())
+    assert report.ok, report.findings
+    assert report.kind_leaves["passports"] == 1
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(db.passports).where(db.passports.c.id == doc["id"]).values(document=json.dumps(doc) + " ")
+        )
+    with engine.connect() as conn:
+        report = run_audit(conn, verifiers, leaf_source=_leaf_source_hook())
+    assert [(f.kind, f.leaf_index) for f in report.findings] == [("passport-leaf-mismatch", leaf)]
