@@ -183,3 +183,35 @@ def test_a_stored_passport_is_a_log_leaf_the_audit_accounts_for(engine: Engine) 
     with engine.connect() as conn:
         report = run_audit(conn, verifiers, leaf_source=_leaf_source_hook())
     assert [(f.kind, f.leaf_index) for f in report.findings] == [("passport-leaf-mismatch", leaf)]
+
+
+def _paths_of(value: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths_of(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:3]):
+            out += _paths_of(v, (*prefix, i))
+    return out
+
+
+def test_hostile_passports_are_reported_never_raised(engine: Engine) -> None:
+    """Every value of a real passport (first three items of each list) replaced by null, a negative or huge
+    integer, a string, a list or an object: verification reports failed checks and never raises."""
+    import random
+
+    private = lithium_registry(engine)
+    doc = _issue(engine, private)
+    keys_ = service.verifiers(engine)
+    paths = [p for p in _paths_of(doc) if p]
+    random.Random(16).shuffle(paths)
+    for path in paths[:150]:
+        for hostile in (None, -1, 2**70, "x", [], {"a": [1]}):
+            bad = copy.deepcopy(doc)
+            node = bad
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = hostile
+            report = service.verify_document(bad, keys_)
+            assert isinstance(report["valid"], bool), path
