@@ -94,6 +94,8 @@ def test_draft_sign_store_fetch_verify_and_role_matrix(
         assert got.status_code == 200 and got.json() == signed, role
         report = client.post("/api/v1/passports/verify", json=signed, headers=headers[role])
         assert report.status_code == 200 and report.json()["valid"] is True, role
+        stored_report = client.get(f"/api/v1/passports/{signed['id']}/verify", headers=headers[role])
+        assert stored_report.status_code == 200 and stored_report.json()["valid"] is True, role
     product = signed["credentialSubject"]["product"]
     resolved = client.get(f"/01/{product['registeredId']}/10/{product['batchNumber']}?linkType=untp:dpp")
     assert resolved.status_code == 200 and resolved.json()["id"] == signed["id"]

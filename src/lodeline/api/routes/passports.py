@@ -100,6 +100,19 @@ def list_passports(
     }
 
 
+@router.get(
+    "/api/v1/passports/{passport_id:path}/verify", responses=ERRORS, summary="Verify a stored passport"
+)
+def verify_stored_passport(
+    engine: EngineDep,
+    passport_id: Annotated[str, Path(min_length=1, max_length=400)],
+    _: Principal = Public,
+) -> dict[str, Any]:
+    """Every check on the stored passport ``passport_id``, as ``POST /api/v1/passports/verify`` runs them on a
+    posted one (which the request body limit bounds; a passport of thousands of events is verified here)."""
+    return service.verify_document(service.fetch(engine, passport_id), service.verifiers(engine))
+
+
 @router.get("/api/v1/passports/{passport_id:path}", responses=ERRORS, summary="A passport by its id")
 def get_passport(
     engine: EngineDep,
