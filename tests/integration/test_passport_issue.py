@@ -148,13 +148,22 @@ def test_only_the_producer_with_a_registered_key_issues(engine: Engine) -> None:
 def test_traceability_events_export(engine: Engine) -> None:
     from lodeline.passport.structure import dte_problems
 
-    lithium_registry(engine)
+    private = lithium_registry(engine)
     cred = service.events(engine, "CAM-U1")
     assert dte_problems(cred) == []
     kinds = {e["type"][0] for e in cred["credentialSubject"]}
     assert "TransformationEvent" in kinds
     assert all(e["eventHashId"].startswith("ni:///sha-256;") for e in cred["credentialSubject"])
     json.dumps(cred)
+    # upstream: every composition event the passport rests on is among them
+    full = service.events(engine, "CAM-U1", upstream=True)
+    assert dte_problems(full) == []
+    exported = {e["eventHashId"] for e in full["credentialSubject"]}
+    passport = service.issue(
+        engine, "CAM-U1", participant=CATHODE_MAKER, private_key=private[CATHODE_MAKER], store=False
+    )
+    assert {e["event"] for e in passport["credentialSubject"]["registryEvidence"]["composition"]} <= exported
+    assert len(exported) > len(cred["credentialSubject"])
 
 
 def test_a_stored_passport_is_a_log_leaf_the_audit_accounts_for(engine: Engine) -> None:

@@ -115,11 +115,12 @@ def verify_command(
 @app.command("events")
 def events_command(
     lot: str = typer.Argument(..., help="The lot."),
+    upstream: bool = typer.Option(False, "--upstream", help="Also the events of every lot upstream of it."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write here (default: stdout)."),
 ) -> None:
     """The lot's stored EPCIS events as a UNTP Digital Traceability Event credential (JSON-LD)."""
     check_out_path(out)
-    _write(service.events(get_engine(), lot), out)
+    _write(service.events(get_engine(), lot, upstream=upstream), out)
 
 
 @app.command("list")

@@ -255,7 +255,8 @@ def draft(
         issued_at=issued,
         lot=lot_id,
         gtin=gtin_lot.group(1) if gtin_lot else None,
-        batch=gtin_lot.group(2) if gtin_lot else None,
+        # GS1 AI 10 is at most 20 characters; a longer lot number is not resolvable through AI 10
+        batch=gtin_lot.group(2) if gtin_lot and len(gtin_lot.group(2)) <= 20 else None,
         mineral=row["mineral"],
         material=row["material"],
         contained_metal_kg=row["produced_metal_kg"],
@@ -365,11 +366,17 @@ def of_lot(engine: Engine, lot: str) -> list[dict[str, Any]]:
     ]
 
 
-def events(engine: Engine, lot: str, now: datetime | None = None) -> dict[str, Any]:
-    """The lot's EPCIS events as an (unsigned) UNTP Digital Traceability Event credential."""
+def events(
+    engine: Engine, lot: str, now: datetime | None = None, *, upstream: bool = False
+) -> dict[str, Any]:
+    """The lot's EPCIS events as an (unsigned) UNTP Digital Traceability Event credential; ``upstream``: also the
+    events of every lot upstream of it (the events its passport's shares rest on, with their custody moves)."""
     with engine.connect() as conn:
         lot_id, _ = _lot_id(conn, lot)
-        rows = db.events_of_lot(conn, lot_id)
+        lots = [lot_id]
+        if upstream:
+            lots += [e["source"] for e in db.upstream_edges_with_events(conn, lot_id) if e["source"]]
+        rows = db.events_of_lots(conn, lots)
         origin = signer.store_origin(conn)
     return dte.dte_credential(
         lot_id,

@@ -13,7 +13,20 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Index, String, Table, Text, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+    text,
+)
 
 from lodeline.store import tracelog
 from lodeline.store.engine import write_transaction
@@ -114,16 +127,22 @@ def leaf_data_at(conn: Any, indices: Sequence[int]) -> dict[int, bytes]:
     return out
 
 
-def events_of_lot(conn: Any, lot_id: str) -> list[tuple[str, int | None, str]]:
-    """(hash ID, leaf index, body) of every event that moved the lot (custody journal), in event-time order."""
+def events_of_lots(conn: Any, lot_ids: Sequence[str]) -> list[tuple[str, int | None, str]]:
+    """(hash ID, leaf index, body) of every event that moved one of the lots (custody journal), in event-time
+    order, each once."""
     q = text(
         """
         SELECT DISTINCT e.hash_id, e.leaf_index, e.body, e.event_time FROM trace_events e
         JOIN trace_lot_movements m ON m.event_hash = e.hash_id
-        WHERE m.lot_id = :lot ORDER BY e.event_time, e.hash_id
+        WHERE m.lot_id IN :lots
         """
-    )
-    return [(r[0], r[1], r[2]) for r in conn.execute(q, {"lot": lot_id})]
+    ).bindparams(bindparam("lots", expanding=True))
+    found: dict[str, tuple[str, int | None, str, str]] = {}
+    ids = sorted(set(lot_ids))
+    for start in range(0, len(ids), 500):
+        for r in conn.execute(q, {"lots": ids[start : start + 500]}):
+            found[r[0]] = (r[0], r[1], r[2], r[3])
+    return [(h, leaf, body) for h, leaf, body, _ in sorted(found.values(), key=lambda r: (r[3], r[0]))]
 
 
 def now() -> dt.datetime:
