@@ -21,7 +21,6 @@ verifier checks them with it.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ def leaf_bytes(leaf: dict[str, Any]) -> bytes:
         return str(leaf["data"]).encode("utf-8")
     try:
         return base64.b64decode(str(leaf.get("dataBase64", "")), validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII string
         raise EvidenceError(f"leaf {leaf.get('index')}: dataBase64 is not base64") from exc
 
 

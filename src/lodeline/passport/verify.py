@@ -18,7 +18,6 @@ Checks, in order (each passes, fails with the reason, or is skipped when what it
 from __future__ import annotations
 
 import base64
-import binascii
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +94,7 @@ def _b64(text: Any) -> bytes:
         raise ev.EvidenceError("path entries must be base64 strings")
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII string
         raise ev.EvidenceError(f"not base64: {text[:20]!r}") from exc
 
 

@@ -10,7 +10,6 @@ check passes. ``lodeline passport issue`` does both locally.
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -51,7 +50,7 @@ class DraftRequest(BaseModel):
 def _public_key(text: str) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII string
         raise InvalidArgumentError("public_key: not base64", field="public_key") from exc
     if len(raw) != 32:
         raise InvalidArgumentError("public_key: an Ed25519 key is 32 bytes", field="public_key")
