@@ -19,6 +19,7 @@ from lodeline.store import (
     alerts,
     comply,
     deals,
+    passports,
     projects,
     schema,
     stocks,
@@ -44,6 +45,7 @@ FROZEN_TABLES = (
     *comply.COMPLY_TABLES,  # comply_0001
     *deals.DEAL_TABLES,  # deals_0001
     *projects.PROJECT_TABLES,  # projects_0001
+    *passports.PASSPORT_TABLES,  # passports_0001
 )
 
 

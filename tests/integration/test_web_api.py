@@ -243,9 +243,47 @@ def _known_values(
         return {"body": {"project_id": "contract-1", "name": "Contract project", "minerals": ["lithium"]}}
     if method == "POST" and path == "/api/v1/sim/jobs":
         return {"body": {"kind": "run", "scenario": "cn-graphite-2023"}}
+    if path.startswith(("/api/v1/passports", "/01/")):
+        return _passport_values(store, method, path)
     if method == "GET":
         return known.get(path, {"query": {}})
     return None
+
+
+def _passport_values(store: WebStore, method: str, path: str) -> dict[str, Any] | None:
+    """Known values of the passport routes: the participant's lot, its key (the chain's deterministic demo key)
+    and a passport of that lot, issued through the service the first time it is asked."""
+    from lodeline.passport import proof
+    from lodeline.services import passports as passport_service
+    from lodeline.trace import keys
+    from lodeline.trace.chain_setup import demo_key
+    from lodeline.trace.generator import lithium_chain
+
+    key = demo_key([p[0] for p in lithium_chain().participants].index(store.participant))
+    stored = passport_service.of_lot(store.engine, store.lot)
+    doc = (
+        passport_service.fetch(store.engine, stored[0]["id"])
+        if stored
+        else passport_service.issue(store.engine, store.lot, participant=store.participant, private_key=key)
+    )
+    product = doc["credentialSubject"]["product"]
+    if method == "POST" and path == "/api/v1/passports/draft":
+        return {"body": {"lot": store.lot, "public_key": keys.public_b64(key)}}
+    if method == "POST" and path == "/api/v1/passports":
+        draft = passport_service.draft(
+            store.engine, store.lot, participant=store.participant, public_key=proof.public_bytes(key)
+        )
+        return {"body": proof.add_proof(draft, key, draft["validFrom"])}
+    if method == "POST" and path == "/api/v1/passports/verify":
+        return {"body": doc}
+    if path == "/api/v1/passports":
+        return {"query": {"lot": store.lot}}
+    if path == "/01/{gtin}/10/{lot}":
+        return {
+            "path_parameters": {"gtin": product["registeredId"], "lot": product["batchNumber"]},
+            "query": {"linkType": "untp:dpp"},
+        }
+    return {"path_parameters": {"passport_id": doc["id"]}, "query": {}}
 
 
 SUBMISSION = {"mineral": "REE", "year": 2025, "metric": "stockpile_t", "value": 1200.0, "unit": "t"}

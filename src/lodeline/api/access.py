@@ -48,6 +48,8 @@ class Action(StrEnum):
     CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
     AMEND_DEALS = "deals:amend"  # add or amend a row of the deals register (each change a new version)
     SUBMIT_PROJECT = "projects:submit"  # add or update a project owned by the caller's organisation
+    ISSUE_PASSPORT = "passport:issue"  # draft and store a passport of a lot the caller's company produced
+    READ_PASSPORT = "passport:read"  # fetch and verify passports: public by design (anyone may verify)
 
 
 _EVERYONE = frozenset(Role)
@@ -82,6 +84,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Project register: members and companies record their projects; confidential fields are read only by the
     # owner and the secretariat (project_viewer), the rest of the register is published.
     Action.SUBMIT_PROJECT: frozenset({Role.MEMBER, Role.PARTICIPANT}),
+    Action.ISSUE_PASSPORT: frozenset({Role.PARTICIPANT}),
+    Action.READ_PASSPORT: _EVERYONE,
 }
 
 #: Roles that read confidential rows across organisations (read-only verification and administration).

@@ -38,6 +38,7 @@ from lodeline.api.routes import (
     trends,
 )
 from lodeline.api.routes import outlook as outlook_routes
+from lodeline.api.routes import passports as passport_routes
 from lodeline.api.routes import projects as projects_routes
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
@@ -101,6 +102,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(deals.router)
     app.include_router(projects_routes.router)
     app.include_router(outlook_routes.router)
+    app.include_router(passport_routes.router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before

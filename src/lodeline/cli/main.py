@@ -57,6 +57,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "outlook",
         "The 2030 outlook: will the project pipeline bring single-supplier dependency below 60 %?",
     ),
+    ("passport", "passport", "Digital product passports: issue, verify (offline), traceability events."),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lodeline.store import alerts, comply, stocks
+from lodeline.store import alerts, comply, passports, stocks
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ LEAF_KINDS: tuple[LeafKind, ...] = (
     LeafKind("stocks", stocks.STOCK_LEAF_PREFIX, stocks.stock_leaves, "stock-leaf-mismatch"),
     LeafKind("alerts", alerts.ALERT_LEAF_PREFIX, alerts.alert_leaves, "alert-leaf-mismatch"),
     LeafKind("verdicts", comply.VERDICT_LEAF_PREFIX, comply.verdict_leaves, "verdict-leaf-mismatch"),
+    LeafKind(
+        "passports", passports.PASSPORT_LEAF_PREFIX, passports.passport_leaves, "passport-leaf-mismatch"
+    ),
 )
 
 
