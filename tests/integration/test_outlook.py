@@ -117,6 +117,12 @@ def test_cli_json_and_table(cli: CliRunner) -> None:
     assert "P(dependency below 60% in 2030)" in table.output
     bad = cli.invoke(cli_app, ["outlook", "show", "-m", "gallium"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+    # the spelling: the same command under the register's group, same answer for the same seed
+    args = ["-m", "rare-earths", "-s", "refining", "--year", "2030", "-n", "200", "--seed", "7", "-f", "json"]
+    under_projects = cli.invoke(cli_app, ["projects", "outlook", *args])
+    alone = cli.invoke(cli_app, ["outlook", "show", *args])
+    assert under_projects.exit_code == 0, under_projects.output
+    assert json.loads(under_projects.output)["summary"] == json.loads(alone.output)["summary"]
 
 
 def test_api_views_and_errors(client: TestClient) -> None:

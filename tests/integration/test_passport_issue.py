@@ -44,7 +44,7 @@ def test_issue_verify_round_trip_and_shares_match_origin_report(engine: Engine) 
         engine,
         [
             {"rule": "oecd-annex-ii/conflict-area", "verdict": "pass", "ruleset": "oecd-annex-ii"},
-            {"rule": "us-forced-labour/tvpra", "verdict": "insufficient_data", "ruleset": "us-forced-labour"},
+            {"rule": "us-forced-labour/tvpra", "verdict": "insufficient-data", "ruleset": "us-forced-labour"},
         ],
     )
     doc = _issue(engine, private, verdicts=verdicts)
@@ -224,3 +224,31 @@ def test_hostile_passports_are_reported_never_raised(engine: Engine) -> None:
             node[path[-1]] = hostile
             report = service.verify_document(bad, keys_)
             assert isinstance(report["valid"], bool), path
+
+
+def test_rule_sets_checked_at_issue_are_declared_and_proven(engine: Engine) -> None:
+    """Issuing with rule sets runs the compliance check (services.comply.check) on the lot: every verdict it logs
+    is declared in the passport as a claim whose leaf is proven against the checkpoint, and the passport
+    verifies; a lot the issuer did not produce is refused before any verdict is written."""
+    from lodeline.services import comply
+    from lodeline.store import comply as comply_db
+
+    private = lithium_registry(engine)
+    rulesets = [r["id"] for r in comply.list_rulesets()]
+    doc = service.issue(
+        engine, "CAM-U1", participant=CATHODE_MAKER, private_key=private[CATHODE_MAKER], rulesets=rulesets
+    )
+    assert _failed(engine, doc) == []
+    text = json.dumps(doc)
+    claims = [c for c in doc["credentialSubject"]["conformityClaim"] if "#verdict-" in c["id"]]
+    assert claims, "no verdict was declared"
+    for claim in claims:
+        leaf = int(claim["id"].rsplit("-", 1)[1])
+        assert f"#leaf-{leaf}" in text
+    with engine.connect() as conn:
+        logged = comply_db.verdict_leaves(conn)  # the comply capability's own verdict rows, as log leaves
+    assert {int(c["id"].rsplit("-", 1)[1]) for c in claims} <= set(logged)
+    with pytest.raises(LodelineError, match="does not operate"):
+        service.issue(
+            engine, "CAM-U1", participant="other", private_key=private[CATHODE_MAKER], rulesets=rulesets
+        )

@@ -60,6 +60,12 @@ def issue_command(
         "--verdicts",
         help="JSON list of rule verdict records (rule, verdict, leaf_index, …) to declare.",
     ),
+    rules: list[str] = typer.Option(
+        [],
+        "--rules",
+        help="Check the lot against this rule set now (`lodeline comply rules`; repeatable) and declare its "
+        "verdicts, each logged.",
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the passport here (default: stdout)."),
 ) -> None:
     """Issue, sign and store the lot's passport (UNTP DPP as a W3C VC with an eddsa-jcs-2022 proof and the log's
@@ -72,6 +78,7 @@ def issue_command(
         private_key=keys.read_private(key),
         profile=profile,
         verdicts=_verdicts(verdicts),
+        rulesets=rules,
     )
     _write(doc, out)
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from lodeline.cli.inputs import read_json, read_yaml
+from lodeline.cli import outlook as outlook_cli
 from lodeline.cli.output import Format, emit
 from lodeline.services import projects as service
 from lodeline.store.engine import get_engine
@@ -170,3 +171,7 @@ def recycling_command(
     emit(
         frame, fmt, out=out, title="Recycling monitor", caption=_caption(result), provenance=result.provenance
     )
+
+
+# `lodeline projects outlook`: the 2030 outlook over this register (the same command as `lodeline outlook show`)
+outlook_cli.register(app)

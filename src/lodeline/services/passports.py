@@ -19,9 +19,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
+from lodeline.comply import rules as comply_rules
 from lodeline.domain.countries import countries as country_table
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.passport import credential, dte, evidence, proof, verify
+from lodeline.services import comply
 from lodeline.store import passports as db
 from lodeline.store import trace as trace_db
 from lodeline.store import tracelog
@@ -31,7 +33,7 @@ from lodeline.trace.directory import iso_time
 from lodeline.trace.identifiers import canonical_id
 
 _GTIN_LOT = re.compile(r"/01/(\d{14})/10/([^/?#]+)")
-VERDICTS = ("pass", "fail", "insufficient_data")
+VERDICTS = comply_rules.VERDICTS  # pass, fail, insufficient-data: the rule checker's own words
 
 
 class PassportError(LodelineError):
@@ -139,12 +141,14 @@ def issue(
     private_key: Ed25519PrivateKey,
     profile: str = "untp-dpp",
     verdicts: Sequence[dict[str, Any]] = (),
+    rulesets: Sequence[str] = (),
     now: datetime | None = None,
     store: bool = True,
 ) -> dict[str, Any]:
     """Issue the passport of ``lot`` as ``participant`` (who must operate the facility that produced it), signed
     with ``private_key`` (which must be a registered, unrevoked key of theirs), and store it (``store``).
-    Returns the signed credential."""
+    The due-diligence declaration carries ``verdicts`` (records already logged) and the verdicts of checking the
+    lot against each of ``rulesets`` now (``services.comply.check``). Returns the signed credential."""
     unsigned = draft(
         engine,
         lot,
@@ -152,12 +156,36 @@ def issue(
         public_key=proof.public_bytes(private_key),
         profile=profile,
         verdicts=verdicts,
+        rulesets=rulesets,
         now=now,
     )
     signed = proof.add_proof(unsigned, private_key, unsigned["validFrom"])
     if store:
         _store(engine, signed, participant)
     return signed
+
+
+def _own_lot(conn: Any, lot: str, participant: str) -> tuple[str, Any, dict[str, Any]]:
+    """The lot's id, its row and the facility directory, if ``participant`` operates the facility that made it."""
+    lot_id, row = _lot_id(conn, lot)
+    facilities = trace_db.facilities_all(conn)
+    home = facilities.get(row["facility_id"])
+    if home is None or home["operator_id"] != participant:
+        raise NotOwnLotError(
+            f"lot {lot_id} was produced at {row['facility_id']}, which {participant} does not operate",
+            lot=lot_id,
+        )
+    return lot_id, row, facilities
+
+
+def declared_verdicts(
+    engine: Engine, lot: str, *, participant: str, rulesets: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Check ``participant``'s own ``lot`` against each rule set (``services.comply.check``: every verdict is
+    recorded and logged) and return the verdict records the passport's due-diligence declaration carries."""
+    with engine.connect() as conn:
+        _own_lot(conn, lot, participant)
+    return [record for rs in rulesets for record in comply.check(engine, lot, rs, checked_by=participant)]
 
 
 def draft(
@@ -168,6 +196,7 @@ def draft(
     public_key: bytes,
     profile: str = "untp-dpp",
     verdicts: Sequence[dict[str, Any]] = (),
+    rulesets: Sequence[str] = (),
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The unsigned passport of ``lot`` that ``participant`` signs with the key whose public half is
@@ -175,18 +204,14 @@ def draft(
     if profile not in credential.PROFILES:
         raise InvalidArgumentError(f"unknown profile {profile!r}; one of {', '.join(credential.PROFILES)}")
     checked = _check_verdicts(verdicts)
+    if rulesets:
+        checked += _check_verdicts(declared_verdicts(engine, lot, participant=participant, rulesets=rulesets))
     cp = registry_service.current_checkpoint(engine)
     public = public_key
     key_id = keys.key_id(base64.b64encode(public_key).decode("ascii"))
     with engine.connect() as conn:
-        lot_id, row = _lot_id(conn, lot)
-        facilities = trace_db.facilities_all(conn)
-        home = facilities.get(row["facility_id"])
-        if home is None or home["operator_id"] != participant:
-            raise NotOwnLotError(
-                f"lot {lot_id} was produced at {row['facility_id']}, which {participant} does not operate",
-                lot=lot_id,
-            )
+        lot_id, row, facilities = _own_lot(conn, lot, participant)
+        home = facilities[row["facility_id"]]
         participant_row = next((p for p in _participants(conn) if p["id"] == participant), None)
         if participant_row is None:
             raise NotFoundError(f"unknown participant {participant!r}")

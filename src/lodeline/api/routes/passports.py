@@ -20,6 +20,7 @@ from lodeline.api.access import Action, capturing_participant
 from lodeline.api.deps import Allowed, EngineDep
 from lodeline.api.envelope import ErrorBody
 from lodeline.errors import InvalidArgumentError, NotFoundError
+from lodeline.services import comply as comply_service
 from lodeline.services import passports as service
 from lodeline.store.accounts import Principal
 
@@ -45,6 +46,12 @@ class DraftRequest(BaseModel):
         max_length=1000,
         description="Rule verdict records (rule, verdict, leaf_index, …).",
     )
+    rules: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Bundled rule sets (GET /api/v1/comply/rulesets) to check the lot against now; their "
+        "verdicts are logged and declared.",
+    )
 
 
 def _public_key(text: str) -> bytes:
@@ -63,6 +70,10 @@ def draft_passport(engine: EngineDep, principal: Issuer, request: DraftRequest) 
     produced, to be signed (eddsa-jcs-2022) with the registered key ``public_key`` and sent to
     ``POST /api/v1/passports``."""
     participant = capturing_participant(principal)
+    bundled = {r["id"] for r in comply_service.list_rulesets()}
+    unknown = [r for r in request.rules if r not in bundled]
+    if unknown:  # only bundled rule sets over the API: a name is never read as a file path
+        raise NotFoundError(f"unknown rule set {unknown[0]!r}; bundled: {sorted(bundled)}")
     return service.draft(
         engine,
         request.lot,
@@ -70,6 +81,7 @@ def draft_passport(engine: EngineDep, principal: Issuer, request: DraftRequest) 
         public_key=_public_key(request.public_key),
         profile=request.profile,
         verdicts=request.verdicts,
+        rulesets=request.rules,
     )
 
 
