@@ -14,8 +14,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from lodeline.cli.inputs import read_json, read_yaml
 from lodeline.cli import outlook as outlook_cli
+from lodeline.cli.inputs import read_json, read_yaml
 from lodeline.cli.output import Format, emit
 from lodeline.services import projects as service
 from lodeline.store.engine import get_engine
