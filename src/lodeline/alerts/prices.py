@@ -1,0 +1,113 @@
+"""Price indicators over monthly series (World Bank Pink Sheet): a robust z-score of the 3-month log return
+against the series' own previous 120 months (median and 1.4826 x MAD), and the volatility regime (6-month
+realised volatility over its median of the previous 60 months). Pure: a prices frame with ``published`` in,
+timeline rows out (see :mod:`lodeline.alerts.timeline`). Only monthly series are used; annual unit values are
+not turned into a monthly signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from lodeline.alerts import timeline
+from lodeline.alerts.model import Level
+from lodeline.alerts.thresholds import spec
+
+RETURN_MONTHS = 3
+HISTORY_MONTHS = 120
+MIN_HISTORY = 36
+VOL_MONTHS = 6
+VOL_HISTORY = 60
+MAD_SCALE = 1.4826
+
+
+def _rolling_robust_z(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """z_t = (x_t - median(x_{t-window..t-1})) / (1.4826 MAD of the same window); NaN without enough history."""
+    out = np.full(x.shape, np.nan)
+    for t in range(x.size):
+        if np.isnan(x[t]):
+            continue
+        past = x[max(0, t - window) : t]
+        past = past[~np.isnan(past)]
+        if past.size < min_periods:
+            continue
+        med = np.median(past)
+        mad = np.median(np.abs(past - med)) * MAD_SCALE
+        if mad > 0:
+            out[t] = (x[t] - med) / mad
+    return out
+
+
+def _rolling_ratio_to_median(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    for t in range(x.size):
+        if np.isnan(x[t]):
+            continue
+        past = x[max(0, t - window) : t]
+        past = past[~np.isnan(past)]
+        if past.size >= min_periods:
+            med = np.median(past)
+            if med > 0:
+                out[t] = x[t] / med
+    return out
+
+
+def series_signals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(z of the 3-month log return, volatility ratio) for one monthly series, aligned with ``values``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log(np.where(values > 0, values, np.nan))
+    ret3 = np.full(values.shape, np.nan)
+    ret3[RETURN_MONTHS:] = logp[RETURN_MONTHS:] - logp[:-RETURN_MONTHS]
+    ret1 = np.full(values.shape, np.nan)
+    ret1[1:] = logp[1:] - logp[:-1]
+    z = _rolling_robust_z(ret3, HISTORY_MONTHS, MIN_HISTORY)
+    vol = np.full(values.shape, np.nan)
+    for t in range(VOL_MONTHS, values.size):
+        window = ret1[t - VOL_MONTHS + 1 : t + 1]
+        if not np.isnan(window).any():
+            vol[t] = float(np.std(window, ddof=1)) * np.sqrt(12)
+    ratio = _rolling_ratio_to_median(vol, VOL_HISTORY, MIN_HISTORY)
+    return z, ratio
+
+
+def price_timeline(prices: pl.DataFrame) -> pl.DataFrame:
+    """Timeline rows of ``price-zscore`` and ``price-volatility`` for every monthly series in ``prices``
+    (columns series_id, mineral, period, frequency, value, source, edition, published)."""
+    monthly = prices.filter(pl.col("frequency") == "M").sort(["series_id", "period"])
+    parts = []
+    for (series_id,), part in monthly.group_by(["series_id"], maintain_order=True):
+        values = part["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        z, ratio = series_signals(values)
+        base = part.select("mineral", "period", "published", "source", "edition").with_columns(
+            key=pl.lit(series_id)
+        )
+        for name, arr in (("price-zscore", z), ("price-volatility", ratio)):
+            rows = base.with_columns(
+                indicator=pl.lit(name), value=pl.Series(arr, dtype=pl.Float64, nan_to_null=True)
+            ).filter(pl.col("value").is_not_null())
+            parts.append(rows)
+    if not parts:
+        return timeline.empty()
+    frame = pl.concat(parts).rename({"period": "observed"})
+    out = []
+    for name in ("price-zscore", "price-volatility"):
+        s = spec(name)
+        rows = timeline.apply_hysteresis(frame.filter(pl.col("indicator") == name), s)
+        if name == "price-zscore":
+            text = pl.format(
+                "{} 3-month price change is {} robust standard deviations from its own 10-year history "
+                "(watch at {}, warning at {})",
+                pl.col("key"),
+                pl.col("value").round(2),
+                pl.lit(s.entry[Level.WATCH]),
+                pl.lit(s.entry[Level.WARNING]),
+            )
+        else:
+            text = pl.format(
+                "{} 6-month volatility is {} x its 5-year median (watch at {})",
+                pl.col("key"),
+                pl.col("value").round(2),
+                pl.lit(s.entry[Level.WATCH]),
+            )
+        out.append(rows.with_columns(explanation=text))
+    return timeline.conform(pl.concat(out))

@@ -1,0 +1,167 @@
+"""The alert scan and backtest: load the canonical tables with their publication dates, build the indicators'
+timelines once per data build and alliance (cached), slice them as of a date (docs/alerts.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+from sqlalchemy import Engine
+
+from lodeline.alerts import backtest as bt
+from lodeline.alerts.engine import Inputs, Timelines
+from lodeline.alerts.model import Alert, Level
+from lodeline.alerts.policy import MEASURES_FILE, parse_measures
+from lodeline.alerts.publication import with_published_annual, with_published_monthly
+from lodeline.config import RAW_DATA_DIR
+from lodeline.domain.groups import resolve_alliance
+from lodeline.domain.minerals import resolve_mineral
+from lodeline.errors import InvalidArgumentError, StoreNotBuiltError
+from lodeline.inputs import read_text
+from lodeline.market.concentration import published_shares, supply_shares
+from lodeline.market.series import primary_series
+from lodeline.store.canonical import is_built, last_build_sha256, read_table
+
+METHOD = "docs/methods/early-warning.md"
+EARLIEST = dt.date(2000, 1, 1)
+BACKTEST_START = dt.date(2005, 1, 1)
+_lock = threading.Lock()
+_cache: dict[tuple[str, str, str], tuple[Inputs, Timelines]] = {}
+
+
+def load_inputs(engine: Engine, alliance: str = "G7+") -> Inputs:
+    """Every input the indicators read, each row with the date it was published (alerts/data/publication.yaml)."""
+    if not is_built(engine):
+        raise StoreNotBuiltError()
+    group = resolve_alliance(alliance)
+    prices = read_table(engine, "prices").filter(pl.col("frequency") == "M")
+    prices = (
+        pl.concat([with_published_monthly(part, src) for (src,), part in prices.group_by(["source"])])
+        if prices.height
+        else prices.with_columns(published=pl.lit(None, pl.Date))
+    )
+    production = read_table(engine, "production", measure="production", is_primary=True)
+    share_parts = []
+    for _, part in production.group_by(["source", "edition"]):
+        share_parts.append(supply_shares(primary_series(part)).drop("total"))
+    published = published_shares(read_table(engine, "stage_shares"))
+    if published.height:
+        share_parts.append(published.drop("total"))
+    shares = pl.concat(share_parts, how="vertical_relaxed") if share_parts else pl.DataFrame()
+    shares = with_published_annual(
+        shares.select("mineral", "stage", "year", "country", "share", "source", "edition")
+    )
+    trade = read_table(engine, "trade")
+    trade = with_published_annual(
+        trade.select(
+            "mineral", "stage", "importer", "exporter", "year", "value_usd", "coverage", "source", "edition"
+        )
+    )
+    measures = tuple(parse_measures(read_text(RAW_DATA_DIR / MEASURES_FILE, "export-control measures")))
+    return Inputs(prices=prices, shares=shares, trade=trade, measures=measures, members=group.members)
+
+
+def timelines(engine: Engine, alliance: str = "G7+") -> tuple[Inputs, Timelines]:
+    """The inputs and the full-history timelines, computed once per data build, alliance and engine."""
+    key = (str(engine.url), last_build_sha256(engine) or "", resolve_alliance(alliance).id)
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    inputs = load_inputs(engine, alliance)
+    value = (inputs, Timelines.compute(inputs))
+    with _lock:
+        _cache.clear()  # one build at a time is enough
+        _cache[key] = value
+    return value
+
+
+def _minerals(minerals: Sequence[str] | None) -> list[str] | None:
+    if not minerals:
+        return None
+    return sorted({resolve_mineral(m) for m in minerals})
+
+
+def _check_date(as_of: dt.date) -> None:
+    if not EARLIEST <= as_of <= dt.date(2100, 1, 1):
+        raise InvalidArgumentError(f"invalid as-of date {as_of}: expected {EARLIEST} or later")
+
+
+def scan(
+    engine: Engine,
+    as_of: dt.date | None = None,
+    minerals: Sequence[str] | None = None,
+    *,
+    alliance: str = "G7+",
+    include_normal: bool = True,
+    stock_cover: Mapping[str, float] | None = None,
+) -> list[Alert]:
+    """The alerts as they stood on ``as_of`` (default: today), from the data published by then."""
+    day = as_of or dt.date.today()
+    _check_date(day)
+    wanted = _minerals(minerals)
+    _, tl = timelines(engine, alliance)
+    alerts = tl.scan(day, wanted, stock_cover)
+    if not include_normal:
+        alerts = [a for a in alerts if a.level != Level.NORMAL]
+    return sorted(alerts, key=lambda a: (-a.level.rank, a.mineral))
+
+
+def alerts_frame(alerts: Sequence[Alert]) -> pl.DataFrame:
+    """One row per alert (the table/csv/json rendering of a scan)."""
+    return pl.DataFrame(
+        [
+            {
+                "mineral": a.mineral,
+                "level": a.level.value,
+                "as_of": a.as_of,
+                "drivers": ", ".join(
+                    r.indicator for r in a.readings if r.level == a.level and a.level != Level.NORMAL
+                ),
+                "explanation": a.explanation,
+                "latest_published": max((r.published for r in a.readings if r.published), default=None),
+            }
+            for a in alerts
+        ],
+        schema={
+            "mineral": pl.String,
+            "level": pl.String,
+            "as_of": pl.Date,
+            "drivers": pl.String,
+            "explanation": pl.String,
+            "latest_published": pl.Date,
+        },
+    )
+
+
+def latest_data_date(engine: Engine, alliance: str = "G7+") -> dt.date:
+    _, tl = timelines(engine, alliance)
+    latest = tl.frame["published"].max()
+    return latest if isinstance(latest, dt.date) else dt.date.today()
+
+
+def backtest(
+    engine: Engine,
+    start: dt.date = BACKTEST_START,
+    end: dt.date | None = None,
+    *,
+    alliance: str = "G7+",
+) -> bt.Report:
+    """Monthly replay from ``start`` to ``end`` (default: the latest publication date in the data)."""
+    _check_date(start)
+    last = end or latest_data_date(engine, alliance)
+    if last < start:
+        raise InvalidArgumentError(f"backtest end {last} is before its start {start}")
+    _, tl = timelines(engine, alliance)
+    return bt.run(tl, start, last)
+
+
+def backtest_frames(report: bt.Report) -> dict[str, pl.DataFrame]:
+    return {
+        "episodes": pl.DataFrame(report.rows),
+        "false_alarms": pl.DataFrame(
+            report.false_alarms, schema={"mineral": pl.String, "decade": pl.String, "false_alarms": pl.Int64}
+        ),
+    }
