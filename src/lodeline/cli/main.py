@@ -36,6 +36,7 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "stocks",
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
+    ("alerts", "alerts", "Joint alert mechanism: scan (as of a date, no look-ahead) and backtest."),
     ("admin", "admin", "API tokens and the audit log."),
     ("witness", "witness", "Run a witness that cosigns the registry's checkpoints (C2SP tlog-witness)."),
 )

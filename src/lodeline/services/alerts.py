@@ -14,7 +14,7 @@ from lodeline.alerts import backtest as bt
 from lodeline.alerts.engine import Inputs, Timelines
 from lodeline.alerts.model import Alert, Level
 from lodeline.alerts.policy import MEASURES_FILE, parse_measures
-from lodeline.alerts.publication import with_published_annual, with_published_monthly
+from lodeline.alerts.publication import describe, with_published_annual, with_published_monthly
 from lodeline.config import RAW_DATA_DIR
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
@@ -22,6 +22,7 @@ from lodeline.errors import InvalidArgumentError, StoreNotBuiltError
 from lodeline.inputs import read_text
 from lodeline.market.concentration import published_shares, supply_shares
 from lodeline.market.series import primary_series
+from lodeline.services.results import MarketResult, Provenance
 from lodeline.store.canonical import is_built, last_build_sha256, read_table
 
 METHOD = "docs/methods/early-warning.md"
@@ -165,3 +166,78 @@ def backtest_frames(report: bt.Report) -> dict[str, pl.DataFrame]:
             report.false_alarms, schema={"mineral": pl.String, "decade": pl.String, "false_alarms": pl.Int64}
         ),
     }
+
+
+def _provenance(notes: list[str]) -> Provenance:
+    return Provenance(
+        sources=[
+            {"id": r["dataset"], "title": r["source"], "edition": "", "licence": ""} for r in describe()
+        ],
+        method=METHOD,
+        notes=notes,
+    )
+
+
+def readings_frame(alerts: Sequence[Alert]) -> pl.DataFrame:
+    """One row per indicator reading, with the mineral's fused level (the API's flat form of a scan)."""
+    rows = [
+        {
+            "mineral": a.mineral,
+            "level": a.level.value,
+            "as_of": a.as_of,
+            "indicator": r.indicator,
+            "value": r.value,
+            "indicator_level": r.level.value,
+            "explanation": r.explanation,
+            "source": r.source,
+            "edition": r.edition,
+            "observed": r.observed,
+            "published": r.published,
+        }
+        for a in alerts
+        for r in a.readings
+    ]
+    return pl.DataFrame(rows, schema=READING_SCHEMA)
+
+
+READING_SCHEMA = {
+    "mineral": pl.String,
+    "level": pl.String,
+    "as_of": pl.Date,
+    "indicator": pl.String,
+    "value": pl.Float64,
+    "indicator_level": pl.String,
+    "explanation": pl.String,
+    "source": pl.String,
+    "edition": pl.String,
+    "observed": pl.Date,
+    "published": pl.Date,
+}
+
+
+def scan_result(
+    engine: Engine, as_of: dt.date | None, minerals: Sequence[str] | None, alliance: str = "G7+"
+) -> MarketResult:
+    alerts = scan(engine, as_of, minerals, alliance=alliance)
+    day = as_of or dt.date.today()
+    notes = [
+        f"as of {day}: only data published on or before that date (alerts/data/publication.yaml)",
+        f"alliance {resolve_alliance(alliance).id}; one row per indicator reading; level = the mineral's fused level",
+    ]
+    return MarketResult(readings_frame(alerts), _provenance(notes))
+
+
+def backtest_result(
+    engine: Engine, start: dt.date, end: dt.date | None, alliance: str = "G7+"
+) -> MarketResult:
+    report = backtest(engine, start, end, alliance=alliance)
+    s = report.summary
+    notes = [
+        f"all: {s['detected']}/{s['episodes']} episodes detected (recall {s['recall']}); "
+        f"{s['warning_episodes']} warning episodes, {s['false_alarms']} false alarms (precision {s['precision']})",
+        f"held-out: {s['held-out']['detected']}/{s['held-out']['episodes']} detected; "
+        f"tuning: {s['tuning']['detected']}/{s['tuning']['episodes']} detected",
+        "false alarms per mineral-decade: "
+        + "; ".join(f"{r['mineral']} {r['decade']}: {r['false_alarms']}" for r in report.false_alarms),
+    ]
+    return MarketResult(backtest_frames(report)["episodes"], _provenance(notes))
