@@ -18,6 +18,7 @@ from lodeline.alerts.fusion import fuse
 from lodeline.alerts.model import Alert
 from lodeline.alerts.policy import Measure, control_timeline
 from lodeline.alerts.prices import price_timeline
+from lodeline.alerts.publication import AsOfSlicer
 from lodeline.alerts.structure import dependency_timeline, stock_cover_readings, trade_timeline
 
 
@@ -65,13 +66,14 @@ class Timelines:
         as_of: dt.date,
         minerals: Iterable[str] | None = None,
         stock_cover: Mapping[str, float] | None = None,
+        slicer: AsOfSlicer | None = None,
     ) -> list[Alert]:
         """One alert per mineral (every mineral with a reading, normal included), as of ``as_of``."""
         frame = self.frame
         wanted = None if minerals is None else sorted(set(minerals))
         if wanted is not None:
             frame = frame.filter(pl.col("mineral").is_in(wanted))
-        readings = timeline.readings(timeline.as_of_rows(frame, as_of))
+        readings = timeline.readings(timeline.as_of_rows(frame, as_of, slicer))
         if stock_cover:
             readings += [
                 r for r in stock_cover_readings(stock_cover, as_of) if wanted is None or r.mineral in wanted

@@ -14,6 +14,7 @@ import datetime as dt
 import polars as pl
 
 from lodeline.alerts.model import IndicatorReading, Level
+from lodeline.alerts.publication import AsOfSlicer
 from lodeline.alerts.thresholds import Spec, hysteresis, max_age_days
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -48,9 +49,10 @@ def apply_hysteresis(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     return frame.with_columns(level=pl.Series(levels, dtype=pl.String))
 
 
-def as_of_rows(timeline: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """The latest reading per (mineral, indicator, key) published by ``as_of`` and not stale."""
-    known = timeline.filter(pl.col("published") <= as_of)
+def as_of_rows(timeline: pl.DataFrame, as_of: dt.date, slicer: AsOfSlicer | None = None) -> pl.DataFrame:
+    """The latest reading per (mineral, indicator, key) published by ``as_of`` and not stale. With a ``slicer``
+    (same ``as_of``) the rows go through it, so it records what was served."""
+    known = slicer.slice(timeline, "timeline") if slicer else timeline.filter(pl.col("published") <= as_of)
     if known.is_empty():
         return known
     latest = known.sort(["published", "observed"]).group_by(["mineral", "indicator", "key"]).last()
@@ -69,7 +71,8 @@ def readings(rows: pl.DataFrame) -> list[IndicatorReading]:
     rank = pl.col("level").replace_strict({lv.value: lv.rank for lv in Level}, return_dtype=pl.Int64)
     best = (
         rows.with_columns(_rank=rank)
-        .sort(["_rank", "value"], descending=True, nulls_last=True)
+        # ties broken by the newest publication, then the key: the same rows always give the same reading
+        .sort(["_rank", "value", "published", "key"], descending=[True, True, True, False], nulls_last=True)
         .group_by(["mineral", "indicator"], maintain_order=True)
         .first()
         .sort(["mineral", "indicator"])
