@@ -143,9 +143,11 @@ def warning_entries(levels: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def score(levels: pl.DataFrame, eps: tuple[Episode, ...], first: dt.date, last: dt.date) -> Report:
+def score(
+    levels: pl.DataFrame, eps: tuple[Episode, ...], first: dt.date, last: dt.date, covered: set[str]
+) -> Report:
+    """``covered``: the minerals with at least one indicator reading in the whole history."""
     entries = warning_entries(levels)
-    covered = {m for m in levels["mineral"].unique().to_list()}
     rows = []
     for e in eps:
         if e.start > last or e.end < first:
@@ -214,4 +216,4 @@ def run(tl: Timelines, first: dt.date, last: dt.date, eps: tuple[Episode, ...] |
     eps = episodes() if eps is None else eps
     minerals = sorted(set(tl.minerals) | {e.mineral for e in eps})
     levels = levels_frame(tl, month_ends(first, last), minerals)
-    return score(levels, eps, first, last)
+    return score(levels, eps, first, last, set(tl.minerals))
