@@ -69,7 +69,7 @@ def _d(value: Any) -> dt.date:
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
-    out = []
+    out: list[dt.date] = []
     y, m = start.year, start.month
     while True:
         nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
@@ -162,7 +162,8 @@ def score(
             & (pl.col("date") <= e.end)
             & (pl.col("rank") >= Level.WARNING.rank)
         )
-        first_hit = hits["date"].min() if hits.height else (hot["date"].min() if hot.height else None)
+        found = hits["date"].min() if hits.height else (hot["date"].min() if hot.height else None)
+        first_hit = found if isinstance(found, dt.date) else None
         rows.append(
             {
                 "episode": e.id,
@@ -176,7 +177,8 @@ def score(
                 "drivers": hits["drivers"][0] if hits.height else (hot["drivers"][0] if hot.height else ""),
             }
         )
-    matched, false = [], []
+    matched: list[dict[str, Any]] = []
+    false: list[dict[str, Any]] = []
     for r in entries.iter_rows(named=True):
         ok = any(
             e.mineral == r["mineral"] and e.start - dt.timedelta(days=WINDOW_DAYS) <= r["date"] <= e.end
