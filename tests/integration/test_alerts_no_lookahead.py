@@ -18,8 +18,11 @@ from lodeline.services import alerts as service
 DATES = [
     dt.date(2008, 6, 30),
     dt.date(2014, 2, 28),
+    dt.date(2020, 6, 30),
     dt.date(2022, 4, 30),
     dt.date(2023, 8, 15),
+    dt.date(2025, 1, 31),  # 2025-01-31 and -07-31 once differed: same-day events of a measure tied
+    dt.date(2025, 7, 31),
     dt.date(2026, 2, 6),
 ]
 

@@ -55,7 +55,7 @@ class Timelines:
             control_timeline(list(inputs.measures), inputs.shares),
         ]
         frame = pl.concat([p for p in parts if p.height] or [timeline.empty()])
-        return cls(frame.sort(["mineral", "indicator", "key", "published", "observed"]))
+        return cls(frame.sort(["mineral", "indicator", "key", "published", "observed"], maintain_order=True))
 
     @property
     def minerals(self) -> list[str]:

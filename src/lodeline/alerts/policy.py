@@ -168,7 +168,12 @@ def control_timeline(measures: list[Measure], shares: pl.DataFrame) -> pl.DataFr
                 events.append((m.suspended_from, "suspended", Level.WATCH))
             if m.suspended_until is not None:
                 events.append((m.suspended_until, "suspension ends", Level.WATCH))
-            for day, phase, fixed in sorted(events, key=lambda e: e[0]):
+            # one row per day: on a day with two events (announced and effective the same day) the later phase
+            # in the list above wins, so the row a scan picks never depends on sort order
+            by_day: dict[dt.date, tuple[str, Level | None]] = {}
+            for day, phase, fixed in events:
+                by_day[day] = (phase, fixed)
+            for day, (phase, fixed) in sorted(by_day.items()):
                 share, where = supplier_share(shares, mineral, m.supplier, day)
                 cuts = cfg["announced"] if phase == "announced" else cfg["effective"]
                 level = fixed if fixed is not None else _level(share, cuts, unknown)

@@ -81,25 +81,18 @@ def dependency_timeline(shares: pl.DataFrame, members: frozenset[str]) -> pl.Dat
 
 def trade_timeline(trade: pl.DataFrame, members: frozenset[str]) -> pl.DataFrame:
     """``trade-break``: the fall of the members' imports from outside the alliance, year on year, per mineral and
-    stage, within one coverage (complete or top-6) so a change of series is not read as a break.
+    stage and coverage (complete or top-6: each its own series, so a change of series is not read as a break).
     ``trade``: mineral, stage, importer, exporter, year, value_usd, coverage, source, edition, published."""
     inflow = trade.filter(
         pl.col("importer").is_in(list(members))
         & ~pl.col("exporter").is_in(list(members))
         & pl.col("value_usd").is_not_null()
     )
+    # Each coverage (complete, top-6) is its own series: a change of coverage is not a break, and choosing one
+    # by how many years it has would look ahead.
     keys = ["mineral", "stage", "coverage", "source", "edition"]
-    # One coverage per mineral x stage: the one with the most years (a change of coverage is not a break).
-    years = inflow.group_by(["mineral", "stage", "coverage"]).agg(n=pl.col("year").n_unique())
-    chosen = (
-        years.sort("n", descending=True)
-        .group_by(["mineral", "stage"])
-        .first()
-        .select("mineral", "stage", "coverage")
-    )
     flows = (
-        inflow.join(chosen, on=["mineral", "stage", "coverage"])
-        .group_by([*keys, "year", "published"])
+        inflow.group_by([*keys, "year", "published"])
         .agg(total=pl.col("value_usd").sum())
         .sort([*keys, "year"])
         .with_columns(
@@ -114,7 +107,9 @@ def trade_timeline(trade: pl.DataFrame, members: frozenset[str]) -> pl.DataFrame
     s = spec("trade-break")
     out = timeline.apply_hysteresis(
         flows.with_columns(
-            indicator=pl.lit("trade-break"), key=pl.col("stage"), observed=_year_end(pl.col("year"))
+            indicator=pl.lit("trade-break"),
+            key=pl.format("{} ({})", pl.col("stage"), pl.col("coverage")),
+            observed=_year_end(pl.col("year")),
         ),
         s,
     ).with_columns(

@@ -42,7 +42,7 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
 
 def apply_hysteresis(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
     """Add ``level`` per (mineral, key) series in publication order."""
-    frame = frame.sort(["mineral", "key", "published", "observed"])
+    frame = frame.sort(["mineral", "key", "published", "observed"], maintain_order=True)
     levels: list[str] = []
     for _, part in frame.group_by(["mineral", "key"], maintain_order=True):
         levels.extend(lv.value for lv in hysteresis(part["value"].to_list(), spec))
@@ -55,7 +55,11 @@ def as_of_rows(timeline: pl.DataFrame, as_of: dt.date, slicer: AsOfSlicer | None
     known = slicer.slice(timeline, "timeline") if slicer else timeline.filter(pl.col("published") <= as_of)
     if known.is_empty():
         return known
-    latest = known.sort(["published", "observed"]).group_by(["mineral", "indicator", "key"]).last()
+    latest = (
+        known.sort(["published", "observed"], maintain_order=True)
+        .group_by(["mineral", "indicator", "key"])
+        .last()
+    )
     ages = {ind: max_age_days(ind) for ind in latest["indicator"].unique().to_list()}
     limit = pl.col("indicator").replace_strict(
         {k: v for k, v in ages.items()}, default=None, return_dtype=pl.Int64
