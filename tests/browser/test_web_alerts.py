@@ -1,6 +1,6 @@
 """The Alerts page in Debian's Chromium (Playwright, headless) on the built store: the heat strip has one cell per
 mineral with its level as the scan gives it (gallium `alert` on 2023-08-15: the 2023 licensing took effect on
-2023-08-01 and China refines 98 % of it), the explanation names the measure, the indicator charts and the backtest
+2023-08-01 and China refined 97 % of it in 2021), the explanation names the measure, the indicator charts and the backtest
 chart are drawn (episodes as shaded bands), nothing is fetched from outside and no script or CSP error occurs."""
 
 from __future__ import annotations

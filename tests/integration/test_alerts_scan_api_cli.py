@@ -46,15 +46,16 @@ def cli(built_sqlite: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Cl
 
 def test_scan_gallium_after_the_2023_controls(client: TestClient, cli: CliRunner) -> None:
     """As of 2023-08-15, gallium is at `alert`: MOFCOM 2023 No.23 took effect on 2023-08-01 and China's share of
-    refined gallium in the latest year published by then is 98 % (BGS refined shares, year 2021, published
-    mid-2023 by the publication table: >= 60 % at the effective date is `alert`, thresholds.yaml)."""
+    refined gallium in the latest year published by then is 97 % (USGS Minerals Yearbook gallium table, year 2021,
+    read as published on 2023-06-30 by the publication table's two-year lag): >= 60 % at the effective date is
+    `alert` (thresholds.yaml)."""
     result = cli.invoke(cli_app, ["alerts", "scan", "--as-of", "2023-08-15", "-m", "gallium", "-f", "json"])
     assert result.exit_code == 0, result.output
     (alert,) = json.loads(result.stdout)
     assert alert["level"] == "alert" and alert["as_of"] == "2023-08-15"
     top = alert["readings"][0]
     assert top["indicator"] == "export-control" and "ctl-cn-gage-2023-export-licensing" in top["explanation"]
-    assert top["published"] <= "2023-08-15"
+    assert top["published"] <= "2023-08-15" and top["value"] >= 0.6
     body = client.get("/api/v1/alerts/scan?as_of=2023-08-15&mineral=Ga").json()
     assert {r["level"] for r in body["data"]} == {"alert"}
     assert {r["indicator"] for r in body["data"]} >= {"export-control"}
