@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from lodeline.api.settings import ApiSettings
 from lodeline.cli.main import app as cli_app
 from lodeline.config import get_settings
+from lodeline.errors import LodelineError
 from lodeline.server import create_app
 from lodeline.services import alerts as service
 from lodeline.store.accounts import create_token
@@ -143,3 +144,28 @@ def test_role_matrix(built_sqlite: tuple[str, Engine], tmp_path: Path) -> None:
                 failures.append(f"bad token {path}")
     engine.dispose()
     assert not failures, failures
+
+
+HOSTILE = ["", "\x00", "é" * 5_000, "-1", "99999999999999999999", "0001-01-01", "../../etc/passwd"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["alerts", "scan", "--as-of", "{}"],
+        ["alerts", "scan", "--mineral", "{}"],
+        ["alerts", "scan", "--alliance", "{}"],
+        ["alerts", "backtest", "--start", "{}"],
+        ["alerts", "backtest", "--end", "{}"],
+    ],
+)
+def test_cli_hostile_arguments(cli: CliRunner, args: list[str]) -> None:
+    """Every hostile value is a usage error (exit 2) or a typed Lodeline error (which the entry point prints as one
+    line with its code), never another exception."""
+    for value in HOSTILE:
+        result = cli.invoke(cli_app, [value if a == "{}" else a for a in args])
+        assert result.exit_code in (1, 2), (value[:20], result.exit_code, result.output[-300:])
+        assert result.exception is None or isinstance(result.exception, (SystemExit, LodelineError)), repr(
+            result.exception
+        )
+        assert "Traceback" not in result.output

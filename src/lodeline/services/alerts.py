@@ -150,13 +150,35 @@ def backtest(
     *,
     alliance: str = "G7+",
 ) -> bt.Report:
-    """Monthly replay from ``start`` to ``end`` (default: the latest publication date in the data)."""
+    """Monthly replay from ``start`` to ``end`` (default, and at most: the latest publication date in the data)."""
     _check_date(start)
-    last = end or latest_data_date(engine, alliance)
+    latest = latest_data_date(engine, alliance)
+    last = latest if end is None else min(end, latest)  # no month past the data is replayed (bounded work)
     if last < start:
         raise InvalidArgumentError(f"backtest end {last} is before its start {start}")
     _, tl = timelines(engine, alliance)
-    return bt.run(tl, start, last)
+    levels = _replay(tl, latest).filter(
+        (pl.col("date") >= dt.date(start.year, start.month, 1)) & (pl.col("date") <= last)
+    )
+    return bt.score(levels, bt.episodes(), start, last, set(tl.minerals))
+
+
+_replays: dict[int, tuple[Timelines, pl.DataFrame]] = {}
+
+
+def _replay(tl: Timelines, latest: dt.date) -> pl.DataFrame:
+    """Every mineral's level at every month-end from 2000 to ``latest``, once per timelines (a backtest of any
+    span is a filter of it: each month's level depends on that month's slice only)."""
+    with _lock:
+        hit = _replays.get(id(tl))
+    if hit is not None and hit[0] is tl:
+        return hit[1]
+    minerals = sorted(set(tl.minerals) | {e.mineral for e in bt.episodes()})
+    levels = bt.levels_frame(tl, bt.month_ends(EARLIEST, latest), minerals)
+    with _lock:
+        _replays.clear()
+        _replays[id(tl)] = (tl, levels)  # holding tl keeps its id from being reused
+    return levels
 
 
 def backtest_frames(report: bt.Report) -> dict[str, pl.DataFrame]:
