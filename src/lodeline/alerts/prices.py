@@ -21,34 +21,38 @@ VOL_HISTORY = 60
 MAD_SCALE = 1.4826
 
 
+def _past_windows(x: np.ndarray, window: int) -> np.ndarray:
+    """Row t holds x[t-window .. t-1] (NaN where before the start): the history a reading at t may use."""
+    padded = np.concatenate([np.full(window, np.nan), x])
+    return np.lib.stride_tricks.sliding_window_view(padded, window)[: x.size]
+
+
 def _rolling_robust_z(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    """z_t = (x_t - median(x_{t-window..t-1})) / (1.4826 MAD of the same window); NaN without enough history."""
+    """z_t = (x_t - median(x_{t-window..t-1})) / (1.4826 MAD of the same window); NaN without enough history or
+    with MAD = 0 (a gap, never infinity)."""
+    past = _past_windows(x, window)
+    enough = (~np.isnan(past)).sum(axis=1) >= min_periods
     out = np.full(x.shape, np.nan)
-    for t in range(x.size):
-        if np.isnan(x[t]):
-            continue
-        past = x[max(0, t - window) : t]
-        past = past[~np.isnan(past)]
-        if past.size < min_periods:
-            continue
-        med = np.median(past)
-        mad = np.median(np.abs(past - med)) * MAD_SCALE
-        if mad > 0:
-            out[t] = (x[t] - med) / mad
+    if not enough.any():
+        return out
+    rows = past[enough]
+    med = np.nanmedian(rows, axis=1)
+    mad = np.nanmedian(np.abs(rows - med[:, None]), axis=1) * MAD_SCALE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(mad > 0, (x[enough] - med) / mad, np.nan)
+    out[enough] = z
     return out
 
 
 def _rolling_ratio_to_median(x: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    past = _past_windows(x, window)
+    enough = (~np.isnan(past)).sum(axis=1) >= min_periods
     out = np.full(x.shape, np.nan)
-    for t in range(x.size):
-        if np.isnan(x[t]):
-            continue
-        past = x[max(0, t - window) : t]
-        past = past[~np.isnan(past)]
-        if past.size >= min_periods:
-            med = np.median(past)
-            if med > 0:
-                out[t] = x[t] / med
+    if not enough.any():
+        return out
+    med = np.nanmedian(past[enough], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[enough] = np.where(med > 0, x[enough] / med, np.nan)
     return out
 
 

@@ -29,6 +29,8 @@ from lodeline.services import alerts as service
 
 router = APIRouter(include_in_schema=False)
 COLOURS = {"normal": "#e8f0e8", "watch": "#f6d36b", "warning": "#e8833a", "alert": "#b0172a"}
+#: The charts start here (the backtest's span; the 1960s-70s fixed-price years of the Pink Sheet dwarf the rest).
+CHART_FROM = dt.date(2000, 1, 1)
 CHARTED = ("price-zscore", "price-volatility", "dependency", "trade-break", "export-control", "hhi-rise")
 
 
@@ -46,9 +48,11 @@ def _thresholds(indicator: str) -> dict[str, float]:
 
 
 def _charts(engine: Engine, mineral: str, as_of: dt.date) -> list[dict[str, Any]]:
-    """Per indicator of the mineral: its readings published by ``as_of`` (the best key of each indicator)."""
+    """Per indicator of the mineral: its readings since 2000 published by ``as_of`` (the latest key of each)."""
     _, tl = service.timelines(engine)
-    rows = tl.frame.filter((pl.col("mineral") == mineral) & (pl.col("published") <= as_of))
+    rows = tl.frame.filter(
+        (pl.col("mineral") == mineral) & (pl.col("published") <= as_of) & (pl.col("observed") >= CHART_FROM)
+    )
     out = []
     for indicator in CHARTED:
         part = rows.filter(pl.col("indicator") == indicator)
