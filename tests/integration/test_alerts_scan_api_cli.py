@@ -169,3 +169,11 @@ def test_cli_hostile_arguments(cli: CliRunner, args: list[str]) -> None:
             result.exception
         )
         assert "Traceback" not in result.output
+
+
+def test_scan_same_on_every_backend(built_store: tuple[str, Engine], built_sqlite: tuple[str, Engine]) -> None:
+    """The service reads the canonical tables through the store only: the same scan on SQLite and PostgreSQL."""
+    day = dt.date(2025, 4, 30)
+    got = [a.to_dict() for a in service.scan(built_store[1], day)]
+    want = [a.to_dict() for a in service.scan(built_sqlite[1], day)]
+    assert got == want and len(got) > 20
