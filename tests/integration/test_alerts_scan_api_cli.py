@@ -171,7 +171,9 @@ def test_cli_hostile_arguments(cli: CliRunner, args: list[str]) -> None:
         assert "Traceback" not in result.output
 
 
-def test_scan_same_on_every_backend(built_store: tuple[str, Engine], built_sqlite: tuple[str, Engine]) -> None:
+def test_scan_same_on_every_backend(
+    built_store: tuple[str, Engine], built_sqlite: tuple[str, Engine]
+) -> None:
     """The service reads the canonical tables through the store only: the same scan on SQLite and PostgreSQL."""
     day = dt.date(2025, 4, 30)
     got = [a.to_dict() for a in service.scan(built_store[1], day)]
