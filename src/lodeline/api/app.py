@@ -23,18 +23,8 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import (
-    alerts_scan,
-    market,
-    registry,
-    release,
-    risk,
-    sim,
-    stocks,
-    submissions,
-    system,
-    trends,
-)
+from lodeline.api.routes import alerts_scan
+from lodeline.api.routes import market, registry, release, risk, sim, stocks, submissions, system, trends
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
