@@ -23,8 +23,8 @@ from lodeline.api.middleware import (
     CredentialGuardMiddleware,
     SecurityHeadersMiddleware,
 )
-from lodeline.api.routes import alerts_scan
 from lodeline.api.routes import market, registry, release, risk, sim, stocks, submissions, system, trends
+from lodeline.api.routes.alerts_scan import router as alerts_scan_router
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -82,7 +82,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(sim.router)
     app.include_router(stocks.router)
     app.include_router(release.router)
-    app.include_router(alerts_scan.router)
+    app.include_router(alerts_scan_router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before
