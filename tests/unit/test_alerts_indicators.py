@@ -182,3 +182,19 @@ def test_fusion_names_the_drivers() -> None:
     assert (
         "price-zscore (price-zscore text)" in alert.explanation and "dependency at watch" in alert.explanation
     )
+
+
+def test_change_point_on_a_shift_in_returns() -> None:
+    """After 150 months of ±2 % wiggles, the price grows 3 % every month: each standardised return is about +2
+    robust standard deviations, the CUSUM gains about 1.5 a month (k = 0.5) and reaches 5 within 6 months (a
+    watch); the wiggles alone never reach it."""
+    flat = price_timeline(_monthly(_wiggle(200))).filter(pl.col("indicator") == "price-change-point")
+    assert flat.height > 0 and set(flat["level"].to_list()) == {"normal"}
+    values = _wiggle(150)
+    for _ in range(12):
+        values.append(values[-1] * 1.03)
+    tl = price_timeline(_monthly(values)).filter(pl.col("indicator") == "price-change-point").sort("observed")
+    after = tl.filter(pl.col("observed") >= dt.date(2012, 7, 1))
+    first = after.filter(pl.col("level") == "watch")["observed"].min()
+    assert first is not None and first <= dt.date(2012, 12, 1)
+    assert set(tl.filter(pl.col("observed") < dt.date(2012, 7, 1))["level"].to_list()) == {"normal"}

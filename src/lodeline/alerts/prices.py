@@ -2,7 +2,8 @@
 against the series' own previous 120 months (median and 1.4826 x MAD), and the volatility regime (6-month
 realised volatility over its median of the previous 60 months). Pure: a prices frame with ``published`` in,
 timeline rows out (see :mod:`lodeline.alerts.timeline`). Only monthly series are used; annual unit values are
-not turned into a monthly signal."""
+not turned into a monthly signal. Change points: a two-sided CUSUM of the standardised monthly returns
+(``price-change-point``, a watch-only signal)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ MIN_HISTORY = 36
 VOL_MONTHS = 6
 VOL_HISTORY = 60
 MAD_SCALE = 1.4826
+#: CUSUM allowance k (in robust standard deviations): drifts smaller than this do not accumulate.
+CUSUM_K = 0.5
 
 
 def _past_windows(x: np.ndarray, window: int) -> np.ndarray:
@@ -56,6 +59,24 @@ def _rolling_ratio_to_median(x: np.ndarray, window: int, min_periods: int) -> np
     return out
 
 
+def cusum_change_points(returns: np.ndarray, k: float, h: float) -> np.ndarray:
+    """Two-sided CUSUM (Page 1954) of monthly log returns standardised by their own previous 120 months (median,
+    1.4826 MAD): S+ = max(0, S+ + e - k), S- = max(0, S- - e - k); the statistic max(S+, S-) per month, and a
+    change point where it reaches ``h`` (both sums then restart from 0). Causal: month t uses returns up to t."""
+    e = _rolling_robust_z(returns, HISTORY_MONTHS, MIN_HISTORY)
+    out = np.full(returns.shape, np.nan)
+    up = down = 0.0
+    for t in range(returns.size):
+        if np.isnan(e[t]):
+            up = down = 0.0
+            continue
+        up, down = max(0.0, up + e[t] - k), max(0.0, down - e[t] - k)
+        out[t] = max(up, down)
+        if out[t] >= h:
+            up = down = 0.0
+    return out
+
+
 def series_signals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z of the 3-month log return, volatility ratio) for one monthly series, aligned with ``values``."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -82,10 +103,16 @@ def price_timeline(prices: pl.DataFrame) -> pl.DataFrame:
     for (series_id,), part in monthly.group_by(["series_id"], maintain_order=True):
         values = part["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         z, ratio = series_signals(values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.log(np.where(values > 0, values, np.nan))
+        ret1 = np.concatenate([[np.nan], np.diff(logp)])
+        cusum = cusum_change_points(
+            ret1, CUSUM_K, float(spec("price-change-point").entry[Level.WATCH] or 5.0)
+        )
         base = part.select("mineral", "period", "published", "source", "edition").with_columns(
             key=pl.lit(series_id)
         )
-        for name, arr in (("price-zscore", z), ("price-volatility", ratio)):
+        for name, arr in (("price-zscore", z), ("price-volatility", ratio), ("price-change-point", cusum)):
             rows = base.with_columns(
                 indicator=pl.lit(name), value=pl.Series(arr, dtype=pl.Float64, nan_to_null=True)
             ).filter(pl.col("value").is_not_null())
@@ -94,7 +121,7 @@ def price_timeline(prices: pl.DataFrame) -> pl.DataFrame:
         return timeline.empty()
     frame = pl.concat(parts).rename({"period": "observed"})
     out = []
-    for name in ("price-zscore", "price-volatility"):
+    for name in ("price-zscore", "price-volatility", "price-change-point"):
         s = spec(name)
         rows = timeline.apply_hysteresis(frame.filter(pl.col("indicator") == name), s)
         if name == "price-zscore":
@@ -105,6 +132,13 @@ def price_timeline(prices: pl.DataFrame) -> pl.DataFrame:
                 pl.col("value").round(2),
                 pl.lit(s.entry[Level.WATCH]),
                 pl.lit(s.entry[Level.WARNING]),
+            )
+        elif name == "price-change-point":
+            text = pl.format(
+                "{} CUSUM of monthly returns is {} (a change point at {}: the level of the returns shifted)",
+                pl.col("key"),
+                pl.col("value").round(2),
+                pl.lit(s.entry[Level.WATCH]),
             )
         else:
             text = pl.format(

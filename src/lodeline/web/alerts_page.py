@@ -31,7 +31,15 @@ router = APIRouter(include_in_schema=False)
 COLOURS = {"normal": "#e8f0e8", "watch": "#f6d36b", "warning": "#e8833a", "alert": "#b0172a"}
 #: The charts start here (the backtest's span; the 1960s-70s fixed-price years of the Pink Sheet dwarf the rest).
 CHART_FROM = dt.date(2000, 1, 1)
-CHARTED = ("price-zscore", "price-volatility", "dependency", "trade-break", "export-control", "hhi-rise")
+CHARTED = (
+    "price-zscore",
+    "price-volatility",
+    "price-change-point",
+    "dependency",
+    "trade-break",
+    "export-control",
+    "hhi-rise",
+)
 
 
 def _script_safe(text: str) -> str:
