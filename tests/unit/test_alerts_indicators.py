@@ -12,7 +12,7 @@ from lodeline.alerts import publication
 from lodeline.alerts.fusion import fuse
 from lodeline.alerts.model import IndicatorReading, Level
 from lodeline.alerts.policy import control_timeline, parse_measures
-from lodeline.alerts.prices import price_timeline, series_signals
+from lodeline.alerts.prices import annual_price_timeline, price_timeline, series_signals
 from lodeline.alerts.structure import dependency_timeline, stock_cover_readings, trade_timeline
 
 
@@ -198,3 +198,27 @@ def test_change_point_on_a_shift_in_returns() -> None:
     first = after.filter(pl.col("level") == "watch")["observed"].min()
     assert first is not None and first <= dt.date(2012, 12, 1)
     assert set(tl.filter(pl.col("observed") < dt.date(2012, 7, 1))["level"].to_list()) == {"normal"}
+
+
+def test_annual_unit_value_change() -> None:
+    """USGS annual prices (lithium carbonate 11 700 -> 63 700 USD/t, 2021 -> 2022 in the MCS 2026 salient
+    table): a rise of 63700/11700 - 1 = 444 % is a watch (>= 50 %); a fall is normal; each row is published with
+    its edition (MCS 2026: 2026-02-06), never at the observation date."""
+    salient = pl.DataFrame(
+        {
+            "mineral": "lithium",
+            "year": [2021, 2022, 2023],
+            "statistic": "price",
+            "detail": "carbonate",
+            "value": [11700.0, 63700.0, 39000.0],
+            "source": "usgs_mcs2026",
+            "edition": "MCS 2026",
+        }
+    )
+    tl = annual_price_timeline(publication.with_published_annual(salient)).sort("observed")
+    assert [round(v, 3) for v in tl["value"].to_list()] == [
+        round(63700 / 11700 - 1, 3),
+        round(39000 / 63700 - 1, 3),
+    ]
+    assert tl["level"].to_list() == ["watch", "normal"]
+    assert set(tl["published"].to_list()) == {dt.date(2026, 2, 6)}

@@ -17,7 +17,7 @@ from lodeline.alerts import timeline
 from lodeline.alerts.fusion import fuse
 from lodeline.alerts.model import Alert
 from lodeline.alerts.policy import Measure, control_timeline
-from lodeline.alerts.prices import price_timeline
+from lodeline.alerts.prices import annual_price_timeline, price_timeline
 from lodeline.alerts.publication import AsOfSlicer
 from lodeline.alerts.structure import dependency_timeline, stock_cover_readings, trade_timeline
 
@@ -31,6 +31,7 @@ class Inputs:
     trade: pl.DataFrame
     measures: tuple[Measure, ...]
     members: frozenset[str]
+    salient: pl.DataFrame | None = None  # USGS annual statistics (prices, unit values), with ``published``
 
     def sliced(self, as_of: dt.date) -> Inputs:
         """The inputs as published by ``as_of`` (the baseline recomputes from these)."""
@@ -39,7 +40,8 @@ class Inputs:
             return f.filter(pl.col("published") <= as_of)
 
         measures = tuple(m for m in self.measures if m.announced is not None and m.announced <= as_of)
-        return Inputs(cut(self.prices), cut(self.shares), cut(self.trade), measures, self.members)
+        salient = None if self.salient is None else cut(self.salient)
+        return Inputs(cut(self.prices), cut(self.shares), cut(self.trade), measures, self.members, salient)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Timelines:
             trade_timeline(inputs.trade, inputs.members),
             control_timeline(list(inputs.measures), inputs.shares),
         ]
+        if inputs.salient is not None:
+            parts.append(annual_price_timeline(inputs.salient))
         frame = pl.concat([p for p in parts if p.height] or [timeline.empty()])
         return cls(frame.sort(["mineral", "indicator", "key", "published", "observed"], maintain_order=True))
 

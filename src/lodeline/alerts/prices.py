@@ -149,3 +149,46 @@ def price_timeline(prices: pl.DataFrame) -> pl.DataFrame:
             )
         out.append(rows.with_columns(explanation=text))
     return timeline.conform(pl.concat(out))
+
+
+def annual_price_timeline(salient: pl.DataFrame) -> pl.DataFrame:
+    """``price-annual``: the year-on-year change of the annual prices and unit values USGS publishes (MCS salient
+    statistics, DS 140) for minerals with no monthly series, at annual frequency and per published series
+    (``detail``), within one source edition. ``salient``: mineral, year, statistic, detail, value, source, edition,
+    published. A watch-only signal (an annual average moves late)."""
+    rows = salient.filter(
+        (pl.col("statistic") == "price") & pl.col("value").is_not_null() & (pl.col("value") > 0)
+    )
+    if rows.is_empty():
+        return timeline.empty()
+    keys = ["mineral", "detail", "source", "edition"]
+    changes = (
+        rows.sort([*keys, "year"])
+        .with_columns(
+            price=pl.col("value"),
+            prev=pl.col("value").shift(1).over(keys),
+            prev_year=pl.col("year").shift(1).over(keys),
+        )
+        .filter(pl.col("prev").is_not_null() & (pl.col("year") - pl.col("prev_year") == 1))
+        .with_columns(
+            change=pl.col("value") / pl.col("prev") - 1,
+            indicator=pl.lit("price-annual"),
+            key=pl.col("detail"),
+            observed=pl.date(pl.col("year"), 12, 31),
+        )
+        .with_columns(value=pl.col("change"))
+    )
+    s = spec("price-annual")
+    out = timeline.apply_hysteresis(changes, s).with_columns(
+        explanation=pl.format(
+            "{} {}: {} -> {} in {} ({} %; annual data, watch at a {} % rise)",
+            pl.col("mineral"),
+            pl.col("detail"),
+            pl.col("prev"),
+            pl.col("price"),
+            pl.col("year"),
+            (pl.col("change") * 100).round(1),
+            pl.lit(round((s.entry[Level.WATCH] or 0) * 100)),
+        )
+    )
+    return timeline.conform(out)

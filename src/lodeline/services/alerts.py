@@ -60,8 +60,15 @@ def load_inputs(engine: Engine, alliance: str = "G7+") -> Inputs:
             "mineral", "stage", "importer", "exporter", "year", "value_usd", "coverage", "source", "edition"
         )
     )
+    salient = with_published_annual(
+        read_table(engine, "salient", statistic="price").select(
+            "mineral", "year", "statistic", "detail", "value", "source", "edition"
+        )
+    )
     measures = tuple(parse_measures(read_text(RAW_DATA_DIR / MEASURES_FILE, "export-control measures")))
-    return Inputs(prices=prices, shares=shares, trade=trade, measures=measures, members=group.members)
+    return Inputs(
+        prices=prices, shares=shares, trade=trade, measures=measures, members=group.members, salient=salient
+    )
 
 
 def timelines(engine: Engine, alliance: str = "G7+") -> tuple[Inputs, Timelines]:
