@@ -15,7 +15,7 @@ from lodeline.alerts.engine import Inputs, Timelines
 from lodeline.alerts.model import Alert, Level
 from lodeline.alerts.policy import MEASURES_FILE, parse_measures
 from lodeline.alerts.publication import describe, with_published_annual, with_published_monthly
-from lodeline.config import RAW_DATA_DIR
+from lodeline.config import get_settings
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import InvalidArgumentError, StoreNotBuiltError
@@ -65,7 +65,9 @@ def load_inputs(engine: Engine, alliance: str = "G7+") -> Inputs:
             "mineral", "year", "statistic", "detail", "value", "source", "edition"
         )
     )
-    measures = tuple(parse_measures(read_text(RAW_DATA_DIR / MEASURES_FILE, "export-control measures")))
+    measures = tuple(
+        parse_measures(read_text(get_settings().raw_dir / MEASURES_FILE, "export-control measures"))
+    )
     return Inputs(
         prices=prices, shares=shares, trade=trade, measures=measures, members=group.members, salient=salient
     )
