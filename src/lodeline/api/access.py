@@ -45,6 +45,9 @@ class Action(StrEnum):
     READ_ALERTS = "alerts:read"  # recorded alerts (public callers only when published: check_alerts_readable)
     MANAGE_ALERTS = "alerts:manage"  # acknowledge, escalate, close an alert
     SUBSCRIBE_ALERTS = "alerts:subscribe"  # the caller's delegation's own alert subscriptions
+    RECORD_ALERTS = (
+        "alerts:record"  # record today's scan in the lifecycle (opens alerts, notifies subscribers)
+    )
     CHECK_COMPLIANCE = "comply:check"  # check/screen a lot (participants: lots they held; check_lot_visible)
     AMEND_DEALS = "deals:amend"  # add or amend a row of the deals register (each change a new version)
     SUBMIT_PROJECT = "projects:submit"  # add or update a project owned by the caller's organisation
@@ -78,6 +81,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.READ_ALERTS: _EVERYONE,
     Action.MANAGE_ALERTS: frozenset({Role.MEMBER, Role.SECRETARIAT, Role.ADMIN}),
     Action.SUBSCRIBE_ALERTS: frozenset({Role.MEMBER}),
+    # Recording a scan opens alerts for the whole alliance and notifies every subscriber: the secretariat that runs
+    # the mechanism, and admins.
+    Action.RECORD_ALERTS: frozenset({Role.SECRETARIAT, Role.ADMIN}),
     # Compliance checks read a lot's upstream facts and log verdicts: the registry's readers, scoped like it.
     Action.CHECK_COMPLIANCE: frozenset({Role.PARTICIPANT, Role.AUDITOR, Role.ADMIN}),
     Action.AMEND_DEALS: frozenset({Role.MEMBER, Role.SECRETARIAT}),

@@ -40,6 +40,7 @@ from lodeline.api.routes import (
 from lodeline.api.routes import outlook as outlook_routes
 from lodeline.api.routes import passports as passport_routes
 from lodeline.api.routes import projects as projects_routes
+from lodeline.api.routes.alerts_scan import router as alerts_scan_router
 from lodeline.api.settings import ApiSettings
 from lodeline.store.engine import get_engine
 
@@ -103,6 +104,7 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
     app.include_router(projects_routes.router)
     app.include_router(outlook_routes.router)
     app.include_router(passport_routes.router)
+    app.include_router(alerts_scan_router)
 
     # Starlette builds the middleware stack at the first request, so it wraps the dashboard installed after this.
     # Added innermost first: audit sees the final status; the credential guard refuses blocked callers before

@@ -36,7 +36,11 @@ COMMAND_GROUPS: tuple[tuple[str, str, str], ...] = (
         "stocks",
         "Stockpile exchange: member submissions (submit, list, history, show, template, prove) and the release plan.",
     ),
-    ("alerts_lifecycle", "alerts", "Alerts: list, show, ack, escalate, close, subscribe, deliver."),
+    (
+        "alerts",
+        "alerts",
+        "Joint alert mechanism: scan (as of a date, no look-ahead), backtest; list, ack, escalate, close, subscribe, deliver.",
+    ),
     (
         "comply",
         "comply",

@@ -47,7 +47,15 @@ from lodeline.store.accounts import (
     service_secret,
     token_id_of,
 )
-from lodeline.web import deals_page, projects_page, registry_page, risk_page, sim_page, stocks_page
+from lodeline.web import (
+    alerts_page,
+    deals_page,
+    projects_page,
+    registry_page,
+    risk_page,
+    sim_page,
+    stocks_page,
+)
 
 WEB_DIR = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -395,4 +403,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(stocks_page.router)
     app.include_router(deals_page.router)
     app.include_router(projects_page.router)
+    app.include_router(alerts_page.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
