@@ -147,10 +147,16 @@ def test_reads_and_unknowns(client: TestClient) -> None:
         "investment_eur_bn": 64.0,
     }
     assert summary["difference"]["projects"] == 195 - summary["bottom_up_since_2026"]["projects"]
+    # the ledger's 2026 amounts are in USD, CAD, ...: not converted, so no EUR difference is claimed
+    assert summary["difference"]["investment_eur_bn"] is None
+    assert "not converted" in summary["difference"]["investment_why"]
+    currencies = {r["currency"] for r in summary["bottom_up_since_2026"]["amount_bn_by_currency"]}
+    assert "EUR" not in currencies and "USD" in currencies
     ledger = client.get("/api/v1/projects/commitments?limit=500").json()
     assert ledger["page"]["total"] == 70
     ret = client.get("/api/v1/projects/dsg-eu-crma-jadar/returns?price=20000&opex=1e8")
     assert ret.status_code == 200, ret.text
     assert ret.json()["social_why"] == "no documented, monetised local benefits"
+    assert ret.json()["currency"] == "USD"  # the deck is read in the capex currency, nothing converted
     missing = client.get("/api/v1/projects/dsg-eu-crma-bam4ever/returns?price=20000&opex=1")
     assert missing.status_code == 400 and "capex" in missing.json()["message"]

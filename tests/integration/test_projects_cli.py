@@ -48,7 +48,8 @@ def test_read_commands_on_the_built_store(
         invoke("projects", "compare", "dsg-eu-crma-jadar", "dsg-eu-crma-bam4ever", "--format", "json")
     )
     jadar, bam = compared
-    assert jadar["capital_intensity_eur_per_t_yr"] > 0 and bam["capital_intensity_eur_per_t_yr"] is None
+    assert jadar["capital_intensity_per_t_yr"] > 0 and bam["capital_intensity_per_t_yr"] is None
+    assert jadar["capex_currency"] == "USD"  # stated currency, not converted
     assert bam["capital_intensity_why"] == "not stated in the source"
     assert (
         jadar["diversification_pp"] is None and "no world-production figure" in jadar["diversification_why"]

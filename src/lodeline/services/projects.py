@@ -23,7 +23,7 @@ from lodeline.domain.units import to_tonnes
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
-from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement, to_eur
+from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement
 from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity
 from lodeline.projects.register import deduplicate, eu_projects, financed_projects
 from lodeline.projects.returns import FINANCIAL_RATE, SOCIAL_RATE, Assumptions, SocialBenefits, returns
@@ -178,25 +178,13 @@ def projects_frame(projects: list[Project]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
 
 
-# ----------------------------------------------------------------------------------------------- exchange rates
-FX_FOLDER = "fx_ecb"
-
-
-@lru_cache(maxsize=4)
-def _rates(path: Path) -> dict[str, tuple[float, str, str]]:
-    return policy_commitments.parse_rates(path)
-
-
-def fx_rates(raw_dir: Path | None = None) -> dict[str, float]:
-    """Units of each currency per EUR (``data/raw/fx_ecb/fx_rates_eur.csv``, ECB 2024 annual averages)."""
-    path = (raw_dir or get_settings().raw_dir) / FX_FOLDER / policy_commitments.RATES_FILE
-    return {k: v[0] for k, v in _rates(path).items()}
-
-
-def _fx_note(raw_dir: Path | None = None) -> str:
-    rates = fx_rates(raw_dir)
-    listed = ", ".join(f"{k} {v:g}" for k, v in sorted(rates.items()) if k != "EUR")
-    return f"EUR at ECB 2024 annual-average reference rates (units per EUR: {listed}); data/raw/fx_ecb"
+# ------------------------------------------------------------------------------------------------------ money
+#: every money figure stays in the currency its source states: no exchange rate could be cited (see
+#: docs/methods/projects.md, "Money and currencies"), so nothing is converted and sums never cross currencies
+NOT_CONVERTED = (
+    "amounts in the currency the source states; not converted: no sourced exchange rate (sums are per "
+    "currency only; docs/methods/projects.md)"
+)
 
 
 # ------------------------------------------------------------------------------------------------- comparison
@@ -213,10 +201,9 @@ def compare(
     resolve_alliance(alliance)  # an unknown alliance is the caller's error, before any work
     projects = load_projects(engine, viewer=viewer, raw_dir=raw_dir)
     chosen = [_find(projects, i) for i in ids] if ids else projects
-    rates = fx_rates(raw_dir)
-    rows = [compare_row(p, rates) for p in chosen]
-    notes = [_fx_note(raw_dir), "capital intensity = capex (EUR) / contained capacity (t/yr); a figure the source "
-             "does not state is empty and *_why says why"]  # fmt: skip
+    rows = [compare_row(p) for p in chosen]
+    notes = [NOT_CONVERTED, "capital intensity = capex (in capex_currency) / contained capacity (t/yr); a figure "
+             "the source does not state is empty and *_why says why"]  # fmt: skip
     dep = _dependencies(engine, chosen, alliance)
     for row, p in zip(rows, chosen, strict=True):
         row.update(_diversification(p, dep))
@@ -308,25 +295,27 @@ def project_returns(
     viewer: Viewer = PUBLIC,
     raw_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """NPV/IRR of one project on the common deck (price per t contained, EUR) and, where the project documents
-    monetised local benefits, the social-dividend-adjusted return. Missing capex or capacity: refused, with why."""
+    """NPV/IRR of one project on the caller's deck (price per t contained and opex, both in the project's capex
+    currency: nothing is converted) and, where the project documents monetised local benefits in that currency,
+    the social-dividend-adjusted return. Missing capex or capacity, or figures in another currency: refused."""
     p = get_project(project_id, engine, viewer=viewer, raw_dir=raw_dir)
-    rates = fx_rates(raw_dir)
     if p.capex is None or p.capacity is None or p.capacity.contained_t_per_year is None:
         missing = [k for k in ("capex", "capacity") if getattr(p, k) is None] or ["contained capacity"]
         raise InvalidArgumentError(
             f"project {p.project_id}: no return without {' and '.join(missing)} "
             f"({'; '.join(p.gaps.get(k, '') for k in missing if p.gaps.get(k))})"
         )
-    capex_eur = to_eur(p.capex.midpoint, p.capex.currency, rates)
-    if capex_eur is None:
-        raise InvalidArgumentError(f"no exchange rate for {p.capex.currency}")
+    currency = p.capex.currency
     if opex_per_year is None:
         if p.opex_per_year is None:
-            raise InvalidArgumentError(f"project {p.project_id}: opex not stated; give --opex (EUR per year)")
-        opex_per_year = to_eur(p.opex_per_year.value, p.opex_per_year.currency, rates)
-        if opex_per_year is None:
-            raise InvalidArgumentError(f"no exchange rate for {p.opex_per_year.currency}")
+            raise InvalidArgumentError(
+                f"project {p.project_id}: opex not stated; give --opex ({currency} per year)"
+            )
+        if p.opex_per_year.currency != currency:
+            raise InvalidArgumentError(
+                _other_currency(p.project_id, "opex", p.opex_per_year.currency, currency)
+            )
+        opex_per_year = p.opex_per_year.value
     a = Assumptions(price_per_t, opex_per_year, construction_years, operating_years, rate, social_rate)
     benefits = None
     s = p.social
@@ -334,23 +323,29 @@ def project_returns(
         v is not None
         for v in (s.local_value_added_per_year, s.local_wages_per_year, s.community_payments_per_year)
     ):
-        per_eur = rates.get(s.currency or "EUR")
-        if per_eur is None:
-            raise InvalidArgumentError(f"no exchange rate for {s.currency}")
+        if (s.currency or "EUR") != currency:
+            raise InvalidArgumentError(_other_currency(p.project_id, "social benefits", s.currency, currency))
         benefits = SocialBenefits(
-            (s.local_value_added_per_year or 0.0) / per_eur,
-            (s.local_wages_per_year or 0.0) / per_eur,
-            (s.community_payments_per_year or 0.0) / per_eur,
+            s.local_value_added_per_year or 0.0,
+            s.local_wages_per_year or 0.0,
+            s.community_payments_per_year or 0.0,
         )
-    result = returns(capex_eur, p.capacity.contained_t_per_year, a, benefits)
+    capex = p.capex.midpoint
+    result = returns(capex, p.capacity.contained_t_per_year, a, benefits)
     return {
         "project_id": p.project_id,
-        "capex_eur": capex_eur,
+        "currency": currency,
+        "capex": capex,
         "capacity_contained_t_per_year": p.capacity.contained_t_per_year,
         "assumptions": a.__dict__,
         **result.to_dict(),
         "social_why": None if benefits else "no documented, monetised local benefits",
     }
+
+
+def _other_currency(project_id: str, what: str, theirs: str | None, capex: str) -> str:
+    return (f"project {project_id}: {what} in {theirs or 'EUR'} but capex in {capex}; not converted: no sourced "
+            "exchange rate")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------- commitments
@@ -359,11 +354,12 @@ G7_INVESTMENT_ID = "g7-2026-projects-investment"
 
 
 def commitments(raw_dir: Path | None = None) -> MarketResult:
-    """The financing ledger: every row with its stage and EUR amount, and whether the tally counts it."""
+    """The financing ledger: every row with its stage and amount (stated currency), and whether the tally counts
+    it."""
     frame = policy_commitments.parse(_raw(raw_dir))["commitments"]
-    out = ledger(frame, fx_rates(raw_dir))
+    out = ledger(frame)
     notes = [
-        _fx_note(raw_dir),
+        NOT_CONVERTED,
         "stage: pledged (announced) -> committed (decided, contracted, authorised, allocated) -> disbursed "
         "(partially or fully); a row part of another is counted at its top-most amount only",
     ]
@@ -381,20 +377,37 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
     since_2026 = tally(frame, since="2026-01-01")
     all_time = tally(frame)
     counted_2026 = frame.filter(pl.col("counted") & (pl.col("first_date") >= "2026-01-01"))
-    bottom_eur_bn = float(counted_2026["amount_eur"].sum() or 0.0) / 1e9
+    per_currency = (
+        counted_2026.group_by("currency")
+        .agg(amount_bn=(pl.col("amount").sum() / 1e9).round(3), commitments=pl.len())
+        .sort("currency", nulls_last=True)
+    )
+    eur_rows = per_currency.filter(pl.col("currency") == "EUR")
+    other = [c for c in per_currency["currency"].to_list() if c != "EUR"]
     bottom_projects = counted_2026["project"].n_unique()
     return {
         "headline": {"source": G7_PROJECTS_ID, "projects": g7_projects, "investment_eur_bn": g7_eur_bn},
         "bottom_up_since_2026": {
             "commitments": counted_2026.height,
             "projects": bottom_projects,
-            "amount_eur_bn": round(bottom_eur_bn, 3),
+            "amount_bn_by_currency": per_currency.to_dicts(),
             "by_stage": since_2026.to_dicts(),
         },
         "bottom_up_all_years": all_time.to_dicts(),
         "difference": {
             "projects": None if g7_projects is None else g7_projects - bottom_projects,
-            "investment_eur_bn": None if g7_eur_bn is None else round(g7_eur_bn - bottom_eur_bn, 3),
+            # the headline is in EUR; a difference is only stated when every counted amount is in EUR too
+            "investment_eur_bn": (
+                round(g7_eur_bn - float(eur_rows["amount_bn"].sum() or 0.0), 3)
+                if g7_eur_bn is not None and not other
+                else None
+            ),
+            "investment_why": (
+                f"not computed: counted amounts are in {', '.join(str(c) for c in other)}, not EUR, and are not "
+                "converted (no sourced exchange rate)"
+                if other
+                else None
+            ),
         },
         "explained": [
             "the G7 figure counts projects 'announced' by G7 and partner countries including equity participation "
@@ -402,10 +415,10 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
             "accessible sources (a partial list of 70 rows: US, Canada, Australia, UK, Japan)",
             "the ledger counts each family of parent and sub-award rows once (at its top-most amount), and never "
             "counts envelopes, lending authorities or project pipelines as committed money",
-            "offtakes, price floors and tax credits have no amount in the ledger and add nothing to its EUR total",
+            "offtakes, price floors and tax credits have no amount in the ledger and add nothing to its totals",
             "the G7 declaration gives no list of the 195 projects, so the two cannot be matched project by project",
         ],
-        "fx": _fx_note(raw_dir),
+        "currencies": NOT_CONVERTED,
     }
 
 

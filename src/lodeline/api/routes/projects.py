@@ -153,8 +153,13 @@ def project_returns(
     engine: EngineDep,
     principal: ReaderDep,
     project_id: ProjectId,
-    price: Annotated[float, Query(gt=0, le=1e9, description="EUR per tonne of contained metal")],
-    opex: Annotated[float | None, Query(ge=0, le=1e12, description="EUR per year at full capacity")] = None,
+    price: Annotated[
+        float,
+        Query(gt=0, le=1e9, description="per tonne of contained metal, in the project's capex currency"),
+    ],
+    opex: Annotated[
+        float | None, Query(ge=0, le=1e12, description="per year at full capacity, capex currency")
+    ] = None,
     rate: Annotated[float, Query(gt=-0.99, le=1)] = service.FINANCIAL_RATE,
     social_rate: Annotated[float, Query(gt=-0.99, le=1)] = service.SOCIAL_RATE,
 ) -> dict[str, Any]:
