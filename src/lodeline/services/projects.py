@@ -21,10 +21,11 @@ from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.domain.units import to_tonnes
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
+from lodeline.projects import recycling as recycling_calc
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
 from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement
-from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity
+from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity, with_supplement
 from lodeline.projects.register import deduplicate, eu_projects, financed_projects
 from lodeline.projects.returns import FINANCIAL_RATE, SOCIAL_RATE, Assumptions, SocialBenefits, returns
 from lodeline.projects.schema import Project, ProjectStage, redact
@@ -445,15 +446,28 @@ def recycling(engine: Engine, *, viewer: Viewer = PUBLIC, raw_dir: Path | None =
         if not apparent.is_empty() and apparent["denominator"][-1] is not None:
             consumption[mineral] = float(apparent["denominator"][-1])
     minimums = battery_minimums(read_table(engine, "targets").with_columns(pl.col("minerals").str.json_decode(pl.List(pl.String))))  # fmt: skip
+    minimums = with_supplement(minimums, battery_supplement())
     frame = monitor(all_rates, pipeline, consumption, minimums)
     notes = [
         "benchmark: EU CRMA Art. 5 — recycling capacity of at least 25 % of annual EU consumption by 2030; "
         "consumption = EU27 apparent consumption (production + imports - exports, t), latest year, where the "
         "market data measure it",
-        "Battery Regulation (EU) 2023/1542 Art. 8 minimums from the bundled targets file (cobalt, lithium, "
-        "nickel); the lead minimum is not in the bundled file, so it is not shown",
+        "Battery Regulation (EU) 2023/1542 Art. 8 minimums: cobalt, lithium and nickel from the bundled targets "
+        "file; lead from projects/data/battery_recycled_content.csv (Art. 8(2)(b), 85 % from 2031; the 2036 lead "
+        "figure is empty: no stored source states it); battery_min_source names the provision. Cobalt, lithium "
+        "and nickel are shares of the metal in active materials, lead a share of the lead in the battery",
     ]
     return MarketResult(frame, provenance(notes))
+
+
+def battery_supplement(path: Path | None = None) -> pl.DataFrame:
+    """The sourced Battery Regulation minimums the targets file lacks (``projects/data/``; PROVENANCE.txt)."""
+    import csv
+
+    path = path or Path(recycling_calc.__file__).parent / "data" / recycling_calc.SUPPLEMENT_FILE
+    with path.open(encoding="utf-8", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    return recycling_calc.parse_supplement(records, path.name)
 
 
 def select(
