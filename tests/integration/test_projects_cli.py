@@ -62,6 +62,11 @@ def test_read_commands_on_the_built_store(
     assert summary["headline"]["projects"] == 195
     ledger = json.loads(invoke("projects", "commitments", "--format", "json"))
     assert len(ledger) == 70
+    # deals <-> projects: the agreement lists the projects it covers, the project the deals naming it
+    deal = json.loads(invoke("deals", "show", "us-aus-2025"))
+    assert "fin-nolans-rare-earths-project" in {p["project_id"] for p in deal["projects"]}
+    nolans = json.loads(invoke("projects", "show", "fin-nolans-rare-earths-project"))
+    assert "fin-au-arafura-nolans-2025-equity" in {m["id"] for m in nolans["links"]["commitments"]}
 
 
 def test_recycling_monitor_on_the_built_store(

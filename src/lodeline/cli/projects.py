@@ -97,7 +97,7 @@ def show_command(
 ) -> None:
     """Every field of one project as JSON: gaps with their reasons, sources, designations and the merge note."""
     p = service.get_project(project_id, get_engine(), viewer=_viewer(org, secretariat))
-    typer.echo(json.dumps(service.project_detail(p), default=str, indent=2))
+    typer.echo(json.dumps(service.project_detail(p, get_engine()), default=str, indent=2))
 
 
 @app.command("compare")

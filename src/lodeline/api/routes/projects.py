@@ -142,8 +142,9 @@ def recycling(
 
 @router.get("/{project_id}", responses=ERRORS, summary="One project")
 def show(engine: EngineDep, principal: ReaderDep, project_id: ProjectId) -> dict[str, Any]:
-    """Every field, gaps with their reasons, sources, designations and the merge note."""
-    return service.project_detail(service.get_project(project_id, engine, viewer=_viewer(principal)))
+    """Every field, gaps with their reasons, sources, designations, the merge note and ``links``: the financing
+    commitments and agreements that name or cover the project, each with the rule that matched and why."""
+    return service.project_detail(service.get_project(project_id, engine, viewer=_viewer(principal)), engine)
 
 
 @router.get(
