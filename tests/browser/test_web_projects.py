@@ -112,7 +112,7 @@ def test_projects_page_visitor_and_owner(server: tuple[str, str]) -> None:
         page.wait_for_function("() => document.getElementById('projects-chart').dataset.drawn === 'true'")
         assert page.locator("#projects-chart svg .scatterlayer .point").count() == 1
         own = page.locator(f"#projects-table tr[data-project='{DOC['project_id']}'] td").all_inner_texts()
-        assert own[5].strip() == f"{SECRET / 1e6:,.0f}"  # EUR m, visible to the owner
+        assert own[5].strip() == f"{SECRET / 1e6:,.0f} EUR"  # m in the stated currency, visible to the owner
         assert (
             page.locator("#projects-map svg .scattergeo, #projects-map svg .scattergeolayer path").count()
             >= 1

@@ -147,10 +147,36 @@ def test_reads_and_unknowns(client: TestClient) -> None:
         "investment_eur_bn": 64.0,
     }
     assert summary["difference"]["projects"] == 195 - summary["bottom_up_since_2026"]["projects"]
+    # the ledger's 2026 amounts are in USD, CAD, ...: not converted, so no EUR difference is claimed
+    assert summary["difference"]["investment_eur_bn"] is None
+    assert "not converted" in summary["difference"]["investment_why"]
+    currencies = {r["currency"] for r in summary["bottom_up_since_2026"]["amount_bn_by_currency"]}
+    assert "EUR" not in currencies and "USD" in currencies
     ledger = client.get("/api/v1/projects/commitments?limit=500").json()
     assert ledger["page"]["total"] == 70
     ret = client.get("/api/v1/projects/dsg-eu-crma-jadar/returns?price=20000&opex=1e8")
     assert ret.status_code == 200, ret.text
     assert ret.json()["social_why"] == "no documented, monetised local benefits"
+    assert ret.json()["currency"] == "USD"  # the deck is read in the capex currency, nothing converted
     missing = client.get("/api/v1/projects/dsg-eu-crma-bam4ever/returns?price=20000&opex=1")
     assert missing.status_code == 400 and "capex" in missing.json()["message"]
+
+
+def test_projects_and_deals_link_both_ways(client: TestClient) -> None:
+    """Hand-checked pair (public_financing_commitments_partial.csv, partnerships_agreements.csv): the Nolans record
+    is financed by fin-au-arafura-nolans-2025-equity (USD 100 m, its project column names Nolans) and covered by
+    us-aus-2025 (AUS a party, rare earths named); the deals API shows the same pair from the deal's side."""
+    shown = client.get("/api/v1/projects/fin-nolans-rare-earths-project").json()
+    money = {m["id"]: m for m in shown["links"]["commitments"]}
+    assert money["fin-au-arafura-nolans-2025-equity"]["match"] == "finances the project"
+    agreements = {a["id"]: a["match"] for a in shown["links"]["agreements"]}
+    assert agreements["us-aus-2025"] == "country+mineral"
+    deal = client.get("/api/v1/deals/entries/us-aus-2025").json()
+    assert deal["register"] == "agreements"
+    assert {"fin-nolans-rare-earths-project": "country+mineral"}.items() <= {
+        p["project_id"]: p["match"] for p in deal["projects"]
+    }.items()
+    commitment = client.get("/api/v1/deals/entries/fin-au-arafura-nolans-2025-equity").json()
+    assert commitment["register"] == "financing commitments" and commitment["currency"] == "USD"
+    assert [p["project_id"] for p in commitment["projects"]] == ["fin-nolans-rare-earths-project"]
+    assert client.get("/api/v1/deals/entries/no-such-entry").status_code == 404

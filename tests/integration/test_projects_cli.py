@@ -48,7 +48,8 @@ def test_read_commands_on_the_built_store(
         invoke("projects", "compare", "dsg-eu-crma-jadar", "dsg-eu-crma-bam4ever", "--format", "json")
     )
     jadar, bam = compared
-    assert jadar["capital_intensity_eur_per_t_yr"] > 0 and bam["capital_intensity_eur_per_t_yr"] is None
+    assert jadar["capital_intensity_per_t_yr"] > 0 and bam["capital_intensity_per_t_yr"] is None
+    assert jadar["capex_currency"] == "USD"  # stated currency, not converted
     assert bam["capital_intensity_why"] == "not stated in the source"
     assert (
         jadar["diversification_pp"] is None and "no world-production figure" in jadar["diversification_why"]
@@ -61,6 +62,11 @@ def test_read_commands_on_the_built_store(
     assert summary["headline"]["projects"] == 195
     ledger = json.loads(invoke("projects", "commitments", "--format", "json"))
     assert len(ledger) == 70
+    # deals <-> projects: the agreement lists the projects it covers, the project the deals naming it
+    deal = json.loads(invoke("deals", "show", "us-aus-2025"))
+    assert "fin-nolans-rare-earths-project" in {p["project_id"] for p in deal["projects"]}
+    nolans = json.loads(invoke("projects", "show", "fin-nolans-rare-earths-project"))
+    assert "fin-au-arafura-nolans-2025-equity" in {m["id"] for m in nolans["links"]["commitments"]}
 
 
 def test_recycling_monitor_on_the_built_store(
@@ -69,7 +75,8 @@ def test_recycling_monitor_on_the_built_store(
     """Expected values read by hand from the raw files: eu_crm_2023_inputs.csv EoL_RIR_pct cobalt 22, lithium 0,
     nickel 16; unep_irp2011_recycling_rates_raw.csv row D1 Co: recycled content 32 %, EoL-RR 68 %;
     targets_and_commitments.csv Battery Regulation cobalt 16 % (2031) and "26% from 2036", lithium 6 / 12,
-    nickel 6 / 15."""
+    nickel 6 / 15; lead (absent from the targets file) from projects/data/battery_recycled_content.csv: 85 % from
+    2031 (Art. 8(2)(b)), 2036 left empty (no stored source states it)."""
     _use(built_sqlite[0], monkeypatch)
     rows = {r["mineral"]: r for r in json.loads(invoke("projects", "recycling", "--format", "json"))}
     co = rows["cobalt"]
@@ -78,6 +85,10 @@ def test_recycling_monitor_on_the_built_store(
     assert (co["battery_min_2031_pct"], co["battery_min_2036_pct"]) == (16, 26)
     assert (rows["lithium"]["battery_min_2031_pct"], rows["lithium"]["battery_min_2036_pct"]) == (6, 12)
     assert (rows["nickel"]["battery_min_2031_pct"], rows["nickel"]["battery_min_2036_pct"]) == (6, 15)
+    lead = rows["lead"]  # all four Art. 8 metals are shown
+    assert (lead["battery_min_2031_pct"], lead["battery_min_2036_pct"]) == (85, None)
+    assert "Art. 8(2)(b)" in lead["battery_min_source"] and "not verified" in lead["battery_min_source"]
+    assert co["battery_min_source"] == "eu-battery-recycled-content-co-2031"
     assert rows["lithium"]["eol_rir_pct_eu2023"] == 0
     # lithium recycling projects are in the pipeline but none states a convertible capacity: no ratio, and why
     assert rows["lithium"]["recycling_projects"] >= 1

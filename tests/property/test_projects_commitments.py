@@ -17,7 +17,6 @@ from lodeline.projects.commitments import counted_ids, ledger, tally
 COLUMNS = ("commitment_id", "provider", "provider_jurisdiction", "instrument", "value_role", "recipient", "project",
            "amount", "currency", "amount_qualifier", "first_status", "first_status_date", "latest_status",
            "latest_status_date", "parent_id")  # fmt: skip
-RATES = {"EUR": 1.0, "USD": 2.0}
 
 
 def _row(cid: str, amount: float | None, parent: str | None, role: str = "commitment") -> dict[str, object]:
@@ -60,10 +59,12 @@ def test_a_family_is_counted_once_at_its_top_most_amount(families: list[tuple]) 
                 if not parent_counts and amount is None:
                     expected_usd += 7.0
     frame = pl.DataFrame(rows, schema_overrides={"amount": pl.Float64}, infer_schema_length=None)
-    out = ledger(frame, RATES)
-    total_eur = out.filter(pl.col("counted"))["amount_eur"].sum()
-    assert total_eur == pytest.approx(expected_usd / 2.0)
-    assert tally(out)["amount_eur"].sum() == pytest.approx(expected_usd / 2.0)
+    out = ledger(frame)
+    total = out.filter(pl.col("counted"))["amount"].sum()
+    assert total == pytest.approx(expected_usd)
+    by_currency = tally(out)
+    assert set(by_currency["currency"].drop_nulls()) <= {"USD"}  # never a converted or mixed-currency row
+    assert by_currency["amount"].sum() == pytest.approx(expected_usd)
     # no counted row has a counted ancestor
     counted = counted_ids(frame)
     parent_of = {r["commitment_id"]: r["parent_id"] for r in rows}
@@ -79,7 +80,7 @@ def test_bundled_families_sum_to_their_parents() -> None:
     132 + 50 + 20 + 60 + 15 = 277 m and its loan guarantee (USD 1,300 m) five parts 550 + 250 + 100 + 325 + 75 =
     1,300 m; the ledger counts the two parents (1,577 m) and none of the ten parts."""
     frame = policy_commitments.parse(Path(get_settings().raw_dir) / "policy_facts")["commitments"]
-    out = ledger(frame, {"USD": 1.0})
+    out = ledger(frame)
     usar = out.filter(pl.col("commitment_id").str.starts_with("fin-us-chips-usar-2026"))
     assert usar.filter(pl.col("counted"))["amount"].sum() == pytest.approx(1_577e6)
     assert usar.filter(~pl.col("counted")).height == 10
@@ -89,3 +90,14 @@ def test_bundled_families_sum_to_their_parents() -> None:
         0, named=True
     )
     assert not envelope["counted"] and "envelope" in envelope["not_counted_because"]
+
+
+def test_the_tally_never_adds_one_currency_to_another() -> None:
+    """No exchange rate is sourced, so the tally sums within a currency only: USD 100 + USD 50 and CAD 30 (all
+    contracted) give two rows, committed/USD 150 and committed/CAD 30, and no figure of 180."""
+    rows = [_row("a", 100.0, None), _row("b", 50.0, None), {**_row("c", 30.0, None), "currency": "CAD"}]
+    out = tally(ledger(pl.DataFrame(rows, infer_schema_length=None)))
+    assert out.select("stage", "currency", "amount", "commitments").rows() == [
+        ("committed", "CAD", 30.0, 1),
+        ("committed", "USD", 150.0, 2),
+    ]

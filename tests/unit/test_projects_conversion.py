@@ -10,7 +10,7 @@ import pytest
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_projects
 from lodeline.projects.conversion import convert, parse_capacity
-from lodeline.projects.metrics import capital_intensity, displacement
+from lodeline.projects.metrics import capital_intensity, compare_row, displacement
 from lodeline.projects.recycling import pipeline_capacity
 from lodeline.projects.register import eu_projects
 from lodeline.projects.schema import Capacity, Money, Project, ProjectStage
@@ -85,19 +85,24 @@ def test_project_without_capacity_contributes_nothing_and_is_flagged() -> None:
     assert row["capacity_contained_t"] == pytest.approx(209.65, abs=0.01)
     assert row["without_capacity"] == "b"
     assert without.gaps["capacity"] == "not stated in the source"
-    value, why = capital_intensity(without, {"EUR": 1.0})
+    value, why = capital_intensity(without)
     assert value is None and why == "not stated in the source"
     only_without = pipeline_capacity([without]).row(0, named=True)
     assert only_without["capacity_contained_t"] is None
 
 
 def test_capital_intensity_hand_worked() -> None:
-    """Rock Tech Guben: USD 762 m at the file's ECB rate 1.0824 USD/EUR = EUR 703.99 m; 24,000 t/yr LiOH·H2O holds
-    24,000 × 0.165388 = 3,969.3 t Li; 703.99 m / 3,969.3 = EUR 177,359 per t/yr of contained lithium."""
+    """Rock Tech Guben (eu_crma_strategic_projects.csv): capex USD 762 m, kept in USD (no sourced exchange rate, so
+    nothing is converted); 24,000 t/yr LiOH·H2O holds 24,000 × 0.165388 = 3,969.3 t Li; 762 m / 3,969.3 =
+    USD 191,972 per t/yr of contained lithium."""
     guben = _eu()["dsg-eu-crma-rock-tech-guben"]
-    value, why = capital_intensity(guben, {"USD": 1.0824})
-    assert why is None
-    assert value == pytest.approx(177_359, rel=1e-4)
+    value, why = capital_intensity(guben)
+    assert why is None and guben.capex is not None and guben.capex.currency == "USD"
+    assert value == pytest.approx(191_972, rel=1e-4)
+    row = compare_row(guben)
+    assert row["capex"] == 762e6 and row["capex_currency"] == "USD"
+    assert row["capital_intensity_per_t_yr"] == pytest.approx(191_972, rel=1e-4)
+    assert not any("eur" in k for k in row)  # no field claims a converted EUR figure
 
 
 def test_displacement_hand_worked() -> None:

@@ -70,7 +70,11 @@ def list_command(
 
 
 @app.command("show")
-def show_command(entry_id: str = typer.Argument(..., help="agreement_id, measure_id or case_id")) -> None:
+def show_command(
+    entry_id: str = typer.Argument(
+        ..., help="agreement_id, measure_id, case_id or a financing commitment id"
+    ),
+) -> None:
     """One entry as it stands (JSON)."""
     typer.echo(json.dumps(service.show(get_engine(), entry_id), indent=2, default=str))
 

@@ -26,9 +26,9 @@ console = Console(stderr=True)
 FMT_HELP = "table, csv, json, parquet or xlsx"
 TABLE_COLUMNS = ("project_id", "countries", "minerals", "stages", "contained_t_per_year", "capex", "capex_currency",
                  "expected_start_year", "source_type")  # fmt: skip
-COMPARE_COLUMNS = ("project_id", "minerals", "capacity_contained_t_per_year", "capex_eur",
-                   "capital_intensity_eur_per_t_yr", "years_to_production", "permit_months", "diversification_pp")  # fmt: skip
-LEDGER_COLUMNS = ("commitment_id", "amount", "currency", "amount_eur", "stage", "stage_date", "counted")
+COMPARE_COLUMNS = ("project_id", "minerals", "capacity_contained_t_per_year", "capex", "capex_currency",
+                   "capital_intensity_per_t_yr", "years_to_production", "permit_months", "diversification_pp")  # fmt: skip
+LEDGER_COLUMNS = ("commitment_id", "amount", "currency", "stage", "stage_date", "counted")
 ORG_HELP = "Show this organisation's confidential fields (the operator acting for it)."
 
 
@@ -97,7 +97,7 @@ def show_command(
 ) -> None:
     """Every field of one project as JSON: gaps with their reasons, sources, designations and the merge note."""
     p = service.get_project(project_id, get_engine(), viewer=_viewer(org, secretariat))
-    typer.echo(json.dumps(service.project_detail(p), default=str, indent=2))
+    typer.echo(json.dumps(service.project_detail(p, get_engine()), default=str, indent=2))
 
 
 @app.command("compare")
@@ -109,7 +109,7 @@ def compare_command(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FMT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
-    """Capital intensity (EUR per t/yr contained), time to production, permitting against the CRMA caps and the
+    """Capital intensity (capex currency per t/yr contained; not converted), time to production, permitting against the CRMA caps and the
     diversification contribution, each with its source or why it is missing."""
     result = service.compare(
         project_ids or [], get_engine(), viewer=_viewer(org, secretariat), alliance=alliance
@@ -124,9 +124,11 @@ def compare_command(
 @app.command("returns")
 def returns_command(
     project_id: str = typer.Argument(..., help="A project with capex and a convertible capacity."),
-    price: float = typer.Option(..., "--price", help="Price deck: EUR per tonne of contained metal."),
+    price: float = typer.Option(
+        ..., "--price", help="Price deck per tonne of contained metal, in the project's capex currency."
+    ),
     opex: float | None = typer.Option(
-        None, "--opex", help="EUR per year at full capacity (else the project's)."
+        None, "--opex", help="Per year at full capacity, capex currency (else the project's)."
     ),
     rate: float = typer.Option(service.FINANCIAL_RATE, "--rate", help="Real discount rate (0.08 = 8 %)."),
     social_rate: float = typer.Option(service.SOCIAL_RATE, "--social-rate", help="Social discount rate."),
@@ -148,8 +150,8 @@ def commitments_command(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FMT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
-    """The financing ledger (pledged → committed → disbursed, EUR at stated rates, parents and parts never
-    summed together); ``--summary`` compares the G7's 195 projects / EUR 64 bn with the bottom-up tally."""
+    """The financing ledger (pledged → committed → disbursed, amounts in their stated currency, not converted;
+    parents and parts never summed together); ``--summary`` compares the G7's 195 projects / EUR 64 bn with the bottom-up tally."""
     if summary:
         typer.echo(json.dumps(service.commitments_summary(), default=str, indent=2))
         return

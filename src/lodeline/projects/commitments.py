@@ -1,4 +1,7 @@
-"""The financing ledger: pledged → committed → disbursed, one currency, never a parent and its parts together.
+"""The financing ledger: pledged → committed → disbursed, never a parent and its parts together.
+
+Amounts stay in the currency the source states: the platform holds no exchange rate it can cite, so the tally
+sums only within one currency (one row per stage and currency) and never adds USD to CAD.
 
 Input: the parsed commitments frame (``data.sources.policy_commitments``) or any frame with its columns. A row
 ``part_of`` another (``parent_id``) is a slice of it: the tally counts the top-most row with an amount in each
@@ -62,15 +65,13 @@ def counted_ids(frame: pl.DataFrame) -> set[str]:
     return out
 
 
-def ledger(frame: pl.DataFrame, rates: Mapping[str, float]) -> pl.DataFrame:
-    """One row per commitment: its stage now, the amount in EUR (``rates``: units per EUR; None where no rate),
-    whether the tally counts it and, when not, why."""
+def ledger(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per commitment: its stage now, the amount in its stated currency, whether the tally counts it
+    and, when not, why."""
     counted = counted_ids(frame)
     rows = []
     for r in frame.iter_rows(named=True):
         cid = r["commitment_id"]
-        per_eur = rates.get(r["currency"]) if r["currency"] else None
-        eur = r["amount"] / per_eur if r["amount"] is not None and per_eur else None
         if cid in counted:
             why = None
         elif r["amount"] is None:
@@ -93,7 +94,6 @@ def ledger(frame: pl.DataFrame, rates: Mapping[str, float]) -> pl.DataFrame:
                 "amount": r["amount"],
                 "currency": r["currency"],
                 "qualifier": r["amount_qualifier"],
-                "amount_eur": eur,
                 "first_stage": stage_of(r["first_status"]),
                 "first_date": r["first_status_date"],
                 "stage": stage_of(r["latest_status"]),
@@ -105,7 +105,6 @@ def ledger(frame: pl.DataFrame, rates: Mapping[str, float]) -> pl.DataFrame:
         )
     schema = {
         "amount": pl.Float64,
-        "amount_eur": pl.Float64,
         "stage_date": pl.String,
         "first_date": pl.String,
     }
@@ -113,17 +112,18 @@ def ledger(frame: pl.DataFrame, rates: Mapping[str, float]) -> pl.DataFrame:
 
 
 def tally(ledger_frame: pl.DataFrame, *, since: str | None = None) -> pl.DataFrame:
-    """EUR and count of counted commitments per ledger stage (optionally first announced on/after ``since``)."""
+    """Amount and count of counted commitments per ledger stage and currency (optionally first announced on/after
+    ``since``): amounts are summed only within one currency; a counted row without a currency is its own group
+    (``currency`` null) and never added to another."""
     rows = ledger_frame.filter(pl.col("counted"))
     if since is not None:
         rows = rows.filter(pl.col("first_date").is_not_null() & (pl.col("first_date") >= since))
     return (
-        rows.group_by(pl.col("stage").fill_null("not stated"))
+        rows.group_by(pl.col("stage").fill_null("not stated"), "currency")
         .agg(
             commitments=pl.len(),
             projects=pl.col("project").n_unique(),
-            amount_eur=pl.col("amount_eur").sum(),
-            without_rate=pl.col("amount_eur").is_null().sum(),
+            amount=pl.col("amount").sum(),
         )
-        .sort("stage")
+        .sort("stage", "currency", nulls_last=True)
     )

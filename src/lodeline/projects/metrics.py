@@ -1,6 +1,7 @@
 """Normalised comparison metrics of projects (pure; docs/methods/projects.md).
 
-- capital intensity: capex in EUR (stated rates) per tonne per year of contained capacity;
+- capital intensity: capex in its stated currency per tonne per year of contained capacity (never converted:
+  the platform holds no exchange rate it can cite, so figures in different currencies are not compared as one);
 - time to production: years from designation (or first status) to production start (actual) or the expected
   start year (flagged ``expected``);
 - permitting: months from a complete permit application to the decision, against the CRMA caps for strategic
@@ -14,7 +15,6 @@ Every figure is None when an input is missing, with the reason in ``why``; nothi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from lodeline.projects.schema import Project, ProjectStage
@@ -30,12 +30,6 @@ MARKET_STAGE = {
 }
 
 
-def to_eur(amount: float, currency: str, rates: Mapping[str, float]) -> float | None:
-    """``amount`` in EUR with ``rates`` = units of the currency per EUR; None when no rate is stated."""
-    per_eur = rates.get(currency)
-    return None if per_eur is None else amount / per_eur
-
-
 def _date(text: str | None) -> dt.date | None:
     if not text:
         return None
@@ -48,18 +42,15 @@ def designation_date(p: Project) -> str | None:
     return min(dates) if dates else None
 
 
-def capital_intensity(p: Project, rates: Mapping[str, float]) -> tuple[float | None, str | None]:
-    """(EUR per t/yr contained, why None)."""
+def capital_intensity(p: Project) -> tuple[float | None, str | None]:
+    """(capex currency units per t/yr contained, why None); the currency is ``p.capex.currency``."""
     if p.capex is None:
         return None, p.gaps.get("capex", "capex not stated")
     if p.capacity is None:
         return None, p.gaps.get("capacity", "capacity not stated")
     if p.capacity.contained_t_per_year is None:
         return None, p.capacity.factor_note or "capacity not convertible to contained metal"
-    eur = to_eur(p.capex.midpoint, p.capex.currency, rates)
-    if eur is None:
-        return None, f"no exchange rate stated for {p.capex.currency}"
-    return eur / p.capacity.contained_t_per_year, None
+    return p.capex.midpoint / p.capacity.contained_t_per_year, None
 
 
 def time_to_production(p: Project) -> tuple[float | None, str | None, str | None]:
@@ -108,9 +99,10 @@ def _capex_text(p: Project) -> str:
     return f"{p.capex.value:,.0f}{high} {p.capex.currency}"
 
 
-def compare_row(p: Project, rates: Mapping[str, float]) -> dict[str, Any]:
-    """The comparison figures of one project, each with its source or the reason it is missing."""
-    intensity, intensity_why = capital_intensity(p, rates)
+def compare_row(p: Project) -> dict[str, Any]:
+    """The comparison figures of one project, each with its source or the reason it is missing. Money stays in
+    the currency the source states (``capex_currency``); nothing is converted."""
+    intensity, intensity_why = capital_intensity(p)
     years, basis, years_why = time_to_production(p)
     cap = p.capacity
     sources = "; ".join(sorted({f"{s.list_name} ({s.source_type or 'not stated'})" for s in p.sources}))
@@ -124,9 +116,10 @@ def compare_row(p: Project, rates: Mapping[str, float]) -> dict[str, Any]:
         "capacity_lce_t_per_year": cap.lce_t_per_year if cap else None,
         "capacity_stated": cap.raw if cap else "not stated",
         "capacity_factor": cap.factor_note if cap else None,
-        "capex_eur": to_eur(p.capex.midpoint, p.capex.currency, rates) if p.capex else None,
+        "capex": p.capex.midpoint if p.capex else None,
+        "capex_currency": p.capex.currency if p.capex else None,
         "capex_stated": _capex_text(p),
-        "capital_intensity_eur_per_t_yr": intensity,
+        "capital_intensity_per_t_yr": intensity,
         "capital_intensity_why": intensity_why,
         "designated": designation_date(p),
         "years_to_production": years,

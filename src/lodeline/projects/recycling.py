@@ -11,8 +11,12 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from lodeline.errors import DataFormatError
 from lodeline.projects.schema import Project, ProjectStage
 
+#: the supplement to the targets file's Battery Regulation rows (``projects/data/``; PROVENANCE.txt there)
+SUPPLEMENT_FILE = "battery_recycled_content.csv"
+SUPPLEMENT_YEARS = (2031, 2036)
 BENCHMARK_SHARE = 0.25  # CRMA Art. 5(1)(a)(iii): recycling capacity ≥ 25 % of annual EU consumption by 2030
 
 
@@ -64,15 +68,61 @@ def battery_minimums(targets: pl.DataFrame) -> pl.DataFrame:
                 "target_id": r["target_id"],
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "mineral": pl.String,
-            "min_2031_pct": pl.Float64,
-            "min_2036_pct": pl.Float64,
-            "target_id": pl.String,
-        },
-    )
+    return pl.DataFrame(rows, schema=MINIMUM_SCHEMA)
+
+
+MINIMUM_SCHEMA = {
+    "mineral": pl.String,
+    "min_2031_pct": pl.Float64,
+    "min_2036_pct": pl.Float64,
+    "target_id": pl.String,
+}
+
+
+def parse_supplement(records: list[dict[str, str]], file: str = SUPPLEMENT_FILE) -> pl.DataFrame:
+    """The sourced supplement rows (mineral, from_year, min_pct, provision, as_stated…) → one row per mineral in
+    the :func:`battery_minimums` shape, ``target_id`` naming the provisions. An empty ``min_pct`` is a figure no
+    stored source states: it stays None. A bad row raises :class:`DataFormatError` naming file, row and column."""
+    by_mineral: dict[str, dict[str, object]] = {}
+    for line, r in enumerate(records, start=2):
+        mineral = (r.get("mineral") or "").strip()
+        if not mineral:
+            raise DataFormatError(file, "mineral is empty", row=line, column="mineral")
+        try:
+            year = int((r.get("from_year") or "").strip())
+        except ValueError:
+            raise DataFormatError(file, "from_year is not a year", row=line, column="from_year") from None
+        if year not in SUPPLEMENT_YEARS:
+            raise DataFormatError(
+                file, f"from_year must be one of {SUPPLEMENT_YEARS}", row=line, column="from_year"
+            )
+        text = (r.get("min_pct") or "").strip()
+        try:
+            pct = float(text) if text else None
+        except ValueError:
+            raise DataFormatError(file, "min_pct is not a number", row=line, column="min_pct") from None
+        if pct is not None and not 0 <= pct <= 100:
+            raise DataFormatError(file, "min_pct must be within 0-100", row=line, column="min_pct")
+        provision = (r.get("provision") or "").strip()
+        if not provision or not (r.get("source_url") or "").strip():
+            raise DataFormatError(
+                file, "every row cites its provision and source_url", row=line, column="provision"
+            )
+        row = by_mineral.setdefault(mineral, {"mineral": mineral, "min_2031_pct": None, "min_2036_pct": None,
+                                              "target_id": []})  # fmt: skip
+        row[f"min_{year}_pct"] = pct
+        ids = row["target_id"]
+        assert isinstance(ids, list)
+        ids.append(provision if pct is not None else f"{provision} (not verified)")
+    rows = [{**v, "target_id": "; ".join(v["target_id"])} for v in by_mineral.values()]  # type: ignore[arg-type]
+    return pl.DataFrame(rows, schema=MINIMUM_SCHEMA)
+
+
+def with_supplement(minimums: pl.DataFrame, supplement: pl.DataFrame) -> pl.DataFrame:
+    """The targets file's minimums plus the supplement's minerals the targets file lacks (never overriding it)."""
+    have = set(minimums["mineral"].to_list())
+    extra = supplement.filter(~pl.col("mineral").is_in(list(have)))
+    return pl.concat([minimums.select(MINIMUM_SCHEMA.keys()), extra], how="vertical").sort("mineral")
 
 
 def monitor(
@@ -126,6 +176,7 @@ def monitor(
                 "why_no_ratio": why,
                 "battery_min_2031_pct": mins[m]["min_2031_pct"] if m in mins else None,
                 "battery_min_2036_pct": mins[m]["min_2036_pct"] if m in mins else None,
+                "battery_min_source": mins[m]["target_id"] if m in mins else None,
             }
         )
     return pl.DataFrame(rows, infer_schema_length=None)

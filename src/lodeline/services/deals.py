@@ -130,13 +130,28 @@ def list_entries(
 
 
 def show(engine: Engine, entry_id: str) -> dict[str, Any]:
-    """One entry of any register, as it stands, with its register name and the number of versions."""
+    """One entry of any register, as it stands, with its register name and the number of versions; an agreement
+    also lists the register's projects it names or covers (``projects``, each with the rule and why). An id of
+    the financing ledger (``fin-…``) shows that commitment and the projects it finances."""
     for register in REGISTERS:
         for rec in current(engine, register):
             if rec[reg.KEYS[register]] == entry_id:
                 out = {k: v for k, v in rec.items() if not k.startswith("_")}
+                if register == "agreements":  # the projects it names or covers (docs/deals.md, "Projects")
+                    from lodeline.services import projects
+
+                    out["projects"] = projects.deal_projects(rec, engine)
                 return {"register": register, **_jsonable(out)}
-    raise NotFoundError(f"no agreement, measure or dispute {entry_id!r} in the register")
+    from lodeline.services import projects
+
+    commitment = projects.commitment_projects(
+        entry_id, engine
+    )  # a financing commitment: the projects it finances
+    if commitment is not None:
+        return {"register": "financing commitments", **commitment}
+    raise NotFoundError(
+        f"no agreement, measure, dispute or financing commitment {entry_id!r} in the register"
+    )
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -17,14 +17,17 @@ from sqlalchemy import Engine
 
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments, policy_projects, policy_targets
+from lodeline.domain.countries import iso2_to_iso3
 from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.domain.units import to_tonnes
-from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
+from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError, UnknownCountryError
+from lodeline.projects import links
+from lodeline.projects import recycling as recycling_calc
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
-from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement, to_eur
-from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity
+from lodeline.projects.metrics import MARKET_STAGE, compare_row, displacement
+from lodeline.projects.recycling import battery_minimums, monitor, pipeline_capacity, with_supplement
 from lodeline.projects.register import deduplicate, eu_projects, financed_projects
 from lodeline.projects.returns import FINANCIAL_RATE, SOCIAL_RATE, Assumptions, SocialBenefits, returns
 from lodeline.projects.schema import Project, ProjectStage, redact
@@ -178,25 +181,13 @@ def projects_frame(projects: list[Project]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
 
 
-# ----------------------------------------------------------------------------------------------- exchange rates
-FX_FOLDER = "fx_ecb"
-
-
-@lru_cache(maxsize=4)
-def _rates(path: Path) -> dict[str, tuple[float, str, str]]:
-    return policy_commitments.parse_rates(path)
-
-
-def fx_rates(raw_dir: Path | None = None) -> dict[str, float]:
-    """Units of each currency per EUR (``data/raw/fx_ecb/fx_rates_eur.csv``, ECB 2024 annual averages)."""
-    path = (raw_dir or get_settings().raw_dir) / FX_FOLDER / policy_commitments.RATES_FILE
-    return {k: v[0] for k, v in _rates(path).items()}
-
-
-def _fx_note(raw_dir: Path | None = None) -> str:
-    rates = fx_rates(raw_dir)
-    listed = ", ".join(f"{k} {v:g}" for k, v in sorted(rates.items()) if k != "EUR")
-    return f"EUR at ECB 2024 annual-average reference rates (units per EUR: {listed}); data/raw/fx_ecb"
+# ------------------------------------------------------------------------------------------------------ money
+#: every money figure stays in the currency its source states: no exchange rate could be cited (see
+#: docs/methods/projects.md, "Money and currencies"), so nothing is converted and sums never cross currencies
+NOT_CONVERTED = (
+    "amounts in the currency the source states; not converted: no sourced exchange rate (sums are per "
+    "currency only; docs/methods/projects.md)"
+)
 
 
 # ------------------------------------------------------------------------------------------------- comparison
@@ -213,10 +204,9 @@ def compare(
     resolve_alliance(alliance)  # an unknown alliance is the caller's error, before any work
     projects = load_projects(engine, viewer=viewer, raw_dir=raw_dir)
     chosen = [_find(projects, i) for i in ids] if ids else projects
-    rates = fx_rates(raw_dir)
-    rows = [compare_row(p, rates) for p in chosen]
-    notes = [_fx_note(raw_dir), "capital intensity = capex (EUR) / contained capacity (t/yr); a figure the source "
-             "does not state is empty and *_why says why"]  # fmt: skip
+    rows = [compare_row(p) for p in chosen]
+    notes = [NOT_CONVERTED, "capital intensity = capex (in capex_currency) / contained capacity (t/yr); a figure "
+             "the source does not state is empty and *_why says why"]  # fmt: skip
     dep = _dependencies(engine, chosen, alliance)
     for row, p in zip(rows, chosen, strict=True):
         row.update(_diversification(p, dep))
@@ -308,25 +298,27 @@ def project_returns(
     viewer: Viewer = PUBLIC,
     raw_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """NPV/IRR of one project on the common deck (price per t contained, EUR) and, where the project documents
-    monetised local benefits, the social-dividend-adjusted return. Missing capex or capacity: refused, with why."""
+    """NPV/IRR of one project on the caller's deck (price per t contained and opex, both in the project's capex
+    currency: nothing is converted) and, where the project documents monetised local benefits in that currency,
+    the social-dividend-adjusted return. Missing capex or capacity, or figures in another currency: refused."""
     p = get_project(project_id, engine, viewer=viewer, raw_dir=raw_dir)
-    rates = fx_rates(raw_dir)
     if p.capex is None or p.capacity is None or p.capacity.contained_t_per_year is None:
         missing = [k for k in ("capex", "capacity") if getattr(p, k) is None] or ["contained capacity"]
         raise InvalidArgumentError(
             f"project {p.project_id}: no return without {' and '.join(missing)} "
             f"({'; '.join(p.gaps.get(k, '') for k in missing if p.gaps.get(k))})"
         )
-    capex_eur = to_eur(p.capex.midpoint, p.capex.currency, rates)
-    if capex_eur is None:
-        raise InvalidArgumentError(f"no exchange rate for {p.capex.currency}")
+    currency = p.capex.currency
     if opex_per_year is None:
         if p.opex_per_year is None:
-            raise InvalidArgumentError(f"project {p.project_id}: opex not stated; give --opex (EUR per year)")
-        opex_per_year = to_eur(p.opex_per_year.value, p.opex_per_year.currency, rates)
-        if opex_per_year is None:
-            raise InvalidArgumentError(f"no exchange rate for {p.opex_per_year.currency}")
+            raise InvalidArgumentError(
+                f"project {p.project_id}: opex not stated; give --opex ({currency} per year)"
+            )
+        if p.opex_per_year.currency != currency:
+            raise InvalidArgumentError(
+                _other_currency(p.project_id, "opex", p.opex_per_year.currency, currency)
+            )
+        opex_per_year = p.opex_per_year.value
     a = Assumptions(price_per_t, opex_per_year, construction_years, operating_years, rate, social_rate)
     benefits = None
     s = p.social
@@ -334,23 +326,29 @@ def project_returns(
         v is not None
         for v in (s.local_value_added_per_year, s.local_wages_per_year, s.community_payments_per_year)
     ):
-        per_eur = rates.get(s.currency or "EUR")
-        if per_eur is None:
-            raise InvalidArgumentError(f"no exchange rate for {s.currency}")
+        if (s.currency or "EUR") != currency:
+            raise InvalidArgumentError(_other_currency(p.project_id, "social benefits", s.currency, currency))
         benefits = SocialBenefits(
-            (s.local_value_added_per_year or 0.0) / per_eur,
-            (s.local_wages_per_year or 0.0) / per_eur,
-            (s.community_payments_per_year or 0.0) / per_eur,
+            s.local_value_added_per_year or 0.0,
+            s.local_wages_per_year or 0.0,
+            s.community_payments_per_year or 0.0,
         )
-    result = returns(capex_eur, p.capacity.contained_t_per_year, a, benefits)
+    capex = p.capex.midpoint
+    result = returns(capex, p.capacity.contained_t_per_year, a, benefits)
     return {
         "project_id": p.project_id,
-        "capex_eur": capex_eur,
+        "currency": currency,
+        "capex": capex,
         "capacity_contained_t_per_year": p.capacity.contained_t_per_year,
         "assumptions": a.__dict__,
         **result.to_dict(),
         "social_why": None if benefits else "no documented, monetised local benefits",
     }
+
+
+def _other_currency(project_id: str, what: str, theirs: str | None, capex: str) -> str:
+    return (f"project {project_id}: {what} in {theirs or 'EUR'} but capex in {capex}; not converted: no sourced "
+            "exchange rate")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------- commitments
@@ -359,11 +357,12 @@ G7_INVESTMENT_ID = "g7-2026-projects-investment"
 
 
 def commitments(raw_dir: Path | None = None) -> MarketResult:
-    """The financing ledger: every row with its stage and EUR amount, and whether the tally counts it."""
+    """The financing ledger: every row with its stage and amount (stated currency), and whether the tally counts
+    it."""
     frame = policy_commitments.parse(_raw(raw_dir))["commitments"]
-    out = ledger(frame, fx_rates(raw_dir))
+    out = ledger(frame)
     notes = [
-        _fx_note(raw_dir),
+        NOT_CONVERTED,
         "stage: pledged (announced) -> committed (decided, contracted, authorised, allocated) -> disbursed "
         "(partially or fully); a row part of another is counted at its top-most amount only",
     ]
@@ -381,20 +380,37 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
     since_2026 = tally(frame, since="2026-01-01")
     all_time = tally(frame)
     counted_2026 = frame.filter(pl.col("counted") & (pl.col("first_date") >= "2026-01-01"))
-    bottom_eur_bn = float(counted_2026["amount_eur"].sum() or 0.0) / 1e9
+    per_currency = (
+        counted_2026.group_by("currency")
+        .agg(amount_bn=(pl.col("amount").sum() / 1e9).round(3), commitments=pl.len())
+        .sort("currency", nulls_last=True)
+    )
+    eur_rows = per_currency.filter(pl.col("currency") == "EUR")
+    other = [c for c in per_currency["currency"].to_list() if c != "EUR"]
     bottom_projects = counted_2026["project"].n_unique()
     return {
         "headline": {"source": G7_PROJECTS_ID, "projects": g7_projects, "investment_eur_bn": g7_eur_bn},
         "bottom_up_since_2026": {
             "commitments": counted_2026.height,
             "projects": bottom_projects,
-            "amount_eur_bn": round(bottom_eur_bn, 3),
+            "amount_bn_by_currency": per_currency.to_dicts(),
             "by_stage": since_2026.to_dicts(),
         },
         "bottom_up_all_years": all_time.to_dicts(),
         "difference": {
             "projects": None if g7_projects is None else g7_projects - bottom_projects,
-            "investment_eur_bn": None if g7_eur_bn is None else round(g7_eur_bn - bottom_eur_bn, 3),
+            # the headline is in EUR; a difference is only stated when every counted amount is in EUR too
+            "investment_eur_bn": (
+                round(g7_eur_bn - float(eur_rows["amount_bn"].sum() or 0.0), 3)
+                if g7_eur_bn is not None and not other
+                else None
+            ),
+            "investment_why": (
+                f"not computed: counted amounts are in {', '.join(str(c) for c in other)}, not EUR, and are not "
+                "converted (no sourced exchange rate)"
+                if other
+                else None
+            ),
         },
         "explained": [
             "the G7 figure counts projects 'announced' by G7 and partner countries including equity participation "
@@ -402,10 +418,10 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
             "accessible sources (a partial list of 70 rows: US, Canada, Australia, UK, Japan)",
             "the ledger counts each family of parent and sub-award rows once (at its top-most amount), and never "
             "counts envelopes, lending authorities or project pipelines as committed money",
-            "offtakes, price floors and tax credits have no amount in the ledger and add nothing to its EUR total",
+            "offtakes, price floors and tax credits have no amount in the ledger and add nothing to its totals",
             "the G7 declaration gives no list of the 195 projects, so the two cannot be matched project by project",
         ],
-        "fx": _fx_note(raw_dir),
+        "currencies": NOT_CONVERTED,
     }
 
 
@@ -432,15 +448,28 @@ def recycling(engine: Engine, *, viewer: Viewer = PUBLIC, raw_dir: Path | None =
         if not apparent.is_empty() and apparent["denominator"][-1] is not None:
             consumption[mineral] = float(apparent["denominator"][-1])
     minimums = battery_minimums(read_table(engine, "targets").with_columns(pl.col("minerals").str.json_decode(pl.List(pl.String))))  # fmt: skip
+    minimums = with_supplement(minimums, battery_supplement())
     frame = monitor(all_rates, pipeline, consumption, minimums)
     notes = [
         "benchmark: EU CRMA Art. 5 — recycling capacity of at least 25 % of annual EU consumption by 2030; "
         "consumption = EU27 apparent consumption (production + imports - exports, t), latest year, where the "
         "market data measure it",
-        "Battery Regulation (EU) 2023/1542 Art. 8 minimums from the bundled targets file (cobalt, lithium, "
-        "nickel); the lead minimum is not in the bundled file, so it is not shown",
+        "Battery Regulation (EU) 2023/1542 Art. 8 minimums: cobalt, lithium and nickel from the bundled targets "
+        "file; lead from projects/data/battery_recycled_content.csv (Art. 8(2)(b), 85 % from 2031; the 2036 lead "
+        "figure is empty: no stored source states it); battery_min_source names the provision. Cobalt, lithium "
+        "and nickel are shares of the metal in active materials, lead a share of the lead in the battery",
     ]
     return MarketResult(frame, provenance(notes))
+
+
+def battery_supplement(path: Path | None = None) -> pl.DataFrame:
+    """The sourced Battery Regulation minimums the targets file lacks (``projects/data/``; PROVENANCE.txt)."""
+    import csv
+
+    path = path or Path(recycling_calc.__file__).parent / "data" / recycling_calc.SUPPLEMENT_FILE
+    with path.open(encoding="utf-8", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    return recycling_calc.parse_supplement(records, path.name)
 
 
 def select(
@@ -466,6 +495,79 @@ def select(
     return projects
 
 
-def project_detail(p: Project) -> dict[str, Any]:
-    """A project as JSON-ready data: every field, gaps with their reasons, sources and the merge note."""
-    return p.to_dict()
+def project_detail(p: Project, engine: Engine | None = None, raw_dir: Path | None = None) -> dict[str, Any]:
+    """A project as JSON-ready data: every field, gaps with their reasons, sources, the merge note, and the
+    financing commitments and agreements linked to it (``links``)."""
+    return {**p.to_dict(), "links": project_links(p, engine, raw_dir)}
+
+
+# ------------------------------------------------------------------------------------ deals and financing links
+LINK_RULES = (
+    "commitments: the financing file's project column names the project (and the package a named part belongs "
+    "to); agreements: the agreement names the project or a promoter, or a country that is itself a party hosts "
+    "the project and the agreement names one of its minerals (country+mineral: it does not name the project); "
+    "docs/projects.md"
+)
+
+
+def _agreements(engine: Engine | None) -> list[dict[str, Any]]:
+    from lodeline.services import deals
+
+    return deals.current(engine, "agreements") if engine is not None else deals.bundled()["agreements"]
+
+
+def _iso3(p: Project) -> set[str]:
+    out = set()
+    for code in p.countries:
+        try:
+            out.add(iso2_to_iso3(code))
+        except UnknownCountryError:
+            continue  # a country the code list does not know links nothing
+    return out
+
+
+def project_links(p: Project, engine: Engine | None = None, raw_dir: Path | None = None) -> dict[str, Any]:
+    """The financing commitments and agreements that name or cover ``p``, each with the rule that matched and why;
+    money in its stated currency (not converted)."""
+    ledger_rows = {r["commitment_id"]: r for r in commitments(raw_dir).frame.iter_rows(named=True)}
+    money = []
+    for link in links.commitment_links(p, ledger_rows.values()):
+        r = ledger_rows[link.id]
+        money.append({**link.to_dict(), "amount": r["amount"], "currency": r["currency"], "stage": r["stage"],
+                      "counted": r["counted"]})  # fmt: skip
+    agreements = [a.to_dict() for a in links.agreement_links(p, _iso3(p), _agreements(engine))]
+    return {"commitments": money, "agreements": agreements, "rules": LINK_RULES}
+
+
+def commitment_projects(
+    commitment_id: str, engine: Engine | None = None, *, viewer: Viewer = PUBLIC, raw_dir: Path | None = None
+) -> dict[str, Any] | None:
+    """A financing commitment (ledger row, stated currency) and the projects it finances — those whose record
+    names it, or, for a package row, names one of its parts — or None when the ledger has no such id."""
+    ledger_rows = {r["commitment_id"]: r for r in commitments(raw_dir).frame.iter_rows(named=True)}
+    if commitment_id not in ledger_rows:
+        return None
+    found = []
+    for p in load_projects(engine, viewer=viewer, raw_dir=raw_dir):
+        for link in links.commitment_links(p, ledger_rows.values()):
+            if link.id == commitment_id:
+                found.append(
+                    {"project_id": p.project_id, "name": p.name, "match": link.match, "why": link.why}
+                )
+                break
+    return {
+        **ledger_rows[commitment_id],
+        "projects": sorted(found, key=lambda r: (r["match"], r["project_id"])),
+    }
+
+
+def deal_projects(
+    agreement: dict[str, Any],
+    engine: Engine | None = None,
+    *,
+    viewer: Viewer = PUBLIC,
+    raw_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """The register's projects an agreement names or covers, strongest match first, each with why."""
+    projects = load_projects(engine, viewer=viewer, raw_dir=raw_dir)
+    return links.deal_projects(agreement, projects, {p.project_id: _iso3(p) for p in projects})

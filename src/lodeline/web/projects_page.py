@@ -27,6 +27,8 @@ from lodeline.services import projects as service
 
 router = APIRouter(include_in_schema=False)
 NOT_STATED = "not stated"
+#: the chart's one y-axis currency; other currencies are not converted (no sourced exchange rate)
+CHART_CURRENCY = "EUR"
 
 
 def _script_safe(text: str) -> str:
@@ -71,11 +73,14 @@ def _chart_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
     both = [
         r
         for r in rows
-        if r["capital_intensity_eur_per_t_yr"] is not None and r["years_to_production"] is not None
+        if r["capital_intensity_per_t_yr"] is not None
+        and r["years_to_production"] is not None
+        # one axis, one currency: figures are not converted (no sourced exchange rate)
+        and r["capex_currency"] == CHART_CURRENCY
     ]
     return {
         "x": [r["years_to_production"] for r in both],
-        "y": [r["capital_intensity_eur_per_t_yr"] for r in both],
+        "y": [r["capital_intensity_per_t_yr"] for r in both],
         "size": [r["capacity_contained_t_per_year"] for r in both],
         "text": [f"{r['name']} ({r['years_basis']})" for r in both],
         "ids": [r["project_id"] for r in both],

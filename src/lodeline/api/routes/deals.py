@@ -30,7 +30,12 @@ RegisterPath = Annotated[
     str, Path(pattern="^(agreements|measures|disputes)$", description="agreements, measures or disputes")
 ]
 EntryPath = Annotated[
-    str, Path(min_length=1, max_length=80, description="agreement_id, measure_id or case_id")
+    str,
+    Path(
+        min_length=1,
+        max_length=80,
+        description="agreement_id, measure_id, case_id or a financing commitment id",
+    ),
 ]
 MineralQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="Mineral id or alias")]
 StageQuery = Annotated[
@@ -67,6 +72,8 @@ def list_entries(
 
 @router.get("/entries/{entry_id}", dependencies=[Public], summary="One entry as it stands")
 def show(engine: EngineDep, entry_id: EntryPath) -> dict[str, Any]:
+    """An agreement also lists the projects it names or covers (``projects``: rule and why); a financing
+    commitment id (``fin-…``) gives the commitment and the projects it finances."""
     return service.show(engine, entry_id)
 
 

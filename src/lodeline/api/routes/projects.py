@@ -142,8 +142,9 @@ def recycling(
 
 @router.get("/{project_id}", responses=ERRORS, summary="One project")
 def show(engine: EngineDep, principal: ReaderDep, project_id: ProjectId) -> dict[str, Any]:
-    """Every field, gaps with their reasons, sources, designations and the merge note."""
-    return service.project_detail(service.get_project(project_id, engine, viewer=_viewer(principal)))
+    """Every field, gaps with their reasons, sources, designations, the merge note and ``links``: the financing
+    commitments and agreements that name or cover the project, each with the rule that matched and why."""
+    return service.project_detail(service.get_project(project_id, engine, viewer=_viewer(principal)), engine)
 
 
 @router.get(
@@ -153,8 +154,13 @@ def project_returns(
     engine: EngineDep,
     principal: ReaderDep,
     project_id: ProjectId,
-    price: Annotated[float, Query(gt=0, le=1e9, description="EUR per tonne of contained metal")],
-    opex: Annotated[float | None, Query(ge=0, le=1e12, description="EUR per year at full capacity")] = None,
+    price: Annotated[
+        float,
+        Query(gt=0, le=1e9, description="per tonne of contained metal, in the project's capex currency"),
+    ],
+    opex: Annotated[
+        float | None, Query(ge=0, le=1e12, description="per year at full capacity, capex currency")
+    ] = None,
     rate: Annotated[float, Query(gt=-0.99, le=1)] = service.FINANCIAL_RATE,
     social_rate: Annotated[float, Query(gt=-0.99, le=1)] = service.SOCIAL_RATE,
 ) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import DataFormatError, UnknownMineralError
 
 FILE = "public_financing_commitments_partial.csv"
-RATES_FILE = "fx_rates_eur.csv"
 _REQUIRED = (
     "commitment_id", "provider_jurisdiction", "provider", "instrument", "value_role", "amount", "currency",
     "amount_qualifier", "recipient", "project", "country_iso2", "stages", "materials", "first_fin_status",
@@ -150,24 +149,6 @@ def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
             }
         )
     return {"commitments": pl.DataFrame(rows, infer_schema_length=None)}
-
-
-def parse_rates(path: Path) -> dict[str, tuple[float, str, str]]:
-    """``fx_rates_eur.csv`` → {currency: (units per EUR, as_of, source)}; EUR itself is 1."""
-    name = path.name
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
-    out: dict[str, tuple[float, str, str]] = {"EUR": (1.0, "", "identity")}
-    for line, rec in enumerate(reader, start=2):
-        try:
-            per_eur = float(rec["units_per_eur"])
-        except (TypeError, ValueError, KeyError):
-            raise DataFormatError(
-                name, "units_per_eur is not a number", row=line, column="units_per_eur"
-            ) from None
-        if per_eur <= 0:
-            raise DataFormatError(name, "units_per_eur must be positive", row=line, column="units_per_eur")
-        out[rec["currency"].strip()] = (per_eur, rec["as_of"].strip(), rec["source"].strip())
-    return out
 
 
 DATASET = DatasetSpec(
