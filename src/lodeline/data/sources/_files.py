@@ -49,6 +49,25 @@ class CsvRow:
 
 def read_csv(folder: Path, name: str, *, header: Sequence[str], encoding: str = "utf-8-sig") -> list[CsvRow]:
     """Read a CSV whose header must be exactly ``header``; return its data rows with their line numbers."""
+    return _read(folder, name, header=header, required=None, encoding=encoding)
+
+
+def read_csv_columns(
+    folder: Path, name: str, *, required: Sequence[str], encoding: str = "utf-8-sig"
+) -> list[CsvRow]:
+    """Read a CSV whose header must hold every column of ``required`` (in any order; other columns are kept): for
+    compiled files that may gain columns between editions. Rows as :func:`read_csv` gives them."""
+    return _read(folder, name, header=None, required=required, encoding=encoding)
+
+
+def _read(
+    folder: Path,
+    name: str,
+    *,
+    header: Sequence[str] | None,
+    required: Sequence[str] | None,
+    encoding: str,
+) -> list[CsvRow]:
     where = label(folder, name)
     text = read_text(folder, name, encoding=encoding)
     # newline="" lets csv see quoted line breaks, and line_num count physical lines only
@@ -57,8 +76,13 @@ def read_csv(folder: Path, name: str, *, header: Sequence[str], encoding: str = 
         found = next(reader)
     except StopIteration:
         raise DataFormatError(where, "file is empty") from None
-    if [h.strip() for h in found] != list(header):
+    if header is not None and [h.strip() for h in found] != list(header):
         raise DataFormatError(where, f"unexpected header {found!r}; expected {list(header)!r}", row=1)
+    if header is None:
+        header = [h.strip() for h in found]
+        missing = [c for c in required or () if c not in header]
+        if missing:
+            raise DataFormatError(where, f"missing column(s) {missing}", row=1)
     rows: list[CsvRow] = []
     try:
         for cells in reader:

@@ -8,8 +8,6 @@ error naming the row. Not a canonical-table source: ``services.projects`` parses
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from lodeline.data.catalog import DatasetSpec
+from lodeline.data.sources._files import label, read_csv_columns
 from lodeline.data.sources.policy_projects import split_list
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import DataFormatError, UnknownMineralError
@@ -86,19 +85,10 @@ def _relationship(raw: str, cid: str, ids: set[str], parents: list[str], *, file
 
 
 def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
-    name = f"policy_facts/{FILE}"
-    try:
-        text = (folder / FILE).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(name, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(name, f"missing column(s) {missing}", row=1)
-    records = list(enumerate(reader, start=2))
-    for line, rec in records:
-        if None in rec or any(rec[c] is None for c in _REQUIRED):
-            raise DataFormatError(name, "row has the wrong number of fields (truncated file?)", row=line)
+    name = label(folder, FILE)
+    records = [
+        (r.line, r.cells) for r in read_csv_columns(folder, FILE, required=_REQUIRED, encoding="utf-8")
+    ]
     ids = {rec["commitment_id"].strip() for _, rec in records}
     if len(ids) != len(records):
         raise DataFormatError(name, "duplicate commitment_id", column="commitment_id")

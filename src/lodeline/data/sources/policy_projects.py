@@ -7,8 +7,6 @@ and column. List-valued cells (``;``-separated) come back as JSON arrays; empty 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Mapping
@@ -17,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from lodeline.data.catalog import DatasetSpec
+from lodeline.data.sources._files import label, read_csv_columns
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import DataFormatError, UnknownMineralError
 
@@ -87,20 +86,11 @@ def first_year(raw: str) -> int | None:
 
 
 def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
-    name = f"policy_facts/{FILE}"
-    try:
-        text = (folder / FILE).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(name, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(name, f"missing column(s) {missing}", row=1)
+    name = label(folder, FILE)
+    read = [(r.line, r.cells) for r in read_csv_columns(folder, FILE, required=_REQUIRED, encoding="utf-8")]
     rows = []
     seen: set[str] = set()
-    for line, rec in enumerate(reader, start=2):
-        if None in rec or any(rec[c] is None for c in _REQUIRED):
-            raise DataFormatError(name, "row has the wrong number of fields (truncated file?)", row=line)
+    for line, rec in read:
         pid = rec["designation_id"].strip()
         if not pid:
             raise DataFormatError(name, "empty designation_id", row=line, column="designation_id")

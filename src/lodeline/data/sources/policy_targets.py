@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +10,7 @@ import polars as pl
 
 from lodeline.data.catalog import DatasetSpec
 from lodeline.data.flags import parse_flagged_number
+from lodeline.data.sources._files import label, read_csv_columns
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import DataFormatError, UnknownMineralError
 
@@ -67,19 +66,10 @@ def _year(raw: str, *, row: int, column: str) -> int | None:
 
 
 def parse(folder: Path) -> Mapping[str, pl.DataFrame]:
-    name = f"policy_facts/{FILE}"
-    try:
-        text = (folder / FILE).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(name, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(name, f"missing column(s) {missing}", row=1)
+    name = label(folder, FILE)
+    read = [(r.line, r.cells) for r in read_csv_columns(folder, FILE, required=_REQUIRED, encoding="utf-8")]
     rows = []
-    for line, rec in enumerate(reader, start=2):
-        if None in rec or any(rec[c] is None for c in _REQUIRED):
-            raise DataFormatError(name, "row has the wrong number of fields (truncated file?)", row=line)
+    for line, rec in read:
         value, flag = parse_flagged_number(rec["value"], file=name, row=line, column="value")
         ambition, _ = parse_flagged_number(
             rec["ambition_value"], file=name, row=line, column="ambition_value"
