@@ -15,6 +15,7 @@ a pure function of the facts its rule reads) is what keeps it near the target: i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 from collections.abc import Callable
@@ -217,6 +218,7 @@ def plain_verdicts(ruleset: str, f: dict[str, Any]) -> list[tuple[str, str]]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     n = 1_000 if quick else 10_000
+    load_before = [round(x, 1) for x in os.getloadavg()]
     inputs = synthetic_inputs(n)
     rulesets = [service.get_ruleset(name) for name in PLAIN]
     start = time.perf_counter()
@@ -251,6 +253,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {
         "synthetic": True,
         "lots": n,
+        "load_average_1_5_15_min_before": load_before,
+        "load_average_1_5_15_min_after": [round(x, 1) for x in os.getloadavg()],
+        "cel_runners": sorted({type(r.program).__name__ for rs in rulesets for r in rs.rules}),
         "rulesets": [rs.id for rs in rulesets],
         "verdicts": verdicts,
         "by_verdict": counts,
