@@ -29,7 +29,7 @@ import base64
 import bisect
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,12 +64,6 @@ def leaf_entry(index: int, data: bytes) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------- the multi-proof
-def _holds(indices: Sequence[int], lo: int, hi: int) -> bool:
-    """Whether a sorted index list has an element in [lo, hi)."""
-    at = bisect.bisect_left(indices, lo)
-    return at < len(indices) and indices[at] < hi
-
-
 def multiproof_ranges(indices: Iterable[int], tree_size: int) -> list[tuple[int, int]]:
     """The nodes (leaf ranges [lo, hi) of the RFC 9162 tree of ``tree_size``) that prove all ``indices`` at once:
     the siblings along their paths under which none of them lies, in left-to-right order. ValueError if an index
@@ -78,14 +72,16 @@ def multiproof_ranges(indices: Iterable[int], tree_size: int) -> list[tuple[int,
     if wanted and not (wanted[0] >= 0 and wanted[-1] < tree_size):
         raise ValueError(f"leaf index outside a tree of size {tree_size}")
     out: list[tuple[int, int]] = []
-    stack = [(0, tree_size)] if wanted else []
+    # (lo, hi, a, b): the subtree [lo, hi) holds exactly the wanted leaves wanted[a:b]
+    stack = [(0, tree_size, 0, len(wanted))] if wanted else []
     while stack:
-        lo, hi = stack.pop()
-        if not _holds(wanted, lo, hi):
+        lo, hi, a, b = stack.pop()
+        if a == b:
             out.append((lo, hi))
         elif hi - lo > 1:
-            k = merkle.split_point(hi - lo)
-            stack += [(lo + k, hi), (lo, lo + k)]  # left popped first
+            mid = lo + merkle.split_point(hi - lo)
+            c = bisect.bisect_left(wanted, mid, a, b)
+            stack += [(mid, hi, c, b), (lo, mid, a, c)]  # left popped first
     return out
 
 
@@ -101,8 +97,8 @@ def multiproof_root(leaf_hashes: dict[int, bytes], nodes: dict[str, bytes], tree
         raise EvidenceError(f"the leaves must be within the checkpoint's tree of size {tree_size}")
     used: set[str] = set()
 
-    def mth(lo: int, hi: int) -> bytes:
-        if not _holds(wanted, lo, hi):
+    def mth(lo: int, hi: int, a: int, b: int) -> bytes:  # wanted[a:b] are the proven leaves in [lo, hi)
+        if a == b:
             key = node_key(lo, hi)
             if key not in nodes:
                 raise EvidenceError(f"registryEvidence.nodes: node {key} is missing")
@@ -110,10 +106,11 @@ def multiproof_root(leaf_hashes: dict[int, bytes], nodes: dict[str, bytes], tree
             return nodes[key]
         if hi - lo == 1:
             return leaf_hashes[lo]
-        k = merkle.split_point(hi - lo)
-        return merkle.node_hash(mth(lo, lo + k), mth(lo + k, hi))
+        mid = lo + merkle.split_point(hi - lo)
+        c = bisect.bisect_left(wanted, mid, a, b)
+        return merkle.node_hash(mth(lo, mid, a, c), mth(mid, hi, c, b))
 
-    root = mth(0, tree_size)  # depth is the tree's height (under 64)
+    root = mth(0, tree_size, 0, len(wanted))  # depth is the tree's height (under 64)
     extra = sorted(set(nodes) - used)
     if extra:
         raise EvidenceError(f"registryEvidence.nodes: node {extra[0]} is not part of the proof")
