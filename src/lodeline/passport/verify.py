@@ -367,7 +367,9 @@ def _due_diligence(
             wrong.append(f"verdict of {record.get('rule')!r}: leaf {index} is not in the evidence")
             continue
         claim = next((c for cid, c in claims.items() if cid.endswith(f"#verdict-{index}")), None)
-        stated = ((claim or {}).get("declaredValue") or [{}])[0].get("metricValue")
+        metric = ((claim or {}).get("declaredValue") or [{}])[0]
+        # the verdict is the Metric's score (passports before 2026-12-05: its metricValue)
+        stated = metric.get("score", metric.get("metricValue")) if isinstance(metric, dict) else None
         if stated != record.get("verdict"):
             wrong.append(
                 f"verdict of {record.get('rule')!r}: claim states {stated!r}, the record {record.get('verdict')!r}"
