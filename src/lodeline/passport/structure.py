@@ -125,7 +125,8 @@ def _named(value: Any, where: str, out: list[str], keys: tuple[str, ...] = ("id"
 def _untp_parts(subject: dict[str, Any], out: list[str]) -> None:
     """The required properties of the UNTP parts a passport uses (Party, Facility, Classification, Claim,
     Criterion, Metric/Measure, Material)."""
-    product = subject.get("product") if isinstance(subject.get("product"), dict) else {}
+    raw = subject.get("product")
+    product: dict[str, Any] = raw if isinstance(raw, dict) else {}
     for key in ("producedByParty", "producedAtFacility"):
         _named(product.get(key), f"credentialSubject.product.{key}", out)
     for i, c in enumerate(product.get("productCategory") or []):
