@@ -112,6 +112,11 @@ def test_tampering_fails_naming_the_check(engine: Engine) -> None:
     report = service.verify_document(_resign(short, key), service.verifiers(engine))
     detail = {c["check"]: c["detail"] for c in report["checks"]}["inclusion-proofs"]
     assert report["failed"][0] == "inclusion-proofs" and f"node {min(nodes)} is missing" in detail
+    old = copy.deepcopy(doc)
+    old[subject]["registryEvidence"]["format"] = "lodeline-passport-evidence/1"
+    report = service.verify_document(_resign(old, key), service.verifiers(engine))
+    assert report["failed"][0] == "inclusion-proofs"
+    assert "this verifier reads lodeline-passport-evidence/2" in str(report["checks"])
     extra = copy.deepcopy(doc)
     extra[subject]["registryEvidence"]["nodes"]["0-1"] = nodes[min(nodes)]
     assert _failed(engine, _resign(extra, key))[0] == "inclusion-proofs"

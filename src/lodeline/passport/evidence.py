@@ -36,9 +36,8 @@ from typing import Any
 from lodeline.tlog import merkle
 from lodeline.trace.origin import Graph, origin_by_facility
 
+#: format 1 (before 2026-12-05) carried each leaf's own audit path; no passport of it was released
 EVIDENCE_FORMAT = "lodeline-passport-evidence/2"
-#: format 1 carried each leaf's own audit path ("path"); still verified
-EVIDENCE_FORMAT_1 = "lodeline-passport-evidence/1"
 
 
 class EvidenceError(ValueError):

@@ -6,8 +6,8 @@ Checks, in order (each passes, fails with the reason, or is skipped when what it
                          (:mod:`.structure`);
 ``credential-signature`` the eddsa-jcs-2022 proof verifies under the issuer's ``did:key``;
 ``checkpoint-signature`` the embedded checkpoint is signed by a registry verifier key given by the caller;
-``inclusion-proofs``     the evidence leaves and the multi-proof nodes lead to the checkpoint's root (format 1:
-                         every leaf's own audit path does; names the leaf);
+``inclusion-proofs``     the evidence leaves and the multi-proof nodes lead to the checkpoint's root (names a
+                         missing or extra node);
 ``issuer-key``           a proven directory leaf records the signing key for the issuing participant, unrevoked;
 ``evidence``             every composition edge's event is a proven leaf holding an event hash ID, and every
                          facility's country comes from a proven directory leaf;
@@ -163,10 +163,11 @@ def _verify(credential: Any, verifiers: list[checkpoint.Verifier], add: Any) -> 
     else:
         try:
             leaves = ev.leaves_by_index(evidence)
-            if evidence.get("format") == ev.EVIDENCE_FORMAT_1:
-                _per_leaf_paths(leaves, cp, add)
-            else:
-                _multiproof(leaves, evidence.get("nodes"), cp, add)
+            if evidence.get("format") != ev.EVIDENCE_FORMAT:
+                raise ev.EvidenceError(
+                    f"registryEvidence.format: {evidence.get('format')!r}, this verifier reads {ev.EVIDENCE_FORMAT}"
+                )
+            _multiproof(leaves, evidence.get("nodes"), cp, add)
         except (ev.EvidenceError, TypeError) as exc:
             add("inclusion-proofs", False, str(exc))
     # The checks below bind the claims to the evidence's leaves; whether those leaves are in the log is
@@ -175,30 +176,6 @@ def _verify(credential: Any, verifiers: list[checkpoint.Verifier], add: Any) -> 
     facility_countries = _evidence(evidence, present, add)
     _shares(subject, evidence, facility_countries, add)
     _due_diligence(subject, evidence, present, add)
-
-
-def _per_leaf_paths(
-    leaves: dict[int, dict[str, Any]], cp: checkpoint.Checkpoint, add: Any
-) -> dict[int, dict[str, Any]]:
-    """Evidence format 1: each leaf carries its own audit path (names the first leaf that fails)."""
-    proven: dict[int, dict[str, Any]] = {}
-    bad = []
-    for index, leaf in sorted(leaves.items()):
-        path = [_b64(p) for p in leaf.get("path") or []]
-        if merkle.verify_inclusion(
-            merkle.leaf_hash(ev.leaf_bytes(leaf)), index, cp.tree_size, path, cp.root_hash
-        ):
-            proven[index] = leaf
-        else:
-            bad.append(index)
-    add(
-        "inclusion-proofs",
-        not bad,
-        f"leaf {bad[0]} (and {len(bad) - 1} more) does not lead to the checkpoint's root"
-        if bad
-        else f"{len(proven)} leaves proven in a tree of size {cp.tree_size}",
-    )
-    return proven
 
 
 def _multiproof(
@@ -273,13 +250,7 @@ def _evidence(evidence: dict[str, Any], proven: dict[int, dict[str, Any]], add: 
                 raise ev.EvidenceError(
                     f"composition[{pos}]: event leaf {edge.get('leaf')} is not in the evidence"
                 )
-            data = ev.leaf_bytes(leaf)
-            if "event" in edge:  # format 1 names the event too
-                if data != str(edge.get("event")).encode("utf-8"):
-                    raise ev.EvidenceError(
-                        f"composition[{pos}]: leaf {edge.get('leaf')} does not hold event {edge.get('event')}"
-                    )
-            elif not data.startswith(_EVENT_ID):
+            if not ev.leaf_bytes(leaf).startswith(_EVENT_ID):
                 raise ev.EvidenceError(
                     f"composition[{pos}]: leaf {edge.get('leaf')} does not hold an EPCIS event hash ID"
                 )
