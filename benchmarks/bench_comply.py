@@ -15,6 +15,7 @@ a pure function of the facts its rule reads) is what keeps it near the target: i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 from collections.abc import Callable
@@ -217,8 +218,10 @@ def plain_verdicts(ruleset: str, f: dict[str, Any]) -> list[tuple[str, str]]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     n = 1_000 if quick else 10_000
+    load_before = [round(x, 1) for x in os.getloadavg()]
     inputs = synthetic_inputs(n)
     rulesets = [service.get_ruleset(name) for name in PLAIN]
+    cpu0 = time.process_time()
     start = time.perf_counter()
     facts = [facts_mod.derive(**kw) for kw in inputs]
     derived = time.perf_counter()
@@ -226,6 +229,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     cel = [[ev.evaluate(f) for ev in evaluators] for f in facts]
     cel_seconds = time.perf_counter() - derived
     total = time.perf_counter() - start
+    total_cpu = time.process_time() - cpu0
     b0 = time.perf_counter()
     plain = [[plain_verdicts(rs.id, f) for rs in rulesets] for f in facts]
     plain_seconds = time.perf_counter() - b0
@@ -251,11 +255,15 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {
         "synthetic": True,
         "lots": n,
+        "load_average_1_5_15_min_before": load_before,
+        "load_average_1_5_15_min_after": [round(x, 1) for x in os.getloadavg()],
+        "cel_runners": sorted({type(r.program).__name__ for rs in rulesets for r in rs.rules}),
         "rulesets": [rs.id for rs in rulesets],
         "verdicts": verdicts,
         "by_verdict": counts,
         "distinct_cel_evaluations": evaluated,
         "seconds_total": round(total, 2),
+        "cpu_seconds_total": round(total_cpu, 2),
         "seconds_facts": round(derived - start, 2),
         "seconds_cel_rules": round(cel_seconds, 2),
         "baseline_plain_python_seconds": round(plain_seconds, 3),

@@ -112,3 +112,21 @@ def test_draft_sign_store_fetch_verify_and_role_matrix(
         "/api/v1/passports/draft", json=body | {"public_key": "!!"}, headers=headers["participant"]
     ).status_code in (400, 422)
     assert "/01/{gtin}/10/{lot}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_passport_posts_have_a_body_bound_of_their_own(engine: Engine) -> None:
+    """A passport grows with its lot's upstream events (~0.6 MB per 1,000), so the two routes that take a whole
+    passport have their own bound (LODELINE_API_PASSPORT_MAX_BODY_BYTES) instead of a raised global one. Here the
+    global bound is 2 KiB and the passport bound 64 KiB: a 10 KB passport is verified (and named invalid, not
+    refused for its size), the same body on another POST route is 413, and a body over 64 KiB is 413 on both."""
+    settings = ApiSettings(max_body_bytes=2048, passport_max_body_bytes=65_536)  # type: ignore[call-arg]
+    padded = {"credentialSubject": {"note": "x" * 10_000}}
+    with TestClient(create_app(engine, settings), base_url="https://testserver") as client:  # type: ignore[arg-type]
+        verified = client.post("/api/v1/passports/verify", json=padded)
+        assert verified.status_code == 200 and verified.json()["valid"] is False
+        other = client.post("/api/v1/passports/draft", json=padded)
+        assert other.status_code == 413 and "limit of 2048 bytes" in other.json()["message"]
+        huge = {"credentialSubject": {"note": "x" * 70_000}}
+        for route in ("/api/v1/passports/verify", "/api/v1/passports"):
+            refused = client.post(route, json=huge)
+            assert refused.status_code == 413 and "limit of 65536 bytes" in refused.json()["message"], route

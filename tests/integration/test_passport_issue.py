@@ -96,11 +96,30 @@ def test_tampering_fails_naming_the_check(engine: Engine) -> None:
     assert set(_failed(engine, share)) == {"credential-signature", "shares"}
     assert _failed(engine, _resign(share, key)) == ["shares"]  # even re-signed by the issuer
 
-    prf = copy.deepcopy(doc)
-    leaf = prf[subject]["registryEvidence"]["leaves"][3]
-    leaf["path"][0] = _flip(leaf["path"][0], 5)
-    assert set(_failed(engine, prf)) == {"credential-signature", "inclusion-proofs"}
-    assert _failed(engine, _resign(prf, key)) == ["inclusion-proofs"]
+    nodes = doc[subject]["registryEvidence"]["nodes"]
+    for node in (min(nodes), max(nodes)):  # a byte of a proof node (each node is carried once)
+        prf = copy.deepcopy(doc)
+        prf[subject]["registryEvidence"]["nodes"][node] = _flip(nodes[node], 5)
+        assert set(_failed(engine, prf)) == {"credential-signature", "inclusion-proofs"}
+        assert _failed(engine, _resign(prf, key)) == ["inclusion-proofs"]
+    # a leaf's data, a node left out, a node added: the proof fails
+    data = copy.deepcopy(doc)
+    leaf = data[subject]["registryEvidence"]["leaves"][3]
+    leaf["data"] = _flip(leaf["data"], len(leaf["data"]) // 2)
+    assert "inclusion-proofs" in _failed(engine, _resign(data, key))
+    short = copy.deepcopy(doc)
+    del short[subject]["registryEvidence"]["nodes"][min(nodes)]
+    report = service.verify_document(_resign(short, key), service.verifiers(engine))
+    detail = {c["check"]: c["detail"] for c in report["checks"]}["inclusion-proofs"]
+    assert report["failed"][0] == "inclusion-proofs" and f"node {min(nodes)} is missing" in detail
+    old = copy.deepcopy(doc)
+    old[subject]["registryEvidence"]["format"] = "lodeline-passport-evidence/1"
+    report = service.verify_document(_resign(old, key), service.verifiers(engine))
+    assert report["failed"][0] == "inclusion-proofs"
+    assert "this verifier reads lodeline-passport-evidence/2" in str(report["checks"])
+    extra = copy.deepcopy(doc)
+    extra[subject]["registryEvidence"]["nodes"]["0-1"] = nodes[min(nodes)]
+    assert _failed(engine, _resign(extra, key))[0] == "inclusion-proofs"
 
     cp = copy.deepcopy(doc)
     note = cp[subject]["registryEvidence"]["checkpoint"]
@@ -162,7 +181,11 @@ def test_traceability_events_export(engine: Engine) -> None:
     passport = service.issue(
         engine, "CAM-U1", participant=CATHODE_MAKER, private_key=private[CATHODE_MAKER], store=False
     )
-    assert {e["event"] for e in passport["credentialSubject"]["registryEvidence"]["composition"]} <= exported
+    proven = {
+        leaf["index"]: leaf["data"] for leaf in passport["credentialSubject"]["registryEvidence"]["leaves"]
+    }
+    events = {proven[e["leaf"]] for e in passport["credentialSubject"]["registryEvidence"]["composition"]}
+    assert events and events <= exported
     assert len(exported) > len(cred["credentialSubject"])
 
 

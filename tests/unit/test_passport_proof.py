@@ -108,6 +108,32 @@ def test_our_proof_verifies_under_pynacl_and_pynacl_signatures_verify_under_ours
         (lambda d: d["credentialSubject"]["conformityClaim"][0].update(conformance="yes"), "conformance"),
         (lambda d: d["credentialSubject"]["product"].update(type="Product"), "product.type"),
         (lambda d: d.update(validFrom="yesterday"), "validFrom"),
+        # the properties the UNTP 0.6 data model marks required
+        (lambda d: d.pop("id"), "id: the credential's identifier"),
+        (lambda d: d["issuer"].pop("name"), "issuer: a UNTP CredentialIssuer"),
+        (lambda d: d["@context"].insert(1, "https://example.org/ctx"), "second item must be"),
+        (lambda d: d["credentialSubject"]["materialsProvenance"][0].pop("name"), "[0]: name required"),
+        (lambda d: d["credentialSubject"]["conformityClaim"][0].pop("id"), "conformityClaim[0].id"),
+        (
+            lambda d: d["credentialSubject"]["conformityClaim"][0].update(
+                conformityTopic="social.forcedLabour"
+            ),
+            "conformity topic code",
+        ),
+        (
+            lambda d: d["credentialSubject"]["conformityClaim"][0]["declaredValue"][0].update(
+                metricValue="pass"
+            ),
+            "a Measure with a numeric value",
+        ),
+        (
+            lambda d: d["credentialSubject"]["conformityClaim"][0]["assessmentCriteria"][0].pop("status"),
+            "assessmentCriteria[0]: status required",
+        ),
+        (
+            lambda d: d["credentialSubject"]["product"].update(producedByParty={"id": "urn:x"}),
+            "producedByParty: name required",
+        ),
     ],
 )
 def test_structure_names_what_is_missing(mutate, message: str) -> None:
@@ -117,15 +143,41 @@ def test_structure_names_what_is_missing(mutate, message: str) -> None:
             "https://test.uncefact.org/vocabulary/untp/dpp/0.6.0/",
         ],
         "type": ["DigitalProductPassport", "VerifiableCredential"],
-        "issuer": {"type": ["CredentialIssuer"], "id": "did:key:z6Mk"},
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+        "issuer": {"type": ["CredentialIssuer"], "id": "did:key:z6Mk", "name": "Issuer"},
         "validFrom": "2026-12-05T00:00:00Z",
         "credentialSubject": {
             "type": ["ProductPassport"],
             "product": {"type": ["Product"], "id": "https://id.gs1.org/01/09506000134352/10/A1", "name": "x"},
             "materialsProvenance": [
-                {"type": ["Material"], "massFraction": 0.5, "originCountry": {"type": ["Country"]}}
+                {
+                    "type": ["Material"],
+                    "name": "m",
+                    "massFraction": 0.5,
+                    "originCountry": {"type": ["Country"]},
+                }
             ],
-            "conformityClaim": [{"type": ["Claim"], "conformance": True}],
+            "conformityClaim": [
+                {
+                    "type": ["Claim"],
+                    "id": "urn:x#c1",
+                    "conformance": True,
+                    "conformityTopic": "social.labour",
+                    "assessmentCriteria": [
+                        {
+                            "type": ["Criterion"],
+                            "id": "urn:x#r1",
+                            "name": "r",
+                            "description": "d",
+                            "conformityTopic": "social.labour",
+                            "status": "active",
+                        }
+                    ],
+                    "declaredValue": [
+                        {"type": ["Metric"], "metricName": "v", "metricValue": {"value": 1, "unit": "C62"}}
+                    ],
+                }
+            ],
         },
     }
     assert structure_problems(doc) == []

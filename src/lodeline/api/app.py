@@ -117,6 +117,11 @@ def create_api_app(engine: Engine | None = None, settings: ApiSettings | None = 
         retry_getter=lambda: api_settings.unavailable_retry_after_seconds,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=api_settings.max_body_bytes)
+    passport_posts = ("POST /api/v1/passports", "POST /api/v1/passports/verify")
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=api_settings.max_body_bytes,
+        route_limits=dict.fromkeys(passport_posts, api_settings.passport_max_body_bytes),
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     return app

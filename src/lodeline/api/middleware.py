@@ -92,15 +92,17 @@ class BodyTooLargeError(Exception):
 class BodySizeLimitMiddleware:
     """Reject bodies above ``max_bytes`` with 413: up front from Content-Length, or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, route_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = route_limits or {}  # "METHOD /exact/path" -> a bound of its own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        message = f"request body larger than the limit of {self.max_bytes} bytes"
+        limit = self.route_limits.get(f"{scope.get('method')} {scope.get('path')}", self.max_bytes)
+        message = f"request body larger than the limit of {limit} bytes"
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -108,7 +110,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     await _json_error(send, 400, "invalid-request", "malformed Content-Length header")
                     return
-                if declared > self.max_bytes:
+                if declared > limit:
                     await _json_error(send, 413, "body-too-large", message)
                     return
         received = 0
@@ -119,7 +121,7 @@ class BodySizeLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLargeError
             return msg
 

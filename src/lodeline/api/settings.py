@@ -12,6 +12,12 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Largest request body accepted (413 above)"
     )
+    passport_max_body_bytes: int = Field(
+        default=8 * 1_048_576,
+        ge=1,
+        description="Largest body of POST /api/v1/passports and /api/v1/passports/verify (a passport grows with "
+        "its lot's upstream events, ~0.6 MB per 1,000; docs/passports.md)",
+    )
     rate_per_second: float = Field(
         default=20.0, ge=0, description="Sustained requests/s per API token (0 disables rate limiting)"
     )

@@ -82,6 +82,7 @@ def _materials(facts: PassportFacts, s: Shares) -> list[dict[str, Any]]:
                 "originCountry": _country(iso3, facts.countries),
                 "materialType": {
                     "type": ["Classification"],
+                    "id": _cas_uri(facts.mineral),
                     "code": CAS.get(facts.mineral, facts.mineral),
                     "name": facts.mineral,
                     "schemeID": "https://commonchemistry.cas.org/",
@@ -96,34 +97,64 @@ def _materials(facts: PassportFacts, s: Shares) -> list[dict[str, Any]]:
     return out
 
 
+def _cas_uri(mineral: str) -> str:
+    if mineral in CAS:
+        return f"https://commonchemistry.cas.org/detail?cas_rn={CAS[mineral]}"
+    return f"https://lodeline.org/ns/minerals#{mineral}"
+
+
+def _fraction(name: str, value: float) -> dict[str, Any]:
+    """A UNTP Metric of a dimensionless fraction (0-1): UNECE Rec. 20 unit C62, "one"."""
+    return {
+        "type": ["Metric"],
+        "metricName": name,
+        "metricValue": {"type": ["Measure"], "value": value, "unit": "C62"},
+    }
+
+
+#: UNTP 0.6 conformityTopic codes used here
+TOPIC_LABOUR, TOPIC_COMPLIANCE, TOPIC_TRANSPARENCY = (
+    "social.labour",
+    "governance.compliance",
+    "governance.transparency",
+)
+
+
+def _evidence_link(name: str, link_type: str, url: str) -> dict[str, Any]:
+    """A UNTP SecureLink (conformityEvidence) to a part of this passport."""
+    return {"type": ["SecureLink", "Link"], "linkName": name, "linkType": link_type, "linkURL": url}
+
+
 def recycled_share(s: Shares) -> float:
     return sum(v for k, v in s.by_recycled.items() if k != "primary")
 
 
 def _verdict_claim(v: dict[str, Any], evidence_url: str) -> dict[str, Any]:
     verdict = str(v.get("verdict"))
+    topic = TOPIC_LABOUR if "labour" in str(v.get("rule")) else TOPIC_COMPLIANCE
+    title = str(v.get("title") or v.get("rule"))
+    source = str(v.get("source") or v.get("ruleset") or "")
+    # the verdict is the Metric's score; its value is 1 for a pass, else 0 ("insufficient data" is never a pass)
+    metric = _fraction("verdict", 1 if verdict == "pass" else 0) | {"score": verdict}
     return {
         "type": ["Claim", "Declaration"],
         "id": f"{evidence_url}#verdict-{v.get('leaf_index')}",
         "assessmentCriteria": [
-            {"type": ["Criterion"], "id": str(v.get("rule")), "name": str(v.get("title") or v.get("rule"))}
+            {
+                "type": ["Criterion"],
+                "id": f"lodeline:rule:{v.get('ruleset') or ''}:{v.get('rule')}",
+                "name": title,
+                "description": f"{title} (source: {source})" if source else title,
+                "conformityTopic": topic,
+                "status": "active",
+            }
         ],
-        "referenceRegulation": {
-            "type": ["Regulation"],
-            "name": str(v.get("source") or v.get("ruleset") or ""),
-        },
-        "declaredValue": [{"type": ["Metric"], "metricName": "verdict", "metricValue": verdict}],
-        # "insufficient data" is never a pass
+        "declaredValue": [metric],
         "conformance": verdict == "pass",
-        "conformityTopic": "social.forcedLabour"
-        if "labour" in str(v.get("rule"))
-        else "governance.compliance",
-        "conformityEvidence": {
-            "type": ["Link"],
-            "linkName": "log leaf",
-            "linkType": "lodeline:logLeaf",
-            "linkURL": f"{evidence_url}#leaf-{v.get('leaf_index')}",
-        },
+        "conformityTopic": topic,
+        "conformityEvidence": _evidence_link(
+            "log leaf", "lodeline:logLeaf", f"{evidence_url}#leaf-{v.get('leaf_index')}"
+        ),
     }
 
 
@@ -142,6 +173,7 @@ def build(facts: PassportFacts, s: Shares) -> dict[str, Any]:
         "productCategory": [
             {
                 "type": ["Classification"],
+                "id": f"https://lodeline.org/ns/materials#{facts.material}",
                 "code": facts.material,
                 "name": facts.material,
                 "schemeID": "https://lodeline.org/ns/materials",
@@ -165,20 +197,22 @@ def build(facts: PassportFacts, s: Shares) -> dict[str, Any]:
                     "type": ["Criterion"],
                     "id": "lodeline:origin-shares",
                     "name": "origin shares of contained metal follow from the registry's logged custody events",
+                    "description": "The mass fractions by origin country and the recycled content are recomputed "
+                    "from the proven composition edges (docs/methods/passports.md); conformant when no metal "
+                    "rests on declared opening stock.",
+                    "conformityTopic": TOPIC_TRANSPARENCY,
+                    "status": "active",
                 }
             ],
             "declaredValue": [
-                {"type": ["Metric"], "metricName": "recycledShare", "metricValue": recycled},
-                {"type": ["Metric"], "metricName": "openingStockShare", "metricValue": s.opening_stock},
+                _fraction("recycledShare", recycled),
+                _fraction("openingStockShare", s.opening_stock),
             ],
             "conformance": s.opening_stock == 0.0,
-            "conformityTopic": "governance.traceability",
-            "conformityEvidence": {
-                "type": ["Link"],
-                "linkName": "registry evidence",
-                "linkType": "lodeline:registryEvidence",
-                "linkURL": f"{pid}#registryEvidence",
-            },
+            "conformityTopic": TOPIC_TRANSPARENCY,
+            "conformityEvidence": _evidence_link(
+                "registry evidence", "lodeline:registryEvidence", f"{pid}#registryEvidence"
+            ),
         },
         *(_verdict_claim(v, pid) for v in facts.verdicts),
     ]
@@ -206,12 +240,11 @@ def build(facts: PassportFacts, s: Shares) -> dict[str, Any]:
                 "valueChainProcess": "upstream custody of contained metal",
                 "verifiedRatio": 1.0 - s.opening_stock,
                 "traceabilityEvent": [
-                    {
-                        "type": ["Link"],
-                        "linkName": "composition events (EPCIS hash IDs in registryEvidence)",
-                        "linkType": "untp:dte",
-                        "linkURL": f"{pid}#registryEvidence",
-                    }
+                    _evidence_link(
+                        "composition events (EPCIS hash IDs in registryEvidence)",
+                        "untp:dte",
+                        f"{pid}#registryEvidence",
+                    )
                 ],
             }
         ],

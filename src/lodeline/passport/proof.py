@@ -59,8 +59,10 @@ def _plain(value: Any) -> Any:
             raise _NotPlain
         return value
     if kind is float:
-        if value.is_integer() and abs(value) < _SAFE_INT:
-            return int(value)
+        if value.is_integer():
+            if abs(value) < _SAFE_INT:
+                return int(value)
+            raise _NotPlain  # 2**53 and up: ECMAScript's digits are not always int()'s, nor repr()'s
         if not 1e-4 <= abs(value) < 1e16:
             raise _NotPlain
         return value

@@ -6,9 +6,10 @@ Checks, in order (each passes, fails with the reason, or is skipped when what it
                          (:mod:`.structure`);
 ``credential-signature`` the eddsa-jcs-2022 proof verifies under the issuer's ``did:key``;
 ``checkpoint-signature`` the embedded checkpoint is signed by a registry verifier key given by the caller;
-``inclusion-proofs``     every evidence leaf's audit path leads to the checkpoint's root (names the leaf);
+``inclusion-proofs``     the evidence leaves and the multi-proof nodes lead to the checkpoint's root (names a
+                         missing or extra node);
 ``issuer-key``           a proven directory leaf records the signing key for the issuing participant, unrevoked;
-``evidence``             every composition edge's event is a proven leaf holding that event's hash ID, and every
+``evidence``             every composition edge's event is a proven leaf holding an event hash ID, and every
                          facility's country comes from a proven directory leaf;
 ``shares``               the stated mass fractions by country and the recycled content equal those recomputed
                          from the proven edges (names the share);
@@ -81,6 +82,10 @@ class Verification:
         }
 
 
+#: the data of an event's log leaf: its EPCIS event hash ID (GS1 CBV 2.0 §8.9, RFC 6920 ni URI)
+_EVENT_ID = b"ni:///sha-256;"
+
+
 def _close(a: Any, b: float) -> bool:
     return (
         isinstance(a, int | float)
@@ -149,7 +154,6 @@ def _verify(credential: Any, verifiers: list[checkpoint.Verifier], add: Any) -> 
     except LodelineError as exc:
         add("checkpoint-signature", False, exc.message)
     # inclusion proofs
-    proven: dict[int, dict[str, Any]] = {}
     try:
         present = ev.leaves_by_index(evidence)
     except ev.EvidenceError:
@@ -159,22 +163,11 @@ def _verify(credential: Any, verifiers: list[checkpoint.Verifier], add: Any) -> 
     else:
         try:
             leaves = ev.leaves_by_index(evidence)
-            bad = []
-            for index, leaf in sorted(leaves.items()):
-                path = [_b64(p) for p in leaf.get("path") or []]
-                if not merkle.verify_inclusion(
-                    merkle.leaf_hash(ev.leaf_bytes(leaf)), index, cp.tree_size, path, cp.root_hash
-                ):
-                    bad.append(index)
-                else:
-                    proven[index] = leaf
-            add(
-                "inclusion-proofs",
-                not bad,
-                f"leaf {bad[0]} (and {len(bad) - 1} more) does not lead to the checkpoint's root"
-                if bad
-                else f"{len(proven)} leaves proven in a tree of size {cp.tree_size}",
-            )
+            if evidence.get("format") != ev.EVIDENCE_FORMAT:
+                raise ev.EvidenceError(
+                    f"registryEvidence.format: {evidence.get('format')!r}, this verifier reads {ev.EVIDENCE_FORMAT}"
+                )
+            _multiproof(leaves, evidence.get("nodes"), cp, add)
         except (ev.EvidenceError, TypeError) as exc:
             add("inclusion-proofs", False, str(exc))
     # The checks below bind the claims to the evidence's leaves; whether those leaves are in the log is
@@ -183,6 +176,31 @@ def _verify(credential: Any, verifiers: list[checkpoint.Verifier], add: Any) -> 
     facility_countries = _evidence(evidence, present, add)
     _shares(subject, evidence, facility_countries, add)
     _due_diligence(subject, evidence, present, add)
+
+
+def _multiproof(
+    leaves: dict[int, dict[str, Any]], raw_nodes: Any, cp: checkpoint.Checkpoint, add: Any
+) -> dict[int, dict[str, Any]]:
+    """Evidence format 2: all leaves against one node table; all are proven or none is."""
+    if not isinstance(raw_nodes, dict):
+        raise ev.EvidenceError("registryEvidence.nodes: must be an object of node hashes")
+    nodes = {str(k): _b64(v) for k, v in raw_nodes.items()}
+    hashes = {index: merkle.leaf_hash(ev.leaf_bytes(leaf)) for index, leaf in leaves.items()}
+    root = ev.multiproof_root(hashes, nodes, cp.tree_size)
+    if root != cp.root_hash:
+        add(
+            "inclusion-proofs",
+            False,
+            f"the {len(leaves)} leaves and {len(nodes)} proof nodes do not lead to the checkpoint's root "
+            f"(a leaf or a node was changed)",
+        )
+        return {}
+    add(
+        "inclusion-proofs",
+        True,
+        f"{len(leaves)} leaves proven with {len(nodes)} nodes in a tree of size {cp.tree_size}",
+    )
+    return leaves
 
 
 def _issuer_key(
@@ -232,9 +250,9 @@ def _evidence(evidence: dict[str, Any], proven: dict[int, dict[str, Any]], add: 
                 raise ev.EvidenceError(
                     f"composition[{pos}]: event leaf {edge.get('leaf')} is not in the evidence"
                 )
-            if ev.leaf_bytes(leaf) != str(edge.get("event")).encode("utf-8"):
+            if not ev.leaf_bytes(leaf).startswith(_EVENT_ID):
                 raise ev.EvidenceError(
-                    f"composition[{pos}]: leaf {edge.get('leaf')} does not hold event {edge.get('event')}"
+                    f"composition[{pos}]: leaf {edge.get('leaf')} does not hold an EPCIS event hash ID"
                 )
         countries: dict[str, str] = {}
         for facility, index in sorted((evidence.get("facilities") or {}).items()):
@@ -320,7 +338,9 @@ def _due_diligence(
             wrong.append(f"verdict of {record.get('rule')!r}: leaf {index} is not in the evidence")
             continue
         claim = next((c for cid, c in claims.items() if cid.endswith(f"#verdict-{index}")), None)
-        stated = ((claim or {}).get("declaredValue") or [{}])[0].get("metricValue")
+        metric = ((claim or {}).get("declaredValue") or [{}])[0]
+        # the verdict is the Metric's score (passports before 2026-12-05: its metricValue)
+        stated = metric.get("score", metric.get("metricValue")) if isinstance(metric, dict) else None
         if stated != record.get("verdict"):
             wrong.append(
                 f"verdict of {record.get('rule')!r}: claim states {stated!r}, the record {record.get('verdict')!r}"

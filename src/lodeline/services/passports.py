@@ -122,15 +122,17 @@ def _subtree_hashes(conn: Any, subtrees: set[merkle.Subtree]) -> dict[merkle.Sub
     return found
 
 
-def _paths(conn: Any, indices: Sequence[int], size: int) -> dict[int, list[bytes]]:
-    """RFC 9162 inclusion paths of many leaves in a tree of ``size``: the distinct perfect subtrees they need
-    (neighbouring leaves share most of theirs), read a few hundred per statement."""
-    wanted = {index: merkle.inclusion_proof_ranges(index, size) for index in indices}
-    distinct = sorted({r for ranges in wanted.values() for r in ranges})
-    subtrees = {s for lo, hi in distinct for s in merkle.range_subtrees(lo, hi)}
+def _multiproof(conn: Any, indices: Sequence[int], size: int) -> dict[str, str]:
+    """The multi-proof node table of many leaves in a tree of ``size`` (passport.evidence.multiproof_ranges):
+    each node once, its perfect subtrees read a few hundred per statement."""
+    ranges = evidence.multiproof_ranges(indices, size)
+    subtrees = {s for lo, hi in ranges for s in merkle.range_subtrees(lo, hi)}
     found = _subtree_hashes(conn, subtrees)
-    hashes = dict(zip(distinct, merkle.resolve_ranges(distinct, found.__getitem__), strict=True))
-    return {index: [hashes[r] for r in ranges] for index, ranges in wanted.items()}
+    hashes = merkle.resolve_ranges(ranges, found.__getitem__)
+    return {
+        evidence.node_key(lo, hi): base64.b64encode(h).decode("ascii")
+        for (lo, hi), h in zip(ranges, hashes, strict=True)
+    }
 
 
 def issue(
@@ -242,7 +244,7 @@ def draft(
             if v["leaf_index"] not in verdict_data:
                 raise NotFoundError(f"verdict of rule {v['rule']!r}: no log leaf {v['leaf_index']}")
         leaf_data.update(verdict_data)
-        paths = _paths(conn, sorted(leaf_data), cp.tree_size)
+        nodes = _multiproof(conn, sorted(leaf_data), cp.tree_size)
     ev_block: dict[str, Any] = {
         "format": evidence.EVIDENCE_FORMAT,
         "lot": lot_id,
@@ -253,22 +255,22 @@ def draft(
                 "facility": e["facility"],
                 "sourceLot": e["source"],
                 "metalKg": e["metal_kg"],
-                "event": e["leaf_data"],
-                "leaf": e["leaf"],
+                "leaf": e["leaf"],  # its data is the event's hash ID
             }
             for e in edges
         ],
-        "origins": {
+        "origins": {  # only the origins that are not plain primary metal
             e["lot"]: {"recycled": e["recycled"], "openingStock": e["opening"]}
             for e in edges
-            if e["source"] is None
+            if e["source"] is None and (e["recycled"] or e["opening"])
         },
         "facilities": {
             f: found[("trace_facilities", f)][0] for f in fac_ids if ("trace_facilities", f) in found
         },
         "issuerKey": key_leaf[0],
         "verdicts": [{"leaf": v["leaf_index"], "record": v} for v in checked],
-        "leaves": [evidence.leaf_entry(i, leaf_data[i], paths[i]) for i in sorted(leaf_data)],
+        "leaves": [evidence.leaf_entry(i, leaf_data[i]) for i in sorted(leaf_data)],
+        "nodes": nodes,
     }
     countries = {f: facilities[f]["country"] for f in fac_ids}
     shares = evidence.shares(ev_block, countries)
