@@ -303,3 +303,19 @@ def test_entity_screen_exact_fuzzy_and_no_match() -> None:
         screening.parse_entity_list("name,aliases,list,source\nX,,,\n", "entities.csv")
     with pytest.raises(Exception, match="missing \\['aliases'\\]"):
         screening.parse_entity_list("name,list,source\nX,L,\n", "entities.csv")
+
+
+def test_loading_rules_leaves_the_process_recursion_limit_alone() -> None:
+    """cel-python raises the process-wide recursion limit to 2500 when an Environment is made; the rest of the
+    process (the API's JSON nesting refusal among it) keeps the default, so the rules module puts it back and raises
+    it only while a condition compiles. A condition nested too deeply is a rule-set error naming the rule."""
+    import sys
+
+    from lodeline.comply.rules import RuleSetError, compile_condition
+
+    before = sys.getrecursionlimit()
+    compile_condition("(" * 30 + "1 == 1" + ")" * 30, "x.yaml", "r1")
+    assert sys.getrecursionlimit() == before
+    with pytest.raises(RuleSetError, match="r1.*nested too deeply"):
+        compile_condition("(" * 400 + "1 == 1" + ")" * 400, "x.yaml", "r1")
+    assert sys.getrecursionlimit() == before

@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,7 +131,14 @@ class RuleSet:
 # - the compiled code runs with ``exec`` in the celpy.evaluation module's globals (it stores the activation and
 #   the result there), so two evaluations must not overlap: _RUN_LOCK serialises them (API requests run in threads).
 # A condition the transpiler cannot handle falls back to the InterpretedRunner (same CEL semantics, slower).
+# - celpy.Environment() raises the PROCESS-wide recursion limit to 2500 as a side effect (its parser and transpiler
+#   recurse per nesting level). The rest of the process keeps the default limit (the server refuses a JSON body
+#   nested deeper than it as unparsable), so the limit is put back at once and raised only while a condition is
+#   compiled (_CEL_RECURSION, under _RUN_LOCK); a condition nested too deeply even then is a RuleSetError.
+_LIMIT = sys.getrecursionlimit()
 _ENV = celpy.Environment(runner_class=celpy.CompiledRunner)
+sys.setrecursionlimit(_LIMIT)
+_CEL_RECURSION = 2500
 _RUN_LOCK = threading.Lock()
 # The transpiled runner logs every evaluation error at ERROR before re-raising it; an evaluation error is an
 # ordinary outcome here (the verdict is insufficient-data with the error as reason), so it is not logged.
@@ -184,12 +192,20 @@ def compile_condition(condition: str, source: str, rule: str) -> tuple[Any, tupl
     """The CEL program of ``condition`` and the facts it reads; RuleSetError on a syntax error or unknown fact."""
     if len(condition) > _MAX_CONDITION:
         raise RuleSetError(source, f"condition longer than {_MAX_CONDITION} characters", rule)
-    try:
-        ast = _ENV.compile(condition)
-    except celpy.CELParseError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
-        raise RuleSetError(source, f"CEL syntax error in condition {condition!r}: {first}", rule) from None
-    read, bound = _names(ast)
+    with _RUN_LOCK:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, _CEL_RECURSION))
+        try:
+            ast = _ENV.compile(condition)
+            read, bound = _names(ast)
+            program = _program(ast)
+        except RecursionError:
+            raise RuleSetError(source, "condition nested too deeply", rule) from None
+        except celpy.CELParseError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
+            raise RuleSetError(source, f"CEL syntax error in condition {condition!r}: {first}", rule) from None
+        finally:
+            sys.setrecursionlimit(limit)
     clash = sorted(bound & FACT_NAMES)
     if clash:
         raise RuleSetError(source, f"a macro variable may not shadow a fact: {clash}", rule)
@@ -198,7 +214,7 @@ def compile_condition(condition: str, source: str, rule: str) -> tuple[Any, tupl
         raise RuleSetError(
             source, f"unknown fact(s) {unknown} in condition (the facts are listed in docs/comply.md)", rule
         )
-    return _program(ast), tuple(sorted(read - bound))
+    return program, tuple(sorted(read - bound))
 
 
 def _text(value: Any, source: str, what: str, rule: str | None, *, optional: bool = False) -> str | None:
