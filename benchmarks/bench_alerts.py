@@ -10,11 +10,24 @@ Baseline, in the same run: recompute every indicator from scratch from the input
 (``Inputs.sliced`` then ``Timelines.compute``), the obvious way to avoid look-ahead. It runs on a subset of the
 months (every ``stride``-th) and the fused levels must equal the fast path's on those months; its full-run time is
 extrapolated per month.
+
+``fresh_process``: ``python -m lodeline.cli.main alerts scan`` (the ``lodeline`` script's entry point) in a new subprocess each run (what a CLI user pays), on the
+same store, ``cold`` with an empty timeline cache directory (``LODELINE_CACHE_DIR``; the process computes the
+timelines and writes them) and ``warm`` with the file present (read back, no indicator maths). One uncounted warm-up
+run first, with ``PYTHONDONTWRITEBYTECODE`` removed from the children's environment so that, as in an installed
+package, modules are not recompiled on every run (as in ``bench_startup.py``). The warm run's output must equal the
+cold run's (checked). Reported: median/min/max wall and median CPU (user + system) per mode, the load average.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -47,6 +60,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         first_scan_seconds = time.perf_counter() - t0
         inputs, tl = service.timelines(engine)
         engine.dispose()
+        fresh = fresh_process(Path(tmp), runs=3 if quick else 7)
 
     months: list[dt.date] = sorted(report.levels["date"].unique().to_list())
     sample = months[::stride]
@@ -74,8 +88,56 @@ def run(quick: bool = False) -> dict[str, Any]:
         "baseline_seconds_per_month": round(per_month, 3),
         "baseline_full_estimate_seconds": round(per_month * len(months), 1),
         "baseline_equal": same,
+        "fresh_process_scan": fresh,
         "summary": report.summary,
     }
+
+
+SCAN_ARGS = ["-m", "lodeline.cli.main", "alerts", "scan", "--as-of", "2025-04-30", "--format", "csv"]
+
+
+def fresh_process(tmp: Path, runs: int) -> dict[str, Any]:
+    """Wall and CPU time of a new ``lodeline alerts scan`` process, without and with the cache file."""
+    cache = tmp / "cache"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env |= {"LODELINE_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}", "LODELINE_CACHE_DIR": str(cache)}
+    argv = [sys.executable, *SCAN_ARGS]
+
+    def one() -> tuple[float, float, bytes]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, check=False, env=env)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise SystemExit(f"bench_alerts: {argv} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, done.stdout
+
+    one()  # warm-up: bytecode written, OS file cache warm
+    load_before = os.getloadavg()[0]
+    results: dict[str, Any] = {}
+    outputs: dict[str, bytes] = {}
+    for mode in ("cold", "warm"):
+        walls, cpus = [], []
+        for _ in range(runs):
+            if mode == "cold":
+                shutil.rmtree(cache, ignore_errors=True)
+            wall, cpu, out = one()
+            walls.append(wall)
+            cpus.append(cpu)
+            outputs.setdefault(mode, out)
+        results[mode] = {
+            "median_seconds": round(statistics.median(walls), 3),
+            "min_seconds": round(min(walls), 3),
+            "max_seconds": round(max(walls), 3),
+            "median_cpu_seconds": round(statistics.median(cpus), 3),
+            "runs": runs,
+        }
+    assert outputs["cold"] == outputs["warm"] and outputs["warm"], "cached scan differs from the computed one"
+    results["same_output"] = True
+    results["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    results["target_seconds"] = 1
+    return results
 
 
 if __name__ == "__main__":
