@@ -30,6 +30,13 @@ from lodeline.services import alert_lifecycle as lifecycle
 from lodeline.store import alerts as db
 
 
+@pytest.fixture(autouse=True)
+def local_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on 127.0.0.1 over http: both refused by default (docs/alerts-delivery.md)."""
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_HTTP_TARGETS", "true")
+
+
 def alert(mineral: str, level: Level = Level.WARNING) -> Alert:
     reading = IndicatorReading(
         "export-control", mineral, 1.0, level, "export licence requirement effective", "policy_facts",

@@ -24,6 +24,13 @@ from lodeline.trace.audit import run_audit
 from lodeline.trace.checkpoint import parse_vkey
 
 
+@pytest.fixture(autouse=True)
+def local_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on 127.0.0.1 over http: both refused by default (docs/alerts-delivery.md)."""
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_HTTP_TARGETS", "true")
+
+
 def alert(mineral: str, level: Level, day: int = 1, value: float | None = 3.2) -> Alert:
     reading = IndicatorReading(
         indicator="price-zscore",

@@ -23,6 +23,13 @@ def test_cli_lifecycle_subscribe_and_deliver(
 ) -> None:
     url, engine = store
     monkeypatch.setenv("LODELINE_DATABASE_URL", url)
+    args = ["alerts", "subscribe", "--member", "DEU", "--mineral", "Ga", "--level", "watch"]
+    refused = runner.invoke(app, [*args, "--webhook", "http://127.0.0.1:9/closed"])
+    assert refused.exit_code != 0 and isinstance(refused.exception, lifecycle.TargetRefusedError)
+    assert "target 'http://127.0.0.1:9/closed' refused" in str(refused.exception)
+    # the closed local port below is a private http target: allowed only by the settings
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("LODELINE_ALERTS_ALLOW_HTTP_TARGETS", "true")
     made = runner.invoke(
         app, ["alerts", "subscribe", "--member", "DEU", "--mineral", "Ga", "--level", "watch",
               "--webhook", "http://127.0.0.1:9/closed"],

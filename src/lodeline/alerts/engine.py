@@ -17,7 +17,6 @@ from lodeline.alerts import timeline
 from lodeline.alerts.fusion import fuse
 from lodeline.alerts.model import Alert
 from lodeline.alerts.policy import Measure, control_timeline
-from lodeline.alerts.prices import annual_price_timeline, price_timeline
 from lodeline.alerts.publication import AsOfSlicer
 from lodeline.alerts.structure import dependency_timeline, stock_cover_readings, trade_timeline
 
@@ -50,6 +49,9 @@ class Timelines:
 
     @classmethod
     def compute(cls, inputs: Inputs) -> Timelines:
+        # imported here: the price maths needs numpy, which a scan of cached timelines never loads
+        from lodeline.alerts.prices import annual_price_timeline, price_timeline
+
         parts = [
             price_timeline(inputs.prices),
             dependency_timeline(inputs.shares, inputs.members),

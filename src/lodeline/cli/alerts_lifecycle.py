@@ -8,9 +8,11 @@ commands next to ``scan`` and ``backtest``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import polars as pl
@@ -18,8 +20,6 @@ import typer
 from rich.console import Console
 
 from lodeline.cli.output import Format, emit
-from lodeline.services import alert_delivery as delivery
-from lodeline.services import alert_lifecycle as lifecycle
 from lodeline.store.engine import get_engine
 
 app = typer.Typer(no_args_is_help=True)
@@ -38,6 +38,15 @@ _LIST_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 
 
+def _lifecycle() -> ModuleType:
+    """Imported on use: ``lodeline alerts scan`` (same group) should not pay for the store and SMTP modules."""
+    return importlib.import_module("lodeline.services.alert_lifecycle")
+
+
+def _delivery() -> ModuleType:
+    return importlib.import_module("lodeline.services.alert_delivery")
+
+
 def _json(value: Any) -> None:
     typer.echo(json.dumps(value, default=str, indent=2, ensure_ascii=False))
 
@@ -50,7 +59,7 @@ def list_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
     """Recorded alerts, newest first."""
-    rows = lifecycle.list_alerts(get_engine(), mineral=mineral, state=state)
+    rows = _lifecycle().list_alerts(get_engine(), mineral=mineral, state=state)
     frame = pl.DataFrame([{k: r[k] for k in _LIST_SCHEMA} for r in rows], schema=_LIST_SCHEMA)
     emit(frame, fmt, out=out, title="Alerts", caption="level: highest while open; current_level: latest scan")
 
@@ -60,11 +69,11 @@ def show_command(
     alert_id: int = typer.Argument(..., min=1, help="The alert id (see `alerts list`)."),
 ) -> None:
     """One alert with its readings and its events (who did what when), as JSON."""
-    _json(lifecycle.show(get_engine(), alert_id))
+    _json(_lifecycle().show(get_engine(), alert_id))
 
 
 def _transition(action: str, alert_id: int, actor: str, note: str | None) -> None:
-    shown = lifecycle.transition(get_engine(), alert_id, action, actor, note)
+    shown = _lifecycle().transition(get_engine(), alert_id, action, actor, note)
     console.print(f"alert {alert_id} ({shown['mineral']}) is now [bold]{shown['state']}[/]")
 
 
@@ -111,7 +120,7 @@ def subscribe_command(
     if (webhook is None) == (email is None):
         raise typer.BadParameter("give exactly one of --webhook URL or --email ADDRESS")
     channel, target = ("webhook", webhook) if webhook is not None else ("email", email)
-    made = lifecycle.subscribe(
+    made = _lifecycle().subscribe(
         get_engine(), member=member, mineral=mineral, min_level=level, channel=channel,
         target=str(target), created_by=actor,
     )  # fmt: skip
@@ -121,7 +130,7 @@ def subscribe_command(
 @app.command("unsubscribe")
 def unsubscribe_command(subscription_id: int = typer.Argument(..., min=1)) -> None:
     """Remove a subscription (messages already in the outbox for it are given up)."""
-    lifecycle.unsubscribe(get_engine(), subscription_id, None)
+    _lifecycle().unsubscribe(get_engine(), subscription_id, None)
     console.print(f"subscription {subscription_id} removed")
 
 
@@ -130,7 +139,7 @@ def subscriptions_command(
     member: str | None = typer.Option(None, "--member", help="Only this member's."),
 ) -> None:
     """Active subscriptions (without their secrets), as JSON."""
-    _json(lifecycle.subscriptions(get_engine(), member))
+    _json(_lifecycle().subscriptions(get_engine(), member))
 
 
 @app.command("outbox")
@@ -138,7 +147,7 @@ def outbox_command(
     alert_id: int | None = typer.Option(None, "--alert", help="Only this alert's messages."),
 ) -> None:
     """The outbox: every message with its attempts, next attempt, sent time and last error, as JSON."""
-    _json(delivery.outbox(get_engine(), alert_id))
+    _json(_delivery().outbox(get_engine(), alert_id))
 
 
 @app.command("deliver")
@@ -155,10 +164,10 @@ def deliver_command(
         raise typer.BadParameter("give exactly one of --once or --loop")
     engine = get_engine()
     if once:
-        _json(delivery.deliver_once(engine).to_dict())
+        _json(_delivery().deliver_once(engine).to_dict())
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        delivery.deliver_loop(engine, interval=interval)
+        _delivery().deliver_loop(engine, interval=interval)
     except KeyboardInterrupt:
         console.print("stopped")

@@ -22,9 +22,13 @@ Exactly-once to the receiver = at-least-once sending (nothing is lost: a message
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.client
 import json
 import logging
 import smtplib
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -36,7 +40,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
-from lodeline.alerts import webhook
+from lodeline.alerts import targets, webhook
 from lodeline.store import alerts as db
 from lodeline.store.engine import write_transaction
 
@@ -66,6 +70,14 @@ class DeliverySettings(BaseSettings):
         default=6 * 3600.0, gt=0, description="Cap on the delay between attempts"
     )
     batch: int = Field(default=50, ge=1, le=1000, description="Messages claimed per pass")
+    allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private, link-local, multicast, unspecified and reserved "
+        "addresses (refused by default: server-side request forgery; docs/alerts-delivery.md)",
+    )
+    allow_http_targets: bool = Field(
+        default=False, description="Accept plain http webhook targets (default: https only)"
+    )
 
 
 @dataclass
@@ -101,8 +113,85 @@ def claim(engine: Engine, settings: DeliverySettings, now: dt.datetime | None = 
     return due
 
 
-#: Direct connections (no proxy from the environment): the receiver's address is the subscription's, as given.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class TargetRefused(OSError):
+    """The target resolved to an address the settings refuse (docs/alerts-delivery.md, "Targets")."""
+
+
+def _guarded_connection(
+    address: tuple[str, int],
+    timeout: Any = None,
+    source: Any = None,
+    *,
+    allow: bool,
+) -> socket.socket:
+    """``socket.create_connection`` that resolves the host once, refuses it if ANY of its addresses is refused
+    (``alerts.targets``) and connects to the addresses it checked (a second lookup could give another answer)."""
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not allow:
+        for *_, sockaddr in infos:
+            reason = targets.refused_reason(str(sockaddr[0]).split("%", 1)[0])
+            if reason is not None:
+                raise TargetRefused(
+                    f"target refused: {host} resolves to {sockaddr[0]}, a {reason} address "
+                    "(LODELINE_ALERTS_ALLOW_PRIVATE_TARGETS)"
+                )
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if isinstance(timeout, int | float):  # else http.client's "default" sentinel
+                sock.settimeout(timeout)
+            if source:
+                sock.bind(source)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"{host} has no address")
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, allow_private: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_guarded_connection, allow=allow_private)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, allow_private: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_guarded_connection, allow=allow_private)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed (it could lead to a refused address or scheme): it fails the attempt."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener(settings: DeliverySettings) -> urllib.request.OpenerDirector:
+    """Direct connections (no proxy from the environment: the receiver's address is the subscription's, as given),
+    through the address check, without redirects; http only when allowed."""
+    allow = settings.allow_private_targets
+    https: Any = functools.partial(_HTTPSConnection, allow_private=allow)
+    plain: Any = functools.partial(_HTTPConnection, allow_private=allow)
+    context = ssl.create_default_context()
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(https, req, context=context)
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            if not settings.allow_http_targets:
+                raise urllib.error.URLError(
+                    "target refused: http target (LODELINE_ALERTS_ALLOW_HTTP_TARGETS)"
+                )
+            return self.do_open(plain, req)
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect, Https, Http)
 
 
 def send_webhook(message: dict[str, Any], settings: DeliverySettings) -> None:
@@ -115,7 +204,7 @@ def send_webhook(message: dict[str, Any], settings: DeliverySettings) -> None:
         headers={**headers, "Content-Type": "application/json", "User-Agent": "lodeline-alerts"},
     )
     try:
-        with _OPENER.open(request, timeout=settings.timeout_seconds) as response:
+        with _opener(settings).open(request, timeout=settings.timeout_seconds) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(f"HTTP {exc.code} from the receiver") from None

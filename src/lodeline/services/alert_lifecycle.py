@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
-from lodeline.alerts import webhook
+from lodeline.alerts import targets, webhook
 from lodeline.alerts.model import Alert, Level
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
@@ -344,6 +344,24 @@ def history(engine: Engine, mineral: str | None = None) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------ subscriptions
+class TargetRefusedError(InvalidArgumentError):
+    """A webhook target the delivery settings refuse (https only, no private addresses by default)."""
+
+    code = "target-refused"
+    http_status = 422
+
+
+def _check_target(target: str) -> None:
+    from lodeline.services.alert_delivery import DeliverySettings
+
+    settings = DeliverySettings()
+    reason = targets.check_url(
+        target, allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets
+    )
+    if reason is not None:
+        raise TargetRefusedError(f"target {target[:200]!r} refused: {reason}", field="target")
+
+
 def subscribe(
     engine: Engine,
     *,
@@ -376,6 +394,8 @@ def subscribe(
         raise InvalidArgumentError(
             "a webhook target is an http(s) URL without credentials, at most 2000 characters"
         )
+    if channel == "webhook":
+        _check_target(target)
     if channel == "email" and not _EMAIL.match(target):
         raise InvalidArgumentError(f"{target[:80]!r} is not an e-mail address")
     secret = webhook.new_secret() if channel == "webhook" else None

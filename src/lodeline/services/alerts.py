@@ -1,5 +1,6 @@
 """The alert scan and backtest: load the canonical tables with their publication dates, build the indicators'
-timelines once per data build and alliance (cached), slice them as of a date (docs/alerts.md)."""
+timelines once per data build and alliance (cached in memory and, across processes, in the user cache directory:
+``services.alert_cache``), slice them as of a date (docs/alerts.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from lodeline.errors import InvalidArgumentError, StoreNotBuiltError
 from lodeline.inputs import read_text
 from lodeline.market.concentration import published_shares, supply_shares
 from lodeline.market.series import primary_series
+from lodeline.services import alert_cache
 from lodeline.services.results import MarketResult, Provenance
 from lodeline.store.canonical import is_built, last_build_sha256, read_table
 
@@ -30,7 +32,8 @@ METHOD = "docs/methods/early-warning.md"
 EARLIEST = dt.date(2000, 1, 1)
 BACKTEST_START = dt.date(2005, 1, 1)
 _lock = threading.Lock()
-_cache: dict[tuple[str, str, str], tuple[Inputs, Timelines]] = {}
+_cache: dict[tuple[str, str, str], Timelines] = {}
+_inputs: dict[tuple[str, str, str], Inputs] = {}
 
 
 def load_inputs(engine: Engine, alliance: str = "G7+") -> Inputs:
@@ -74,19 +77,52 @@ def load_inputs(engine: Engine, alliance: str = "G7+") -> Inputs:
     )
 
 
-def timelines(engine: Engine, alliance: str = "G7+") -> tuple[Inputs, Timelines]:
-    """The inputs and the full-history timelines, computed once per data build, alliance and engine."""
-    key = (str(engine.url), last_build_sha256(engine) or "", resolve_alliance(alliance).id)
+def _key(engine: Engine, alliance: str) -> tuple[str, str, str, frozenset[str]]:
+    sha = last_build_sha256(engine)
+    if sha is None:
+        raise StoreNotBuiltError()
+    group = resolve_alliance(alliance)
+    return str(engine.url), sha, group.id, group.members
+
+
+def inputs_of(engine: Engine, alliance: str = "G7+") -> Inputs:
+    """:func:`load_inputs`, kept in memory per data build, alliance and engine."""
+    key = _key(engine, alliance)
     with _lock:
-        hit = _cache.get(key)
+        hit = _inputs.get(key[:3])
+    if hit is None:
+        hit = load_inputs(engine, alliance)
+        with _lock:
+            _inputs.clear()
+            _inputs[key[:3]] = hit
+    return hit
+
+
+def scan_timelines(engine: Engine, alliance: str = "G7+") -> Timelines:
+    """The full-history timelines of a data build and alliance: from memory, else from the user cache directory
+    (a fresh process: ``services.alert_cache``), else computed (and written there)."""
+    url, sha, group, members = _key(engine, alliance)
+    with _lock:
+        hit = _cache.get((url, sha, group))
     if hit is not None:
         return hit
-    inputs = load_inputs(engine, alliance)
-    value = (inputs, Timelines.compute(inputs))
+    files = alert_cache.dependency_files(get_settings().raw_dir / MEASURES_FILE)
+    disk_key = alert_cache.cache_key(sha, group, members, files)
+    frame = alert_cache.load(disk_key)
+    if frame is not None:
+        value = Timelines(frame)
+    else:
+        value = Timelines.compute(inputs_of(engine, alliance))
+        alert_cache.store(disk_key, value.frame)
     with _lock:
         _cache.clear()  # one build at a time is enough
-        _cache[key] = value
+        _cache[(url, sha, group)] = value
     return value
+
+
+def timelines(engine: Engine, alliance: str = "G7+") -> tuple[Inputs, Timelines]:
+    """The inputs and the full-history timelines (those who need the inputs too: tests, the benchmark)."""
+    return inputs_of(engine, alliance), scan_timelines(engine, alliance)
 
 
 def _minerals(minerals: Sequence[str] | None) -> list[str] | None:
@@ -113,7 +149,7 @@ def scan(
     day = as_of or dt.date.today()
     _check_date(day)
     wanted = _minerals(minerals)
-    _, tl = timelines(engine, alliance)
+    tl = scan_timelines(engine, alliance)
     alerts = tl.scan(day, wanted, stock_cover)
     if not include_normal:
         alerts = [a for a in alerts if a.level != Level.NORMAL]
@@ -178,7 +214,7 @@ def alerts_frame(alerts: Sequence[Alert]) -> pl.DataFrame:
 
 
 def latest_data_date(engine: Engine, alliance: str = "G7+") -> dt.date:
-    _, tl = timelines(engine, alliance)
+    tl = scan_timelines(engine, alliance)
     latest = tl.frame["published"].max()
     return latest if isinstance(latest, dt.date) else dt.date.today()
 
@@ -196,7 +232,7 @@ def backtest(
     last = latest if end is None else min(end, latest)  # no month past the data is replayed (bounded work)
     if last < start:
         raise InvalidArgumentError(f"backtest end {last} is before its start {start}")
-    _, tl = timelines(engine, alliance)
+    tl = scan_timelines(engine, alliance)
     levels = _replay(tl, latest).filter(
         (pl.col("date") >= dt.date(start.year, start.month, 1)) & (pl.col("date") <= last)
     )

@@ -58,7 +58,7 @@ def _thresholds(indicator: str) -> dict[str, float]:
 
 def _charts(engine: Engine, mineral: str, as_of: dt.date) -> list[dict[str, Any]]:
     """Per indicator of the mineral: its readings since 2000 published by ``as_of`` (the latest key of each)."""
-    _, tl = service.timelines(engine)
+    tl = service.scan_timelines(engine)
     rows = tl.frame.filter(
         (pl.col("mineral") == mineral) & (pl.col("published") <= as_of) & (pl.col("observed") >= CHART_FROM)
     )
