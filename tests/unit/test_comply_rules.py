@@ -316,6 +316,6 @@ def test_loading_rules_leaves_the_process_recursion_limit_alone() -> None:
     before = sys.getrecursionlimit()
     compile_condition("(" * 30 + "1 == 1" + ")" * 30, "x.yaml", "r1")
     assert sys.getrecursionlimit() == before
-    with pytest.raises(RuleSetError, match="r1.*nested too deeply"):
+    with pytest.raises(RuleSetError, match=r"r1.*nested too deeply"):
         compile_condition("(" * 400 + "1 == 1" + ")" * 400, "x.yaml", "r1")
     assert sys.getrecursionlimit() == before
