@@ -28,6 +28,7 @@ Days of cover at baseline consumption (a month is 30.4375 days): USA 20 / (60 / 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from lodeline.errors import DataFormatError, NotFoundError
 from lodeline.inputs import read_yaml
 from lodeline.services import release, sim
 from lodeline.sim.scenario import Scenario
-from lodeline.stockpiles.release import parse_stock_rows
+from lodeline.stockpiles.release import AlertStanding, parse_stock_rows, trigger_month
 from lodeline.stockpiles.release_rules import ReleaseRulesError, bundled_rules, parse_rules
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "release"
@@ -149,13 +150,15 @@ def test_triggers_read_the_run_without_release() -> None:
     assert not quiet["triggered"] and quiet["totals"]["release_t"] == 0.0
     assert quiet["totals"]["shortfall_with_release_t"] == 100.0
     assert _plan(trigger={"kind": "price_rise", "rise": 8.0})["trigger_month"] == 1
-    assert not release.plan(_scenario(), "s", _rules(trigger={"kind": "alert_level", "level": 3}), _stocks())[
-        "triggered"
-    ]
-    alert = release.plan(
-        _scenario(), "s", _rules(trigger={"kind": "alert_level", "level": 3}), _stocks(), alert_level=3
+    trigger = _rules(trigger={"kind": "alert_level", "level": "warning"}).trigger
+    standing = AlertStanding("gallium", 3, "open", "warning", "warning", "2026-11-02")
+    assert trigger_month(trigger, [], [], "gallium", standing) == (
+        0,
+        "gallium: open alert #3 at warning (as of 2026-11-02) ≥ rule's warning: the release starts in month 1",
     )
-    assert alert["trigger_month"] == 1
+    assert trigger_month(trigger, [], [], "gallium", replace(standing, level="alert"))[0] == 0
+    assert trigger_month(trigger, [], [], "gallium", replace(standing, level="watch"))[0] is None
+    assert trigger_month(trigger, [], [], "gallium", None)[0] is None
 
 
 def test_pool_restricted_to_a_member_and_holder_types() -> None:

@@ -76,13 +76,6 @@ def release_plan_command(
         "--rules",
         help="Release rules YAML, or a bundled rule set name (iea-style, optimised-exercise, …).",
     ),
-    alert_level: int | None = typer.Option(
-        None,
-        "--alert-level",
-        min=1,
-        max=5,
-        help="The current alert level (for rules with an alert_level trigger).",
-    ),
     fmt: Format = typer.Option(
         Format.table,
         "--format",
@@ -103,15 +96,13 @@ def release_plan_command(
     if period is not None:
         from lodeline.store.engine import get_engine
 
-        plan = service.plan_for_period(
-            scen, scenario, rule_set, get_engine(), period, basis, alert_level=alert_level
-        )
+        plan = service.plan_for_period(scen, scenario, rule_set, get_engine(), period, basis)
     else:
         rows = (
             None if stocks is None else service.stock_rows_from_csv(read_text(stocks, "stocks"), str(stocks))
         )
         where = str(stocks or "stocks")
-        plan = service.plan(scen, scenario, rule_set, rows, stocks_where=where, alert_level=alert_level)
+        plan = service.plan(scen, scenario, rule_set, rows, stocks_where=where)
     if fmt is Format.json:
         text = json.dumps(plan, indent=2, default=str) + "\n"
         if out is None:

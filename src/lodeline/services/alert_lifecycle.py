@@ -321,6 +321,20 @@ def list_alerts(
     return [_public_row(r) for r in db.list_alerts(engine, mineral=mineral_id, state=state)]
 
 
+def current_alerts(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Per mineral, its alert that is not closed (open, acknowledged or escalated; at most one, ``Alert.key``):
+    ``id``, ``state``, ``current_level`` (the latest scan's level), ``level`` (the highest it was raised to) and
+    ``as_of``. A mineral whose alerts are all closed is absent. Read by the release plan's alert trigger."""
+    out: dict[str, dict[str, Any]] = {}
+    for state in ("open", "acknowledged", "escalated"):
+        for row in db.list_alerts(engine, state=state, limit=10_000):
+            out.setdefault(
+                row["mineral"],
+                {k: row[k] for k in ("id", "mineral", "state", "level", "current_level", "as_of")},
+            )
+    return out
+
+
 def show(engine: Engine, alert_id: int) -> dict[str, Any]:
     row = db.get_alert(engine, alert_id)
     if row is None:

@@ -31,6 +31,7 @@ from lodeline.stockpiles.release import (
     ENGINE_RULE,
     MAX_STOCK_ROWS,
     STOCK_COLUMNS,
+    AlertStanding,
     StockRow,
     first_release_month,
     parse_stock_rows,
@@ -53,6 +54,25 @@ PLACEHOLDER_NOTE = (
     "PLACEHOLDER ASSUMPTION: no stocks given, so the scenario's own stocks (sim/data/stockpile_assumptions.csv or the "
     "inline network) are pooled, taken as public strategic stock"
 )
+
+
+def alert_standing(engine: Engine | None, mineral: str) -> AlertStanding | None:
+    """The mineral's recorded alert that is not closed, read from the alert lifecycle (None: there is none)."""
+    from lodeline.services import alert_lifecycle
+    from lodeline.store.engine import get_engine
+
+    row = alert_lifecycle.current_alerts(engine if engine is not None else get_engine()).get(mineral)
+    if row is None:
+        return None
+    as_of = row["as_of"]
+    return AlertStanding(
+        mineral=mineral,
+        alert_id=int(row["id"]),
+        state=str(row["state"]),
+        level=str(row["current_level"]),
+        peak_level=str(row["level"]),
+        as_of=as_of.isoformat() if hasattr(as_of, "isoformat") else str(as_of),
+    )
 
 
 def list_rules() -> list[dict[str, Any]]:
@@ -170,8 +190,6 @@ def plan_for_period(
     engine: Engine,
     period: str,
     basis: str,
-    *,
-    alert_level: int | None = None,
 ) -> dict[str, Any]:
     """The release plan with the stocks pooled for ``period`` on a ``basis``: ``published`` (the disclosure-
     controlled aggregates, what a member or the public may see) or ``submissions`` (every member's latest
@@ -201,7 +219,6 @@ def plan_for_period(
         rules,
         rows,
         stocks_where=f"{basis} {period}",
-        alert_level=alert_level,
         engine=engine,
         net=net,
     )
@@ -227,11 +244,12 @@ def plan(
     *,
     stocks_where: str = "stocks",
     first_row: int = 2,
-    alert_level: int | None = None,
     engine: Engine | None = None,
     net: SupplyNetwork | None = None,
 ) -> dict[str, Any]:
-    """The release plan of ``rules`` with the pooled ``stocks`` (None: the scenario's placeholder stocks)."""
+    """The release plan of ``rules`` with the pooled ``stocks`` (None: the scenario's placeholder stocks). An
+    ``alert_level`` trigger reads the scenario mineral's recorded alert from the alert lifecycle (``engine``, else
+    the configured store); the plan's ``trigger_alert`` is that alert (None: none that is not closed)."""
     net = net if net is not None else sim_service.network(scenario, where, engine)
     idx = np.flatnonzero(np.array(net.members, dtype=bool))
     members = tuple(net.consumers[j] for j in idx)
@@ -252,7 +270,8 @@ def plan(
     baseline = float(net.demand[idx].sum())
     shares = [m["member_shortfall_t"] / baseline if baseline > 0 else 0.0 for m in without["monthly"]]
     prices = [m["price_multiple"] for m in without["monthly"]]
-    start, reason = trigger_month(rules.trigger, shares, prices, alert_level)
+    standing = alert_standing(engine, net.mineral) if rules.trigger.kind == "alert_level" else None
+    start, reason = trigger_month(rules.trigger, shares, prices, net.mineral, standing)
     first = first_release_month(start, pool.lead_months, months)
     gate = release_gate(first)
     with_release = run_scenario(
@@ -313,6 +332,7 @@ def plan(
         "triggered": start is not None,
         "trigger_month": None if start is None else start + 1,
         "trigger_reason": reason,
+        "trigger_alert": None if standing is None else standing.to_dict(),
         "members": rows,
         "totals": totals,
         "monthly": monthly,

@@ -3,8 +3,8 @@ with margins (group = holder type, or member group from ``stockpiles/groups/memb
 (tonnes gross as held, tonnes contained), protected by statistical disclosure control (``stockpiles/disclosure.py``)
 and audited before anything is shown. The CLI, the API and the dashboard call these alike.
 
-Both measures are protected together (``protect_measures``): each gets its own primary and complementary
-suppression, both then suppress the union of the two patterns and are re-audited, and a cell's interval is also
+Both measures are protected together (``protect_measures``): each gets its own primary suppression, the two
+measures of a grouping share one complementary pattern when they have the same cells, all then suppress the union of the two patterns and are re-audited, and a cell's interval is also
 narrowed by the other measure's (contained ≤ gross) before the check; either audit failing refuses publication of
 both. The published frame keeps ``mineral, <group>, form, tonnes, flag`` only: which cells are primary or
 secondary, the contributor counts and the audit are for the secretariat (``docs/methods/disclosure-control.md``).

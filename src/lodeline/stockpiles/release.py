@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from lodeline.domain.countries import resolve_country
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.errors import DataFormatError, LodelineError
-from lodeline.stockpiles.release_rules import HOLDER_TYPES, ReleaseRules, Trigger
+from lodeline.stockpiles.release_rules import ALERT_LEVELS, HOLDER_TYPES, ReleaseRules, Trigger
 
 Array = NDArray[np.float64]
 #: The stress-test engine's allocation keys for each rule-set allocation (``lodeline.sim.engine``).
@@ -30,6 +30,46 @@ ENGINE_RULE = {
 STOCK_COLUMNS = ("member", "mineral", "tonnes")
 #: The most stock rows one plan reads (a full submission round is a few thousand).
 MAX_STOCK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class AlertStanding:
+    """The recorded alert of a mineral that is not closed (open, acknowledged or escalated), as the alert
+    lifecycle holds it: ``level`` is its current level (the latest scan's), ``peak_level`` the highest it was
+    raised to. At most one per mineral."""
+
+    mineral: str
+    alert_id: int
+    state: str
+    level: str
+    peak_level: str
+    as_of: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mineral": self.mineral,
+            "alert_id": self.alert_id,
+            "state": self.state,
+            "level": self.level,
+            "peak_level": self.peak_level,
+            "as_of": self.as_of,
+        }
+
+
+def alert_rank(level: str) -> int:
+    """0 (normal) … 3 (alert); an unknown level ranks as normal (it cannot fire a trigger)."""
+    return ALERT_LEVELS.index(level) if level in ALERT_LEVELS else 0
+
+
+def alert_trigger(level: str, mineral: str, standing: AlertStanding | None) -> tuple[bool, str]:
+    """Whether an ``alert_level`` trigger at ``level`` fires on the mineral's recorded alert, and why."""
+    if standing is None:
+        return False, f"{mineral}: no alert that is not closed (closed alerts do not count) < rule's {level}"
+    peak = "" if standing.peak_level == standing.level else f", raised to {standing.peak_level} earlier"
+    what = f"{mineral}: {standing.state} alert #{standing.alert_id} at {standing.level} (as of {standing.as_of}{peak})"
+    if alert_rank(standing.level) >= alert_rank(level):
+        return True, f"{what} ≥ rule's {level}: the release starts in month 1"
+    return False, f"{what} < rule's {level}"
 
 
 @dataclass(frozen=True)
@@ -165,19 +205,17 @@ def trigger_month(
     trigger: Trigger,
     member_shortfall_share: Sequence[float],
     price_multiple: Sequence[float],
-    alert_level: int | None = None,
+    mineral: str = "",
+    alert: AlertStanding | None = None,
 ) -> tuple[int | None, str]:
-    """The first month (0-based) the trigger fires on the run WITHOUT release, or None; and why."""
+    """The first month (0-based) the trigger fires on the run WITHOUT release, or None; and why. An
+    ``alert_level`` trigger reads ``alert``, the mineral's recorded alert that is not closed (None: there is none)."""
     if trigger.kind == "exercise":
         return 0, "exercise: the release starts in month 1"
     if trigger.kind == "alert_level":
         assert trigger.level is not None
-        if alert_level is not None and alert_level >= trigger.level:
-            return 0, f"alert level {alert_level} ≥ {trigger.level}: the release starts in month 1"
-        return (
-            None,
-            f"alert level {alert_level if alert_level is not None else 'not given'} < {trigger.level}",
-        )
+        fired, reason = alert_trigger(trigger.level, mineral, alert)
+        return (0 if fired else None), reason
     if trigger.kind == "shortfall_share":
         assert trigger.share is not None
         for t, share in enumerate(member_shortfall_share):

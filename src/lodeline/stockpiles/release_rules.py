@@ -20,6 +20,9 @@ from lodeline.errors import LodelineError, NotFoundError
 from lodeline.inputs import Bounds, InputRejected, first_validation_error, parse_yaml
 
 HolderType = Literal["public_strategic", "obligated_industry", "voluntary_industry"]
+#: The alert lifecycle's levels, lowest first (``lodeline.alerts.model.Level``); a trigger names one above normal.
+ALERT_LEVELS: tuple[str, ...] = ("normal", "watch", "warning", "alert")
+AlertLevel = Literal["watch", "warning", "alert"]
 HOLDER_TYPES: tuple[str, ...] = ("public_strategic", "obligated_industry", "voluntary_industry")
 Allocation = Literal["pro_rata_consumption", "pro_rata_shortfall", "optimised"]
 #: Uploaded rule sets are small (a bundled one is under 2 kB).
@@ -48,12 +51,13 @@ class _Strict(BaseModel):
 
 
 class Trigger(_Strict):
-    """When the release starts. ``alert_level``: the caller's stated alert level reaches ``level``;
+    """When the release starts. ``alert_level``: the mineral's recorded alert (one not closed, from the alert
+    lifecycle) stands at ``level`` (watch, warning, alert) or above;
     ``shortfall_share``: the alliance's monthly shortfall without release reaches ``share`` of its baseline
     consumption; ``price_rise``: the modelled price rises by ``rise`` (0.5 = +50 %); ``exercise``: month 1."""
 
     kind: Literal["alert_level", "shortfall_share", "price_rise", "exercise"]
-    level: int | None = Field(default=None, ge=1, le=5)
+    level: AlertLevel | None = None
     share: float | None = Field(default=None, gt=0.0, le=1.0)
     rise: float | None = Field(default=None, gt=0.0)
 

@@ -13,6 +13,7 @@ has one: the table scaled by U/x_p)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -74,18 +75,28 @@ def _sub_constraints(shape: tuple[int, int, int]) -> sparse.csr_matrix:
 
 
 def _pattern_block(
-    table: CellTable,
+    tables: Sequence[CellTable],
     cells: np.ndarray,
     shape: tuple[int, int, int],
     target: int,
-    primary: PrimaryResult,
+    primaries: Sequence[PrimaryResult],
     cost: np.ndarray,
+    which: int | None,
 ) -> Block:
-    """Variables [d⁺, d⁻] over the sub-table: A(d⁺ − d⁻) = 0, d⁺_p = 1, d⁻_p = 0, and the bounds above."""
-    x = table.value[cells]
+    """Variables [d⁺, d⁻] over the sub-table: A(d⁺ − d⁻) = 0, d⁺_p = 1, d⁻_p = 0, and the bounds above, for every
+    table in which the target is sensitive (``which``: that table only). One d serves them all: table k's
+    deviations are U_k·d and L_k·d, so the bounds of each keep each of its two shifted tables non-negative."""
+    ub_plus = np.full(cells.size, np.inf)
+    ub_minus = np.full(cells.size, np.inf)
+    for k, (table, primary) in enumerate(zip(tables, primaries, strict=True)):
+        if (which is not None and k != which) or not (
+            primary.sensitive[target] and primary.upper[target] > 0
+        ):
+            continue
+        x = table.value[cells]
+        ub_plus = np.minimum(ub_plus, x / primary.lower[target])  # x − L·d ≥ 0 with d in units of U
+        ub_minus = np.minimum(ub_minus, x / primary.upper[target])
     p = int(np.flatnonzero(cells == target)[0])
-    ub_plus = x / primary.lower[target]  # x − L·d ≥ 0 with d in units of U… see the module docstring
-    ub_minus = x / primary.upper[target]
     lb = np.zeros(2 * cells.size)
     ub_plus[p], ub_minus[p] = 1.0, 0.0
     lb[p] = 1.0
@@ -104,29 +115,55 @@ def _pattern_block(
 def secondary_suppression(table: CellTable, primary: PrimaryResult, rules: DisclosureRules) -> np.ndarray:
     """The suppressed cells (primary and complementary). Primary cells are processed in batches, largest
     protection first; the costs are updated between batches so later patterns reuse cells already withheld."""
-    suppressed = primary.sensitive.copy()
-    base_cost = cell_costs(table, rules)
-    targets = np.flatnonzero(primary.sensitive & (primary.upper > 0))
-    targets = targets[np.argsort(-primary.upper[targets], kind="stable")]
+    return joint_secondary_suppression([table], [primary], rules)
+
+
+def same_cells(tables: Sequence[CellTable]) -> bool:
+    """Whether the tables have the same cells (the same categories in every dimension), cell for cell."""
+    return all(t.categories == tables[0].categories for t in tables)
+
+
+def joint_secondary_suppression(
+    tables: Sequence[CellTable], primaries: Sequence[PrimaryResult], rules: DisclosureRules
+) -> np.ndarray:
+    """ONE suppression pattern for several measures of the same cells (gross and contained tonnes): the cells
+    sensitive in any of them, each protected by one deviation pattern that is feasible in every table where the
+    cell is sensitive (so one LP per sensitive cell instead of one per cell and measure). Moving the same cells
+    in every table, the pattern certifies each table's protection interval as the single-table pattern does.
+    Where no joint pattern exists on the whole table, each measure gets its own pattern for that cell."""
+    if not tables or not same_cells(tables):
+        raise ValueError("a joint suppression pattern needs tables with the same cells")
+    suppressed = np.logical_or.reduce([p.sensitive for p in primaries])
+    base_cost = np.mean([cell_costs(t, rules) for t in tables], axis=0)
+    positive = np.logical_and.reduce([t.value > 0 for t in tables])
+    upper = np.max([np.where(p.sensitive, p.upper, 0.0) for p in primaries], axis=0)
+    targets = np.flatnonzero(upper > 0)
+    targets = targets[np.argsort(-upper[targets], kind="stable")]
+    first = tables[0]
     for start in range(0, targets.size, BATCH):
         batch = targets[start : start + BATCH]
         cost = np.where(suppressed, SUPPRESSED_COST, base_cost)
         # a cell of value 0 cannot carry a two-sided deviation; cells already withheld are free
-        score = np.where(table.value > 0, np.where(suppressed, 0.0, base_cost), np.inf)
-        pending = [(int(t), False) for t in batch]
+        score = np.where(positive, np.where(suppressed, 0.0, base_cost), np.inf)
+        pending: list[tuple[int, bool, int | None]] = [(int(t), False, None) for t in batch]
         while pending:
-            subs = [_sub_table(table, t, score, full) for t, full in pending]
+            subs = [_sub_table(first, t, score, full) for t, full, _ in pending]
             blocks = [
-                _pattern_block(table, cells, shape, t, primary, cost)
-                for (cells, shape), (t, _) in zip(subs, pending, strict=True)
+                _pattern_block(tables, cells, shape, t, primaries, cost, which)
+                for (cells, shape), (t, _, which) in zip(subs, pending, strict=True)
             ]
-            retry = []
-            for (cells, _), (t, full), sol in zip(subs, pending, solve_blocks(blocks), strict=True):
+            retry: list[tuple[int, bool, int | None]] = []
+            for (cells, _), (t, full, which), sol in zip(subs, pending, solve_blocks(blocks), strict=True):
                 n = cells.size
                 if sol is None:
-                    # no pattern in the sub-table: retry on the whole table (the audit catches a numerical failure)
+                    # no pattern in the sub-table: retry on the whole table, then per measure (the audit
+                    # catches a numerical failure)
                     if not full:
-                        retry.append((t, True))
+                        retry.append((t, True, which))
+                    elif which is None and len(tables) > 1:
+                        retry.extend(
+                            (t, True, k) for k, p in enumerate(primaries) if p.sensitive[t] and p.upper[t] > 0
+                        )
                     continue
                 moved = np.abs(sol[:n] - sol[n : 2 * n]) > MOVED
                 suppressed[cells[moved]] = True

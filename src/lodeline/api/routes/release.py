@@ -75,7 +75,6 @@ class ReleasePlanIn(BaseModel):
     rules_yaml: str | None = Field(
         default=None, min_length=1, max_length=64 * 1024, description="A release rule set as YAML text"
     )
-    alert_level: int | None = Field(default=None, ge=1, le=5, description="The current alert level, if any")
     period: str | None = Field(
         default=None,
         pattern=r"^\d{4}-Q[1-4]$",
@@ -124,9 +123,7 @@ def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep, requ
         if body.stocks is not None:
             raise InvalidArgumentError("give 'stocks' or 'period', not both", field="period")
         basis = "submissions" if stocks_scope_is_all(principal) else "published"
-        plan = service.plan_for_period(
-            scenario, where, rules, engine, body.period, basis, alert_level=body.alert_level
-        )
+        plan = service.plan_for_period(scenario, where, rules, engine, body.period, basis)
         if basis == "submissions":
             record_audit(
                 engine,
@@ -151,7 +148,6 @@ def release_plan(body: ReleasePlanIn, principal: RunSim, engine: EngineDep, requ
         rows,
         stocks_where="stocks",
         first_row=1,
-        alert_level=body.alert_level,
         engine=engine,
     )
     return _answer(plan)
