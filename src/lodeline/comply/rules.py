@@ -203,7 +203,9 @@ def compile_condition(condition: str, source: str, rule: str) -> tuple[Any, tupl
             raise RuleSetError(source, "condition nested too deeply", rule) from None
         except celpy.CELParseError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
-            raise RuleSetError(source, f"CEL syntax error in condition {condition!r}: {first}", rule) from None
+            raise RuleSetError(
+                source, f"CEL syntax error in condition {condition!r}: {first}", rule
+            ) from None
         finally:
             sys.setrecursionlimit(limit)
     clash = sorted(bound & FACT_NAMES)
