@@ -33,6 +33,8 @@ ORG_HELP = "Show this organisation's confidential fields (the operator acting fo
 
 
 def _viewer(org: str | None, secretariat: bool) -> service.Viewer:
+    if org is not None:
+        service.check_org(org)
     return service.Viewer(org=org, all_orgs=secretariat)
 
 
