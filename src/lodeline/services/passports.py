@@ -365,7 +365,9 @@ def parse_document(text: str | bytes, where: str = "passport") -> Any:
     try:  # bounded: a file nested past the recursion limit or with a 5000-digit number is refused, not a crash
         return parse_json(text)
     except InputRejected as exc:
-        raise InvalidArgumentError(f"{where}: {exc.reason}") from None
+        raise InvalidArgumentError(
+            f"{where}: not JSON ({exc.reason.removeprefix('not valid JSON: ')})"
+        ) from None
 
 
 def fetch(engine: Engine, passport_id: str) -> dict[str, Any]:
