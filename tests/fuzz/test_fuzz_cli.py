@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from webstore import WebStore, build_web_store, copy_built_sqlite
+from webstore import WebStore, copy_built_sqlite
 
 LODELINE = str(Path(sys.executable).parent / "lodeline")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trace" / "lithium" / "01-pilbara-miner.json"
@@ -101,12 +101,11 @@ def _file_cases() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def chain(built_sqlite: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStore]:
-    """A writable store with the lithium chain registered and captured (a participant's lot to check, screen and
-    issue a passport of)."""
-    store = build_web_store(built_sqlite[0], tmp_path_factory.mktemp("cli-chain"))
-    yield store
-    store.engine.dispose()
+def chain(fuzz_store: WebStore) -> WebStore:
+    """The fuzz suite's store, with the lithium chain registered and captured (a participant's lot to check,
+    screen and issue a passport of). Not a second copy: the registry signer remembers the log it signed, and a
+    second copy of the same origin with fewer leaves is refused as a rollback."""
+    return fuzz_store
 
 
 @pytest.fixture(scope="module")
