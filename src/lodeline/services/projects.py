@@ -76,6 +76,23 @@ def check_org(org: str) -> None:
         raise InvalidArgumentError(f"org: 1 to 64 printable characters, got {org[:40]!r}")
 
 
+#: The deck's bounds, the API's too (api/routes/projects.py): (lowest, lowest allowed itself, highest).
+DECK_BOUNDS = {"price": (0.0, False, 1e9), "opex": (0.0, True, 1e12), "rate": (-0.99, False, 1.0),
+               "social_rate": (-0.99, False, 1.0)}  # fmt: skip
+
+
+def check_deck(**values: float | None) -> None:
+    """Refuse a deck value that is not finite or out of its bounds (NaN passes a range check), naming it."""
+    for name, value in values.items():
+        low, closed, high = DECK_BOUNDS[name]
+        if value is not None and not (
+            math.isfinite(value) and (low <= value if closed else low < value) and value <= high
+        ):
+            raise InvalidArgumentError(
+                f"{name}: {value!r} is not in {'[' if closed else '('}{low:g}, {high:g}]"
+            )
+
+
 def add_projects(
     engine: Engine, documents: Any, *, owner_org: str, by: str | None = None, where: str = "projects"
 ) -> list[dict[str, Any]]:
@@ -156,6 +173,11 @@ def provenance(notes: list[str] | None = None) -> Provenance:
     return Provenance(sources=sources, method=METHOD, notes=notes or [])
 
 
+FRAME_COLUMNS = ("project_id", "name", "countries", "minerals", "stages", "designations", "capacity_t_per_year",
+                 "capacity_product", "contained_t_per_year", "lce_t_per_year", "capex", "capex_currency",
+                 "expected_start_year", "owner", "source_type", "gaps", "merged_from")  # fmt: skip
+
+
 def projects_frame(projects: list[Project]) -> pl.DataFrame:
     """One row per project for listing: figures with their units, gaps as null with the reason beside."""
     rows = []
@@ -187,11 +209,6 @@ def projects_frame(projects: list[Project]) -> pl.DataFrame:
     if not rows:  # no project matches: the same columns, no rows
         return pl.DataFrame(schema={c: schema.get(c, pl.String) for c in FRAME_COLUMNS})
     return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
-
-
-FRAME_COLUMNS = ("project_id", "name", "countries", "minerals", "stages", "designations", "capacity_t_per_year",
-                 "capacity_product", "contained_t_per_year", "lce_t_per_year", "capex", "capex_currency",
-                 "expected_start_year", "owner", "source_type", "gaps", "merged_from")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------- exchange rates
@@ -311,23 +328,6 @@ def _diversification(p: Project, dep: pl.DataFrame | None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------- returns
-#: The deck's bounds, the API's too (api/routes/projects.py): (lowest, lowest allowed itself, highest).
-DECK_BOUNDS = {"price": (0.0, False, 1e9), "opex": (0.0, True, 1e12), "rate": (-0.99, False, 1.0),
-               "social_rate": (-0.99, False, 1.0)}  # fmt: skip
-
-
-def _check_deck(**values: float | None) -> None:
-    """Refuse a deck value that is not finite or out of its bounds (NaN passes a range check), naming it."""
-    for name, value in values.items():
-        low, closed, high = DECK_BOUNDS[name]
-        if value is not None and not (
-            math.isfinite(value) and (low <= value if closed else low < value) and value <= high
-        ):
-            raise InvalidArgumentError(
-                f"{name}: {value!r} is not in {'[' if closed else '('}{low:g}, {high:g}]"
-            )
-
-
 def project_returns(
     project_id: str,
     *,
@@ -343,7 +343,6 @@ def project_returns(
 ) -> dict[str, Any]:
     """NPV/IRR of one project on the common deck (price per t contained, EUR) and, where the project documents
     monetised local benefits, the social-dividend-adjusted return. Missing capex or capacity: refused, with why."""
-    _check_deck(price=price_per_t, opex=opex_per_year, rate=rate, social_rate=social_rate)
     p = get_project(project_id, engine, viewer=viewer, raw_dir=raw_dir)
     rates = fx_rates(raw_dir)
     if p.capex is None or p.capacity is None or p.capacity.contained_t_per_year is None:
