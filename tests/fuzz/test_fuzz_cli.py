@@ -57,8 +57,8 @@ FILES: dict[str, bytes] = {
 
 def _commands(path: str, folder: Path, lot: str = "LOT", who: str = "pilbara-miner") -> dict[str, list[str]]:
     """Every command that reads a file, given ``path`` as that file (``lot``: a lot of participant ``who``, in the
-    chain store the capabilities reading a lot run on; ``folder / "demo.key"``: that participant's key)."""
-    key, issue = str(folder / "demo.key"), ["passport", "issue", lot, "--participant", who]
+    chain store the capabilities reading a lot run on; ``folder / "participant.key"``: that participant's key)."""
+    key, issue = str(folder / "participant.key"), ["passport", "issue", lot, "--participant", who]
     return {
         "trace validate": ["trace", "validate", path],
         "trace hash": ["trace", "hash", path],
@@ -122,7 +122,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory, chain: WebStore) -> Path:
     from lodeline.services import passports
 
     key = demo_key([p for p, _, _ in lithium_chain().participants].index(chain.participant))
-    keys.write_private(key, folder / "demo.key")
+    assert run(["trace", "keygen", str(folder / "demo.key")]).exit_code == 0
+    keys.write_private(key, folder / "participant.key")
     passport = passports.issue(chain.engine, chain.lot, participant=chain.participant, private_key=key)
     (folder / "passport.json").write_text(json.dumps(passport))
     return folder
@@ -435,12 +436,12 @@ def known(folder: Path, chain: WebStore) -> dict[str, str]:
     (folder / "stocks.csv").write_text(
         "period,member,mineral,form,quantity_gross_t,holder_type\n2026-Q3,DEU,cobalt,metal,10,public_strategic\n"
     )
-    deal = {"agreement_id": "fuzz-deu-chl", "parties": "DEU;CHL", "type": "MoU", "title": "Fuzz MoU",
+    deal = {"agreement_id": "fuzz-cli-deu-chl", "parties": "DEU;CHL", "type": "MoU", "title": "Fuzz MoU",
             "signed_date": "2026-05-02", "minerals": "lithium", "stages": "processing", "binding": "no",
             "source_url": "https://example.org/release", "source_type": "primary"}  # fmt: skip
     (folder / "deal.json").write_text(json.dumps(deal))
     (folder / "project.yaml").write_text("project_id: fuzz-1\nname: Fuzz plant\nminerals: [lithium]\n")
-    return {"{lot}": chain.lot, "{participant}": chain.participant, "{key}": str(folder / "demo.key"),
+    return {"{lot}": chain.lot, "{participant}": chain.participant, "{key}": str(folder / "participant.key"),
             "{passport}": str(folder / "passport.json"), "{template}": str(folder / "stocks.csv"),
             "{deal}": str(folder / "deal.json"), "{project}": str(folder / "project.yaml")}  # fmt: skip
 
