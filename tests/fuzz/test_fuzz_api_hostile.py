@@ -345,3 +345,39 @@ def test_lot_wildcards_name_no_other_party(fuzz_client: Any, fuzz_store: WebStor
     ):
         response = send(fuzz_client, "GET", url, headers=fuzz_store.headers("participant"))
         assert not any(o in response.text for o in others), response.text[:300]
+
+
+# ------------------------------------------------------------------------- the capabilities of issues 13-17
+#: A few values of each kind of trouble: SQL wildcards, a NUL, an escape sequence, 300 non-ASCII characters, a
+#: 400-digit number, a negative one, NaN, a path.
+EXPLICIT = ["%", "\x00", "\x1b[31m", "é" * 300, "9" * 400, "-1", "NaN", "../../etc/passwd"]
+
+
+@pytest.mark.parametrize("role", ["public", "member", "participant", "secretariat"])
+def test_hostile_values_in_every_parameter_of_every_new_read(
+    fuzz_app: Any, fuzz_client: Any, fuzz_store: WebStore, role: str
+) -> None:
+    """Every parameter of every read of the new capabilities, each value of EXPLICIT in turn, the others set to
+    values that exist (so the hostile one is what the code meets): no 5xx, no traceback, bounded."""
+    from known import NEW_ROUTES, known_values
+
+    headers = fuzz_store.headers(role)
+    for path, parameters in _get_operations(fuzz_app):
+        if not path.startswith(NEW_ROUTES):
+            continue
+        known = known_values(fuzz_store, "GET", path)
+        for target in (p for p in parameters if p["in"] in ("path", "query")):
+            for value in EXPLICIT:
+                values = {**known.get("path_parameters", {}), **known.get("query", {})}
+                values[target["name"]] = value
+                url = path
+                for name, set_to in list(values.items()):
+                    if "{" + name + "}" in url:
+                        url = url.replace("{" + name + "}", quote(str(set_to), safe="") or "x")
+                        del values[name]
+                query = "&".join(
+                    f"{quote(k)}={quote(str(x), safe='')}"
+                    for k, v in values.items()
+                    for x in (v if isinstance(v, list) else [v])
+                )
+                send(fuzz_client, "GET", f"{url}?{query}" if query else url, headers=headers)

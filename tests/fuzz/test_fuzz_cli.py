@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clirun import run
+from clirun import Outcome, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from webstore import copy_built_sqlite
+from webstore import WebStore, copy_built_sqlite
 
 LODELINE = str(Path(sys.executable).parent / "lodeline")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "trace" / "lithium" / "01-pilbara-miner.json"
@@ -55,8 +55,10 @@ FILES: dict[str, bytes] = {
 }
 
 
-def _commands(path: str, folder: Path) -> dict[str, list[str]]:
-    """Every command that reads a file, given ``path`` as that file."""
+def _commands(path: str, folder: Path, lot: str = "LOT", who: str = "pilbara-miner") -> dict[str, list[str]]:
+    """Every command that reads a file, given ``path`` as that file (``lot``: a lot of participant ``who``, in the
+    chain store the capabilities reading a lot run on; ``folder / "participant.key"``: that participant's key)."""
+    key, issue = str(folder / "participant.key"), ["passport", "issue", lot, "--participant", who]
     return {
         "trace validate": ["trace", "validate", path],
         "trace hash": ["trace", "hash", path],
@@ -67,7 +69,29 @@ def _commands(path: str, folder: Path) -> dict[str, list[str]]:
         "trace verify-consistency": ["trace", "verify-consistency", "--old", path, "--new", path, "--proof", path],
         "sim run": ["sim", "run", path],
         "sim exercise": ["sim", "exercise", path, "--out-dir", str(folder / "aar")],
+        "stocks submit": ["stocks", "submit", path, "--member", "DEU", "--period", "2026-Q3"],
+        "stocks release-plan --scenario": ["stocks", "release-plan", "--scenario", path],
+        "stocks release-plan --stocks": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--stocks", path],
+        "stocks release-plan --rules": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--rules", path],
+        "comply check --rules": ["comply", "check", lot, "--rules", path],
+        "comply check --entities": ["comply", "check", lot, "--rules", "oecd-annex-ii-red-flags", "--entities", path],
+        "comply check --tvpra": ["comply", "check", lot, "--rules", "oecd-annex-ii-red-flags", "--tvpra", path],
+        "comply screen --entities": ["comply", "screen", "--entities", path],
+        "comply screen --tvpra": ["comply", "screen", lot, "--tvpra", path],
+        "deals add": ["deals", "add", "agreements", path, "--reason", "fuzz"],
+        "deals amend": ["deals", "amend", "disputes", "wto-ds592", path, "--reason", "fuzz"],
+        "projects add": ["projects", "add", path],
+        "projects import": ["projects", "import", path],
+        "passport issue --key": [*issue, "--key", path],
+        "passport issue --verdicts": [*issue, "--key", key, "--verdicts", path],
+        "passport verify": ["passport", "verify", path],
+        "passport verify --vkey": ["passport", "verify", str(folder / "passport.json"), "--vkey", path],
     }  # fmt: skip
+
+
+#: The command groups of the capabilities of issues 13-17: run on a store holding the lithium chain, so a command
+#: that reads a lot gets as far as its hostile input.
+CHAIN_GROUPS = ("stocks", "alerts", "comply", "deals", "projects", "outlook", "passport")
 
 
 def _file_cases() -> Iterator[object]:
@@ -77,19 +101,40 @@ def _file_cases() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def chain(fuzz_store: WebStore) -> WebStore:
+    """The fuzz suite's store, with the lithium chain registered and captured (a participant's lot to check,
+    screen and issue a passport of). Not a second copy: the registry signer remembers the log it signed, and a
+    second copy of the same origin with fewer leaves is refused as a rollback."""
+    return fuzz_store
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, chain: WebStore) -> Path:
+    from lodeline.trace import keys
+    from lodeline.trace.chain_setup import demo_key
+    from lodeline.trace.generator import lithium_chain
+
     folder = tmp_path_factory.mktemp("hostile-files")
     for name, content in FILES.items():
         (folder / name).write_bytes(content)
     (folder / "a directory").mkdir()
+    # the chain participant's own key: `passport issue` gets past the key to the file under test
+    from lodeline.services import passports
+
+    key = demo_key([p for p, _, _ in lithium_chain().participants].index(chain.participant))
     assert run(["trace", "keygen", str(folder / "demo.key")]).exit_code == 0
+    keys.write_private(key, folder / "participant.key")
+    passport = passports.issue(chain.engine, chain.lot, participant=chain.participant, private_key=key)
+    (folder / "passport.json").write_text(json.dumps(passport))
     return folder
 
 
 @pytest.mark.parametrize(("command", "name"), list(_file_cases()))
-def test_file_commands_reject_hostile_files(folder: Path, command: str, name: str) -> None:
-    outcome = run(_commands(str(folder / name), folder)[command])
-    assert outcome.rejected_cleanly() is None, outcome.rejected_cleanly()
+def test_file_commands_reject_hostile_files(folder: Path, chain: WebStore, command: str, name: str) -> None:
+    args = _commands(str(folder / name), folder, chain.lot, chain.participant)[command]
+    env = {"LODELINE_DATABASE_URL": chain.url} if args[0] in CHAIN_GROUPS else None
+    outcome = run(args, env=env)
+    assert rejected(outcome) is None, rejected(outcome)
 
 
 @st.composite
@@ -241,6 +286,109 @@ ARGUMENT_COMMANDS: dict[str, list[str]] = {
     "sim montecarlo --samples": ["sim", "montecarlo", "cn-graphite-2023", "--samples", "{}"],
     "sim run (library name)": ["sim", "run", "{}"],
     "data build --raw-dir": ["data", "build", "--raw-dir", "{}"],
+    # issues 13-17 (run on the chain store: {lot} is a lot of {participant}, whose key is {key})
+    "stocks submit (file name)": ["stocks", "submit", "{}", "--member", "DEU", "--period", "2026-Q3"],
+    "stocks submit --member": ["stocks", "submit", "{template}", "--member", "{}", "--period", "2026-Q3"],
+    "stocks submit --period": ["stocks", "submit", "{template}", "--member", "DEU", "--period", "{}"],
+    "stocks list --member": ["stocks", "list", "--member", "{}"],
+    "stocks history --submission": ["stocks", "history", "--submission", "{}"],
+    "stocks show --submission": ["stocks", "show", "--submission", "{}"],
+    "stocks show --version": ["stocks", "show", "--submission", "1", "--version", "{}"],
+    "stocks template --format": ["stocks", "template", "--format", "{}"],
+    "stocks prove --submission": ["stocks", "prove", "--submission", "{}"],
+    "stocks aggregates --period": ["stocks", "aggregates", "--period", "{}"],
+    "stocks aggregates --measure": ["stocks", "aggregates", "--period", "2026-Q3", "--measure", "{}"],
+    "stocks aggregates --by": ["stocks", "aggregates", "--period", "2026-Q3", "--by", "{}"],
+    "stocks aggregates --with-own": ["stocks", "aggregates", "--period", "2026-Q3", "--with-own", "{}"],
+    "stocks cover --period": ["stocks", "cover", "--period", "{}"],
+    "stocks cover --alliance": ["stocks", "cover", "--period", "2026-Q3", "--alliance", "{}"],
+    "stocks audit --period": ["stocks", "audit", "--period", "{}"],
+    "stocks demo --period": ["stocks", "demo", "--period", "{}"],
+    "stocks demo --members": ["stocks", "demo", "--period", "2031-Q1", "--members", "{}"],
+    "stocks release-plan --scenario": ["stocks", "release-plan", "--scenario", "{}"],
+    "stocks release-plan --period": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--period", "{}"],
+    "stocks release-plan --basis": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--period", "2026-Q3", "--basis", "{}"],
+    "stocks release-plan --rules": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--rules", "{}"],
+    "stocks release-plan --alert-level": ["stocks", "release-plan", "--scenario", "cn-graphite-2023", "--alert-level", "{}"],
+    "alerts scan --as-of": ["alerts", "scan", "--as-of", "{}"],
+    "alerts scan --mineral": ["alerts", "scan", "--mineral", "{}"],
+    "alerts scan --alliance": ["alerts", "scan", "--alliance", "{}"],
+    "alerts backtest --start": ["alerts", "backtest", "--start", "{}"],
+    "alerts backtest --end": ["alerts", "backtest", "--end", "{}"],
+    "alerts backtest --alliance": ["alerts", "backtest", "--alliance", "{}"],
+    "alerts list --mineral": ["alerts", "list", "--mineral", "{}"],
+    "alerts list --state": ["alerts", "list", "--state", "{}"],
+    "alerts show": ["alerts", "show", "{}"],
+    "alerts ack": ["alerts", "ack", "{}"],
+    "alerts escalate": ["alerts", "escalate", "{}"],
+    "alerts close": ["alerts", "close", "{}"],
+    "alerts subscribe --member": ["alerts", "subscribe", "--member", "{}", "--webhook", "https://example.org/hook"],
+    "alerts subscribe --mineral": ["alerts", "subscribe", "--member", "DEU", "--mineral", "{}", "--email", "a@example.org"],
+    "alerts subscribe --level": ["alerts", "subscribe", "--member", "DEU", "--level", "{}", "--email", "a@example.org"],
+    "alerts subscribe --webhook": ["alerts", "subscribe", "--member", "DEU", "--webhook", "{}"],
+    "alerts subscribe --email": ["alerts", "subscribe", "--member", "DEU", "--email", "{}"],
+    "alerts unsubscribe": ["alerts", "unsubscribe", "{}"],
+    "alerts subscriptions --member": ["alerts", "subscriptions", "--member", "{}"],
+    "alerts outbox --alert": ["alerts", "outbox", "--alert", "{}"],
+    "alerts deliver --interval": ["alerts", "deliver", "--once", "--interval", "{}"],
+    "comply check (lot)": ["comply", "check", "{}", "--rules", "oecd-annex-ii-red-flags"],
+    "comply check --rules": ["comply", "check", "{lot}", "--rules", "{}"],
+    "comply check --as-of": ["comply", "check", "{lot}", "--rules", "oecd-annex-ii-red-flags", "--as-of", "{}"],
+    "comply check --threshold": ["comply", "check", "{lot}", "--rules", "oecd-annex-ii-red-flags", "--threshold", "{}"],
+    "comply check --tvpra-edition": ["comply", "check", "{lot}", "--rules", "oecd-annex-ii-red-flags", "--tvpra-edition", "{}"],
+    "comply screen (lot)": ["comply", "screen", "{}"],
+    "comply screen --threshold": ["comply", "screen", "{lot}", "--threshold", "{}"],
+    "comply rules": ["comply", "rules", "{}"],
+    "deals list --register": ["deals", "list", "--register", "{}"],
+    "deals list --mineral": ["deals", "list", "--mineral", "{}"],
+    "deals list --on": ["deals", "list", "--on", "{}"],
+    "deals show": ["deals", "show", "{}"],
+    "deals coverage --mineral": ["deals", "coverage", "--mineral", "{}"],
+    "deals coverage --stage": ["deals", "coverage", "--stage", "{}"],
+    "deals coverage --alliance": ["deals", "coverage", "--alliance", "{}"],
+    "deals timeline --mineral": ["deals", "timeline", "--mineral", "{}"],
+    "deals timeline --on": ["deals", "timeline", "--on", "{}"],
+    "deals partners --mineral": ["deals", "partners", "--mineral", "{}"],
+    "deals partners --alliance": ["deals", "partners", "--alliance", "{}"],
+    "deals restrictions --mineral": ["deals", "restrictions", "--mineral", "{}"],
+    "deals restrictions --on": ["deals", "restrictions", "--on", "{}"],
+    "deals restrictions --alliance": ["deals", "restrictions", "--alliance", "{}"],
+    "deals country": ["deals", "country", "{}"],
+    "deals country --on": ["deals", "country", "IDN", "--on", "{}"],
+    "deals history": ["deals", "history", "{}"],
+    "deals add (register)": ["deals", "add", "{}", "{deal}", "--reason", "fuzz"],
+    "deals add --reason": ["deals", "add", "agreements", "{deal}", "--reason", "{}"],
+    "deals amend (entry)": ["deals", "amend", "disputes", "{}", "{deal}", "--reason", "fuzz"],
+    "projects add --org": ["projects", "add", "{project}", "--org", "{}"],
+    "projects list --mineral": ["projects", "list", "--mineral", "{}"],
+    "projects list --stage": ["projects", "list", "--stage", "{}"],
+    "projects list --country": ["projects", "list", "--country", "{}"],
+    "projects list --org": ["projects", "list", "--org", "{}"],
+    "projects show": ["projects", "show", "{}"],
+    "projects compare": ["projects", "compare", "{}"],
+    "projects compare --alliance": ["projects", "compare", "dsg-eu-crma-jadar", "--alliance", "{}"],
+    "projects returns": ["projects", "returns", "{}", "--price", "20000", "--opex", "1e8"],
+    "projects returns --price": ["projects", "returns", "dsg-eu-crma-jadar", "--price", "{}", "--opex", "1e8"],
+    "projects returns --opex": ["projects", "returns", "dsg-eu-crma-jadar", "--price", "20000", "--opex", "{}"],
+    "projects returns --rate": ["projects", "returns", "dsg-eu-crma-jadar", "--price", "20000", "--opex", "1e8", "--rate", "{}"],
+    "projects returns --social-rate": ["projects", "returns", "dsg-eu-crma-jadar", "--price", "20000", "--opex", "1e8", "--social-rate", "{}"],
+    "projects outlook --mineral": ["projects", "outlook", "--mineral", "{}", "--draws", "100"],
+    "outlook --mineral": ["outlook", "show", "--mineral", "{}", "--draws", "100"],
+    "outlook --stage": ["outlook", "show", "--mineral", "rare-earths", "--stage", "{}", "--draws", "100"],
+    "outlook --year": ["outlook", "show", "--mineral", "rare-earths", "--year", "{}", "--draws", "100"],
+    "outlook --draws": ["outlook", "show", "--mineral", "rare-earths", "--draws", "{}"],
+    "outlook --seed": ["outlook", "show", "--mineral", "rare-earths", "--draws", "100", "--seed", "{}"],
+    "outlook --alliance": ["outlook", "show", "--mineral", "rare-earths", "--draws", "100", "--alliance", "{}"],
+    "outlook --scenario": ["outlook", "show", "--mineral", "rare-earths", "--draws", "100", "--scenario", "{}"],
+    "passport issue (lot)": ["passport", "issue", "{}", "--participant", "{participant}", "--key", "{key}"],
+    "passport issue --participant": ["passport", "issue", "{lot}", "--participant", "{}", "--key", "{key}"],
+    "passport issue --key": ["passport", "issue", "{lot}", "--participant", "{participant}", "--key", "{}"],
+    "passport issue --profile": ["passport", "issue", "{lot}", "--participant", "{participant}", "--key", "{key}", "--profile", "{}"],
+    "passport issue --rules": ["passport", "issue", "{lot}", "--participant", "{participant}", "--key", "{key}", "--rules", "{}"],
+    "passport verify (file name)": ["passport", "verify", "{}"],
+    "passport verify --vkey": ["passport", "verify", "{passport}", "--vkey", "{}"],
+    "passport events": ["passport", "events", "{}"],
+    "passport list": ["passport", "list", "{}"],
 }  # fmt: skip
 #: (command, argument) pairs where the value is legitimate and the command rightly succeeds.
 ACCEPTABLE = {
@@ -250,6 +398,31 @@ ACCEPTABLE = {
     ("admin token create --org", "negative"), ("admin token create --org", "huge"), ("admin token create --org", "nan"),
     ("admin token create --org", "path"),
 }  # fmt: skip
+#: labels (a member, an organisation, a reason) legitimately hold any printable text
+LABELS = ("percent", "negative", "huge", "nan", "path")
+ACCEPTABLE |= {(command, name) for name in LABELS for command in (
+    "alerts subscribe --member", "alerts subscriptions --member", "projects add --org", "projects list --org",
+)} | {("deals add --reason", "percent")}  # fmt: skip
+#: an empty filter is no filter; an empty --as-of is today
+ACCEPTABLE |= {(command, "empty") for command in (
+    "deals list --mineral", "deals coverage --mineral", "deals coverage --stage", "deals coverage --alliance",
+    "deals timeline --mineral", "deals partners --mineral", "deals partners --alliance", "deals restrictions --mineral",
+    "deals restrictions --alliance", "projects list --mineral", "projects list --stage", "projects list --country",
+    "comply check --as-of",
+)}  # fmt: skip
+#: --tvpra-edition labels a --tvpra file: without one it is not used; --interval paces --loop, not --once
+ACCEPTABLE |= {("comply check --tvpra-edition", name) for name in HOSTILE_ARGUMENTS} | {
+    ("alerts deliver --interval", "huge")
+}
+
+
+def rejected(outcome: Outcome) -> str | None:
+    """``outcome.rejected_cleanly()``, except that ``passport verify`` rejects with its report: exit 1 and the
+    failed check named on stdout (``INVALID: failed <check>``), as a verifier does."""
+    verify_report = outcome.args[:2] == ["passport", "verify"] and "INVALID: failed " in outcome.stdout
+    if verify_report and outcome.exit_code == 1 and outcome.crash is None and len(outcome.stdout) < 8_000:
+        return None if "Traceback" not in outcome.stdout + outcome.stderr else "printed a traceback"
+    return outcome.rejected_cleanly()
 
 
 def _argument_cases() -> Iterator[object]:
@@ -263,16 +436,36 @@ def built_env(built_sqlite: tuple[str, Engine], tmp_path_factory: pytest.TempPat
     return {"LODELINE_DATABASE_URL": copy_built_sqlite(built_sqlite[0], tmp_path_factory.mktemp("cli-store"))}
 
 
+@pytest.fixture(scope="module")
+def known(folder: Path, chain: WebStore) -> dict[str, str]:
+    """Known-good values for the other arguments of a command (files written into ``folder``)."""
+    (folder / "stocks.csv").write_text(
+        "period,member,mineral,form,quantity_gross_t,holder_type\n2026-Q3,DEU,cobalt,metal,10,public_strategic\n"
+    )
+    deal = {"agreement_id": "fuzz-cli-deu-chl", "parties": "DEU;CHL", "type": "MoU", "title": "Fuzz MoU",
+            "signed_date": "2026-05-02", "minerals": "lithium", "stages": "processing", "binding": "no",
+            "source_url": "https://example.org/release", "source_type": "primary"}  # fmt: skip
+    (folder / "deal.json").write_text(json.dumps(deal))
+    (folder / "project.yaml").write_text("project_id: fuzz-1\nname: Fuzz plant\nminerals: [lithium]\n")
+    return {"{lot}": chain.lot, "{participant}": chain.participant, "{key}": str(folder / "participant.key"),
+            "{passport}": str(folder / "passport.json"), "{template}": str(folder / "stocks.csv"),
+            "{deal}": str(folder / "deal.json"), "{project}": str(folder / "project.yaml")}  # fmt: skip
+
+
 @pytest.mark.parametrize(("command", "name"), list(_argument_cases()))
-def test_hostile_arguments(built_env: dict[str, str], command: str, name: str) -> None:
+def test_hostile_arguments(
+    built_env: dict[str, str], chain: WebStore, known: dict[str, str], command: str, name: str
+) -> None:
     value = HOSTILE_ARGUMENTS[name]
     account = f"fuzz-{command.replace(' ', '')}-{name}"  # one account per case: an account keeps its org
-    args = [value if a == "{}" else account if a == "{account}" else a for a in ARGUMENT_COMMANDS[command]]
-    outcome = run(args, env=built_env)
+    values = {"{}": value, "{account}": account, **known}
+    args = [values.get(a, a) for a in ARGUMENT_COMMANDS[command]]
+    env = {"LODELINE_DATABASE_URL": chain.url} if args[0] in CHAIN_GROUPS else built_env
+    outcome = run(args, env=env)
     if (command, name) in ACCEPTABLE:
         assert outcome.crash is None and outcome.exit_code == 0, (outcome.stderr[-300:], outcome.crash)
         return
-    assert outcome.rejected_cleanly() is None, outcome.rejected_cleanly()
+    assert rejected(outcome) is None, rejected(outcome)
 
 
 # ------------------------------------------------------------------------------------------ subprocesses
@@ -332,3 +525,64 @@ def test_output_files_the_os_refuses_are_named(
         return
     assert outcome.rejected_cleanly() is None, outcome.rejected_cleanly()
     assert "error (" in outcome.stderr and path[:60] in outcome.stderr.replace("\n", ""), outcome.stderr
+
+
+# ------------------------------------------------------------------------------------------ completeness
+#: Commands with nothing hostile to give (no argument, or only --format/--out, which every command shares and
+#: ``test_output_files_the_os_refuses_are_named`` covers), or that a fuzz run must not start, each with why.
+NOT_FUZZED = {
+    "serve": "starts a server (the API's own fuzz suite covers what it serves)",
+    "witness serve": "starts a server",
+    "data sources": "--format/--out only",
+    "trace checkpoint": "--out only",
+    "trace vkey": "no argument",
+    "trace cosign": "contacts the configured witnesses over the network",
+    "trace signer status": "--format only",
+    "trace signer reset": "a flag only",
+    "trace witness list": "--format only",
+    "trace participant list": "--format only",
+    "trace facility list": "--format only",
+    "sim scenarios": "--format only",
+    "deals financing": "--format/--out only",
+    "projects commitments": "--format/--out and a flag only",
+    "projects recycling": "--format/--out only",
+    "admin token list": "--format only",
+    "admin throttle list": "--format only",
+}
+#: Commands from before issue 13 that take arguments and are not yet fuzzed here: the known gap, kept visible
+#: (a command leaves this list by getting an ARGUMENT_COMMANDS entry).
+NOT_YET_FUZZED = {
+    "market concentration", "market targets", "market imports", "market value-creation", "market overview",
+    "trace audit", "trace trail", "trace witness add", "trace witness remove", "trace participant add-prefix",
+    "trace participant keys", "trace participant rotate-key", "trace participant revoke-key", "trace facility add",
+    "risk chart", "risk sensitivity", "admin audit", "witness key", "witness add-log", "witness list",
+}  # fmt: skip
+
+
+def _leaf_commands() -> Iterator[tuple[str, ...]]:
+    """Every command the ``lodeline`` entry point runs, as its words (``("trace", "facility", "show")``)."""
+    from lodeline.cli.main import COMMAND_GROUPS, COMMANDS, _load
+
+    def walk(command: object, words: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        children = getattr(command, "commands", None)
+        if not children:
+            yield words
+            return
+        for name, child in children.items():
+            yield from walk(child, (*words, name))
+
+    for module, name, help_text in (*COMMANDS, *COMMAND_GROUPS):
+        yield from walk(_load(module, name, help_text), (name,))  # as the entry point loads it
+
+
+def test_every_command_is_fuzzed_or_said_why_not() -> None:
+    """A new command fails this until it is in ARGUMENT_COMMANDS, the hostile-file commands or NOT_FUZZED."""
+    listed = [*ARGUMENT_COMMANDS.values(), *_commands("", Path()).values(), *OUTPUT_COMMANDS.values()]
+    fuzzed = {
+        " ".join(words) for words in _leaf_commands() if any(tuple(a[: len(words)]) == words for a in listed)
+    }
+    every = {" ".join(words) for words in _leaf_commands()}
+    exempt = set(NOT_FUZZED) | NOT_YET_FUZZED
+    assert not every - fuzzed - exempt, f"not fuzzed and not said why: {sorted(every - fuzzed - exempt)}"
+    assert not exempt & fuzzed, f"fuzzed, so no longer exempt: {sorted(exempt & fuzzed)}"
+    assert exempt <= every, f"no such command: {sorted(exempt - every)}"

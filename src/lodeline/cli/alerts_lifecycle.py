@@ -23,6 +23,8 @@ from lodeline.cli.output import Format, emit
 from lodeline.store.engine import get_engine
 
 app = typer.Typer(no_args_is_help=True)
+#: The largest id the API accepts too (api/routes/alerts.py): larger ones are refused before the store sees them.
+MAX_ID = 2**31 - 1
 console = Console(stderr=True)
 
 ACTOR_HELP = "Who acts (a name or e-mail), recorded with the time in the alert's events and the audit log."
@@ -66,7 +68,7 @@ def list_command(
 
 @app.command("show")
 def show_command(
-    alert_id: int = typer.Argument(..., min=1, help="The alert id (see `alerts list`)."),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The alert id (see `alerts list`)."),
 ) -> None:
     """One alert with its readings and its events (who did what when), as JSON."""
     _json(_lifecycle().show(get_engine(), alert_id))
@@ -79,7 +81,7 @@ def _transition(action: str, alert_id: int, actor: str, note: str | None) -> Non
 
 @app.command("ack")
 def ack_command(
-    alert_id: int = typer.Argument(..., min=1),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -89,7 +91,7 @@ def ack_command(
 
 @app.command("escalate")
 def escalate_command(
-    alert_id: int = typer.Argument(..., min=1),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -99,7 +101,7 @@ def escalate_command(
 
 @app.command("close")
 def close_command(
-    alert_id: int = typer.Argument(..., min=1),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -128,7 +130,7 @@ def subscribe_command(
 
 
 @app.command("unsubscribe")
-def unsubscribe_command(subscription_id: int = typer.Argument(..., min=1)) -> None:
+def unsubscribe_command(subscription_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
     """Remove a subscription (messages already in the outbox for it are given up)."""
     _lifecycle().unsubscribe(get_engine(), subscription_id, None)
     console.print(f"subscription {subscription_id} removed")
@@ -144,7 +146,9 @@ def subscriptions_command(
 
 @app.command("outbox")
 def outbox_command(
-    alert_id: int | None = typer.Option(None, "--alert", help="Only this alert's messages."),
+    alert_id: int | None = typer.Option(
+        None, "--alert", min=1, max=MAX_ID, help="Only this alert's messages."
+    ),
 ) -> None:
     """The outbox: every message with its attempts, next attempt, sent time and last error, as JSON."""
     _json(_delivery().outbox(get_engine(), alert_id))

@@ -33,6 +33,8 @@ ORG_HELP = "Show this organisation's confidential fields (the operator acting fo
 
 
 def _viewer(org: str | None, secretariat: bool) -> service.Viewer:
+    if org is not None:
+        service.check_org(org)
     return service.Viewer(org=org, all_orgs=secretariat)
 
 
@@ -135,6 +137,7 @@ def returns_command(
     org: str | None = typer.Option(None, "--org", help=ORG_HELP),
 ) -> None:
     """NPV and IRR on the common deck, and the social-dividend-adjusted return where benefits are documented."""
+    service.check_deck(price=price, opex=opex, rate=rate, social_rate=social_rate)  # as the API's bounds
     out = service.project_returns(
         project_id, price_per_t=price, opex_per_year=opex, rate=rate, social_rate=social_rate,
         engine=get_engine(), viewer=_viewer(org, False),

@@ -112,10 +112,19 @@ def _yes(value: str, where: str) -> bool:
     return text == "Yes"
 
 
+def _read_csv(text: str, source: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and rows of CSV ``text``; a malformed file (e.g. a field past csv's size limit) names ``source``."""
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        return list(reader.fieldnames or []), list(reader)
+    except csv.Error as exc:
+        raise InvalidArgumentError(f"{source}: not a readable CSV file ({exc})") from None
+
+
 def parse_tvpra(text: str, *, edition: str, source: str) -> TvpraList:
     """The TVPRA list from CSV text in the bundled format; errors name ``source``, the row and the column."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in TVPRA_COLUMNS if c not in (reader.fieldnames or [])]
+    fieldnames, reader = _read_csv(text, source)
+    missing = [c for c in TVPRA_COLUMNS if c not in fieldnames]
     if missing:
         raise InvalidArgumentError(f"{source}: not a TVPRA list file, missing columns {missing}")
     entries = []
@@ -191,8 +200,8 @@ ENTITY_COLUMNS = ("name", "aliases", "list", "source")
 
 def parse_entity_list(text: str, source: str) -> list[ListedEntity]:
     """An entity list in the documented CSV format: ``name,aliases,list,source`` (aliases separated by ``;``)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ENTITY_COLUMNS if c not in (reader.fieldnames or [])]
+    fieldnames, reader = _read_csv(text, source)
+    missing = [c for c in ENTITY_COLUMNS if c not in fieldnames]
     if missing:
         raise InvalidArgumentError(
             f"{source}: an entity list needs the columns {list(ENTITY_COLUMNS)}; missing {missing}"

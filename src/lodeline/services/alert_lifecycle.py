@@ -452,6 +452,9 @@ def subscribe(
 
 
 def subscriptions(engine: Engine, member: str | None) -> list[dict[str, Any]]:
+    if member is not None and not member:
+        raise InvalidArgumentError("the member is 1 to 64 characters")
+    _text(member, "the member", 64)  # as subscribe() takes it
     return db.list_subscriptions(engine, member)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from lodeline.comply import rules as comply_rules
 from lodeline.domain.countries import countries as country_table
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError
+from lodeline.inputs import InputRejected, parse_json
 from lodeline.passport import credential, dte, evidence, proof, verify
 from lodeline.services import comply
 from lodeline.store import passports as db
@@ -363,10 +364,12 @@ def verify_document(document: Any, keys_: list[checkpoint.Verifier]) -> dict[str
 
 
 def parse_document(text: str | bytes, where: str = "passport") -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidArgumentError(f"{where}: not JSON ({exc})") from exc
+    try:  # bounded: a file nested past the recursion limit or with a 5000-digit number is refused, not a crash
+        return parse_json(text)
+    except InputRejected as exc:
+        raise InvalidArgumentError(
+            f"{where}: not JSON ({exc.reason.removeprefix('not valid JSON: ')})"
+        ) from None
 
 
 def fetch(engine: Engine, passport_id: str) -> dict[str, Any]:

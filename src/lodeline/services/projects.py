@@ -7,6 +7,8 @@ the store. Who sees a member project's confidential fields is decided by the cal
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +73,29 @@ def public_projects(raw_dir: Path | None = None) -> list[Project]:
     return list(_public(_raw(raw_dir)))
 
 
+def check_org(org: str) -> None:
+    """An organisation code as the register stores it: 1 to 64 printable characters."""
+    if not org or len(org) > 64 or not org.isprintable():
+        raise InvalidArgumentError(f"org: 1 to 64 printable characters, got {org[:40]!r}")
+
+
+#: The deck's bounds, the API's too (api/routes/projects.py): (lowest, lowest allowed itself, highest).
+DECK_BOUNDS = {"price": (0.0, False, 1e9), "opex": (0.0, True, 1e12), "rate": (-0.99, False, 1.0),
+               "social_rate": (-0.99, False, 1.0)}  # fmt: skip
+
+
+def check_deck(**values: float | None) -> None:
+    """Refuse a deck value that is not finite or out of its bounds (NaN passes a range check), naming it."""
+    for name, value in values.items():
+        low, closed, high = DECK_BOUNDS[name]
+        if value is not None and not (
+            math.isfinite(value) and (low <= value if closed else low < value) and value <= high
+        ):
+            raise InvalidArgumentError(
+                f"{name}: {value!r} is not in {'[' if closed else '('}{low:g}, {high:g}]"
+            )
+
+
 def add_projects(
     engine: Engine, documents: Any, *, owner_org: str, by: str | None = None, where: str = "projects"
 ) -> list[dict[str, Any]]:
@@ -80,6 +105,7 @@ def add_projects(
     A document whose ``project_id`` is a public project's is the member's update of it: the register merges
     the two and the member's figures win, with the merge written in ``merge_note``.
     """
+    check_org(owner_org)
     items = documents if isinstance(documents, list) else [documents]
     if not items:
         raise InvalidArgumentError(f"{where}: no project documents")
@@ -150,6 +176,11 @@ def provenance(notes: list[str] | None = None) -> Provenance:
     return Provenance(sources=sources, method=METHOD, notes=notes or [])
 
 
+FRAME_COLUMNS = ("project_id", "name", "countries", "minerals", "stages", "designations", "capacity_t_per_year",
+                 "capacity_product", "contained_t_per_year", "lce_t_per_year", "capex", "capex_currency",
+                 "expected_start_year", "owner", "source_type", "gaps", "merged_from")  # fmt: skip
+
+
 def projects_frame(projects: list[Project]) -> pl.DataFrame:
     """One row per project for listing: figures with their units, gaps as null with the reason beside."""
     rows = []
@@ -178,6 +209,8 @@ def projects_frame(projects: list[Project]) -> pl.DataFrame:
         )
     schema = {"capacity_t_per_year": pl.Float64, "contained_t_per_year": pl.Float64, "lce_t_per_year": pl.Float64,
               "capex": pl.Float64, "expected_start_year": pl.Int64}  # fmt: skip
+    if not rows:  # no project matches: the same columns, no rows
+        return pl.DataFrame(schema={c: schema.get(c, pl.String) for c in FRAME_COLUMNS})
     return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
 
 
@@ -491,7 +524,12 @@ def select(
             raise InvalidArgumentError(f"unknown stage {stage!r}; expected one of: {choices}") from None
         projects = [p for p in projects if wanted in p.stages]
     if country:
-        projects = [p for p in projects if country.strip().upper() in p.countries]
+        code = country.strip().upper()
+        if not re.fullmatch("[A-Z]{2}", code):
+            raise InvalidArgumentError(
+                f"country: expected an ISO 3166 alpha-2 code such as FI, got {country[:40]!r}"
+            )
+        projects = [p for p in projects if code in p.countries]
     return projects
 
 

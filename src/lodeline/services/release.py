@@ -92,17 +92,21 @@ def rules_named(name: str) -> ReleaseRules:
 def stock_rows_from_csv(text: str, where: str) -> list[StockRow]:
     """A stocks CSV (``member,mineral,tonnes[,holder_type]``, header first) validated row by row."""
     reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in STOCK_COLUMNS if c not in header]
-    if missing:
-        raise DataFormatError(
-            where, f"missing column(s) {', '.join(missing)} (header: {', '.join(header)})", row=1
-        )
     rows: list[dict[str, Any]] = []
-    for raw in reader:
-        rows.append(raw)
-        if len(rows) > MAX_STOCK_ROWS:
-            raise DataFormatError(where, f"more than {MAX_STOCK_ROWS:,} stock rows")
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in STOCK_COLUMNS if c not in header]
+        if missing:
+            shown = ", ".join(h[:40] for h in header[:12]) + (", …" if len(header) > 12 else "")
+            raise DataFormatError(
+                where, f"missing column(s) {', '.join(missing)} (header: {shown[:600]})", row=1
+            )
+        for raw in reader:
+            rows.append(raw)
+            if len(rows) > MAX_STOCK_ROWS:
+                raise DataFormatError(where, f"more than {MAX_STOCK_ROWS:,} stock rows")
+    except csv.Error as exc:  # e.g. a field past csv's size limit
+        raise DataFormatError(where, f"not a readable CSV file ({exc})") from None
     return parse_stock_rows(rows, where, first_row=2)
 
 
