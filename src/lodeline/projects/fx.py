@@ -236,8 +236,7 @@ def with_converted(
         difference["investment_basis"] = (
             "G7 EUR headline minus the converted bottom-up total since 2026 (EUR)"
         )
-    if why is not None:
-        difference["investment_why"] = why
+    difference["investment_why"] = why
     return {
         **summary,
         "converted": {
