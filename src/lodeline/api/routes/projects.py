@@ -122,7 +122,7 @@ def commitments(
     request: Request, engine: EngineDep, _caller: ReaderDep, limit: LimitDep,
     cursor: CursorQuery = None, fmt: FormatQuery = None,
 ) -> Response:  # fmt: skip
-    """Every financing row with its stage, EUR amount and whether the tally counts it (never parent + parts)."""
+    """Every financing row with its stage, amount in its stated currency and whether the tally counts it (never parent + parts)."""
     return _page(request, engine, service.commitments(), "commitments", limit, cursor, fmt)
 
 
