@@ -114,6 +114,10 @@ def test_api_converts_with_a_body_and_refuses_bad_rates(client: TestClient) -> N
     bad = client.post(url, json={"rates": [RATES[0], {**RATES[0], "per_eur": 2}]})
     assert bad.status_code == 400 and "rates: row 2, field currency" in bad.json()["message"]
     assert client.post(url, json={"rates": [{**RATES[0], "per_eur": 0}]}).status_code == 400
+    assert (
+        client.post(url, json={"rates": [{**RATES[0], "per_eur": 1e-300}], "summary": True}).status_code
+        == 400
+    )
     assert client.post(url, json={"rates": RATES, "to": "CHF"}).status_code == 400
     assert client.post(url, json={"rates": [{**RATES[0], "extra": 1}]}).status_code == 422
     assert client.post(url, json={"rates": RATES * 200}).status_code == 422

@@ -71,6 +71,7 @@ def test_a_currency_without_a_rate_is_left_out_and_named() -> None:
         ("currency,per_eur,date,source\nUSD,-1.1,2026-01-02,x\n", "row 2, field per_eur"),
         ("currency,per_eur,date,source\nUSD,nan,2026-01-02,x\n", "row 2, field per_eur"),
         ("currency,per_eur,date,source\nUSD,inf,2026-01-02,x\n", "row 2, field per_eur"),
+        ("currency,per_eur,date,source\nUSD,1e-300,2026-01-02,x\n", "row 2, field per_eur"),
         ("currency,per_eur,date,source\nUSD,abc,2026-01-02,x\n", "row 2, field per_eur"),
         ("currency,per_eur,date,source\nUSD,1.1,2026-01-02,\n", "row 2, field source"),
         ("currency,per_eur,date,source\nUSD,1.1,02/01/2026,x\n", "row 2, field date"),

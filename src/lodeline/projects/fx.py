@@ -31,6 +31,8 @@ HEADER = ("currency", "per_eur", "date", "source")
 MAX_BYTES = 256 * 1024
 MAX_RATES = 500
 MAX_SOURCE = 1000
+#: a sanity range, not a rate: keeps every converted amount finite (far wider than any currency's rate)
+MIN_PER_EUR, MAX_PER_EUR = 1e-6, 1e9
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -82,6 +84,10 @@ def check_rate(raw: Mapping[str, Any], source: str, row: int) -> Rate:
         raise _reject(source, row, "per_eur", f"{text[:40]!r} is not a number") from None
     if not math.isfinite(per_eur) or per_eur <= 0:
         raise _reject(source, row, "per_eur", f"{text[:40]!r}: a rate must be a finite number above 0")
+    if not MIN_PER_EUR <= per_eur <= MAX_PER_EUR:
+        raise _reject(
+            source, row, "per_eur", f"{text[:40]!r}: outside {MIN_PER_EUR:g} to {MAX_PER_EUR:g} per EUR"
+        )
     if currency == "EUR" and per_eur != 1.0:
         raise _reject(source, row, "per_eur", "EUR is 1 per EUR by definition")
     day = str(raw.get("date") or "").strip()
