@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments
+from lodeline.projects import fx
 from lodeline.projects.commitments import counted_ids, ledger, tally
 
 COLUMNS = ("commitment_id", "provider", "provider_jurisdiction", "instrument", "value_role", "recipient", "project",
@@ -65,6 +66,12 @@ def test_a_family_is_counted_once_at_its_top_most_amount(families: list[tuple]) 
     by_currency = tally(out)
     assert set(by_currency["currency"].drop_nulls()) <= {"USD"}  # never a converted or mixed-currency row
     assert by_currency["amount"].sum() == pytest.approx(expected_usd)
+    # with a stated rate (USD 1.25 per EUR) the converted total is the same family-once sum, / 1.25
+    rates = fx.table(
+        [(2, {"currency": "USD", "per_eur": "1.25", "date": "2026-01-02", "source": "test"})], "t"
+    )
+    converted = fx.converted_total(fx.convert_ledger(out, rates), rates)
+    assert converted["complete"] and converted["amount"] == pytest.approx(expected_usd / 1.25)
     # no counted row has a counted ancestor
     counted = counted_ids(frame)
     parent_of = {r["commitment_id"]: r["parent_id"] for r in rows}

@@ -150,16 +150,27 @@ def commitments_command(
     summary: bool = typer.Option(
         False, "--summary", help="The G7 headline beside the bottom-up tally (JSON)."
     ),
+    rates: Path | None = typer.Option(
+        None, "--rates", help="A CSV of stated rates: currency,per_eur,date,source (docs/projects.md)."
+    ),
+    to: str = typer.Option(
+        "EUR", "--to", help="Convert to this currency (needs --rates; EUR or a stated one)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FMT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
-    """The financing ledger (pledged → committed → disbursed, amounts in their stated currency, not converted;
-    parents and parts never summed together); ``--summary`` compares the G7's 195 projects / EUR 64 bn with the bottom-up tally."""
+    """The financing ledger (pledged → committed → disbursed, amounts in their stated currency; with ``--rates``
+    also converted at the rates you state, each with its date and source; parents and parts never summed
+    together); ``--summary`` compares the G7's 195 projects / EUR 64 bn with the bottom-up tally."""
+    table = service.read_rates(rates, to) if rates is not None else None
+    if table is None and to.strip().upper() != "EUR":
+        raise typer.BadParameter("--to needs --rates (no exchange rate is bundled)", param_hint="--to")
     if summary:
-        typer.echo(json.dumps(service.commitments_summary(), default=str, indent=2))
+        typer.echo(json.dumps(service.commitments_summary(rates=table), default=str, indent=2))
         return
-    result = service.commitments()
-    frame = result.frame.select(LEDGER_COLUMNS) if fmt is Format.table else result.frame
+    result = service.commitments(rates=table)
+    columns = LEDGER_COLUMNS if table is None else (*LEDGER_COLUMNS, "converted_amount", "converted_currency")
+    frame = result.frame.select(columns) if fmt is Format.table else result.frame
     emit(frame, fmt, out=out, title="Financing ledger", caption=_caption(result),
          provenance=result.provenance)  # fmt: skip
 

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from lodeline import inputs
 from lodeline.config import get_settings
 from lodeline.data.sources import policy_commitments, policy_projects, policy_targets
 from lodeline.domain.countries import iso2_to_iso3
@@ -24,7 +25,7 @@ from lodeline.domain.groups import resolve_alliance
 from lodeline.domain.minerals import resolve_mineral
 from lodeline.domain.units import to_tonnes
 from lodeline.errors import InvalidArgumentError, LodelineError, NotFoundError, UnknownCountryError
-from lodeline.projects import links
+from lodeline.projects import fx, links
 from lodeline.projects import recycling as recycling_calc
 from lodeline.projects.commitments import ledger, tally
 from lodeline.projects.document import to_project, validate_document
@@ -389,23 +390,28 @@ G7_PROJECTS_ID = "g7-2026-projects-announced"
 G7_INVESTMENT_ID = "g7-2026-projects-investment"
 
 
-def commitments(raw_dir: Path | None = None) -> MarketResult:
+def read_rates(path: Path, to: str = "EUR") -> fx.RateTable:
+    """A user's rates file (``currency,per_eur,date,source``), bounded; errors name the file, row and field."""
+    return fx.parse_rates(inputs.read_bytes(path, "rates file", limit=fx.MAX_BYTES), str(path), to)
+
+
+def commitments(raw_dir: Path | None = None, rates: fx.RateTable | None = None) -> MarketResult:
     """The financing ledger: every row with its stage and amount (stated currency), and whether the tally counts
-    it."""
+    it; with user-stated ``rates``, each amount converted too (with the rate, date and source used)."""
     frame = policy_commitments.parse(_raw(raw_dir))["commitments"]
-    out = ledger(frame)
+    out = ledger(frame) if rates is None else fx.convert_ledger(ledger(frame), rates)
     notes = [
-        NOT_CONVERTED,
+        NOT_CONVERTED if rates is None else fx.stated_note(rates),
         "stage: pledged (announced) -> committed (decided, contracted, authorised, allocated) -> disbursed "
         "(partially or fully); a row part of another is counted at its top-most amount only",
     ]
     return MarketResult(out, provenance(notes))
 
 
-def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
+def commitments_summary(raw_dir: Path | None = None, rates: fx.RateTable | None = None) -> dict[str, Any]:
     """The bottom-up tally beside the G7 headline (195 projects / EUR 64 bn since the start of 2026), with the
-    difference explained."""
-    frame = commitments(raw_dir).frame
+    difference explained; with user-stated ``rates`` (to EUR), the difference uses the converted total."""
+    frame = commitments(raw_dir, rates).frame
     targets = policy_targets.parse(_raw(raw_dir))["targets"]
     by_id = {r["target_id"]: r for r in targets.iter_rows(named=True)}
     g7_projects = by_id[G7_PROJECTS_ID]["value"]
@@ -421,7 +427,7 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
     eur_rows = per_currency.filter(pl.col("currency") == "EUR")
     other = [c for c in per_currency["currency"].to_list() if c != "EUR"]
     bottom_projects = counted_2026["project"].n_unique()
-    return {
+    out = {
         "headline": {"source": G7_PROJECTS_ID, "projects": g7_projects, "investment_eur_bn": g7_eur_bn},
         "bottom_up_since_2026": {
             "commitments": counted_2026.height,
@@ -456,6 +462,7 @@ def commitments_summary(raw_dir: Path | None = None) -> dict[str, Any]:
         ],
         "currencies": NOT_CONVERTED,
     }
+    return out if rates is None else fx.with_converted(out, frame, rates, g7_eur_bn)
 
 
 # ------------------------------------------------------------------------------------------------- recycling

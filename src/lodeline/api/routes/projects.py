@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lodeline.api.access import Action, project_owner, project_viewer
@@ -18,6 +19,7 @@ from lodeline.api.envelope import READ_RESPONSES, Envelope, ErrorBody, render_pa
 from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep
 from lodeline.errors import InvalidArgumentError
 from lodeline.inputs import Bounds, InputRejected, parse_json
+from lodeline.projects import fx
 from lodeline.services import projects as service
 from lodeline.services.results import MarketResult
 from lodeline.store import projects as projects_db
@@ -120,13 +122,45 @@ def commitments(
     request: Request, engine: EngineDep, _caller: ReaderDep, limit: LimitDep,
     cursor: CursorQuery = None, fmt: FormatQuery = None,
 ) -> Response:  # fmt: skip
-    """Every financing row with its stage, EUR amount and whether the tally counts it (never parent + parts)."""
+    """Every financing row with its stage, amount in its stated currency and whether the tally counts it (never parent + parts)."""
     return _page(request, engine, service.commitments(), "commitments", limit, cursor, fmt)
 
 
 @router.get("/commitments/summary", responses=ERRORS, summary="G7 headline beside the bottom-up tally")
 def commitments_summary(_caller: ReaderDep) -> dict[str, Any]:
     return service.commitments_summary()
+
+
+class StatedRate(BaseModel):
+    """One user-stated rate: units of ``currency`` per 1 EUR on ``date``, from ``source`` (citation or URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+    currency: str = Field(max_length=8)
+    per_eur: float
+    date: str = Field(max_length=10)
+    source: str = Field(max_length=fx.MAX_SOURCE)
+
+
+class ConvertRequest(BaseModel):
+    """The rates you state (no exchange rate is bundled), the target currency and whether to return the summary."""
+
+    model_config = ConfigDict(extra="forbid")
+    rates: list[StatedRate] = Field(max_length=fx.MAX_RATES)
+    to: str = Field("EUR", max_length=8)
+    summary: bool = False
+
+
+@router.post("/commitments/convert", responses=ERRORS, summary="The ledger or its summary at rates you state")
+def commitments_convert(body: ConvertRequest, _caller: ReaderDep) -> dict[str, Any]:
+    """The financing ledger with each amount converted at the stated rates (rate, date and source per row) — or,
+    with ``summary``, the G7 comparison on the converted total. A currency without a rate stays unconverted and is
+    named as left out; errors name ``rates`` row (1-based) and field."""
+    rows = ((i, r.model_dump(mode="json")) for i, r in enumerate(body.rates, start=1))
+    table = fx.table(rows, "rates", body.to)
+    if body.summary:
+        return service.commitments_summary(rates=table)
+    result = service.commitments(rates=table)
+    return {"data": result.frame.to_dicts(), "provenance": result.provenance.to_dict()}
 
 
 @router.get("/recycling", response_model=Envelope, responses=READ_RESPONSES, summary="Recycling monitor")
