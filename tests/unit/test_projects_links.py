@@ -15,7 +15,7 @@ from lodeline.projects.links import (
     same_company,
 )
 from lodeline.projects.schema import Project, ProjectStage
-from lodeline.services import deals
+from lodeline.services import deals, project_links
 from lodeline.services import projects as service
 
 
@@ -32,7 +32,7 @@ def test_nolans_and_the_us_australia_framework() -> None:
     earths and gallium, not naming Nolans or Arafura → linked by country+mineral (AUS is a party, rare-earths named).
     The EU-Chile agreement (eu-chl-ita, parties EU;CHL) covers no Australian project."""
     nolans = service.get_project("fin-nolans-rare-earths-project", None)
-    found = service.project_links(nolans)
+    found = project_links.project_links(nolans)
     money = {m["id"]: m for m in found["commitments"]}
     equity = money["fin-au-arafura-nolans-2025-equity"]
     assert (equity["match"], equity["amount"], equity["currency"]) == (FINANCES, 100e6, "USD")
@@ -44,7 +44,7 @@ def test_nolans_and_the_us_australia_framework() -> None:
     assert us_aus["match"] == COUNTRY_MINERAL
     assert us_aus["why"] == "AUS is a party and the agreement names rare-earths; it does not name the project"
     assert "eu-chl-ita" not in agreements
-    shown = service.deal_projects(_agreement("us-aus-2025"))
+    shown = project_links.deal_projects(_agreement("us-aus-2025"))
     assert {"project_id": "fin-nolans-rare-earths-project", "name": nolans.name, "match": COUNTRY_MINERAL,
             "why": us_aus["why"]} in shown  # fmt: skip
 
@@ -54,17 +54,17 @@ def test_round_top_is_financed_by_its_parts_and_their_packages() -> None:
     -round-top-loan-guarantee (USD 550 m) name "Round Top Mine Project"; they are parts of the packages
     fin-us-chips-usar-2026-direct-funding (USD 277 m) and -loan-guarantee (USD 1,300 m), which the tally counts."""
     round_top = service.get_project("fin-round-top-mine-project", None)
-    money = {m["id"]: m for m in service.project_links(round_top)["commitments"]}
+    money = {m["id"]: m for m in project_links.project_links(round_top)["commitments"]}
     part = money["fin-us-chips-usar-2026-round-top-direct-funding"]
     assert (part["match"], part["amount"], part["counted"]) == (FINANCES, 132e6, False)
     package = money["fin-us-chips-usar-2026-direct-funding"]
     assert (package["match"], package["amount"], package["counted"]) == (PACKAGE, 277e6, True)
     assert money["fin-us-chips-usar-2026-round-top-loan-guarantee"]["amount"] == 550e6
-    shown = service.commitment_projects("fin-us-chips-usar-2026-direct-funding")
+    shown = project_links.commitment_projects("fin-us-chips-usar-2026-direct-funding")
     assert shown is not None and shown["amount"] == 277e6
     ids = {p["project_id"]: p["match"] for p in shown["projects"]}
     assert ids["fin-round-top-mine-project"] == PACKAGE and len(ids) == 5  # the package's five projects
-    assert service.commitment_projects("no-such-commitment") is None
+    assert project_links.commitment_projects("no-such-commitment") is None
 
 
 AGREEMENT = {"agreement_id": "x", "title": "Offtake for the Kestrel Ridge project", "note": None,

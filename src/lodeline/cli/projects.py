@@ -17,6 +17,7 @@ from rich.console import Console
 from lodeline.cli import outlook as outlook_cli
 from lodeline.cli.inputs import read_json, read_yaml
 from lodeline.cli.output import Format, emit
+from lodeline.services import project_links
 from lodeline.services import projects as service
 from lodeline.store.engine import get_engine
 
@@ -99,7 +100,7 @@ def show_command(
 ) -> None:
     """Every field of one project as JSON: gaps with their reasons, sources, designations and the merge note."""
     p = service.get_project(project_id, get_engine(), viewer=_viewer(org, secretariat))
-    typer.echo(json.dumps(service.project_detail(p, get_engine()), default=str, indent=2))
+    typer.echo(json.dumps(project_links.project_detail(p, get_engine()), default=str, indent=2))
 
 
 @app.command("compare")

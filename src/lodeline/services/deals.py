@@ -138,13 +138,13 @@ def show(engine: Engine, entry_id: str) -> dict[str, Any]:
             if rec[reg.KEYS[register]] == entry_id:
                 out = {k: v for k, v in rec.items() if not k.startswith("_")}
                 if register == "agreements":  # the projects it names or covers (docs/deals.md, "Projects")
-                    from lodeline.services import projects
+                    from lodeline.services import project_links
 
-                    out["projects"] = projects.deal_projects(rec, engine)
+                    out["projects"] = project_links.deal_projects(rec, engine)
                 return {"register": register, **_jsonable(out)}
-    from lodeline.services import projects
+    from lodeline.services import project_links
 
-    commitment = projects.commitment_projects(
+    commitment = project_links.commitment_projects(
         entry_id, engine
     )  # a financing commitment: the projects it finances
     if commitment is not None:

@@ -20,6 +20,7 @@ from lodeline.api.reads import CursorQuery, FormatQuery, LimitDep
 from lodeline.errors import InvalidArgumentError
 from lodeline.inputs import Bounds, InputRejected, parse_json
 from lodeline.projects import fx
+from lodeline.services import project_links
 from lodeline.services import projects as service
 from lodeline.services.results import MarketResult
 from lodeline.store import projects as projects_db
@@ -178,7 +179,9 @@ def recycling(
 def show(engine: EngineDep, principal: ReaderDep, project_id: ProjectId) -> dict[str, Any]:
     """Every field, gaps with their reasons, sources, designations, the merge note and ``links``: the financing
     commitments and agreements that name or cover the project, each with the rule that matched and why."""
-    return service.project_detail(service.get_project(project_id, engine, viewer=_viewer(principal)), engine)
+    return project_links.project_detail(
+        service.get_project(project_id, engine, viewer=_viewer(principal)), engine
+    )
 
 
 @router.get(
