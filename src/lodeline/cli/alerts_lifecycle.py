@@ -81,7 +81,7 @@ def _transition(action: str, alert_id: int, actor: str, note: str | None) -> Non
 
 @app.command("ack")
 def ack_command(
-    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The alert id (see `alerts list`)."),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -91,7 +91,7 @@ def ack_command(
 
 @app.command("escalate")
 def escalate_command(
-    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The alert id (see `alerts list`)."),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -101,7 +101,7 @@ def escalate_command(
 
 @app.command("close")
 def close_command(
-    alert_id: int = typer.Argument(..., min=1, max=MAX_ID),
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The alert id (see `alerts list`)."),
     actor: str = typer.Option(..., "--actor", help=ACTOR_HELP),
     note: str | None = typer.Option(None, "--note", help="Why (kept with the event)."),
 ) -> None:
@@ -130,7 +130,11 @@ def subscribe_command(
 
 
 @app.command("unsubscribe")
-def unsubscribe_command(subscription_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
+def unsubscribe_command(
+    subscription_id: int = typer.Argument(
+        ..., min=1, max=MAX_ID, help="The subscription id (see `alerts subscriptions`)."
+    ),
+) -> None:
     """Remove a subscription (messages already in the outbox for it are given up)."""
     _lifecycle().unsubscribe(get_engine(), subscription_id, None)
     console.print(f"subscription {subscription_id} removed")
