@@ -6,35 +6,14 @@ rare-earth refining with the page's draws and seed. No script error and nothing 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
-from benchmarks.server import running_server
-from sqlalchemy import Engine
+from browser_env import ARGS, CHROMIUM, built_store_server
 
 from lodeline.services.outlook import PAGE_DRAWS
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-
-@pytest.fixture(scope="module")
-def server(built_sqlite: tuple[str, Engine]) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        if os.environ.get("LODELINE_REQUIRE_BROWSER"):
-            pytest.fail("LODELINE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
-        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium)")
-    env = {"LODELINE_API_ANONYMOUS_RATE_PER_SECOND": "0", "LODELINE_API_RATE_PER_SECOND": "0"}
-    try:
-        with running_server(built_sqlite[0], env=env, ready_path="/ready") as base:
-            yield base
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+server = built_store_server
 
 
 def _pct(text: str) -> float:
